@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Every use of json-c lives here: the snapshot document, the NDJSON stream,
+ * and reading JSON files other modules need (runtime configs, later policy).
+ * Field ids follow METRICS.md; the schema is schema/cgwarden.schema.json.
+ */
+#ifndef CGWARDEN_JSON_H
+#define CGWARDEN_JSON_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "snapshot.h"
+
+#define CGWARDEN_JSON_SCHEMA_VERSION 1
+
+/* `cgwarden snapshot`: one pretty document {"schema":1,"type":"snapshot",...}. */
+int json_write_snapshot(FILE *out, const struct cg_snapshot *s, bool pretty);
+
+/* `cgwarden stream`: one line per event of this tick (cgroup_added,
+ * cgroup_removed with final counters), then one "tick" line. Each line is
+ * flushed whole. Returns the number of lines written or -errno. */
+int json_write_stream_tick(FILE *out, const struct cg_snapshot *s);
+
+/* Docker's <containers>/<id>/config.v2.json "Name" ("/web" -> "web").
+ * Writes a NUL-terminated name into out. -ENOENT, -EINVAL (not JSON / no
+ * Name), -ENAMETOOLONG. */
+int json_read_docker_name(const char *config_path, char *out, size_t outlen);
+
+/* Podman's containers.json (array of {"id":..,"names":[..]}): name of id. */
+int json_read_podman_name(const char *containers_json, const char *id, char *out,
+			  size_t outlen);
+
+#endif

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The data model every consumer reads: one snapshot of the whole cgroup tree.
+ * Transparent structs; the collector fills them, everyone else gets const
+ * pointers (DESIGN.md "Core data model").
+ */
+#ifndef CGWARDEN_SNAPSHOT_H
+#define CGWARDEN_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* A limit written as "max" by the kernel. */
+#define CG_UNLIMITED UINT64_MAX
+
+/* cpu.stat: keys in the order the kernel prints them. */
+enum cg_cpu_key {
+	CG_CPU_USAGE_USEC,
+	CG_CPU_USER_USEC,
+	CG_CPU_SYSTEM_USEC,
+	CG_CPU_NR_PERIODS,
+	CG_CPU_NR_THROTTLED,
+	CG_CPU_THROTTLED_USEC,
+	CG_CPU_NR_BURSTS,
+	CG_CPU_BURST_USEC,
+	CG_CPU__COUNT
+};
+
+/* memory.stat keys we keep; others are skipped (the kernel adds keys often). */
+enum cg_memstat_key {
+	CG_MS_ANON, CG_MS_FILE, CG_MS_KERNEL, CG_MS_KERNEL_STACK, CG_MS_PAGETABLES,
+	CG_MS_SEC_PAGETABLES, CG_MS_PERCPU, CG_MS_SOCK, CG_MS_VMALLOC, CG_MS_SHMEM,
+	CG_MS_ZSWAP, CG_MS_ZSWAPPED, CG_MS_FILE_MAPPED, CG_MS_FILE_DIRTY,
+	CG_MS_FILE_WRITEBACK, CG_MS_SWAPCACHED, CG_MS_ANON_THP, CG_MS_FILE_THP,
+	CG_MS_SHMEM_THP, CG_MS_INACTIVE_ANON, CG_MS_ACTIVE_ANON, CG_MS_INACTIVE_FILE,
+	CG_MS_ACTIVE_FILE, CG_MS_UNEVICTABLE, CG_MS_SLAB_RECLAIMABLE,
+	CG_MS_SLAB_UNRECLAIMABLE, CG_MS_SLAB, CG_MS_WORKINGSET_REFAULT_ANON,
+	CG_MS_WORKINGSET_REFAULT_FILE, CG_MS_WORKINGSET_ACTIVATE_ANON,
+	CG_MS_WORKINGSET_ACTIVATE_FILE, CG_MS_WORKINGSET_RESTORE_ANON,
+	CG_MS_WORKINGSET_RESTORE_FILE, CG_MS_WORKINGSET_NODERECLAIM, CG_MS_PGSCAN,
+	CG_MS_PGSTEAL, CG_MS_PGSCAN_KSWAPD, CG_MS_PGSCAN_DIRECT, CG_MS_PGSTEAL_KSWAPD,
+	CG_MS_PGSTEAL_DIRECT, CG_MS_PGFAULT, CG_MS_PGMAJFAULT, CG_MS_PGREFILL,
+	CG_MS_PGACTIVATE, CG_MS_PGDEACTIVATE, CG_MS_PGLAZYFREE, CG_MS_PGLAZYFREED,
+	CG_MS_ZSWPIN, CG_MS_ZSWPOUT, CG_MS_THP_FAULT_ALLOC, CG_MS_THP_COLLAPSE_ALLOC,
+	CG_MS__COUNT
+};
+
+/* memory.events keys. */
+enum cg_memevent_key {
+	CG_ME_LOW, CG_ME_HIGH, CG_ME_MAX, CG_ME_OOM, CG_ME_OOM_KILL,
+	CG_ME_OOM_GROUP_KILL,
+	CG_ME__COUNT
+};
+
+enum cg_psi_resource { CG_PSI_CPU, CG_PSI_MEMORY, CG_PSI_IO, CG_PSI__COUNT };
+
+/* One line of a *.pressure file. Averages are in hundredths of a percent,
+ * exactly the two decimals the kernel prints (no float round trip). */
+struct cg_psi_line {
+	uint32_t avg10, avg60, avg300;
+	uint64_t total_usec;
+};
+
+struct cg_psi {
+	bool have_some, have_full;	/* cpu "full" is absent before 5.13 */
+	struct cg_psi_line some, full;
+};
+
+/* One device line of io.stat. Absent keys (e.g. dbytes before 5.x) are 0
+ * with the bit clear in have. */
+enum cg_io_key { CG_IO_RBYTES, CG_IO_WBYTES, CG_IO_RIOS, CG_IO_WIOS, CG_IO_DBYTES,
+		 CG_IO_DIOS, CG_IO__COUNT };
+
+struct cg_io_dev {
+	uint32_t major, minor;
+	uint32_t have;			/* bit per enum cg_io_key */
+	uint64_t v[CG_IO__COUNT];
+	const char *name;		/* "vda" from /sys/dev/block, or NULL */
+};
+
+enum cg_kind {
+	CG_KIND_OTHER, CG_KIND_CONTAINER, CG_KIND_POD, CG_KIND_SERVICE,
+	CG_KIND_SCOPE, CG_KIND_SLICE, CG_KIND_SESSION,
+	CG_KIND__COUNT
+};
+
+enum cg_runtime {
+	CG_RT_NONE, CG_RT_DOCKER, CG_RT_CONTAINERD, CG_RT_CRIO, CG_RT_PODMAN,
+	CG_RT_SYSTEMD, CG_RT_KUBERNETES,
+	CG_RT__COUNT
+};
+
+enum cg_k8s_qos { CG_QOS_NONE, CG_QOS_GUARANTEED, CG_QOS_BURSTABLE, CG_QOS_BESTEFFORT };
+
+/* Who a cgroup is. Strings are NULL when unknown. */
+struct cg_identity {
+	enum cg_kind kind;
+	enum cg_runtime runtime;
+	enum cg_k8s_qos qos;
+	const char *name;		/* container/pod/unit name, else last path component */
+	const char *container_id;	/* full runtime id */
+	const char *short_id;		/* first 12 characters of container_id */
+	const char *image;		/* image or unit description when known */
+	const char *pod_uid;		/* Kubernetes pod uid (dashes) */
+	const char *k8s_namespace, *k8s_pod, *k8s_container;
+};
+
+/* Which groups of fields are valid (struct cg_sample.have). */
+enum cg_have {
+	CG_HAVE_CPU_STAT	= 1u << 0,
+	CG_HAVE_CPU_MAX		= 1u << 1,
+	CG_HAVE_CPU_WEIGHT	= 1u << 2,
+	CG_HAVE_MEM_CURRENT	= 1u << 3,
+	CG_HAVE_MEM_PEAK	= 1u << 4,
+	CG_HAVE_MEM_MAX		= 1u << 5,
+	CG_HAVE_MEM_HIGH	= 1u << 6,
+	CG_HAVE_MEM_LOW		= 1u << 7,
+	CG_HAVE_MEM_MIN		= 1u << 8,
+	CG_HAVE_MEM_STAT	= 1u << 9,
+	CG_HAVE_MEM_EVENTS	= 1u << 10,
+	CG_HAVE_SWAP_CURRENT	= 1u << 11,
+	CG_HAVE_SWAP_MAX	= 1u << 12,
+	CG_HAVE_IO_STAT		= 1u << 13,
+	CG_HAVE_PIDS_CURRENT	= 1u << 14,
+	CG_HAVE_PIDS_MAX	= 1u << 15,
+	CG_HAVE_PSI_CPU		= 1u << 16,
+	CG_HAVE_PSI_MEMORY	= 1u << 17,
+	CG_HAVE_PSI_IO		= 1u << 18,
+	CG_HAVE_PROCS		= 1u << 19,
+	CG_HAVE_THREADS		= 1u << 20,
+	CG_HAVE_EVENTS		= 1u << 21,	/* cgroup.events */
+};
+
+/* Which derived rates are valid (struct cg_rates.have). A rate needs the same
+ * cgroup in the previous snapshot and a counter that did not go backwards. */
+enum cg_rate_have {
+	CG_RATE_CPU_USAGE	= 1u << 0,
+	CG_RATE_CPU_USER	= 1u << 1,
+	CG_RATE_CPU_SYSTEM	= 1u << 2,
+	CG_RATE_CPU_THROTTLED	= 1u << 3,	/* needs nr_periods to have grown */
+	CG_RATE_IO		= 1u << 4,
+	CG_RATE_PGFAULT		= 1u << 5,
+	CG_RATE_PGMAJFAULT	= 1u << 6,
+	CG_RATE_MEM_EVENTS	= 1u << 7,
+};
+
+struct cg_rates {
+	uint32_t have;
+	double cpu_usage_ratio;		/* 1.0 = one CPU busy */
+	double cpu_user_ratio, cpu_system_ratio;
+	double cpu_throttled_ratio;	/* throttled periods / periods in the interval */
+	double io_read_bytes_per_sec, io_write_bytes_per_sec;
+	double io_read_ios_per_sec, io_write_ios_per_sec;
+	double pgfault_per_sec, pgmajfault_per_sec;
+	double oom_kill_per_sec, high_per_sec, max_per_sec;	/* memory.events */
+};
+
+struct cg_sample {
+	uint64_t id;			/* cgroup id = directory inode */
+	uint64_t parent_id;		/* 0 for the root */
+	int32_t parent;			/* index of the parent in samples[], -1 for root */
+	uint32_t depth;			/* root = 0 */
+	const char *path;		/* relative to the root, no leading '/', root = "" */
+	struct cg_identity ident;
+	uint32_t have;			/* enum cg_have */
+
+	uint32_t cpu_have;		/* bit per enum cg_cpu_key */
+	uint64_t cpu[CG_CPU__COUNT];
+	uint64_t cpu_max_quota_usec;	/* CG_UNLIMITED for "max" */
+	uint64_t cpu_max_period_usec;
+	uint64_t cpu_weight;
+
+	uint64_t mem_current, mem_peak, mem_max, mem_high, mem_low, mem_min;
+	uint64_t swap_current, swap_max;
+	uint64_t memstat_have;		/* bit per enum cg_memstat_key */
+	uint64_t memstat[CG_MS__COUNT];
+	uint32_t memevents_have;
+	uint64_t memevents[CG_ME__COUNT];
+
+	uint32_t nr_io;
+	const struct cg_io_dev *io;	/* nr_io entries, in the snapshot arena */
+
+	uint64_t pids_current, pids_max;
+	struct cg_psi psi[CG_PSI__COUNT];
+	uint64_t procs, threads;	/* line counts of cgroup.procs / .threads */
+	bool populated, frozen;
+
+	struct cg_rates rate;
+};
+
+/* Host-wide figures, from /proc. */
+struct cg_host {
+	uint32_t have;			/* CG_HOST_* */
+	uint32_t cpus;			/* online CPUs */
+	uint64_t mem_total_bytes, mem_available_bytes;
+	uint64_t swap_total_bytes, swap_free_bytes;
+	struct cg_psi psi[CG_PSI__COUNT];
+};
+
+enum cg_host_have {
+	CG_HOST_MEMINFO		= 1u << 0,
+	CG_HOST_PSI_CPU		= 1u << 1,
+	CG_HOST_PSI_MEMORY	= 1u << 2,
+	CG_HOST_PSI_IO		= 1u << 3,
+};
+
+/* What the collector itself cost for this tick. */
+struct cg_self {
+	uint64_t collect_usec;		/* wall time of the last tick */
+	uint64_t files_read;		/* reads in the last tick */
+	uint64_t files_read_total;	/* since start */
+	uint64_t cgroups;
+	uint64_t cpu_usec;		/* process CPU time since start */
+	uint64_t rss_bytes;
+	uint64_t kept_fds;		/* fds held open across ticks */
+	uint64_t fd_budget;		/* how many we allow ourselves */
+	uint64_t reopened_files;	/* files opened per tick for lack of budget */
+};
+
+struct cg_arena;
+
+struct cg_snapshot {
+	const char *root;		/* the cgroup2 mount (or --root) this walks */
+	uint64_t seq;			/* 1 for the first tick */
+	uint64_t mono_usec;		/* CLOCK_MONOTONIC at the end of the walk */
+	uint64_t wall_usec;		/* CLOCK_REALTIME, for display and JSON */
+	uint64_t interval_usec;		/* mono delta to the previous snapshot, 0 if none */
+	struct cg_host host;
+	struct cg_self self;
+
+	size_t nr_samples;		/* parent before child */
+	struct cg_sample *samples;
+
+	/* Cgroups that vanished since the previous snapshot, with their last
+	 * counters (from the previous tick), and cgroups first seen in this one
+	 * (indices into samples[]). */
+	size_t nr_removed;
+	struct cg_sample *removed;
+	size_t nr_added;
+	uint32_t *added;
+
+	struct cg_arena *arena;		/* owns every string and io array above */
+};
+
+/* Arena: bump allocator reset once per snapshot. */
+struct cg_arena *arena_new(void);
+void arena_free(struct cg_arena *a);
+void arena_reset(struct cg_arena *a);
+void *arena_alloc(struct cg_arena *a, size_t size);	/* 16-byte aligned, NULL on ENOMEM */
+const char *arena_strdup(struct cg_arena *a, const char *s);	/* NULL stays NULL */
+size_t arena_used(const struct cg_arena *a);
+
+/* Deep copy of src's strings and io array into a (for removed[]).
+ * Returns 0 or -ENOMEM. */
+int sample_copy_into(struct cg_sample *dst, const struct cg_sample *src,
+		     struct cg_arena *a);
+
+/* Key names in kernel order, indexed by the enums above (for parse_keyed). */
+extern const char *const cg_cpu_keys[CG_CPU__COUNT];
+extern const char *const cg_memstat_keys[CG_MS__COUNT];
+extern const char *const cg_memevent_keys[CG_ME__COUNT];
+extern const char *const cg_io_keys[CG_IO__COUNT];
+
+const char *cg_kind_name(enum cg_kind k);
+const char *cg_runtime_name(enum cg_runtime r);	/* NULL for CG_RT_NONE */
+const char *cg_qos_name(enum cg_k8s_qos q);	/* NULL for CG_QOS_NONE */
+const char *cg_memstat_key_name(enum cg_memstat_key k);
+const char *cg_memevent_key_name(enum cg_memevent_key k);
+const char *cg_cpu_key_name(enum cg_cpu_key k);
+const char *cg_io_key_name(enum cg_io_key k);
+const char *cg_psi_resource_name(enum cg_psi_resource r);
+
+/* Find a sample by path; NULL if absent. Linear: for tests and one-off lookups. */
+const struct cg_sample *snapshot_find_path(const struct cg_snapshot *s, const char *path);
+
+#endif
