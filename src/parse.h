@@ -21,7 +21,9 @@ int parse_u64_or_max(const char *buf, size_t len, uint64_t *out);
  * Flat keyed file ("key value\n" lines: cpu.stat, memory.stat, memory.events,
  * cgroup.events). keys[] lists the keys we keep; vals[i] and bit i of *have
  * are set for each key found. Unknown keys and malformed lines are skipped
- * (the kernel adds keys over time; a truncated last line is ignored).
+ * (the kernel adds keys over time). A last line without '\n' is ignored:
+ * "usage_usec 1597" cut from "usage_usec 15972258" looks complete, and the
+ * kernel always ends its lines. The same holds for PSI, io.stat, meminfo.
  * The kernel prints keys in a fixed order, so keys[] in that order makes this
  * linear in the file size. nkeys <= 64. Returns the number of keys found.
  */
@@ -36,8 +38,9 @@ int parse_cpu_max(const char *buf, size_t len, uint64_t *quota, uint64_t *period
 int parse_psi(const char *buf, size_t len, struct cg_psi *out);
 
 /* io.stat: one "MAJ:MIN key=val ..." line per device. Unknown keys skipped.
- * Writes up to cap devices (name left NULL); returns the count, -ENOSPC if
- * there were more than cap. */
+ * Writes up to cap devices (name left NULL); returns the count, or -ENOSPC
+ * if there were more than cap, in which case the first cap entries are
+ * filled (valid) so a caller that grows its array re-parses once. */
 int parse_io_stat(const char *buf, size_t len, struct cg_io_dev *devs, size_t cap);
 
 /* Number of lines (cgroup.procs, cgroup.threads); a last line without '\n' counts. */
