@@ -1,0 +1,902 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cgfs.h"
+#include "collector.h"
+#include "host.h"
+#include "identity.h"
+#include "parse.h"
+#include "rates.h"
+
+/* The per-cgroup files we read (METRICS.md, "From cgroupfs"). */
+enum cg_file {
+	CGF_CPU_STAT, CGF_CPU_MAX, CGF_CPU_WEIGHT,
+	CGF_MEM_CURRENT, CGF_MEM_PEAK, CGF_MEM_MAX, CGF_MEM_HIGH, CGF_MEM_LOW,
+	CGF_MEM_MIN, CGF_MEM_STAT, CGF_MEM_EVENTS, CGF_SWAP_CURRENT, CGF_SWAP_MAX,
+	CGF_IO_STAT, CGF_PIDS_CURRENT, CGF_PIDS_MAX,
+	CGF_CPU_PRESSURE, CGF_MEM_PRESSURE, CGF_IO_PRESSURE,
+	CGF_PROCS, CGF_THREADS, CGF_EVENTS,
+	CGF__COUNT
+};
+
+static const struct {
+	const char *name;
+	uint8_t len;
+} cg_files[CGF__COUNT] = {
+#define F(id, s) [id] = { s, sizeof(s) - 1 }
+	F(CGF_CPU_STAT, "cpu.stat"), F(CGF_CPU_MAX, "cpu.max"),
+	F(CGF_CPU_WEIGHT, "cpu.weight"), F(CGF_MEM_CURRENT, "memory.current"),
+	F(CGF_MEM_PEAK, "memory.peak"), F(CGF_MEM_MAX, "memory.max"),
+	F(CGF_MEM_HIGH, "memory.high"), F(CGF_MEM_LOW, "memory.low"),
+	F(CGF_MEM_MIN, "memory.min"), F(CGF_MEM_STAT, "memory.stat"),
+	F(CGF_MEM_EVENTS, "memory.events"), F(CGF_SWAP_CURRENT, "memory.swap.current"),
+	F(CGF_SWAP_MAX, "memory.swap.max"), F(CGF_IO_STAT, "io.stat"),
+	F(CGF_PIDS_CURRENT, "pids.current"), F(CGF_PIDS_MAX, "pids.max"),
+	F(CGF_CPU_PRESSURE, "cpu.pressure"), F(CGF_MEM_PRESSURE, "memory.pressure"),
+	F(CGF_IO_PRESSURE, "io.pressure"), F(CGF_PROCS, "cgroup.procs"),
+	F(CGF_THREADS, "cgroup.threads"), F(CGF_EVENTS, "cgroup.events"),
+#undef F
+};
+
+static const char *const cgroup_events_keys[] = { "populated", "frozen" };
+
+/*
+ * A leaf is listed again every RELIST_EVERY ticks (staggered by node index)
+ * so that files appearing when a controller is enabled are picked up; a
+ * cgroup with children is listed every tick, because that is how births and
+ * deaths are seen.
+ */
+#define RELIST_EVERY 16
+/* Deeper subtrees are skipped (recursion bound; real trees are < 16 deep). */
+#define MAX_DEPTH 128
+#define NO_NODE UINT32_MAX
+
+struct node {
+	bool in_use;
+	bool listed;			/* listed at least once */
+	uint64_t ino;			/* directory inode = cgroup id */
+	uint32_t parent;		/* NO_NODE for the root */
+	uint32_t depth;
+	char *name, *path;
+	int dirfd;			/* kept dirfd or -1 */
+	int fd[CGF__COUNT];		/* kept file fds or -1 */
+	uint32_t present;		/* files the last listing showed (bit per cg_file) */
+	uint32_t *children;
+	uint32_t nr_children, cap_children;
+	uint64_t born_tick, seen_tick;
+	uint32_t sample;		/* index in the snapshot of seen_tick */
+	uint64_t read_usec;		/* when its counters were read (for rates) */
+	struct cg_identity ident;
+};
+
+/* Open addressing, linear probing, backward-shift deletion: ino -> node. */
+struct idmap {
+	uint64_t *keys;			/* 0 = empty (no inode is 0) */
+	uint32_t *vals;
+	uint32_t cap, count;
+};
+
+struct collector {
+	char *root_path;
+	int root_fd;
+	struct host *host;
+	struct identity_ctx *ident;
+	bool quiet;
+
+	struct node *nodes;
+	uint32_t nr_nodes, cap_nodes;
+	uint32_t *free_nodes;
+	uint32_t nr_free, cap_free;
+	struct idmap map;
+
+	uint64_t tick;
+	struct cg_snapshot snap[2];
+	size_t cap_samples[2], cap_removed[2], cap_added[2];
+	int cur;			/* index of the newest snapshot in snap[] */
+
+	long fd_budget, kept_fds;
+	bool budget_warned, depth_warned;
+	uint64_t files_read, files_read_total, reopened;
+
+	struct cgfs_buf buf, dirbuf;
+	uint32_t *tmp_children;
+	uint32_t cap_tmp_children;
+	struct cg_io_dev *io_scratch;
+	size_t cap_io;
+	int err;			/* first hard error (ENOMEM) of this tick */
+};
+
+static uint64_t now_usec(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- id map ---- */
+
+static uint32_t idmap_slot(const struct idmap *m, uint64_t key)
+{
+	return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (m->cap - 1);
+}
+
+static uint32_t idmap_get(const struct idmap *m, uint64_t key)
+{
+	if (!m->cap)
+		return NO_NODE;
+	for (uint32_t i = idmap_slot(m, key);; i = (i + 1) & (m->cap - 1)) {
+		if (m->keys[i] == key)
+			return m->vals[i];
+		if (m->keys[i] == 0)
+			return NO_NODE;
+	}
+}
+
+static int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
+
+static int idmap_grow(struct idmap *m)
+{
+	struct idmap n = { 0 };
+
+	n.cap = m->cap ? m->cap * 2 : 1024;
+	n.keys = calloc(n.cap, sizeof(*n.keys));
+	n.vals = calloc(n.cap, sizeof(*n.vals));
+	if (!n.keys || !n.vals) {
+		free(n.keys);
+		free(n.vals);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			idmap_put(&n, m->keys[i], m->vals[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+	return 0;
+}
+
+static int idmap_put(struct idmap *m, uint64_t key, uint32_t val)
+{
+	uint32_t i;
+
+	if ((m->count + 1) * 10 >= m->cap * 7) {
+		int err = idmap_grow(m);
+
+		if (err)
+			return err;
+	}
+	for (i = idmap_slot(m, key); m->keys[i] && m->keys[i] != key; i = (i + 1) & (m->cap - 1))
+		;
+	if (!m->keys[i])
+		m->count++;
+	m->keys[i] = key;
+	m->vals[i] = val;
+	return 0;
+}
+
+/* Removes key only while it still maps to val: an inode number reused by a
+ * new cgroup (fixture filesystems do that) must not lose its entry when the
+ * old node is released. */
+static void idmap_del(struct idmap *m, uint64_t key, uint32_t val)
+{
+	uint32_t i, j, mask = m->cap - 1;
+
+	if (!m->cap)
+		return;
+	for (i = idmap_slot(m, key); m->keys[i] != key; i = (i + 1) & mask)
+		if (!m->keys[i])
+			return;
+	if (m->vals[i] != val)
+		return;
+	/* Shift later members of the probe run back so lookups never stop
+	 * early at the hole. */
+	for (j = i;;) {
+		m->keys[i] = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!m->keys[j]) {
+				m->count--;
+				return;
+			}
+			uint32_t home = idmap_slot(m, m->keys[j]);
+
+			/* Can the entry at j move to i? Only if its home is not
+			 * cyclically in (i, j]. */
+			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+				break;
+		}
+		m->keys[i] = m->keys[j];
+		m->vals[i] = m->vals[j];
+		i = j;
+	}
+}
+
+/* ---- nodes ---- */
+
+static void close_fd(struct collector *c, int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+		c->kept_fds--;
+	}
+}
+
+static void node_release(struct collector *c, uint32_t n)
+{
+	struct node *nd = &c->nodes[n];
+
+	close_fd(c, &nd->dirfd);
+	for (int f = 0; f < CGF__COUNT; f++)
+		close_fd(c, &nd->fd[f]);
+	idmap_del(&c->map, nd->ino, n);
+	identity_clear(&nd->ident);
+	free(nd->children);
+	free(nd->name);
+	free(nd->path);
+	memset(nd, 0, sizeof(*nd));
+	if (c->nr_free == c->cap_free) {
+		uint32_t cap = c->cap_free ? c->cap_free * 2 : 256;
+		uint32_t *p = realloc(c->free_nodes, cap * sizeof(*p));
+
+		if (!p)
+			return;	/* the slot is leaked, not reused: harmless */
+		c->free_nodes = p;
+		c->cap_free = cap;
+	}
+	c->free_nodes[c->nr_free++] = n;
+}
+
+/* Returns the new node's index or NO_NODE (ENOMEM, recorded in c->err). */
+static uint32_t node_new(struct collector *c, uint32_t parent, const char *name,
+			 size_t namelen, uint64_t ino)
+{
+	struct node *nd;
+	uint32_t n;
+	const char *ppath = parent == NO_NODE ? "" : c->nodes[parent].path;
+	size_t plen = strlen(ppath);
+
+	if (c->nr_free) {
+		n = c->free_nodes[--c->nr_free];
+	} else {
+		if (c->nr_nodes == c->cap_nodes) {
+			uint32_t cap = c->cap_nodes ? c->cap_nodes * 2 : 256;
+			struct node *p = realloc(c->nodes, cap * sizeof(*p));
+
+			if (!p)
+				goto nomem;
+			c->nodes = p;
+			c->cap_nodes = cap;
+		}
+		n = c->nr_nodes++;
+	}
+	nd = &c->nodes[n];
+	memset(nd, 0, sizeof(*nd));
+	nd->dirfd = -1;
+	for (int f = 0; f < CGF__COUNT; f++)
+		nd->fd[f] = -1;
+	nd->ino = ino;
+	nd->parent = parent;
+	nd->depth = parent == NO_NODE ? 0 : c->nodes[parent].depth + 1;
+	nd->born_tick = c->tick;
+	nd->name = strndup(name, namelen);
+	nd->path = malloc(plen + 1 + namelen + 1);
+	if (!nd->name || !nd->path)
+		goto undo;
+	if (parent == NO_NODE)
+		nd->path[0] = '\0';
+	else if (plen)
+		sprintf(nd->path, "%s/%s", ppath, nd->name);
+	else
+		strcpy(nd->path, nd->name);
+	nd->in_use = true;
+	if (identity_resolve(c->ident, nd->path, &nd->ident) || idmap_put(&c->map, ino, n))
+		goto undo;
+	return n;
+undo:
+	nd->in_use = true;
+	node_release(c, n);
+nomem:
+	c->err = -ENOMEM;
+	return NO_NODE;
+}
+
+/* ---- the walk ---- */
+
+static bool may_keep_fd(struct collector *c)
+{
+	if (c->kept_fds < c->fd_budget)
+		return true;
+	if (!c->budget_warned && !c->quiet)
+		fprintf(stderr, "cgwarden: fd budget of %ld reached; files of further "
+			"cgroups are opened on each tick (slower). Raise RLIMIT_NOFILE "
+			"to keep them all open.\n", c->fd_budget);
+	c->budget_warned = true;
+	return false;
+}
+
+struct list_ctx {
+	struct collector *c;
+	uint32_t parent;
+	uint32_t nr_children;
+	uint32_t present;
+};
+
+static int match_file(const struct cgfs_dirent *d)
+{
+	for (int f = 0; f < CGF__COUNT; f++)
+		if (cg_files[f].len == d->namelen && memcmp(cg_files[f].name, d->name, d->namelen) == 0)
+			return f;
+	return -1;
+}
+
+static int on_dirent(void *arg, const struct cgfs_dirent *d)
+{
+	struct list_ctx *lc = arg;
+	struct collector *c = lc->c;
+	uint32_t child;
+
+	if (d->type == DT_REG) {
+		int f = match_file(d);
+
+		if (f >= 0)
+			lc->present |= 1u << f;
+		return 0;
+	}
+	if (d->type != DT_DIR)
+		return 0;
+	child = idmap_get(&c->map, d->ino);
+	/* The same inode under another parent or name is a new cgroup that
+	 * reused the number; the old node is swept as dead. */
+	if (child != NO_NODE && (c->nodes[child].parent != lc->parent ||
+				 strcmp(c->nodes[child].name, d->name) != 0))
+		child = NO_NODE;
+	if (child == NO_NODE) {
+		child = node_new(c, lc->parent, d->name, d->namelen, d->ino);
+		if (child == NO_NODE)
+			return c->err;
+	}
+	if (lc->nr_children == c->cap_tmp_children) {
+		uint32_t cap = c->cap_tmp_children ? c->cap_tmp_children * 2 : 1024;
+		uint32_t *p = realloc(c->tmp_children, cap * sizeof(*p));
+
+		if (!p)
+			return c->err = -ENOMEM;
+		c->tmp_children = p;
+		c->cap_tmp_children = cap;
+	}
+	c->tmp_children[lc->nr_children++] = child;
+	return 0;
+}
+
+/* Lists node n's directory: its child cgroups and which files it offers. */
+static int list_node(struct collector *c, uint32_t n, int dfd)
+{
+	struct list_ctx lc = { .c = c, .parent = n };
+	int err = cgfs_list_dir(dfd, &c->dirbuf, on_dirent, &lc);
+	struct node *nd;
+
+	if (err)
+		return err;
+	nd = &c->nodes[n];	/* node_new may have moved the array */
+	if (lc.nr_children > nd->cap_children) {
+		uint32_t *p = realloc(nd->children, lc.nr_children * sizeof(*p));
+
+		if (!p)
+			return c->err = -ENOMEM;
+		nd->children = p;
+		nd->cap_children = lc.nr_children;
+	}
+	if (lc.nr_children)
+		memcpy(nd->children, c->tmp_children, lc.nr_children * sizeof(uint32_t));
+	nd->nr_children = lc.nr_children;
+	/* Files that went away with a controller: drop their fds. */
+	for (int f = 0; f < CGF__COUNT; f++)
+		if (!(lc.present & (1u << f)))
+			close_fd(c, &nd->fd[f]);
+	nd->present = lc.present;
+	nd->listed = true;
+	return 0;
+}
+
+/* Is node n still the cgroup we know (after a read said "gone")? */
+static bool still_there(struct collector *c, uint32_t n, int parent_fd)
+{
+	struct node *nd = &c->nodes[n];
+	struct stat st;
+
+	if (nd->parent == NO_NODE)
+		return true;
+	return fstatat(parent_fd, nd->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       (uint64_t)st.st_ino == nd->ino;
+}
+
+/*
+ * Reads file f of node n into c->buf. Uses the kept fd, or opens it (and
+ * keeps it while the budget allows) through the node's dirfd or, for a leaf
+ * without one, through "<name>/<file>" below the parent.
+ */
+static ssize_t read_file(struct collector *c, uint32_t n, int f, int dfd, int parent_fd)
+{
+	struct node *nd = &c->nodes[n];
+	ssize_t len;
+	int fd = nd->fd[f];
+
+	if (fd < 0) {
+		if (dfd >= 0) {
+			fd = cgfs_openat(dfd, cg_files[f].name, O_RDONLY);
+		} else {
+			char rel[NAME_MAX + 32];
+
+			snprintf(rel, sizeof(rel), "%s/%s", nd->name, cg_files[f].name);
+			fd = cgfs_openat(parent_fd, rel, O_RDONLY);
+		}
+		if (fd < 0)
+			return fd;
+		if (may_keep_fd(c)) {
+			nd->fd[f] = fd;
+			c->kept_fds++;
+		} else {
+			c->reopened++;
+		}
+	}
+	len = cgfs_pread_all(fd, &c->buf);
+	if (nd->fd[f] != fd)
+		close(fd);
+	if (len >= 0)
+		c->files_read++;
+	return len;
+}
+
+static int io_into_sample(struct collector *c, struct cg_sample *s, struct cg_snapshot *snap,
+			  const char *buf, size_t len)
+{
+	int nr;
+	struct cg_io_dev *io;
+
+	for (;;) {
+		nr = parse_io_stat(buf, len, c->io_scratch, c->cap_io);
+		if (nr != -ENOSPC)
+			break;
+		size_t cap = c->cap_io ? c->cap_io * 2 : 16;
+		struct cg_io_dev *p = realloc(c->io_scratch, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->io_scratch = p;
+		c->cap_io = cap;
+	}
+	if (nr < 0)
+		return nr;
+	io = nr ? arena_alloc(snap->arena, (size_t)nr * sizeof(*io)) : NULL;
+	if (nr && !io)
+		return -ENOMEM;
+	for (int i = 0; i < nr; i++) {
+		io[i] = c->io_scratch[i];
+		io[i].name = host_block_dev_name(c->host, io[i].major, io[i].minor);
+	}
+	s->io = io;
+	s->nr_io = (uint32_t)nr;
+	return 0;
+}
+
+static int u64_into(const char *buf, size_t len, uint64_t *out, uint32_t *have, uint32_t bit)
+{
+	if (parse_u64_or_max(buf, len, out) == 0)
+		*have |= bit;
+	return 0;
+}
+
+/* Parses one file's text into the sample. Malformed text leaves the field
+ * absent; only ENOMEM is an error. */
+static int fill(struct collector *c, struct cg_snapshot *snap, struct cg_sample *s, int f,
+		const char *buf, size_t len)
+{
+	uint64_t have64 = 0, ev[2];
+
+	switch (f) {
+	case CGF_CPU_STAT:
+		if (parse_keyed(buf, len, cg_cpu_keys, CG_CPU__COUNT, s->cpu, &have64) > 0) {
+			s->cpu_have = (uint32_t)have64;
+			s->have |= CG_HAVE_CPU_STAT;
+		}
+		return 0;
+	case CGF_CPU_MAX:
+		if (parse_cpu_max(buf, len, &s->cpu_max_quota_usec, &s->cpu_max_period_usec) == 0)
+			s->have |= CG_HAVE_CPU_MAX;
+		return 0;
+	case CGF_CPU_WEIGHT: return u64_into(buf, len, &s->cpu_weight, &s->have, CG_HAVE_CPU_WEIGHT);
+	case CGF_MEM_CURRENT: return u64_into(buf, len, &s->mem_current, &s->have, CG_HAVE_MEM_CURRENT);
+	case CGF_MEM_PEAK: return u64_into(buf, len, &s->mem_peak, &s->have, CG_HAVE_MEM_PEAK);
+	case CGF_MEM_MAX: return u64_into(buf, len, &s->mem_max, &s->have, CG_HAVE_MEM_MAX);
+	case CGF_MEM_HIGH: return u64_into(buf, len, &s->mem_high, &s->have, CG_HAVE_MEM_HIGH);
+	case CGF_MEM_LOW: return u64_into(buf, len, &s->mem_low, &s->have, CG_HAVE_MEM_LOW);
+	case CGF_MEM_MIN: return u64_into(buf, len, &s->mem_min, &s->have, CG_HAVE_MEM_MIN);
+	case CGF_SWAP_CURRENT: return u64_into(buf, len, &s->swap_current, &s->have, CG_HAVE_SWAP_CURRENT);
+	case CGF_SWAP_MAX: return u64_into(buf, len, &s->swap_max, &s->have, CG_HAVE_SWAP_MAX);
+	case CGF_PIDS_CURRENT: return u64_into(buf, len, &s->pids_current, &s->have, CG_HAVE_PIDS_CURRENT);
+	case CGF_PIDS_MAX: return u64_into(buf, len, &s->pids_max, &s->have, CG_HAVE_PIDS_MAX);
+	case CGF_MEM_STAT:
+		if (parse_keyed(buf, len, cg_memstat_keys, CG_MS__COUNT, s->memstat, &have64) > 0) {
+			s->memstat_have = have64;
+			s->have |= CG_HAVE_MEM_STAT;
+		}
+		return 0;
+	case CGF_MEM_EVENTS:
+		if (parse_keyed(buf, len, cg_memevent_keys, CG_ME__COUNT, s->memevents, &have64) > 0) {
+			s->memevents_have = (uint32_t)have64;
+			s->have |= CG_HAVE_MEM_EVENTS;
+		}
+		return 0;
+	case CGF_IO_STAT: {
+		int err = io_into_sample(c, s, snap, buf, len);
+
+		if (err == -ENOMEM)
+			return err;
+		if (!err)
+			s->have |= CG_HAVE_IO_STAT;
+		return 0;
+	}
+	case CGF_CPU_PRESSURE:
+	case CGF_MEM_PRESSURE:
+	case CGF_IO_PRESSURE: {
+		int r = f - CGF_CPU_PRESSURE;
+
+		if (parse_psi(buf, len, &s->psi[r]) == 0)
+			s->have |= CG_HAVE_PSI_CPU << r;
+		return 0;
+	}
+	case CGF_PROCS:
+	case CGF_THREADS: {
+		int64_t lines = parse_count_lines(buf, len);
+
+		if (lines >= 0) {
+			*(f == CGF_PROCS ? &s->procs : &s->threads) = (uint64_t)lines;
+			s->have |= f == CGF_PROCS ? CG_HAVE_PROCS : CG_HAVE_THREADS;
+		}
+		return 0;
+	}
+	case CGF_EVENTS:
+		if (parse_keyed(buf, len, cgroup_events_keys, 2, ev, &have64) > 0) {
+			s->populated = (have64 & 1) && ev[0];
+			s->frozen = (have64 & 2) && ev[1];
+			s->have |= CG_HAVE_EVENTS;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static struct cg_sample *append_sample(struct collector *c, struct cg_snapshot *snap, int which)
+{
+	if (snap->nr_samples == c->cap_samples[which]) {
+		size_t cap = c->cap_samples[which] ? c->cap_samples[which] * 2 : 256;
+		struct cg_sample *p = realloc(snap->samples, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		snap->samples = p;
+		c->cap_samples[which] = cap;
+	}
+	return &snap->samples[snap->nr_samples++];
+}
+
+/* Visits node n and its subtree, appending samples parent first. parent_fd
+ * is an open fd of the parent's directory (-1 for the root). */
+static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent_sample)
+{
+	int which = c->cur ^ 1;
+	struct cg_snapshot *snap = &c->snap[which];
+	const struct cg_snapshot *prev = &c->snap[c->cur];
+	struct node *nd = &c->nodes[n];
+	int dfd = nd->dirfd, temp_fd = -1;
+	struct stat st;
+	struct cg_sample *s;
+	uint64_t t_read;
+	int err;
+
+	if (nd->depth > MAX_DEPTH) {
+		if (!c->depth_warned && !c->quiet)
+			fprintf(stderr, "cgwarden: cgroups deeper than %d levels are not shown "
+				"(first: %s)\n", MAX_DEPTH, nd->path);
+		c->depth_warned = true;
+		return;
+	}
+	/* nlink of a cgroupfs directory is 2 + its number of child cgroups, so
+	 * a leaf needs no listing to know it has no children. Filesystems that
+	 * do not count (nlink < 2) are always listed. */
+	err = dfd >= 0 ? fstat(dfd, &st) : fstatat(parent_fd, nd->name, &st, AT_SYMLINK_NOFOLLOW);
+	if (err || (nd->parent != NO_NODE && (uint64_t)st.st_ino != nd->ino))
+		return;	/* gone (or replaced) since the parent's listing */
+	if (!nd->listed || st.st_nlink != 2 || (c->tick + n) % RELIST_EVERY == 0) {
+		if (dfd < 0) {
+			dfd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
+			if (dfd < 0)
+				return;
+			if (may_keep_fd(c)) {
+				nd->dirfd = dfd;
+				c->kept_fds++;
+			} else {
+				temp_fd = dfd;
+			}
+		}
+		err = list_node(c, n, dfd);
+		nd = &c->nodes[n];
+		if (err == -ENOMEM)
+			goto out;
+		if (err && cgfs_gone(err))
+			goto out;
+		/* Other listing errors (EACCES): keep the children we knew. */
+	} else {
+		nd->nr_children = 0;	/* nlink says: no child cgroups */
+	}
+
+	s = append_sample(c, snap, which);
+	if (!s) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	memset(s, 0, sizeof(*s));
+	s->id = nd->ino;
+	s->parent = parent_sample;
+	s->parent_id = parent_sample >= 0 ? snap->samples[parent_sample].id : 0;
+	s->depth = nd->depth;
+	s->path = nd->path;
+	s->ident = nd->ident;
+	t_read = now_usec(CLOCK_MONOTONIC);
+	for (int f = 0; f < CGF__COUNT; f++) {
+		if (!(nd->present & (1u << f)))
+			continue;
+		ssize_t len = read_file(c, n, f, dfd, parent_fd);
+
+		if (len < 0) {
+			if (len == -ENOMEM) {
+				c->err = -ENOMEM;
+				snap->nr_samples--;
+				goto out;
+			}
+			if (cgfs_gone((int)len) && !still_there(c, n, parent_fd)) {
+				/* Died mid-read: drop it quietly; the sweep reports
+				 * its last good counters. */
+				snap->nr_samples--;
+				goto out;
+			}
+			/* The file went away alone (controller disabled) or
+			 * cannot be read: the field is absent. */
+			close_fd(c, &nd->fd[f]);
+			nd->present &= ~(1u << f);
+			continue;
+		}
+		if (fill(c, snap, s, f, c->buf.data, (size_t)len)) {
+			c->err = -ENOMEM;
+			snap->nr_samples--;
+			goto out;
+		}
+	}
+	if (nd->seen_tick == c->tick - 1 && c->tick > 1)
+		rates_compute(s, &prev->samples[nd->sample], t_read - nd->read_usec);
+	else
+		rates_compute(s, NULL, 0);
+	nd->read_usec = t_read;
+	nd->seen_tick = c->tick;
+	nd->sample = (uint32_t)(snap->nr_samples - 1);
+
+	{
+		int32_t me = (int32_t)nd->sample;
+		uint32_t nr = nd->nr_children;
+
+		for (uint32_t i = 0; i < nr && !c->err; i++)
+			visit(c, c->nodes[n].children[i], dfd, me);
+	}
+out:
+	if (temp_fd >= 0)
+		close(temp_fd);
+}
+
+/* Cgroups not seen this tick are gone: report their last sample once. */
+static int sweep(struct collector *c, struct cg_snapshot *snap, int which)
+{
+	const struct cg_snapshot *prev = &c->snap[c->cur];
+
+	for (uint32_t n = 0; n < c->nr_nodes; n++) {
+		struct node *nd = &c->nodes[n];
+
+		if (!nd->in_use)
+			continue;
+		if (nd->seen_tick == c->tick) {
+			if (nd->born_tick == c->tick && c->tick > 1) {
+				if (snap->nr_added == c->cap_added[which]) {
+					size_t cap = c->cap_added[which] ? c->cap_added[which] * 2 : 64;
+					uint32_t *p = realloc(snap->added, cap * sizeof(*p));
+
+					if (!p)
+						return -ENOMEM;
+					snap->added = p;
+					c->cap_added[which] = cap;
+				}
+				snap->added[snap->nr_added++] = nd->sample;
+			}
+			continue;
+		}
+		if (nd->parent == NO_NODE)
+			continue;	/* the root cannot go; a failed read of it is not a death */
+		if (nd->seen_tick == c->tick - 1 && c->tick > 1) {
+			if (snap->nr_removed == c->cap_removed[which]) {
+				size_t cap = c->cap_removed[which] ? c->cap_removed[which] * 2 : 64;
+				struct cg_sample *p = realloc(snap->removed, cap * sizeof(*p));
+
+				if (!p)
+					return -ENOMEM;
+				snap->removed = p;
+				c->cap_removed[which] = cap;
+			}
+			int err = sample_copy_into(&snap->removed[snap->nr_removed],
+						   &prev->samples[nd->sample], snap->arena);
+
+			if (err)
+				return err;
+			/* Its parent may be gone too; the index means nothing now. */
+			snap->removed[snap->nr_removed].parent = -1;
+			snap->nr_removed++;
+		}
+		node_release(c, n);
+	}
+	return 0;
+}
+
+int collector_tick(struct collector *c, const struct cg_snapshot **out)
+{
+	int which = c->cur ^ 1;
+	struct cg_snapshot *snap = &c->snap[which];
+	const struct cg_snapshot *prev = &c->snap[c->cur];
+	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	int host_files, err;
+
+	c->tick++;
+	c->err = 0;
+	c->files_read = 0;
+	c->reopened = 0;
+	arena_reset(snap->arena);
+	snap->nr_samples = snap->nr_removed = snap->nr_added = 0;
+	snap->root = c->root_path;
+
+	host_files = host_read(c->host, &snap->host);
+	visit(c, 0, -1, -1);
+	if (c->err)
+		return c->err;
+	err = sweep(c, snap, which);
+	if (err)
+		return err;
+
+	snap->seq = prev->seq + 1;
+	snap->mono_usec = now_usec(CLOCK_MONOTONIC);
+	snap->wall_usec = now_usec(CLOCK_REALTIME);
+	snap->interval_usec = prev->seq ? snap->mono_usec - prev->mono_usec : 0;
+	c->files_read += (uint64_t)host_files;
+	c->files_read_total += c->files_read;
+	snap->self = (struct cg_self){
+		.collect_usec = snap->mono_usec - t0,
+		.files_read = c->files_read,
+		.files_read_total = c->files_read_total,
+		.cgroups = snap->nr_samples,
+		.cpu_usec = now_usec(CLOCK_PROCESS_CPUTIME_ID),
+		.rss_bytes = host_self_rss(c->host),
+		.kept_fds = (uint64_t)c->kept_fds,
+		.fd_budget = (uint64_t)c->fd_budget,
+		.reopened_files = c->reopened,
+	};
+	c->cur = which;
+	*out = snap;
+	return 0;
+}
+
+const char *collector_root(const struct collector *c)
+{
+	return c->root_path;
+}
+
+int collector_new(const struct collector_opts *o, struct collector **out)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	char mnt[PATH_MAX];
+	const char *root = o->root;
+	struct stat st;
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->root_fd = -1;
+	c->quiet = o->quiet;
+	if (!root) {
+		err = cgfs_find_cgroup2(o->mountinfo ? o->mountinfo : "/proc/self/mountinfo",
+					mnt, sizeof(mnt));
+		if (err)
+			goto fail;
+		root = mnt;
+	}
+	c->root_path = strdup(root);
+	c->snap[0].arena = arena_new();
+	c->snap[1].arena = arena_new();
+	if (!c->root_path || !c->snap[0].arena || !c->snap[1].arena) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	/* Reading is harmless anywhere, so a fixture tree (any filesystem)
+	 * is accepted here; the actuator is the one that insists on cgroup2. */
+	c->root_fd = cgfs_open_root(root, false);
+	if (c->root_fd < 0) {
+		err = c->root_fd;
+		goto fail;
+	}
+	if (fstat(c->root_fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	err = host_open(o->proc_root, o->sys_root, &c->host);
+	if (err)
+		goto fail;
+	err = identity_ctx_new(o->state_root, &c->ident);
+	if (err)
+		goto fail;
+	/* Leave room for what else the process opens (sockets, BPF objects,
+	 * output files, the host's files). */
+	long limit = cgfs_fd_limit();
+	long reserve = limit > 4096 ? 512 : limit / 4;
+
+	c->fd_budget = o->fd_budget > 0 ? o->fd_budget : limit - reserve;
+	if (node_new(c, NO_NODE, "", 0, (uint64_t)st.st_ino) != 0) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	/* The root's fd is the walk's anchor: always kept, outside the budget. */
+	c->nodes[0].dirfd = c->root_fd;
+	c->root_fd = -1;
+	*out = c;
+	return 0;
+fail:
+	collector_free(c);
+	return err;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	if (c->nr_nodes && c->nodes[0].in_use && c->nodes[0].dirfd >= 0) {
+		close(c->nodes[0].dirfd);
+		c->nodes[0].dirfd = -1;
+	}
+	for (uint32_t n = 0; n < c->nr_nodes; n++)
+		if (c->nodes[n].in_use)
+			node_release(c, n);
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	for (int i = 0; i < 2; i++) {
+		free(c->snap[i].samples);
+		free(c->snap[i].removed);
+		free(c->snap[i].added);
+		if (c->snap[i].arena)
+			arena_free(c->snap[i].arena);
+	}
+	host_close(c->host);
+	identity_ctx_free(c->ident);
+	free(c->nodes);
+	free(c->free_nodes);
+	free(c->map.keys);
+	free(c->map.vals);
+	free(c->tmp_children);
+	free(c->io_scratch);
+	cgfs_buf_free(&c->buf);
+	cgfs_buf_free(&c->dirbuf);
+	free(c->root_path);
+	free(c);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The tick: walk the cgroup2 tree parents first, read every per-cgroup file
+ * through kept fds, compute rates against the previous tick, and notice
+ * births and deaths. Owns snapshots N and N-1; consumers get a const pointer
+ * that stays valid until the next collector_tick().
+ */
+#ifndef CGWARDEN_COLLECTOR_H
+#define CGWARDEN_COLLECTOR_H
+
+#include <stdbool.h>
+#include "snapshot.h"
+
+struct collector_opts {
+	const char *root;		/* NULL: the cgroup2 mount from mountinfo */
+	const char *mountinfo;		/* NULL: /proc/self/mountinfo */
+	const char *proc_root;		/* NULL: /proc */
+	const char *sys_root;		/* NULL: /sys (block device names) */
+	const char *state_root;		/* NULL: / (container runtimes' state) */
+	long fd_budget;			/* fds kept open across ticks; 0: from RLIMIT_NOFILE */
+	bool quiet;			/* no notices on stderr (tests) */
+};
+
+struct collector;
+
+/* -ENOENT: no cgroup2 mount (and no root given); other -errno: the root
+ * cannot be opened. */
+int collector_new(const struct collector_opts *opts, struct collector **out);
+void collector_free(struct collector *c);
+
+/* Runs one tick. *out is valid until the next call. Returns 0 or -errno
+ * (-ENOMEM; a vanished cgroup is never an error). */
+int collector_tick(struct collector *c, const struct cg_snapshot **out);
+
+/* The directory being walked. */
+const char *collector_root(const struct collector *c);
+
+#endif

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "loop.h"
+
+struct watch {
+	int fd;
+	bool owned;			/* made by the loop: closed by loop_free */
+	loop_fn fn;
+	void *ctx;
+};
+
+struct loop {
+	int epfd;
+	struct watch *watches;
+	size_t nr, cap;
+};
+
+int loop_new(struct loop **out)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		int err = -errno;
+
+		free(l);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->nr; i++)
+		if (l->watches[i].owned)
+			close(l->watches[i].fd);
+	free(l->watches);
+	close(l->epfd);
+	free(l);
+}
+
+static int add(struct loop *l, int fd, bool owned, uint32_t events, loop_fn fn, void *ctx)
+{
+	struct epoll_event ev = { .events = events };
+
+	if (l->nr == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct watch *w = realloc(l->watches, cap * sizeof(*w));
+
+		if (!w)
+			return -ENOMEM;
+		l->watches = w;
+		l->cap = cap;
+	}
+	/* The index is stable: watches are never removed. */
+	ev.data.u64 = l->nr;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	l->watches[l->nr++] = (struct watch){ fd, owned, fn, ctx };
+	return 0;
+}
+
+int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx)
+{
+	return add(l, fd, false, events, fn, ctx);
+}
+
+int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx)
+{
+	struct itimerspec its = { 0 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	its.it_interval.tv_sec = (time_t)(interval_usec / 1000000u);
+	its.it_interval.tv_nsec = (long)(interval_usec % 1000000u) * 1000;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = add(l, fd, true, EPOLLIN, fn, ctx);
+	if (err)
+		close(fd);
+	return err;
+}
+
+uint64_t loop_timer_expirations(int timer_fd)
+{
+	uint64_t n = 0;
+
+	if (read(timer_fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+int loop_add_signals(struct loop *l, loop_fn fn, void *ctx)
+{
+	sigset_t set;
+	int fd, err;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	err = add(l, fd, true, EPOLLIN, fn, ctx);
+	if (err)
+		close(fd);
+	return err;
+}
+
+int loop_signal_read(int sig_fd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+		return -errno;
+	return (int)si.ssi_signo;
+}
+
+int loop_run(struct loop *l)
+{
+	struct epoll_event evs[16];
+
+	for (;;) {
+		int n = epoll_wait(l->epfd, evs, 16, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct watch *w = &l->watches[evs[i].data.u64];
+			int r = w->fn(l, w->fd, evs[i].events, w->ctx);
+
+			if (r)
+				return r;
+		}
+	}
+}

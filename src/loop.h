@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one event loop (DESIGN.md): epoll over a timerfd for ticks, a signalfd
+ * for SIGINT/SIGTERM/SIGHUP, and later the ring buffer and sockets. One
+ * thread; callbacks run to completion.
+ */
+#ifndef CGWARDEN_LOOP_H
+#define CGWARDEN_LOOP_H
+
+#include <stdint.h>
+
+struct loop;
+
+/* Called with the fd's ready events; return 0 to go on, or non-zero to stop
+ * the loop (loop_run returns it). */
+typedef int (*loop_fn)(struct loop *l, int fd, uint32_t events, void *ctx);
+
+int loop_new(struct loop **out);
+void loop_free(struct loop *l);	/* closes the timer and signal fds it made */
+
+int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx);
+
+/* A periodic timer, first firing after interval_usec. fn gets the timerfd;
+ * loop_timer_expirations() drains it and says how many ticks were missed. */
+int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx);
+uint64_t loop_timer_expirations(int timer_fd);
+
+/* Blocks SIGINT, SIGTERM and SIGHUP and delivers them to fn; read the
+ * signal with loop_signal_read(). */
+int loop_add_signals(struct loop *l, loop_fn fn, void *ctx);
+int loop_signal_read(int sig_fd);	/* signal number, or -errno */
+
+/* Runs until a callback returns non-zero; returns that value (or -errno). */
+int loop_run(struct loop *l);
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Rates from two samples of the same cgroup. Pure. */
+#ifndef CGWARDEN_RATES_H
+#define CGWARDEN_RATES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "snapshot.h"
+
+/* Per-second rate of a counter between two readings dt_usec apart. False
+ * (and *out untouched) when dt is 0 or the counter went backwards, which
+ * means it was reset: a rate across a reset would be a lie. */
+bool rate_per_sec(uint64_t prev, uint64_t cur, uint64_t dt_usec, double *out);
+
+/* Fills cur->rate from prev (the same cgroup one tick earlier). */
+void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t dt_usec);
+
+#endif
