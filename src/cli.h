@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Options shared by the commands, and the collector set-up they all need. */
+#ifndef CGWARDEN_CLI_H
+#define CGWARDEN_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "collector.h"
+
+/* Exit codes: 0 ok, 1 runtime failure, 2 usage or no cgroup2 to read. */
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+struct cli_common {
+	struct collector_opts copts;
+	uint64_t interval_usec;
+	bool interval_set;
+	bool no_bpf;
+};
+
+/* Long options every command accepts; getopt_long values are >= 0x100. */
+enum {
+	OPT_ROOT = 0x100, OPT_INTERVAL, OPT_NO_BPF, OPT_PROC_ROOT, OPT_SYS_ROOT,
+	OPT_STATE_ROOT, OPT_MOUNTINFO, OPT_FD_BUDGET, OPT_QUIET,
+	OPT__COMMON_END
+};
+
+#define CLI_COMMON_LONGOPTS                                                   \
+	{ "root", required_argument, NULL, OPT_ROOT },                        \
+	{ "interval", required_argument, NULL, OPT_INTERVAL },                \
+	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },                          \
+	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },              \
+	{ "sys-root", required_argument, NULL, OPT_SYS_ROOT },                \
+	{ "state-root", required_argument, NULL, OPT_STATE_ROOT },            \
+	{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },              \
+	{ "fd-budget", required_argument, NULL, OPT_FD_BUDGET },              \
+	{ "quiet", no_argument, NULL, OPT_QUIET }
+
+#define CLI_COMMON_HELP                                                       \
+	"      --root DIR        cgroup2 tree to read (default: the cgroup2 mount\n" \
+	"                        found in /proc/self/mountinfo)\n"             \
+	"      --interval DUR    time between ticks: 2, 0.5, 500ms, 1m\n"      \
+	"      --no-bpf          cgroupfs only (no eBPF counters)\n"           \
+	"      --fd-budget N     files kept open across ticks (default:\n"     \
+	"                        RLIMIT_NOFILE less a reserve)\n"              \
+	"      --quiet           no notices on stderr\n"                       \
+	"  -h, --help            this text\n"
+
+/* Handles one common option; returns 0 if handled, 1 if opt is not common,
+ * -EINVAL after printing what is wrong. */
+int cli_common_opt(struct cli_common *cc, int opt, const char *arg);
+
+/* "2", "0.5", "1.5s", "500ms", "2m" -> usec. -EINVAL on anything else or 0. */
+int cli_parse_duration(const char *s, uint64_t *usec);
+
+/* Creates the collector, printing a clear reason on failure.
+ * Returns 0, or the exit code to use. */
+int cli_open_collector(const struct cli_common *cc, struct collector **out);
+
+#endif

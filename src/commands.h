@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One function per command, each in src/cmd_<name>.c. argv[0] is the command. */
+#ifndef CGWARDEN_COMMANDS_H
+#define CGWARDEN_COMMANDS_H
+
+int cmd_snapshot(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
+
+#endif

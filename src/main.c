@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* cgwarden: command dispatch, git/bpftool style. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "commands.h"
+
+#ifndef CGWARDEN_VERSION
+#define CGWARDEN_VERSION "0.1.0"
+#endif
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "snapshot", cmd_snapshot, "print one JSON document of the whole cgroup tree" },
+	{ "stream", cmd_stream, "print one JSON line per tick and per event (NDJSON)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: cgwarden COMMAND [OPTIONS]\n\n"
+		   "Per-cgroup resource monitor for container hosts (cgroup v2).\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'cgwarden COMMAND --help' describes a command; man cgwarden(8) has it all.\n"
+		   "Not yet built: top (dashboard), serve, set, daemon, check-policy.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("cgwarden %s\n", CGWARDEN_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "cgwarden: '%s' is not a command.\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
