@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# cgwarden. Layout and conventions follow libbpf-tools: OUTPUT, CLANG, BPFTOOL,
+# V=1, PREFIX/DESTDIR. SANITIZE=1 builds with ASan+UBSan into $(OUTPUT)-asan.
+
+OUTPUT ?= build
+ifeq ($(SANITIZE),1)
+override OUTPUT := $(OUTPUT)-asan
+endif
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := json-c ncursesw libbpf
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ifeq ($(PKG_LIBS),)
+$(warning pkg-config found none of $(PKGS): run scripts/deps.sh first)
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE -DCGWARDEN_VERSION='"$(VERSION)"' \
+	$(WARN) -Isrc $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS)
+ifeq ($(SANITIZE),1)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+override CFLAGS += $(SAN)
+override LDFLAGS += $(SAN)
+endif
+
+# Everything but the command front end is a library the tests link against.
+CMD_SRCS := src/main.c $(wildcard src/cmd_*.c)
+LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(OUTPUT)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(OUTPUT)/%.o)
+LIB := $(OUTPUT)/libcgwarden.a
+BIN := $(OUTPUT)/cgwarden
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
+BENCH_BINS := $(OUTPUT)/bench/floor
+
+# libFuzzer targets, built with clang; their corpora are replayed by check.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUTPUT)/fuzz/%)
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+
+.PHONY: all check unit fuzz bench run install clean vmcheck
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+$(OUTPUT)/%.o: %.c $(wildcard src/*.h) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CMD_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(LDLIBS)
+
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(OUTPUT)/bench/%: tests/bench/%.c $(LIB)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+$(OUTPUT):
+	$(Q)mkdir -p $@
+
+unit: $(UNIT_BINS)
+fuzz: $(FUZZ_BINS)
+
+# Every test layer through one runner; its last line is the summary.
+# Unit tests run twice: as built, and under ASan+UBSan.
+check: $(BIN) $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUTPUT=$(OUTPUT) $(OUTPUT)-asan/cgwarden unit
+	$(Q)BUILD=$(OUTPUT) ASAN_BUILD=$(OUTPUT)-asan tests/run
+
+vmcheck: $(BIN)
+	$(Q)BUILD=$(OUTPUT) tests/run --only vm
+
+bench: $(BIN) $(BENCH_BINS)
+	$(Q)BUILD=$(OUTPUT) tests/bench/run.sh
+
+# Until the dashboard exists, "run" shows the live stream.
+run: $(BIN)
+	$(BIN) stream --interval 2
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cgwarden
+	install -D -m 0644 man/cgwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden.8
+	install -D -m 0644 man/cgwarden-json.7 $(DESTDIR)$(PREFIX)/share/man/man7/cgwarden-json.7
+	install -D -m 0644 schema/cgwarden.schema.json \
+		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
+
+clean:
+	rm -rf $(OUTPUT) $(OUTPUT)-asan

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Installs the Debian 12 packages cgwarden needs that are missing. Idempotent:
+# asks apt only when something is missing, and runs "apt-get update" once then.
+#   scripts/deps.sh          what building and running needs
+#   scripts/deps.sh --test   also what `make check` and `make bench` need
+set -euo pipefail
+
+build_pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool
+	libbpf-dev libjson-c-dev libncurses-dev)
+# Test layers: fuzzing (clang's libFuzzer runtime), schema checks, ground-truth
+# workloads, leak checks, the VM suite (qemu, busybox, a Debian kernel fetched
+# with apt-get download), the dashboard driver.
+test_pkgs=(libclang-rt-14-dev python3 python3-jsonschema jq valgrind stress-ng
+	busybox-static qemu-system-x86 procps util-linux coreutils tmux curl
+	ca-certificates)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = --test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#want[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run this script as root to install them" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
