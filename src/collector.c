@@ -421,25 +421,17 @@ static bool still_there(struct collector *c, uint32_t n, int parent_fd)
 }
 
 /*
- * Reads file f of node n into c->buf. Uses the kept fd, or opens it (and
- * keeps it while the budget allows) through the node's dirfd or, for a leaf
- * without one, through "<name>/<file>" below the parent.
+ * Reads file f of node n into c->buf. Uses the kept fd, or opens it through
+ * the node's dirfd dfd and keeps it while the budget allows.
  */
-static ssize_t read_file(struct collector *c, uint32_t n, int f, int dfd, int parent_fd)
+static ssize_t read_file(struct collector *c, uint32_t n, int f, int dfd)
 {
 	struct node *nd = &c->nodes[n];
 	ssize_t len;
 	int fd = nd->fd[f];
 
 	if (fd < 0) {
-		if (dfd >= 0) {
-			fd = cgfs_openat(dfd, cg_files[f].name, O_RDONLY);
-		} else {
-			char rel[NAME_MAX + 32];
-
-			snprintf(rel, sizeof(rel), "%s/%s", nd->name, cg_files[f].name);
-			fd = cgfs_openat(parent_fd, rel, O_RDONLY);
-		}
+		fd = cgfs_openat(dfd, cg_files[f].name, O_RDONLY);
 		if (fd < 0)
 			return fd;
 		if (may_keep_fd(c)) {
@@ -622,7 +614,10 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 			dfd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
 			if (dfd < 0)
 				return;
-			if (may_keep_fd(c)) {
+			/* Only a cgroup with children needs its dirfd every tick
+			 * (to be listed, and as its children's anchor); a leaf's
+			 * share of the budget is better spent on its files. */
+			if (st.st_nlink != 2 && may_keep_fd(c)) {
 				nd->dirfd = dfd;
 				c->kept_fds++;
 			} else {
@@ -656,7 +651,16 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	for (int f = 0; f < CGF__COUNT; f++) {
 		if (!(nd->present & (1u << f)))
 			continue;
-		ssize_t len = read_file(c, n, f, dfd, parent_fd);
+		if (nd->fd[f] < 0 && dfd < 0) {
+			/* A leaf over the fd budget: one dirfd for this visit is
+			 * cheaper than a two-component lookup per file. */
+			dfd = temp_fd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
+			if (dfd < 0) {
+				snap->nr_samples--;
+				goto out;
+			}
+		}
+		ssize_t len = read_file(c, n, f, dfd);
 
 		if (len < 0) {
 			if (len == -ENOMEM) {
@@ -797,6 +801,16 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	c->cur = which;
 	*out = snap;
 	return 0;
+}
+
+size_t collector_file_names(const char *const **names)
+{
+	static const char *list[CGF__COUNT];
+
+	for (int f = 0; f < CGF__COUNT; f++)
+		list[f] = cg_files[f].name;
+	*names = list;
+	return CGF__COUNT;
 }
 
 const char *collector_root(const struct collector *c)

@@ -32,6 +32,9 @@ void collector_free(struct collector *c);
  * (-ENOMEM; a vanished cgroup is never an error). */
 int collector_tick(struct collector *c, const struct cg_snapshot **out);
 
+/* Names of the per-cgroup files a tick reads (for the benchmark's floor). */
+size_t collector_file_names(const char *const **names);
+
 /* The directory being walked. */
 const char *collector_root(const struct collector *c);
 

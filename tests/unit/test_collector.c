@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The collector on fixture trees (real cgroupfs captures reached through
+ * --root): values exactly as the kernel wrote them, absent stays absent,
+ * parents before children, births and deaths, the fd budget fallback.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "test.h"
+#include "cgfs.h"
+#include "collector.h"
+
+#define PURE "tests/fixtures/v2-pure-6.1"
+#define DOCKER "system.slice/docker-3f4e8a9c1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9d0e1f2a3b.scope"
+
+static struct collector *open_root(const char *root, long budget)
+{
+	struct collector_opts o = { .root = root, .fd_budget = budget, .quiet = true,
+				    .sys_root = "/nonexistent", .state_root = "/nonexistent" };
+	struct collector *c = NULL;
+
+	CHECK_INT(collector_new(&o, &c), 0);
+	return c;
+}
+
+static void test_fixture_values_match_kernel_text(void)
+{
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+	const struct cg_sample *d;
+
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	CHECK_U64(s->nr_samples, 9);
+	d = snapshot_find_path(s, DOCKER);
+	CHECK(d != NULL);
+	if (!d)
+		goto out;
+	CHECK_U64(d->cpu[CG_CPU_USAGE_USEC], 15972258);
+	CHECK_U64(d->cpu[CG_CPU_NR_THROTTLED], 318);
+	CHECK_U64(d->cpu_max_quota_usec, 50000);
+	CHECK_U64(d->cpu_max_period_usec, 100000);
+	CHECK_U64(d->mem_max, 314572800);
+	CHECK_U64(d->swap_max, CG_UNLIMITED);
+	CHECK_U64(d->pids_max, 100);
+	CHECK_U64(d->mem_peak, 111796224);
+	CHECK_U64(d->psi[CG_PSI_CPU].some.avg10, 3978);
+	CHECK_U64(d->psi[CG_PSI_CPU].full.total_usec, 15736785);
+	CHECK(d->have & CG_HAVE_MEM_EVENTS);
+	CHECK_U64(d->memevents[CG_ME_OOM_KILL], 0);
+	CHECK(d->populated);
+	CHECK(!d->frozen);
+	CHECK_INT(d->ident.kind, CG_KIND_CONTAINER);
+	CHECK_INT(d->ident.runtime, CG_RT_DOCKER);
+	CHECK_U64(d->depth, 2);
+	/* First tick: no rates yet. */
+	CHECK_U64(d->rate.have, 0);
+out:
+	collector_free(c);
+}
+
+static void test_absent_is_absent(void)
+{
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+	const struct cg_sample *root;
+
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	root = &s->samples[0];
+	CHECK_STR(root->path, "");
+	CHECK_INT(root->parent, -1);
+	/* The root cgroup has no memory.current, cpu.max or pids.max. */
+	CHECK(!(root->have & (CG_HAVE_MEM_CURRENT | CG_HAVE_CPU_MAX | CG_HAVE_PIDS_MAX)));
+	CHECK(root->have & CG_HAVE_CPU_STAT);
+	collector_free(c);
+
+	/* The hybrid host's cgroup has no nr_periods in cpu.stat at all. */
+	c = open_root("tests/fixtures/v2-hybrid-6.18", 0);
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	const struct cg_sample *busy = snapshot_find_path(s, "busy");
+
+	CHECK(busy != NULL);
+	if (busy) {
+		CHECK_U64(busy->cpu[CG_CPU_USAGE_USEC], 3085525);
+		CHECK(!(busy->cpu_have & (1u << CG_CPU_NR_PERIODS)));
+		CHECK(!(busy->have & (CG_HAVE_MEM_STAT | CG_HAVE_IO_STAT | CG_HAVE_CPU_WEIGHT)));
+	}
+	collector_free(c);
+}
+
+static void test_parents_before_children(void)
+{
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	for (size_t i = 1; i < s->nr_samples; i++) {
+		int32_t p = s->samples[i].parent;
+
+		CHECK(p >= 0 && (size_t)p < i);
+		if (p >= 0 && (size_t)p < i) {
+			CHECK_U64(s->samples[i].parent_id, s->samples[p].id);
+			CHECK_U64(s->samples[i].depth, s->samples[p].depth + 1);
+		}
+	}
+	collector_free(c);
+}
+
+static void test_ids_are_inodes(void)
+{
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+	struct stat st;
+
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	CHECK_INT(stat(PURE "/" DOCKER, &st), 0);
+	const struct cg_sample *d = snapshot_find_path(s, DOCKER);
+
+	CHECK(d && d->id == (uint64_t)st.st_ino);
+	collector_free(c);
+}
+
+/* The same numbers whether files are kept open or reopened each tick. */
+static void test_fd_budget_fallback_reads_the_same(void)
+{
+	struct collector *a = open_root(PURE, 0), *b = open_root(PURE, 3);
+	const struct cg_snapshot *sa, *sb;
+
+	if (!a || !b)
+		goto out;
+	for (int t = 0; t < 2; t++) {
+		CHECK_INT(collector_tick(a, &sa), 0);
+		CHECK_INT(collector_tick(b, &sb), 0);
+	}
+	CHECK_U64(sb->self.kept_fds, 3);
+	CHECK(sb->self.reopened_files > 0);
+	CHECK_U64(sa->self.reopened_files, 0);
+	CHECK_U64(sa->nr_samples, sb->nr_samples);
+	for (size_t i = 0; i < sa->nr_samples && i < sb->nr_samples; i++) {
+		const struct cg_sample *x = &sa->samples[i], *y = &sb->samples[i];
+
+		CHECK_STR(x->path, y->path);
+		CHECK_U64(x->have, y->have);
+		CHECK(memcmp(x->cpu, y->cpu, sizeof(x->cpu)) == 0);
+		CHECK(memcmp(x->memstat, y->memstat, sizeof(x->memstat)) == 0);
+		CHECK_U64(x->mem_current, y->mem_current);
+		CHECK_U64(x->nr_io, y->nr_io);
+	}
+out:
+	collector_free(a);
+	collector_free(b);
+}
+
+static char *copy_fixture(const char *src)
+{
+	static char tmpl[64];
+	char cmd[256];
+
+	snprintf(tmpl, sizeof(tmpl), "/tmp/cgw-unit-XXXXXX");
+	if (!mkdtemp(tmpl))
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "cp -a %s/. %s/", src, tmpl);
+	return system(cmd) == 0 ? tmpl : NULL;
+}
+
+static void rm_tree(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_births_deaths_and_rates(void)
+{
+	char *dir = copy_fixture(PURE);
+	char path[512];
+	const struct cg_snapshot *s;
+	struct collector *c;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	c = open_root(dir, 0);
+	if (!c)
+		goto out;
+	CHECK_INT(collector_tick(c, &s), 0);
+	CHECK_U64(s->nr_added, 0);	/* the first tick is the baseline, not births */
+
+	/* A new cgroup, a removed one, and 0.5 s of CPU in the docker scope. */
+	snprintf(path, sizeof(path), "%s/system.slice/new.service", dir);
+	CHECK_INT(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/system.slice/new.service/cpu.stat", dir);
+	write_file(path, "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
+	snprintf(path, sizeof(path), "rm -rf '%s/machine.slice'", dir);
+	CHECK_INT(system(path), 0);
+	snprintf(path, sizeof(path), "%s/%s/cpu.stat", dir, DOCKER);
+	write_file(path, "usage_usec 16472258\nuser_usec 14375436\nsystem_usec 1596822\n"
+			 "nr_periods 321\nnr_throttled 318\nthrottled_usec 26289940\n");
+	usleep(100000);
+	CHECK_INT(collector_tick(c, &s), 0);
+
+	CHECK_U64(s->nr_added, 1);
+	if (s->nr_added == 1)
+		CHECK_STR(s->samples[s->added[0]].path, "system.slice/new.service");
+	/* machine.slice and its libpod child: both reported once, with the
+	 * counters of the last tick that saw them. */
+	CHECK_U64(s->nr_removed, 2);
+	for (size_t i = 0; i < s->nr_removed; i++) {
+		const struct cg_sample *r = &s->removed[i];
+
+		if (strncmp(r->path, "machine.slice/libpod-", 21) == 0) {
+			CHECK_U64(r->cpu[CG_CPU_USAGE_USEC], 242708);
+			CHECK_U64(r->nr_io, 1);
+			CHECK_INT(r->ident.kind, CG_KIND_CONTAINER);
+		} else {
+			CHECK_STR(r->path, "machine.slice");
+		}
+	}
+	CHECK(snapshot_find_path(s, "machine.slice") == NULL);
+	const struct cg_sample *d = snapshot_find_path(s, DOCKER);
+
+	CHECK(d && (d->rate.have & CG_RATE_CPU_USAGE));
+	/* 0.5 s of CPU over >= 0.1 s: a ratio of at most 5 and well above 0. */
+	if (d)
+		CHECK(d->rate.cpu_usage_ratio > 0.5 && d->rate.cpu_usage_ratio <= 5.0);
+
+	/* Next tick: the removal is not reported again. */
+	CHECK_INT(collector_tick(c, &s), 0);
+	CHECK_U64(s->nr_removed, 0);
+	CHECK_U64(s->nr_added, 0);
+	collector_free(c);
+out:
+	rm_tree(dir);
+}
+
+static void test_no_cgroup2_mount(void)
+{
+	struct collector_opts o = { .mountinfo = "/tmp/cgw-unit-no-cgroup2.mountinfo",
+				    .quiet = true };
+	struct collector *c = NULL;
+	char mnt[256];
+
+	write_file("/tmp/cgw-unit-no-cgroup2.mountinfo",
+		   "22 27 0:21 / /proc rw,relatime - proc proc rw\n");
+	CHECK_INT(collector_new(&o, &c), -ENOENT);
+	CHECK(c == NULL);
+	unlink("/tmp/cgw-unit-no-cgroup2.mountinfo");
+	CHECK_INT(cgfs_find_cgroup2("tests/fixtures/mountinfo.hybrid", mnt, sizeof(mnt)), 0);
+	CHECK_STR(mnt, "/sys/fs/cgroup/unified");
+	CHECK_INT(cgfs_find_cgroup2("tests/fixtures/mountinfo.pure-v2", mnt, sizeof(mnt)), 0);
+	CHECK_STR(mnt, "/sys/fs/cgroup");
+}
+
+static void test_missing_root(void)
+{
+	struct collector_opts o = { .root = "/nonexistent/cgroup", .quiet = true };
+	struct collector *c = NULL;
+
+	CHECK_INT(collector_new(&o, &c), -ENOENT);
+}
+
+int main(void)
+{
+	RUN(test_fixture_values_match_kernel_text);
+	RUN(test_absent_is_absent);
+	RUN(test_parents_before_children);
+	RUN(test_ids_are_inodes);
+	RUN(test_fd_budget_fallback_reads_the_same);
+	RUN(test_births_deaths_and_rates);
+	RUN(test_no_cgroup2_mount);
+	RUN(test_missing_root);
+	TEST_EXIT();
+}
