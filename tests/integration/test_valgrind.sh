@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# valgrind finds no leaks and no invalid accesses in the collector loop, on
+# the host's own tree (with cgroups coming and going) and on a fixture tree
+# with the fd budget forcing the reopen path.
+. "$(dirname "$0")/../lib.sh"
+if ! command -v valgrind >/dev/null; then skip valgrind "valgrind is not installed"; finish; fi
+vg() { valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$@"; }
+
+if out=$(vg "$CGWARDEN" stream --interval 0.2 -n 4 --root tests/fixtures/v2-pure-6.1 \
+	--fd-budget 5 --quiet 2>&1 >/dev/null); then
+	pass valgrind_clean_fixture_tree_with_fd_fallback
+else
+	fail valgrind_clean_fixture_tree_with_fd_fallback "$(tail -20 <<<"$out")"
+fi
+if cg_setup; then
+	mkdir "$CG_TEST/a"
+	( sleep 0.6; mkdir "$CG_TEST/b" "$CG_TEST/b/c"; sleep 0.6; rmdir "$CG_TEST/b/c" "$CG_TEST/b" "$CG_TEST/a" ) &
+	if out=$(vg "$CGWARDEN" stream --interval 0.3 -n 6 2>&1 >/dev/null); then
+		pass valgrind_clean_host_tree_with_churn
+	else
+		fail valgrind_clean_host_tree_with_churn "$(tail -20 <<<"$out")"
+	fi
+	wait
+else
+	skip valgrind_clean_host_tree_with_churn "$SKIP_WHY"
+fi
+finish
