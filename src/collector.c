@@ -58,6 +58,8 @@ static const char *const cgroup_events_keys[] = { "populated", "frozen" };
 /* Deeper subtrees are skipped (recursion bound; real trees are < 16 deep). */
 #define MAX_DEPTH 128
 #define NO_NODE UINT32_MAX
+/* How long a provisional identity is retried (on the relist schedule). */
+#define IDENT_RETRY_TICKS 150
 
 struct node {
 	bool in_use;
@@ -75,6 +77,7 @@ struct node {
 	uint32_t sample;		/* index in the snapshot of seen_tick */
 	uint64_t read_usec;		/* when its counters were read (for rates) */
 	struct cg_identity ident;
+	bool ident_provisional;		/* fallback name: resolve again later */
 };
 
 /* Open addressing, linear probing, backward-shift deletion: ino -> node. */
@@ -104,6 +107,7 @@ struct collector {
 
 	long fd_budget, kept_fds;
 	bool budget_warned, depth_warned;
+	bool leaf_dirfds_shed;		/* leaves' dirfds given back to files */
 	uint64_t files_read, files_read_total, reopened;
 
 	struct cgfs_buf buf, dirbuf;
@@ -301,6 +305,7 @@ static uint32_t node_new(struct collector *c, uint32_t parent, const char *name,
 	nd->in_use = true;
 	if (identity_resolve(c->ident, nd->path, &nd->ident) || idmap_put(&c->map, ino, n))
 		goto undo;
+	nd->ident_provisional = identity_is_provisional(&nd->ident);
 	return n;
 undo:
 	nd->in_use = true;
@@ -582,6 +587,25 @@ static struct cg_sample *append_sample(struct collector *c, struct cg_snapshot *
 	return &snap->samples[snap->nr_samples++];
 }
 
+/* A container or pod seen before its runtime wrote its state: look again.
+ * The old strings may be freed: only the previous snapshot, which no
+ * consumer holds any more, points at them. */
+static void retry_identity(struct collector *c, uint32_t n)
+{
+	struct node *nd = &c->nodes[n];
+	struct cg_identity fresh;
+
+	if (c->tick - nd->born_tick > IDENT_RETRY_TICKS) {
+		nd->ident_provisional = false;
+		return;
+	}
+	if (identity_resolve(c->ident, nd->path, &fresh))
+		return;
+	identity_clear(&nd->ident);
+	nd->ident = fresh;
+	nd->ident_provisional = identity_is_provisional(&fresh);
+}
+
 /* Visits node n and its subtree, appending samples parent first. parent_fd
  * is an open fd of the parent's directory (-1 for the root). */
 static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent_sample)
@@ -614,10 +638,11 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 			dfd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
 			if (dfd < 0)
 				return;
-			/* Only a cgroup with children needs its dirfd every tick
-			 * (to be listed, and as its children's anchor); a leaf's
-			 * share of the budget is better spent on its files. */
-			if (st.st_nlink != 2 && may_keep_fd(c)) {
+			/* A cgroup with children needs its dirfd every tick (to
+			 * be listed, and as its children's anchor). A leaf's only
+			 * saves an fstatat per tick, so it is kept only while the
+			 * budget has never run short: files are worth more. */
+			if ((st.st_nlink != 2 || !c->budget_warned) && may_keep_fd(c)) {
 				nd->dirfd = dfd;
 				c->kept_fds++;
 			} else {
@@ -634,6 +659,9 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	} else {
 		nd->nr_children = 0;	/* nlink says: no child cgroups */
 	}
+
+	if (nd->ident_provisional && (c->tick + n) % RELIST_EVERY == 0)
+		retry_identity(c, n);
 
 	s = append_sample(c, snap, which);
 	if (!s) {
@@ -706,6 +734,17 @@ out:
 		close(temp_fd);
 }
 
+/* Once the budget has run short, leaves give their dirfds back so that
+ * more files can be kept (an fd saves an open per tick on a file, only an
+ * fstat-vs-fstatat difference on a leaf's directory). Done once. */
+static void shed_leaf_dirfds(struct collector *c)
+{
+	for (uint32_t n = 1; n < c->nr_nodes; n++)
+		if (c->nodes[n].in_use && c->nodes[n].nr_children == 0)
+			close_fd(c, &c->nodes[n].dirfd);
+	c->leaf_dirfds_shed = true;
+}
+
 /* Cgroups not seen this tick are gone: report their last sample once. */
 static int sweep(struct collector *c, struct cg_snapshot *snap, int which)
 {
@@ -773,6 +812,8 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	snap->nr_samples = snap->nr_removed = snap->nr_added = 0;
 	snap->root = c->root_path;
 
+	if (c->budget_warned && !c->leaf_dirfds_shed)
+		shed_leaf_dirfds(c);
 	host_files = host_read(c->host, &snap->host);
 	visit(c, 0, -1, -1);
 	if (c->err)

@@ -946,3 +946,12 @@ int identity_resolve(struct identity_ctx *ctx, const char *path, struct cg_ident
 	*out = id;
 	return 0;
 }
+
+bool identity_is_provisional(const struct cg_identity *id)
+{
+	if (id->kind == CG_KIND_POD)
+		return !id->k8s_pod;
+	if (id->kind == CG_KIND_CONTAINER)
+		return !id->name || (id->short_id && strcmp(id->name, id->short_id) == 0);
+	return false;
+}

@@ -23,4 +23,9 @@ void identity_ctx_free(struct identity_ctx *ctx);
 int identity_resolve(struct identity_ctx *ctx, const char *path, struct cg_identity *out);
 void identity_clear(struct cg_identity *id);
 
+/* True when a container or pod got only a fallback name (its short id, or
+ * "pod <uid>"): its runtime state may not be written yet (the kubelet makes
+ * the pod cgroup before its log folder), so the caller may resolve again. */
+bool identity_is_provisional(const struct cg_identity *id);
+
 #endif

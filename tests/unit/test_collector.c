@@ -256,6 +256,45 @@ out:
 	rm_tree(dir);
 }
 
+/* A container whose runtime state appears after its cgroup gets its name
+ * within the retry window (the kubelet and runtimes write state late). */
+static void test_late_runtime_state_is_picked_up(void)
+{
+	char *dir = copy_fixture(PURE);
+	char state[] = "/tmp/cgw-unit-state-XXXXXX", path[512];
+	const char *id = "3f4e8a9c1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9d0e1f2a3b";
+	struct collector_opts o = { .quiet = true, .sys_root = "/nonexistent" };
+	struct collector *c = NULL;
+	const struct cg_snapshot *s;
+	const struct cg_sample *d;
+
+	CHECK(dir && mkdtemp(state));
+	if (!dir)
+		return;
+	o.root = dir;
+	o.state_root = state;
+	CHECK_INT(collector_new(&o, &c), 0);
+	if (!c)
+		goto out;
+	CHECK_INT(collector_tick(c, &s), 0);
+	d = snapshot_find_path(s, DOCKER);
+	CHECK(d && d->ident.name && strcmp(d->ident.name, "3f4e8a9c1b2d") == 0);
+	snprintf(path, sizeof(path), "mkdir -p %s/var/lib/docker/containers/%s && "
+		 "cp tests/fixtures/runtime-state/var/lib/docker/containers/%s/config.v2.json "
+		 "%s/var/lib/docker/containers/%s/", state, id, id, state, id);
+	CHECK_INT(system(path), 0);
+	for (int t = 0; t < 17; t++)
+		CHECK_INT(collector_tick(c, &s), 0);
+	d = snapshot_find_path(s, DOCKER);
+	CHECK(d && d->ident.name && strcmp(d->ident.name, "3f4e8a9c1b2d") != 0);
+	if (d && d->ident.name)
+		printf("  late name: %s\n", d->ident.name);
+	collector_free(c);
+out:
+	rm_tree(dir);
+	rm_tree(state);
+}
+
 static void test_no_cgroup2_mount(void)
 {
 	struct collector_opts o = { .mountinfo = "/tmp/cgw-unit-no-cgroup2.mountinfo",
@@ -290,6 +329,7 @@ int main(void)
 	RUN(test_ids_are_inodes);
 	RUN(test_fd_budget_fallback_reads_the_same);
 	RUN(test_births_deaths_and_rates);
+	RUN(test_late_runtime_state_is_picked_up);
 	RUN(test_no_cgroup2_mount);
 	RUN(test_missing_root);
 	TEST_EXIT();
