@@ -16,3 +16,5 @@ for total in 1000 10000; do
 	echo "== $total empty cgroups ($((total / 100)) parents x 100), $ticks ticks"
 	"$BUILD/bench/floor" "$dir" "$ticks"
 done
+echo "== JSON output"
+"$BUILD/bench/json_tick" 10000 5
