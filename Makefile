@@ -57,7 +57,7 @@ BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUTPUT)/fuzz/%)
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all check unit fuzz bench run install clean vmcheck
 .DELETE_ON_ERROR:
