@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# pids.max 10 and a fork loop in the cgroup: pids.current never exceeds 10
+# (sampled every ~20 ms while the loop runs), forks beyond the limit fail
+# (pids.events max grows), and cgwarden reports the count and the limit.
+# Exact checks: the limit is a hard one.
+set -euo pipefail
+. tests/vm/lib.sh
+T=vm.pids-max
+name=vmtest-pids
+cg=$CGROOT/$name
+limit=10
+
+vm_cg "$name"
+echo "$limit" >"$cg/pids.max"
+
+# Sampler: the highest pids.current seen until told to stop (no forks).
+stop=$CASE_TMP/stop
+peakf=$CASE_TMP/peak
+(
+	peak=0 n=0
+	while [[ ! -e $stop ]]; do
+		read -r v <"$cg/pids.current"
+		((v > peak)) && peak=$v
+		n=$((n + 1))
+		nap 0.02
+	done
+	echo "$peak $n" >"$peakf"
+) &
+sampler=$!
+
+ready=$CASE_TMP/ready
+vm_spawn "$cg" python3 -S -E - "$ready" <<'PY'
+import os, sys, time
+ok = failed = 0
+for _ in range(30):
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN from the pids controller
+        failed += 1
+        time.sleep(0.02)
+        continue
+    if pid == 0:
+        time.sleep(600)
+        os._exit(0)
+    ok += 1
+    time.sleep(0.02)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(f"{ok} {failed}\n")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(600)
+PY
+if ! wait_file "$ready" 900; then
+	touch "$stop"
+	fail "$T.kernel" "fork loop did not finish within 90 s"
+	fail "$T.cgwarden" "no workload"
+	finish
+fi
+touch "$stop"
+wait "$sampler"
+read -r peak samples <"$peakf"
+read -r ok failed <"$ready"
+cur=$(<"$cg/pids.current")
+max=$(<"$cg/pids.max")
+ev=$(key "$cg/pids.events" max)
+echo "# kernel: pids.current $cur, peak $peak in $samples samples, pids.max $max, pids.events max $ev; forks ok $ok, failed $failed"
+if ((peak <= limit && cur == ok + 1 && cur <= limit && failed > 0 && ev > 0)); then
+	pass "$T.kernel"
+else
+	fail "$T.kernel" "peak $peak, current $cur (want <= $limit and = forks + 1 = $((ok + 1))), failed forks $failed, pids.events max $ev (want > 0)"
+fi
+
+if cgw_ready "$T.cgwarden"; then
+	out=$CASE_TMP/snapshot.json
+	if cgw "$T.cgwarden" "$out" snapshot &&
+		cgw_get "$T.cgwarden" "$out" "$name" .pids.current .pids.max; then
+		echo "# cgwarden: pids.current ${CGW[0]}, pids.max ${CGW[1]}"
+		if [[ ${CGW[0]} == "$cur" && ${CGW[1]} == "$limit" ]]; then
+			pass "$T.cgwarden"
+		else
+			fail "$T.cgwarden" "pids.current ${CGW[0]} (want $cur), pids.max ${CGW[1]} (want $limit)"
+		fi
+	fi
+fi
+finish
