@@ -71,6 +71,8 @@ struct node {
 	int dirfd;			/* kept dirfd or -1 */
 	int fd[CGF__COUNT];		/* kept file fds or -1 */
 	uint32_t present;		/* files the last listing showed (bit per cg_file) */
+	int stat_fd;			/* cgroup.stat, kept for cgroups with children */
+	bool children_are_leaves;	/* cgroup.stat vouched for it this tick */
 	uint32_t *children;
 	uint32_t nr_children, cap_children;
 	uint64_t born_tick, seen_tick;
@@ -108,6 +110,7 @@ struct collector {
 	long fd_budget, kept_fds;
 	bool budget_warned, depth_warned;
 	bool leaf_dirfds_shed;		/* leaves' dirfds given back to files */
+	bool on_cgroupfs;		/* the root is cgroup2: cgroup.stat is live */
 	uint64_t files_read, files_read_total, reopened;
 
 	struct cgfs_buf buf, dirbuf;
@@ -240,6 +243,7 @@ static void node_release(struct collector *c, uint32_t n)
 	struct node *nd = &c->nodes[n];
 
 	close_fd(c, &nd->dirfd);
+	close_fd(c, &nd->stat_fd);
 	for (int f = 0; f < CGF__COUNT; f++)
 		close_fd(c, &nd->fd[f]);
 	idmap_del(&c->map, nd->ino, n);
@@ -286,6 +290,7 @@ static uint32_t node_new(struct collector *c, uint32_t parent, const char *name,
 	nd = &c->nodes[n];
 	memset(nd, 0, sizeof(*nd));
 	nd->dirfd = -1;
+	nd->stat_fd = -1;
 	for (int f = 0; f < CGF__COUNT; f++)
 		nd->fd[f] = -1;
 	nd->ino = ino;
@@ -411,6 +416,46 @@ static int list_node(struct collector *c, uint32_t n, int dfd)
 	nd->present = lc.present;
 	nd->listed = true;
 	return 0;
+}
+
+/*
+ * On cgroupfs, cgroup.stat's nr_descendants counts every live cgroup below
+ * this one. When it equals the number of children just listed, no child has
+ * children of its own, so none of them needs the fstat that would tell a
+ * leaf grew one: one read per parent instead of one fstat per leaf (most
+ * cgroups are leaves). A race with a mkdir between the listing and this
+ * read can only delay seeing a grandchild by one tick.
+ */
+static void check_children_are_leaves(struct collector *c, uint32_t n, int dfd)
+{
+	static const char *const keys[] = { "nr_descendants" };
+	struct node *nd = &c->nodes[n];
+	uint64_t desc, have = 0;
+	ssize_t len;
+
+	nd->children_are_leaves = false;
+	if (!c->on_cgroupfs || !nd->nr_children)
+		return;
+	if (nd->stat_fd < 0) {
+		int fd = cgfs_openat(dfd, "cgroup.stat", O_RDONLY);
+
+		if (fd < 0)
+			return;
+		if (!may_keep_fd(c)) {
+			len = cgfs_pread_all(fd, &c->buf);
+			close(fd);
+			goto parse;
+		}
+		nd->stat_fd = fd;
+		c->kept_fds++;
+	}
+	len = cgfs_pread_all(nd->stat_fd, &c->buf);
+parse:
+	if (len < 0)
+		return;
+	c->files_read++;
+	if (parse_keyed(c->buf.data, (size_t)len, keys, 1, &desc, &have) == 1)
+		nd->children_are_leaves = desc == nd->nr_children;
 }
 
 /* Is node n still the cgroup we know (after a read said "gone")? */
@@ -608,7 +653,8 @@ static void retry_identity(struct collector *c, uint32_t n)
 
 /* Visits node n and its subtree, appending samples parent first. parent_fd
  * is an open fd of the parent's directory (-1 for the root). */
-static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent_sample)
+static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent_sample,
+		  bool known_leaf)
 {
 	int which = c->cur ^ 1;
 	struct cg_snapshot *snap = &c->snap[which];
@@ -630,10 +676,18 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	/* nlink of a cgroupfs directory is 2 + its number of child cgroups, so
 	 * a leaf needs no listing to know it has no children. Filesystems that
 	 * do not count (nlink < 2) are always listed. */
-	err = dfd >= 0 ? fstat(dfd, &st) : fstatat(parent_fd, nd->name, &st, AT_SYMLINK_NOFOLLOW);
-	if (err || (nd->parent != NO_NODE && (uint64_t)st.st_ino != nd->ino))
-		return;	/* gone (or replaced) since the parent's listing */
-	if (!nd->listed || st.st_nlink != 2 || (c->tick + n) % RELIST_EVERY == 0) {
+	bool relist = !nd->listed || (c->tick + n) % RELIST_EVERY == 0;
+
+	if (known_leaf && !relist && !nd->nr_children) {
+		/* The parent's cgroup.stat vouched for it: skip the fstat. */
+		st.st_nlink = 2;
+	} else {
+		err = dfd >= 0 ? fstat(dfd, &st) :
+				 fstatat(parent_fd, nd->name, &st, AT_SYMLINK_NOFOLLOW);
+		if (err || (nd->parent != NO_NODE && (uint64_t)st.st_ino != nd->ino))
+			return;	/* gone (or replaced) since the parent's listing */
+	}
+	if (relist || st.st_nlink != 2) {
 		if (dfd < 0) {
 			dfd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
 			if (dfd < 0)
@@ -655,6 +709,8 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 			goto out;
 		if (err && cgfs_gone(err))
 			goto out;
+		check_children_are_leaves(c, n, dfd);
+		nd = &c->nodes[n];
 		/* Other listing errors (EACCES): keep the children we knew. */
 	} else {
 		nd->nr_children = 0;	/* nlink says: no child cgroups */
@@ -726,8 +782,10 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 		int32_t me = (int32_t)nd->sample;
 		uint32_t nr = nd->nr_children;
 
+		bool leaves = c->nodes[n].children_are_leaves;
+
 		for (uint32_t i = 0; i < nr && !c->err; i++)
-			visit(c, c->nodes[n].children[i], dfd, me);
+			visit(c, c->nodes[n].children[i], dfd, me, leaves);
 	}
 out:
 	if (temp_fd >= 0)
@@ -815,7 +873,7 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	if (c->budget_warned && !c->leaf_dirfds_shed)
 		shed_leaf_dirfds(c);
 	host_files = host_read(c->host, &snap->host);
-	visit(c, 0, -1, -1);
+	visit(c, 0, -1, -1, false);
 	if (c->err)
 		return c->err;
 	err = sweep(c, snap, which);
@@ -892,6 +950,7 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 		err = c->root_fd;
 		goto fail;
 	}
+	c->on_cgroupfs = cgfs_is_cgroup2(c->root_fd);
 	if (fstat(c->root_fd, &st)) {
 		err = -errno;
 		goto fail;
