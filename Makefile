@@ -99,10 +99,16 @@ unit: $(UNIT_BINS)
 fuzz: $(FUZZ_BINS)
 
 # Every test layer through one runner; its last line is the summary.
-# Unit tests run twice: as built, and under ASan+UBSan.
+# Unit tests run twice: as built, and under ASan+UBSan. With SANITIZE=1 the
+# whole suite (integration and VM included) runs on the sanitized build.
+ifeq ($(SANITIZE),1)
+check: $(BIN) $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+	$(Q)BUILD=$(OUTPUT) ASAN_BUILD= tests/run
+else
 check: $(BIN) $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUTPUT=$(OUTPUT) $(OUTPUT)-asan/cgwarden unit
 	$(Q)BUILD=$(OUTPUT) ASAN_BUILD=$(OUTPUT)-asan tests/run
+endif
 
 vmcheck: $(BIN)
 	$(Q)BUILD=$(OUTPUT) tests/run --only vm

@@ -5,6 +5,10 @@
 # with the fd budget forcing the reopen path.
 . "$(dirname "$0")/../lib.sh"
 if ! command -v valgrind >/dev/null; then skip valgrind "valgrind is not installed"; finish; fi
+if ldd "$CGWARDEN" 2>/dev/null | grep -q libasan; then
+	skip valgrind "$CGWARDEN is an ASan build (SANITIZE=1); valgrind runs on the plain build"
+	finish
+fi
 vg() { valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$@"; }
 
