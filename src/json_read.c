@@ -29,7 +29,8 @@
  * planted under a state directory would otherwise block the collector; the
  * S_ISREG check then refuses it.
  */
-static int read_json_file(const char *path, size_t max, struct json_object **out)
+static int read_json_file(const char *path, size_t max, json_type type,
+			  struct json_object **out)
 {
 	struct json_tokener *tok = NULL;
 	struct json_object *obj;
@@ -92,7 +93,9 @@ static int read_json_file(const char *path, size_t max, struct json_object **out
 	}
 	/* Passing the NUL too ends a document that is a bare number. */
 	obj = json_tokener_parse_ex(tok, buf, (int)len + 1);
-	if (json_tokener_get_error(tok) != json_tokener_success || !obj) {
+	/* A file of the wrong shape is as useless as a broken one. */
+	if (json_tokener_get_error(tok) != json_tokener_success || !obj ||
+	    !json_object_is_type(obj, type)) {
 		json_object_put(obj);
 		ret = -EINVAL;
 		goto out;
@@ -155,13 +158,9 @@ int json_read_docker_info(const char *config_path, struct json_ctr_info *out)
 	const char *name, *type;
 	int ret;
 
-	ret = read_json_file(config_path, JSON_CONFIG_MAX, &root);
+	ret = read_json_file(config_path, JSON_CONFIG_MAX, json_type_object, &root);
 	if (ret)
 		return ret;
-	if (!json_object_is_type(root, json_type_object)) {
-		ret = -EINVAL;
-		goto out;
-	}
 	/* Docker keeps names rooted in its old link namespace: "/web". */
 	name = get_str(root, "Name");
 	if (name && *name == '/')
@@ -194,13 +193,9 @@ int json_read_oci_info(const char *config_path, struct json_ctr_info *out)
 	const char *type;
 	int ret;
 
-	ret = read_json_file(config_path, JSON_CONFIG_MAX, &root);
+	ret = read_json_file(config_path, JSON_CONFIG_MAX, json_type_object, &root);
 	if (ret)
 		return ret;
-	if (!json_object_is_type(root, json_type_object)) {
-		ret = -EINVAL;
-		goto out;
-	}
 	ann = get_typed(root, "annotations", json_type_object);
 
 	/* containerd's CRI plugin first, then cri-o (which uses the kubelet's
@@ -263,13 +258,9 @@ int json_read_storage_containers(const char *path, json_storage_fn fn, void *arg
 	size_t i, n;
 	int ret;
 
-	ret = read_json_file(path, JSON_STORAGE_MAX, &root);
+	ret = read_json_file(path, JSON_STORAGE_MAX, json_type_array, &root);
 	if (ret)
 		return ret;
-	if (!json_object_is_type(root, json_type_array)) {
-		ret = -EINVAL;
-		goto out;
-	}
 	n = json_object_array_length(root);
 	for (i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(root, i);

@@ -293,36 +293,52 @@ static int take_centi(const char **pp, const char *end, uint32_t *out)
 	return 0;
 }
 
+/*
+ * The next blank-separated "key=value" token of [*p, le): key/klen name it
+ * and [*v, *ve) is the value, or *v is NULL for a token without '='.
+ * False at the end of the line. (PSI and io.stat lines are made of these.)
+ */
+static bool next_kv(const char **p, const char *le, const char **key, size_t *klen,
+		    const char **v, const char **ve)
+{
+	const char *ts = skip_blanks(*p, le), *te, *eq;
+
+	if (ts == le)
+		return false;
+	te = tok_end(ts, le);
+	*p = te;
+	eq = memchr(ts, '=', (size_t)(te - ts));
+	*key = ts;
+	*klen = eq ? (size_t)(eq - ts) : (size_t)(te - ts);
+	*v = eq ? eq + 1 : NULL;
+	*ve = te;
+	return true;
+}
+
 /* "avg10=.. avg60=.. avg300=.. total=.." after "some"/"full". Fields in
  * any order; all four are required, unknown ones are skipped. */
 static bool parse_psi_fields(const char *p, const char *le, struct cg_psi_line *out)
 {
 	struct cg_psi_line l = { 0 };
+	const char *key, *v, *te;
 	unsigned got = 0;
+	size_t klen;
 
-	for (;;) {
-		const char *ts, *te, *eq, *v;
+	while (next_kv(&p, le, &key, &klen, &v, &te)) {
 		int err;
 
-		ts = skip_blanks(p, le);
-		if (ts == le)
-			break;
-		te = tok_end(ts, le);
-		p = te;
-		eq = memchr(ts, '=', (size_t)(te - ts));
-		if (!eq)
+		if (!v)
 			return false;
-		v = eq + 1;
-		if (tok_eq(ts, (size_t)(eq - ts), "avg10")) {
+		if (tok_eq(key, klen, "avg10")) {
 			err = take_centi(&v, te, &l.avg10);
 			got |= 1;
-		} else if (tok_eq(ts, (size_t)(eq - ts), "avg60")) {
+		} else if (tok_eq(key, klen, "avg60")) {
 			err = take_centi(&v, te, &l.avg60);
 			got |= 2;
-		} else if (tok_eq(ts, (size_t)(eq - ts), "avg300")) {
+		} else if (tok_eq(key, klen, "avg300")) {
 			err = take_centi(&v, te, &l.avg300);
 			got |= 4;
-		} else if (tok_eq(ts, (size_t)(eq - ts), "total")) {
+		} else if (tok_eq(key, klen, "total")) {
 			err = take_u64(&v, te, &l.total_usec);
 			got |= 8;
 		} else {
@@ -388,47 +404,32 @@ static bool take_devnum(const char *p, const char *te, uint32_t *maj, uint32_t *
 	return true;
 }
 
-static const char *const io_keys[CG_IO__COUNT] = {
-	[CG_IO_RBYTES] = "rbytes", [CG_IO_WBYTES] = "wbytes",
-	[CG_IO_RIOS] = "rios",     [CG_IO_WIOS] = "wios",
-	[CG_IO_DBYTES] = "dbytes", [CG_IO_DIOS] = "dios",
-};
-
 /* One device line. Unknown keys are skipped whatever their value (iocost and
  * iolatency add "cost.usage=", "depth=max", "avg_lat=" ...); a known key
  * whose value does not parse is left absent. */
 static bool parse_io_line(const char *ls, const char *le, struct cg_io_dev *d)
 {
-	const char *te = tok_end(ls, le), *p;
+	const char *te = tok_end(ls, le), *p = te, *key, *v, *ve;
 	unsigned next = 0;	/* kernel order is the enum order */
+	size_t klen;
 
 	memset(d, 0, sizeof(*d));
 	if (!take_devnum(ls, te, &d->major, &d->minor))
 		return false;
-	for (p = te;;) {
-		const char *ts, *eq, *v;
-		size_t klen;
+	while (next_kv(&p, le, &key, &klen, &v, &ve)) {
 		unsigned k, want = 0;
 
-		ts = skip_blanks(p, le);
-		if (ts == le)
-			break;
-		te = tok_end(ts, le);
-		p = te;
-		eq = memchr(ts, '=', (size_t)(te - ts));
-		if (!eq)
+		if (!v)
 			continue;
-		klen = (size_t)(eq - ts);
 		for (k = 0; k < CG_IO__COUNT; k++) {
 			want = (next + k) % CG_IO__COUNT;
-			if (tok_eq(ts, klen, io_keys[want]))
+			if (tok_eq(key, klen, cg_io_keys[want]))
 				break;
 		}
 		if (k == CG_IO__COUNT)
 			continue;
 		next = want + 1;
-		v = eq + 1;
-		if (take_u64(&v, te, &d->v[want]) || v != te) {
+		if (take_u64(&v, ve, &d->v[want]) || v != ve) {
 			d->v[want] = 0;
 			d->have &= ~(1u << want);
 			continue;
