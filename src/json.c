@@ -710,3 +710,33 @@ int json_write_stream_tick(FILE *out, const struct cg_snapshot *s)
 	err = json_finish(&w);
 	return err ? err : lines;
 }
+
+int json_write_audit(FILE *out, const struct act_audit *rec)
+{
+	const struct act_outcome *o = rec->o;
+	struct json_w w = { .out = out };
+	const char *result = o->dry_run && !o->err ? "dry-run" : o->refused ? "refused"
+			     : o->err ? "failed" : "ok";
+
+	if (!out || !rec || !o)
+		return -EINVAL;
+	errno = 0;
+	json_open(&w, NULL, '{');
+	json_u64(&w, "schema", CGWARDEN_JSON_SCHEMA_VERSION);
+	json_str_opt(&w, "type", "audit");
+	json_u64(&w, "time_usec", rec->time_usec);
+	json_str_opt(&w, "who", rec->who ? rec->who : "");
+	json_str_opt(&w, "target", rec->target ? rec->target : "");
+	json_u64(&w, "target_id", rec->target_id);
+	json_str_opt(&w, "file", o->file ? o->file : "");
+	json_str_opt(&w, "old", o->old);
+	json_str_opt(&w, "new", o->wrote);
+	json_str_opt(&w, "now", o->now);
+	json_str_opt(&w, "result", result);
+	json_str_opt(&w, "why", o->why[0] ? o->why : NULL);
+	json_bool_if(&w, "dry_run", true, o->dry_run);
+	json_bool_if(&w, "cut_short", true, o->cut_short);
+	json_close(&w, '}');
+	json_putc(&w, '\n');
+	return json_finish(&w);
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stddef.h>
 #include "snapshot.h"
+#include "actuator.h"
 
 #define CGWARDEN_JSON_SCHEMA_VERSION 1
 
@@ -20,6 +21,10 @@ int json_write_snapshot(FILE *out, const struct cg_snapshot *s, bool pretty);
  * cgroup_removed with final counters), then one "tick" line. Each line is
  * flushed whole. Returns the number of lines written or -errno. */
 int json_write_stream_tick(FILE *out, const struct cg_snapshot *s);
+
+/* One audit record of the actuator as one line {"schema":1,"type":"audit",...}
+ * (man cgwarden-json(7)). 0 or -errno. */
+int json_write_audit(FILE *out, const struct act_audit *rec);
 
 /* Docker's <containers>/<id>/config.v2.json "Name" ("/web" -> "web").
  * Writes a NUL-terminated name into out. -ENOENT, -EINVAL (not JSON / no

@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include "actuator.h"
+#include "cgfs.h"
+#include "limitval.h"
+#include "parse.h"
+#include "snapshot.h"
+
+#define MAX_SELF_DEPTH 64
+
+struct actuator {
+	int root_fd;			/* O_PATH dirfd of the root */
+	dev_t root_dev;
+	char *root_path;
+	bool fixture;
+	bool dry_run;
+	char *who;
+	act_audit_fn audit;
+	void *audit_ctx;
+	uint64_t timeout_usec;
+	/* Our own cgroup's id, then its ancestors' (root excluded). */
+	uint64_t self_ids[MAX_SELF_DEPTH];
+	size_t nr_self;
+	bool no_openat2;		/* the kernel (or seccomp) refused openat2 */
+};
+
+static const struct {
+	const char *file;
+	const char *controller;		/* NULL: core file, always there */
+} kinds[ACT__COUNT] = {
+	[ACT_CPU_MAX] = { "cpu.max", "cpu" },
+	[ACT_CPU_WEIGHT] = { "cpu.weight", "cpu" },
+	[ACT_MEMORY_MIN] = { "memory.min", "memory" },
+	[ACT_MEMORY_LOW] = { "memory.low", "memory" },
+	[ACT_MEMORY_HIGH] = { "memory.high", "memory" },
+	[ACT_MEMORY_MAX] = { "memory.max", "memory" },
+	[ACT_SWAP_MAX] = { "memory.swap.max", "memory" },
+	[ACT_PIDS_MAX] = { "pids.max", "pids" },
+	[ACT_FREEZE] = { "cgroup.freeze", NULL },
+	[ACT_THAW] = { "cgroup.freeze", NULL },
+	[ACT_KILL] = { "cgroup.kill", NULL },
+};
+
+const char *actuator_file(enum act_kind kind)
+{
+	return (unsigned)kind < ACT__COUNT ? kinds[kind].file : "?";
+}
+
+const char *actuator_root(const struct actuator *a)
+{
+	return a->root_path;
+}
+
+static uint64_t now_usec(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* A sentence for people; cut at whylen if it must be. */
+__attribute__((format(printf, 3, 4)))
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- confinement ------------------------------------------------------ */
+
+/*
+ * The text of a target path, before any lookup: relative, no "." or ".."
+ * component, no empty component, no control character (cgroupfs refuses
+ * '\n' in names anyway; a control character here is an injection attempt
+ * or a copy-paste accident, either way not a cgroup).
+ */
+static int check_path_text(const char *t, char *why, size_t whylen)
+{
+	const char *p = t;
+
+	if (strlen(t) >= PATH_MAX) {
+		snprintf(why, whylen, "the path is longer than PATH_MAX");
+		return -ENAMETOOLONG;
+	}
+	if (t[0] == '/') {
+		snprintf(why, whylen, "'%.200s' is absolute: give the path relative to the "
+			 "cgroup2 root (e.g. system.slice/nginx.service)", t);
+		return -EINVAL;
+	}
+	for (const unsigned char *c = (const unsigned char *)t; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f) {
+			snprintf(why, whylen, "the path holds a control character (0x%02x): "
+				 "refused", *c);
+			return -EINVAL;
+		}
+	}
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			snprintf(why, whylen, "'%.200s' has an empty, '.' or '..' component: "
+				 "refused (paths stay below the root)", t);
+			return -EINVAL;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+static bool on_cgroup2(int fd)
+{
+	struct statfs st;
+
+	return fstatfs(fd, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/*
+ * Walks rel one component at a time from dirfd without following symlinks,
+ * checking that every step stays on the root's filesystem (and is cgroup2
+ * unless this is a fixture tree): what openat2's RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV do, for kernels before 5.6 or a
+ * seccomp filter that refuses openat2. ".." was refused by check_path_text.
+ */
+static int open_walk(struct actuator *a, int dirfd, const char *rel, int flags)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = rel;
+	int cur = dirfd, fd = -1;
+
+	if (!*rel)
+		return -EINVAL;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		bool last = !e || !e[1];
+		struct stat st;
+
+		if (n > NAME_MAX) {
+			fd = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		fd = openat(cur, comp, (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			fd = -errno;
+			break;
+		}
+		if (fstat(fd, &st) || st.st_dev != a->root_dev ||
+		    (!a->fixture && !on_cgroup2(fd)) || S_ISLNK(st.st_mode)) {
+			close(fd);
+			fd = S_ISLNK(st.st_mode) ? -ELOOP : -EXDEV;
+			break;
+		}
+		if (cur != dirfd)
+			close(cur);
+		cur = fd;
+		p += n;
+		if (*p == '/')
+			p++;
+		if (last)
+			return fd;
+	}
+	if (cur != dirfd && cur != fd)
+		close(cur);
+	return fd;
+}
+
+/* openat2 confined below dirfd, or the walk above where there is none. */
+static int open_beneath(struct actuator *a, int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (!a->no_openat2) {
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+		/* EPERM can be a seccomp filter; the walk says it for real. */
+		a->no_openat2 = true;
+	}
+	return open_walk(a, dirfd, rel, flags);
+}
+
+static const char *lookup_error(int err)
+{
+	switch (err) {
+	case -ELOOP: return "goes through a symbolic link: refused";
+	case -EXDEV: return "leaves the cgroup2 filesystem: refused";
+	case -ENOENT: return "does not exist";
+	case -ENOTDIR: return "is not a cgroup directory";
+	case -EACCES:
+	case -EPERM: return "cannot be opened (permission denied)";
+	default: return NULL;
+	}
+}
+
+/* Opens the target cgroup's directory (O_PATH). Returns fd or -errno. */
+static int open_cgroup(struct actuator *a, const char *target, uint64_t *ino,
+		       char *why, size_t whylen)
+{
+	struct stat st;
+	int err = check_path_text(target, why, whylen), fd;
+
+	if (err)
+		return err;
+	if (!*target) {
+		snprintf(why, whylen, "the root cgroup is never changed");
+		return -EPERM;
+	}
+	fd = open_beneath(a, a->root_fd, target, O_PATH | O_DIRECTORY);
+	if (fd < 0) {
+		const char *msg = lookup_error(fd);
+
+		if (msg)
+			snprintf(why, whylen, "cgroup '%.200s' under %s %s", target, a->root_path, msg);
+		else
+			snprintf(why, whylen, "cgroup '%.200s': %s", target, strerror(-fd));
+		return fd;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*ino = (uint64_t)st.st_ino;
+	return fd;
+}
+
+static int protected_target(const struct actuator *a, const char *target, uint64_t ino,
+			    enum act_kind kind, char *why, size_t whylen)
+{
+	size_t first = strcspn(target, "/");
+
+	if (first == strlen("init.scope") && strncmp(target, "init.scope", first) == 0) {
+		snprintf(why, whylen, "init.scope (PID 1) is never changed");
+		return -EPERM;
+	}
+	if (a->nr_self && ino == a->self_ids[0]) {
+		snprintf(why, whylen, "'%.200s' is cgwarden's own cgroup: refused", target);
+		return -EPERM;
+	}
+	/* Freezing or killing an ancestor would freeze or kill us too. */
+	if (kind == ACT_FREEZE || kind == ACT_KILL) {
+		for (size_t i = 1; i < a->nr_self; i++) {
+			if (ino == a->self_ids[i]) {
+				snprintf(why, whylen, "'%.200s' contains cgwarden itself: "
+					 "refused", target);
+				return -EPERM;
+			}
+		}
+	}
+	return 0;
+}
+
+int actuator_check_target(struct actuator *a, const char *target, enum act_kind kind,
+			  char *why, size_t whylen)
+{
+	uint64_t ino = 0;
+	int fd = open_cgroup(a, target, &ino, why, whylen), err;
+
+	if (fd < 0)
+		return fd;
+	err = protected_target(a, target, ino, kind, why, whylen);
+	close(fd);
+	return err;
+}
+
+/* ---- reading and writing one file ------------------------------------- */
+
+/* The file's text with trailing whitespace removed. 0 or -errno. */
+static int read_text(struct actuator *a, int cgfd, const char *file, char *out, size_t outlen)
+{
+	char buf[512];
+	int fd = open_beneath(a, cgfd, file, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	snprintf(out, outlen, "%s", buf);
+	return 0;
+}
+
+static int read_key(struct actuator *a, int cgfd, const char *file, const char *key,
+		    uint64_t *val)
+{
+	char buf[2048];
+	const char *keys[1] = { key };
+	uint64_t have = 0;
+	int err = read_text(a, cgfd, file, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	/* read_text trimmed the last '\n'; parse_keyed wants whole lines. */
+	strncat(buf, "\n", sizeof(buf) - strlen(buf) - 1);
+	if (parse_keyed(buf, strlen(buf), keys, 1, val, &have) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+static volatile sig_atomic_t write_timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	write_timed_out = 1;
+}
+
+/*
+ * A write that may block: memory.high and memory.max reclaim before they
+ * return. The kernel checks for a pending signal in its reclaim loop, and by
+ * then the new limit is already in place, so a SIGALRM without SA_RESTART
+ * cuts the wait short without losing the write.
+ */
+static int write_text(struct actuator *a, int fd, const char *text, bool *cut_short)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = { 0 }, off = { 0 };
+	size_t len = strlen(text);
+	ssize_t n;
+	int err = 0;
+
+	sigemptyset(&sa.sa_mask);
+	it.it_value.tv_sec = (time_t)(a->timeout_usec / 1000000u);
+	it.it_value.tv_usec = (suseconds_t)(a->timeout_usec % 1000000u);
+	write_timed_out = 0;
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = write(fd, text, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	*cut_short = write_timed_out;
+	if (err == -EINTR && write_timed_out)
+		err = -ETIMEDOUT;
+	return err;
+}
+
+/* Waits until cgroup.events says key == want, up to the timeout. */
+static int wait_event(struct actuator *a, int cgfd, const char *key, uint64_t want)
+{
+	uint64_t end = now_usec(CLOCK_MONOTONIC) + a->timeout_usec, v;
+	int err;
+
+	for (;;) {
+		err = read_key(a, cgfd, "cgroup.events", key, &v);
+		if (err)
+			return err;
+		if (v == want)
+			return 0;
+		if (now_usec(CLOCK_MONOTONIC) >= end)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+}
+
+/* ---- validation ------------------------------------------------------- */
+
+/* For a file that is not there: which ancestor does not pass the controller
+ * down? The first one from the top whose cgroup.subtree_control lacks it. */
+static void explain_missing(struct actuator *a, const char *target, const char *controller,
+			    char *why, size_t whylen)
+{
+	char path[PATH_MAX], text[512];
+	size_t len = 0;
+	bool offered = false;
+
+	/* Not offered by the hierarchy at all: on a hybrid host cgroup v1 holds
+	 * it, and no subtree_control can pass it down. */
+	if (read_text(a, a->root_fd, "cgroup.controllers", text, sizeof(text)) == 0) {
+		for (char *tok = strtok(text, " "); tok; tok = strtok(NULL, " "))
+			offered |= strcmp(tok, controller) == 0;
+		if (!offered) {
+			say(why, whylen, "this cgroup2 hierarchy (%.120s) has no %.8s controller "
+			    "(cgroup.controllers lacks it; on a hybrid host cgroup v1 holds it)",
+			    a->root_path, controller);
+			return;
+		}
+	}
+	for (;;) {
+		int dfd = len ? open_beneath(a, a->root_fd, path, O_PATH | O_DIRECTORY)
+			      : dup(a->root_fd);
+		bool has = false;
+
+		if (dfd < 0)
+			break;
+		if (read_text(a, dfd, "cgroup.subtree_control", text, sizeof(text)) == 0) {
+			for (char *tok = strtok(text, " "); tok; tok = strtok(NULL, " "))
+				has |= strcmp(tok, controller) == 0;
+		}
+		close(dfd);
+		if (!has) {
+			char where[PATH_MAX + 64];
+
+			if (snprintf(where, sizeof(where), "%s%s%s/cgroup.subtree_control",
+				     a->root_path, len ? "/" : "", len ? path : "") >= (int)sizeof(where))
+				snprintf(where, sizeof(where), "an ancestor's cgroup.subtree_control");
+			say(why, whylen, "the %.8s controller is not enabled for '%.100s': "
+			    "%.120s lacks '%.8s' (echo +%.8s > it to enable)", controller, target,
+			    where, controller, controller);
+			return;
+		}
+		/* Next ancestor: one more component of target. */
+		const char *next = strchr(target + len + (len ? 1 : 0), '/');
+
+		if (!next)
+			break;
+		len = (size_t)(next - target);
+		memcpy(path, target, len);
+		path[len] = '\0';
+	}
+	snprintf(why, whylen, "'%.120s' has no %s file (is the %s controller available "
+		 "on this cgroup2 hierarchy?)", target, actuator_file(ACT_CPU_MAX) ? controller : "",
+		 controller);
+}
+
+static uint64_t page_floor(uint64_t v)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (v == CG_UNLIMITED || ps <= 0)
+		return v;
+	return v - v % (uint64_t)ps;
+}
+
+/* The text to write for c, and the text the kernel shows back for it. */
+static void change_texts(const struct act_change *c, char *wrote, char *expect, size_t len)
+{
+	char q[32];
+
+	switch (c->kind) {
+	case ACT_CPU_MAX:
+		limitval_format(c->value, q, sizeof(q));
+		snprintf(wrote, len, "%s %" PRIu64, q, c->period);
+		snprintf(expect, len, "%s", wrote);
+		return;
+	case ACT_FREEZE:
+		snprintf(wrote, len, "1");
+		snprintf(expect, len, "1");
+		return;
+	case ACT_THAW:
+		snprintf(wrote, len, "0");
+		snprintf(expect, len, "0");
+		return;
+	case ACT_KILL:
+		snprintf(wrote, len, "1");
+		expect[0] = '\0';
+		return;
+	case ACT_MEMORY_MIN:
+	case ACT_MEMORY_LOW:
+	case ACT_MEMORY_HIGH:
+	case ACT_MEMORY_MAX:
+	case ACT_SWAP_MAX:
+		limitval_format(c->value, wrote, len);
+		/* The kernel keeps memory limits in pages. */
+		limitval_format(page_floor(c->value), expect, len);
+		return;
+	default:
+		limitval_format(c->value, wrote, len);
+		snprintf(expect, len, "%s", wrote);
+	}
+}
+
+static int refuse(struct act_outcome *o, int err)
+{
+	o->err = err;
+	o->refused = true;
+	return err;
+}
+
+/* Validation with the cgroup already open. */
+static int validate_open(struct actuator *a, int cgfd, const char *target,
+			 const struct act_change *c, struct act_outcome *o, char *expect)
+{
+	uint64_t cur;
+	int err;
+
+	change_texts(c, o->wrote, expect, ACT_TEXT_MAX);
+	if (c->kind == ACT_KILL) {
+		/* Nothing to read back from cgroup.kill; "old" is the procs count. */
+		struct stat st;
+		int fd = open_beneath(a, cgfd, "cgroup.kill", O_WRONLY);
+
+		if (fd < 0) {
+			snprintf(o->why, sizeof(o->why), "'%.200s' has no cgroup.kill "
+				 "(needs Linux 5.14)", target);
+			return refuse(o, fd);
+		}
+		close(fd);
+		(void)st;
+		if (read_key(a, cgfd, "cgroup.events", "populated", &cur) == 0)
+			snprintf(o->old, sizeof(o->old), "populated %" PRIu64, cur);
+		return 0;
+	}
+	err = read_text(a, cgfd, o->file, o->old, sizeof(o->old));
+	if (err == -ENOENT && kinds[c->kind].controller) {
+		explain_missing(a, target, kinds[c->kind].controller, o->why, sizeof(o->why));
+		return refuse(o, -ENOENT);
+	}
+	if (err) {
+		snprintf(o->why, sizeof(o->why), "reading %s of '%.200s': %s", o->file, target,
+			 strerror(-err));
+		return refuse(o, err);
+	}
+	/* A hard or high limit under what the cgroup uses now makes the kernel
+	 * reclaim at once, and OOM-kill (max) what it cannot reclaim. */
+	if ((c->kind == ACT_MEMORY_MAX || c->kind == ACT_MEMORY_HIGH) && !c->force &&
+	    c->value != CG_UNLIMITED) {
+		char text[64], h1[32], h2[32];
+
+		if (read_text(a, cgfd, "memory.current", text, sizeof(text)) == 0 &&
+		    parse_u64_or_max(text, strlen(text), &cur) == 0 && page_floor(c->value) < cur) {
+			limitval_format_bytes_human(c->value, h1, sizeof(h1));
+			snprintf(h2, sizeof(h2), "%.1fM", (double)cur / 1048576.0);
+			snprintf(o->why, sizeof(o->why),
+				 "%s %s is below the current usage of %s (%" PRIu64 " bytes): the "
+				 "kernel would reclaim at once%s; use --force to do it anyway",
+				 o->file, h1, h2, cur,
+				 c->kind == ACT_MEMORY_MAX ? " and OOM-kill what it cannot reclaim"
+							   : " and throttle the cgroup");
+			return refuse(o, -ERANGE);
+		}
+	}
+	return 0;
+}
+
+int actuator_validate(struct actuator *a, const char *target, const struct act_change *c,
+		      struct act_outcome *o)
+{
+	char expect[ACT_TEXT_MAX];
+	uint64_t ino = 0;
+	int cgfd, err;
+
+	memset(o, 0, sizeof(*o));
+	if ((unsigned)c->kind >= ACT__COUNT)
+		return refuse(o, -EINVAL);
+	o->file = kinds[c->kind].file;
+	o->dry_run = a->dry_run;
+	cgfd = open_cgroup(a, target, &ino, o->why, sizeof(o->why));
+	if (cgfd < 0)
+		return refuse(o, cgfd);
+	err = protected_target(a, target, ino, c->kind, o->why, sizeof(o->why));
+	if (!err)
+		err = validate_open(a, cgfd, target, c, o, expect);
+	if (err)
+		refuse(o, err);
+	close(cgfd);
+	return err;
+}
+
+/* ---- audit ------------------------------------------------------------ */
+
+/* syslog gets one line; odd bytes in the path are escaped, never raw. */
+static void log_escape(const char *s, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < outlen; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
+static void audit(struct actuator *a, const char *target, uint64_t ino,
+		  const struct act_outcome *o)
+{
+	struct act_audit rec = {
+		.time_usec = now_usec(CLOCK_REALTIME),
+		.who = a->who,
+		.target = target,
+		.target_id = ino,
+		.o = o,
+	};
+	char t[512], why[ACT_WHY_MAX * 4];
+	const char *result = o->dry_run && !o->err ? "dry-run" : o->refused ? "refused"
+			     : o->err ? "failed" : "ok";
+
+	log_escape(target, t, sizeof(t));
+	log_escape(o->why, why, sizeof(why));
+	syslog(LOG_NOTICE, "audit who=\"%s\" target=\"%s\" id=%" PRIu64 " file=%s old=\"%s\" "
+	       "new=\"%s\" now=\"%s\" result=%s%s%s%s", a->who, t, ino, o->file, o->old,
+	       o->wrote, o->now, result, why[0] ? " why=\"" : "", why, why[0] ? "\"" : "");
+	if (a->audit)
+		a->audit(a->audit_ctx, &rec);
+}
+
+/* ---- apply ------------------------------------------------------------ */
+
+int actuator_apply(struct actuator *a, const char *target, const struct act_change *c,
+		   struct act_outcome *o)
+{
+	char expect[ACT_TEXT_MAX];
+	uint64_t ino = 0;
+	int cgfd, fd, err;
+
+	memset(o, 0, sizeof(*o));
+	if ((unsigned)c->kind >= ACT__COUNT)
+		return refuse(o, -EINVAL);
+	o->file = kinds[c->kind].file;
+	o->dry_run = a->dry_run;
+	/* Open once and do everything through this fd, so a cgroup replaced
+	 * between the checks and the write cannot receive it. */
+	cgfd = open_cgroup(a, target, &ino, o->why, sizeof(o->why));
+	if (cgfd < 0) {
+		refuse(o, cgfd);
+		goto out_audit;
+	}
+	err = protected_target(a, target, ino, c->kind, o->why, sizeof(o->why));
+	if (!err)
+		err = validate_open(a, cgfd, target, c, o, expect);
+	if (err) {
+		refuse(o, err);
+		goto out;
+	}
+	if (a->dry_run) {
+		snprintf(o->now, sizeof(o->now), "%s", o->old);
+		goto out;
+	}
+	fd = open_beneath(a, cgfd, o->file, O_WRONLY);
+	if (fd < 0) {
+		o->err = fd;
+		snprintf(o->why, sizeof(o->why), "opening %s of '%.200s': %s", o->file, target,
+			 strerror(-fd));
+		goto out;
+	}
+	err = write_text(a, fd, o->wrote, &o->cut_short);
+	close(fd);
+	if (err) {
+		o->err = err;
+		snprintf(o->why, sizeof(o->why), "writing '%s' to %s of '%.200s': %s%s", o->wrote,
+			 o->file, target, strerror(-err),
+			 err == -EINVAL ? " (the kernel refused the value)" :
+			 err == -EBUSY ? " (the cgroup is busy; not retried)" : "");
+		goto out;
+	}
+	/* Read back: the write counts only if the kernel shows it. */
+	switch (c->kind) {
+	case ACT_KILL:
+		err = wait_event(a, cgfd, "populated", 0);
+		snprintf(o->now, sizeof(o->now), err ? "populated 1" : "populated 0");
+		break;
+	case ACT_FREEZE:
+	case ACT_THAW:
+		err = wait_event(a, cgfd, "frozen", c->kind == ACT_FREEZE);
+		if (!err)
+			err = read_text(a, cgfd, o->file, o->now, sizeof(o->now));
+		break;
+	default:
+		err = read_text(a, cgfd, o->file, o->now, sizeof(o->now));
+		if (!err && strcmp(o->now, expect) != 0)
+			err = -EIO;
+	}
+	if (err) {
+		o->err = err;
+		snprintf(o->why, sizeof(o->why), "%s of '%.120s' reads '%.40s' after writing '%.40s'%s",
+			 o->file, target, o->now, o->wrote,
+			 err == -ETIMEDOUT ? " (the kernel did not finish in time)" : "");
+	} else if (o->cut_short) {
+		snprintf(o->why, sizeof(o->why), "the limit is set; reclaim was cut short after "
+			 "%" PRIu64 " ms", a->timeout_usec / 1000);
+	}
+out:
+	close(cgfd);
+out_audit:
+	audit(a, target, ino, o);
+	return o->err;
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+/* The "0::/path" line of /proc/self/cgroup: our cgroup2 path. */
+static int self_cgroup_path(char *out, size_t outlen)
+{
+	char line[PATH_MAX + 8];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			const char *p = line[3] == '/' ? line + 4 : line + 3;
+
+			if (strlen(p) >= outlen)
+				break;
+			memcpy(out, p, strlen(p) + 1);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/*
+ * Ids of our own cgroup and its ancestors, by inode, so the check holds
+ * whatever root the actuator was given. Found through the cgroup2 mount
+ * (or, in tests, a path below the root).
+ */
+static void find_self(struct actuator *a, const struct actuator_opts *o)
+{
+	char path[PATH_MAX], mnt[PATH_MAX];
+	int base, fd;
+
+	if (o->self_cgroup) {
+		snprintf(path, sizeof(path), "%s", o->self_cgroup);
+		base = dup(a->root_fd);
+	} else {
+		if (self_cgroup_path(path, sizeof(path)) ||
+		    cgfs_find_cgroup2(o->mountinfo ? o->mountinfo : "/proc/self/mountinfo",
+				      mnt, sizeof(mnt)))
+			return;
+		base = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (base < 0)
+		return;
+	fd = *path ? openat(base, path, O_PATH | O_DIRECTORY | O_CLOEXEC) : dup(base);
+	while (fd >= 0 && a->nr_self < MAX_SELF_DEPTH) {
+		struct stat st, bst;
+		int up;
+
+		if (fstat(fd, &st) || fstat(base, &bst))
+			break;
+		a->self_ids[a->nr_self++] = (uint64_t)st.st_ino;
+		if (st.st_ino == bst.st_ino && st.st_dev == bst.st_dev)
+			break;	/* reached the mount's root */
+		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+	}
+	if (fd >= 0)
+		close(fd);
+	close(base);
+}
+
+int actuator_open(const struct actuator_opts *o, struct actuator **out, char *why, size_t whylen)
+{
+	struct actuator *a = calloc(1, sizeof(*a));
+	char mnt[PATH_MAX];
+	const char *root = o->root;
+	struct stat st;
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	a->root_fd = -1;
+	if (!root) {
+		err = cgfs_find_cgroup2(o->mountinfo ? o->mountinfo : "/proc/self/mountinfo",
+					mnt, sizeof(mnt));
+		if (err) {
+			snprintf(why, whylen, "no cgroup2 filesystem is mounted; pass --root DIR");
+			goto fail;
+		}
+		root = mnt;
+	}
+	a->root_path = strdup(root);
+	a->who = strdup(o->who ? o->who : "cgwarden");
+	if (!a->root_path || !a->who) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	a->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (a->root_fd < 0 || fstat(a->root_fd, &st)) {
+		err = -errno;
+		snprintf(why, whylen, "%s: %s", root, strerror(errno));
+		goto fail;
+	}
+	a->root_dev = st.st_dev;
+	a->fixture = o->fixture_root;
+	if (!a->fixture && !on_cgroup2(a->root_fd)) {
+		err = -EMEDIUMTYPE;
+		snprintf(why, whylen, "%s is not a cgroup2 filesystem: refused (nothing is "
+			 "written outside cgroupfs)", root);
+		goto fail;
+	}
+	a->dry_run = o->dry_run;
+	a->audit = o->audit;
+	a->audit_ctx = o->audit_ctx;
+	a->timeout_usec = o->timeout_usec ? o->timeout_usec : 5000000;
+	find_self(a, o);
+	openlog("cgwarden", LOG_PID, LOG_DAEMON);
+	*out = a;
+	return 0;
+fail:
+	actuator_close(a);
+	return err;
+}
+
+void actuator_close(struct actuator *a)
+{
+	if (!a)
+		return;
+	if (a->root_fd >= 0)
+		close(a->root_fd);
+	free(a->root_path);
+	free(a->who);
+	free(a);
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The only writer of cgroupfs (DESIGN.md). `cgwarden set`, the dashboard's
+ * actions and the policy daemon all come here. Every write is confined below
+ * the cgroup2 root (openat2 RESOLVE_BENEATH|NO_SYMLINKS|NO_XDEV, or a
+ * component-by-component walk checked with fstatfs where openat2 is
+ * missing), validated before it is made, read back after, and recorded in
+ * one audit record. Protected: the root, init.scope, and cgwarden's own
+ * cgroup (and, for freeze and kill, its ancestors).
+ */
+#ifndef CGWARDEN_ACTUATOR_H
+#define CGWARDEN_ACTUATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum act_kind {
+	ACT_CPU_MAX,		/* cpu.max "QUOTA PERIOD" */
+	ACT_CPU_WEIGHT,		/* cpu.weight */
+	ACT_MEMORY_MIN,
+	ACT_MEMORY_LOW,
+	ACT_MEMORY_HIGH,
+	ACT_MEMORY_MAX,
+	ACT_SWAP_MAX,		/* memory.swap.max */
+	ACT_PIDS_MAX,
+	ACT_FREEZE,		/* cgroup.freeze 1, verified by cgroup.events frozen 1 */
+	ACT_THAW,		/* cgroup.freeze 0 */
+	ACT_KILL,		/* cgroup.kill, verified by cgroup.events populated 0 */
+	ACT__COUNT
+};
+
+struct act_change {
+	enum act_kind kind;
+	uint64_t value;		/* the limit, CG_UNLIMITED for "max" */
+	uint64_t period;	/* cpu.max period (usec) */
+	bool force;		/* allow memory.max/high below current usage */
+};
+
+#define ACT_TEXT_MAX 64
+#define ACT_WHY_MAX 320
+
+/* What one change did (or would do). Texts are as the kernel shows them. */
+struct act_outcome {
+	const char *file;		/* "memory.max" */
+	char old[ACT_TEXT_MAX];		/* before ("" if unreadable) */
+	char wrote[ACT_TEXT_MAX];	/* what was (or would be) written */
+	char now[ACT_TEXT_MAX];		/* read back after */
+	int err;			/* 0, or -errno (-EPERM refused, -ETIMEDOUT ...) */
+	bool dry_run;
+	bool refused;			/* stopped by validation or protection, nothing written */
+	bool cut_short;			/* the write timed out; the value is set */
+	char why[ACT_WHY_MAX];		/* a sentence for people when err != 0 or cut_short */
+};
+
+/* One audit record per change, also for refusals and dry runs. */
+struct act_audit {
+	uint64_t time_usec;		/* CLOCK_REALTIME */
+	const char *who;		/* "cgwarden set (uid 0, pid 1234)" */
+	const char *target;		/* path relative to the root */
+	uint64_t target_id;		/* cgroup id (inode), 0 if it could not be opened */
+	const struct act_outcome *o;
+};
+
+typedef void (*act_audit_fn)(void *ctx, const struct act_audit *rec);
+
+struct actuator_opts {
+	const char *root;		/* NULL: the cgroup2 mount from mountinfo */
+	const char *mountinfo;		/* NULL: /proc/self/mountinfo */
+	bool fixture_root;		/* test only: accept a root that is not cgroup2 */
+	bool dry_run;
+	const char *who;
+	act_audit_fn audit;		/* besides syslog; may be NULL */
+	void *audit_ctx;
+	uint64_t timeout_usec;		/* for writes that can block and for verify; 0: 5 s */
+	const char *self_cgroup;	/* test only: our cgroup, relative to root; NULL: /proc/self/cgroup */
+};
+
+struct actuator;
+
+/* -ENOENT no cgroup2 mount, -EMEDIUMTYPE root is not cgroup2; why says so. */
+int actuator_open(const struct actuator_opts *o, struct actuator **out, char *why, size_t whylen);
+void actuator_close(struct actuator *a);
+const char *actuator_root(const struct actuator *a);
+
+/* 0 if target names a cgroup below the root that may be acted on with kind;
+ * else -errno and a sentence in why. Opens nothing for long, writes nothing. */
+int actuator_check_target(struct actuator *a, const char *target, enum act_kind kind,
+			  char *why, size_t whylen);
+
+/* Everything that can be known before writing: target, controller, value
+ * range, usage. Fills o (old value, what would be written). 0 or -errno. */
+int actuator_validate(struct actuator *a, const char *target, const struct act_change *c,
+		      struct act_outcome *o);
+
+/* Validates, writes (unless dry run), reads back, audits. Returns o->err. */
+int actuator_apply(struct actuator *a, const char *target, const struct act_change *c,
+		   struct act_outcome *o);
+
+/* The file a kind writes ("cpu.max"). */
+const char *actuator_file(enum act_kind kind);
+
+#endif
