@@ -157,7 +157,7 @@ static int open_walk(struct actuator *a, int dirfd, const char *rel, int flags)
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		bool last = !e || !e[1];
-		struct stat st;
+		struct stat st = { 0 };
 
 		if (n > NAME_MAX) {
 			fd = -ENAMETOOLONG;
@@ -517,8 +517,7 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 
 	change_texts(c, o->wrote, expect, ACT_TEXT_MAX);
 	if (c->kind == ACT_KILL) {
-		/* Nothing to read back from cgroup.kill; "old" is the procs count. */
-		struct stat st;
+		/* cgroup.kill cannot be read; "old" is whether anything runs. */
 		int fd = open_beneath(a, cgfd, "cgroup.kill", O_WRONLY);
 
 		if (fd < 0) {
@@ -527,7 +526,6 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 			return refuse(o, fd);
 		}
 		close(fd);
-		(void)st;
 		if (read_key(a, cgfd, "cgroup.events", "populated", &cur) == 0)
 			snprintf(o->old, sizeof(o->old), "populated %" PRIu64, cur);
 		return 0;
