@@ -562,27 +562,48 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 	return 0;
 }
 
-int actuator_validate(struct actuator *a, const char *target, const struct act_change *c,
-		      struct act_outcome *o)
+/*
+ * Everything before a write: the target opened (once: the write goes
+ * through this very fd, so a cgroup replaced after the checks cannot receive
+ * it), its protection, the change's validity. On success *cgfd is open; on
+ * refusal o says why and *cgfd is -1.
+ */
+static int prepare(struct actuator *a, const char *target, const struct act_change *c,
+		   struct act_outcome *o, char *expect, int *cgfd, uint64_t *ino)
 {
-	char expect[ACT_TEXT_MAX];
-	uint64_t ino = 0;
-	int cgfd, err;
+	int err;
 
 	memset(o, 0, sizeof(*o));
+	*cgfd = -1;
+	*ino = 0;
 	if ((unsigned)c->kind >= ACT__COUNT)
 		return refuse(o, -EINVAL);
 	o->file = kinds[c->kind].file;
 	o->dry_run = a->dry_run;
-	cgfd = open_cgroup(a, target, &ino, o->why, sizeof(o->why));
-	if (cgfd < 0)
-		return refuse(o, cgfd);
-	err = protected_target(a, target, ino, c->kind, o->why, sizeof(o->why));
+	err = open_cgroup(a, target, ino, o->why, sizeof(o->why));
+	if (err < 0)
+		return refuse(o, err);
+	*cgfd = err;
+	err = protected_target(a, target, *ino, c->kind, o->why, sizeof(o->why));
 	if (!err)
-		err = validate_open(a, cgfd, target, c, o, expect);
-	if (err)
-		refuse(o, err);
-	close(cgfd);
+		err = validate_open(a, *cgfd, target, c, o, expect);
+	if (err) {
+		close(*cgfd);
+		*cgfd = -1;
+		return refuse(o, err);
+	}
+	return 0;
+}
+
+int actuator_validate(struct actuator *a, const char *target, const struct act_change *c,
+		      struct act_outcome *o)
+{
+	char expect[ACT_TEXT_MAX];
+	uint64_t ino;
+	int cgfd, err = prepare(a, target, c, o, expect, &cgfd, &ino);
+
+	if (cgfd >= 0)
+		close(cgfd);
 	return err;
 }
 
@@ -631,28 +652,11 @@ int actuator_apply(struct actuator *a, const char *target, const struct act_chan
 		   struct act_outcome *o)
 {
 	char expect[ACT_TEXT_MAX];
-	uint64_t ino = 0;
+	uint64_t ino;
 	int cgfd, fd, err;
 
-	memset(o, 0, sizeof(*o));
-	if ((unsigned)c->kind >= ACT__COUNT)
-		return refuse(o, -EINVAL);
-	o->file = kinds[c->kind].file;
-	o->dry_run = a->dry_run;
-	/* Open once and do everything through this fd, so a cgroup replaced
-	 * between the checks and the write cannot receive it. */
-	cgfd = open_cgroup(a, target, &ino, o->why, sizeof(o->why));
-	if (cgfd < 0) {
-		refuse(o, cgfd);
+	if (prepare(a, target, c, o, expect, &cgfd, &ino))
 		goto out_audit;
-	}
-	err = protected_target(a, target, ino, c->kind, o->why, sizeof(o->why));
-	if (!err)
-		err = validate_open(a, cgfd, target, c, o, expect);
-	if (err) {
-		refuse(o, err);
-		goto out;
-	}
 	if (a->dry_run) {
 		snprintf(o->now, sizeof(o->now), "%s", o->old);
 		goto out;
