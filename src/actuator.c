@@ -501,6 +501,35 @@ static void change_texts(const struct act_change *c, char *wrote, char *expect, 
 	}
 }
 
+/* A cgroup under a frozen ancestor stays frozen whatever its own
+ * cgroup.freeze says: thawing it alone would wait in vain. */
+static int frozen_ancestor(struct actuator *a, const char *target, char *why, size_t whylen)
+{
+	char path[PATH_MAX], text[16];
+	const char *slash = target;
+
+	while ((slash = strchr(slash, '/'))) {
+		size_t len = (size_t)(slash - target);
+		int dfd;
+
+		memcpy(path, target, len);
+		path[len] = '\0';
+		slash++;
+		dfd = open_beneath(a, a->root_fd, path, O_PATH | O_DIRECTORY);
+		if (dfd < 0)
+			continue;
+		if (read_text(a, dfd, "cgroup.freeze", text, sizeof(text)) == 0 &&
+		    strcmp(text, "1") == 0) {
+			close(dfd);
+			say(why, whylen, "'%.120s' stays frozen while its ancestor '%.120s' is "
+			    "frozen: thaw that one", target, path);
+			return -EBUSY;
+		}
+		close(dfd);
+	}
+	return 0;
+}
+
 static int refuse(struct act_outcome *o, int err)
 {
 	o->err = err;
@@ -531,6 +560,11 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 		return 0;
 	}
 	err = read_text(a, cgfd, o->file, o->old, sizeof(o->old));
+	if (!err && c->kind == ACT_THAW) {
+		err = frozen_ancestor(a, target, o->why, sizeof(o->why));
+		if (err)
+			return refuse(o, err);
+	}
 	if (err == -ENOENT && kinds[c->kind].controller) {
 		explain_missing(a, target, kinds[c->kind].controller, o->why, sizeof(o->why));
 		return refuse(o, -ENOENT);
@@ -539,6 +573,13 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 		snprintf(o->why, sizeof(o->why), "reading %s of '%.200s': %s", o->file, target,
 			 strerror(-err));
 		return refuse(o, err);
+	}
+	/* The kernel counts whole pages: 100 bytes would be a limit of 0. */
+	if (kinds[c->kind].controller && strcmp(kinds[c->kind].controller, "memory") == 0 &&
+	    c->value && c->value != CG_UNLIMITED && page_floor(c->value) == 0) {
+		say(o->why, sizeof(o->why), "%s %" PRIu64 " is less than one page and would "
+		    "round down to 0 bytes; give 0 if you mean it", o->file, c->value);
+		return refuse(o, -ERANGE);
 	}
 	/* A hard or high limit under what the cgroup uses now makes the kernel
 	 * reclaim at once, and OOM-kill (max) what it cannot reclaim. */
@@ -561,6 +602,9 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 	}
 	return 0;
 }
+
+static void audit(struct actuator *a, const char *target, uint64_t ino,
+		  const struct act_outcome *o);
 
 /*
  * Everything before a write: the target opened (once: the write goes
@@ -604,6 +648,10 @@ int actuator_validate(struct actuator *a, const char *target, const struct act_c
 
 	if (cgfd >= 0)
 		close(cgfd);
+	/* A refused request is on record too; one that passes is recorded
+	 * when it is applied. */
+	if (err)
+		audit(a, target, ino, o);
 	return err;
 }
 
@@ -687,8 +735,12 @@ int actuator_apply(struct actuator *a, const char *target, const struct act_chan
 	case ACT_FREEZE:
 	case ACT_THAW:
 		err = wait_event(a, cgfd, "frozen", c->kind == ACT_FREEZE);
-		if (!err)
-			err = read_text(a, cgfd, o->file, o->now, sizeof(o->now));
+		/* Show what the file says even when the state never followed. */
+		if (read_text(a, cgfd, o->file, o->now, sizeof(o->now)) && !err)
+			err = -EIO;
+		if (err == -ETIMEDOUT)
+			snprintf(o->now + strlen(o->now), sizeof(o->now) - strlen(o->now),
+				 ", frozen %d", c->kind != ACT_FREEZE);
 		break;
 	default:
 		err = read_text(a, cgfd, o->file, o->now, sizeof(o->now));

@@ -149,8 +149,13 @@ static int resolve_target(struct actuator *a, const struct set_req *r, const cha
 		snprintf(path, pathlen, "%s", r->target);
 		return 0;
 	}
-	if (collector_new(&co, &c) || collector_tick(c, &s)) {
+	if (collector_new(&co, &c)) {
 		fprintf(stderr, "cgwarden set: %s\n", why);
+		return EXIT_USAGE;
+	}
+	if (collector_tick(c, &s)) {
+		fprintf(stderr, "cgwarden set: %s\n", why);
+		collector_free(c);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < s->nr_samples; i++) {
@@ -212,6 +217,10 @@ static bool confirm_kill(const char *path)
 
 static void print_outcome(const char *path, const struct act_outcome *o)
 {
+	if (o->dry_run && !o->err && o->file == actuator_file(ACT_KILL)) {
+		printf("%s: would kill every process (%s; dry run: nothing written)\n", path, o->old);
+		return;
+	}
 	if (o->dry_run && !o->err) {
 		printf("%s: %s: %s -> %s (dry run: nothing written)\n", path, o->file, o->old,
 		       o->wrote);
@@ -297,6 +306,9 @@ int cmd_set(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r.target = argv[optind];
+	/* "system.slice/x/" is "system.slice/x": one spelling in output and audit. */
+	for (size_t n = strlen(r.target); n > 1 && r.target[n - 1] == '/'; n--)
+		argv[optind][n - 1] = '\0';
 	if (r.want[ACT_FREEZE] && r.want[ACT_THAW])
 		return bad("--freeze", "give --freeze or --thaw, not both");
 	for (int k = 0; k < ACT__COUNT; k++) {
