@@ -239,6 +239,12 @@ static int open_cgroup(struct actuator *a, const char *target, uint64_t *ino,
 		return -EPERM;
 	}
 	fd = open_beneath(a, a->root_fd, target, O_PATH | O_DIRECTORY);
+	/* O_NOFOLLOW on the last step makes a symlinked target "not a
+	 * directory"; say what it is. (For the message only: nothing is
+	 * opened through it.) */
+	if (fd == -ENOTDIR && fstatat(a->root_fd, target, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		fd = -ELOOP;
 	if (fd < 0) {
 		const char *msg = lookup_error(fd);
 
@@ -399,7 +405,7 @@ static int wait_event(struct actuator *a, int cgfd, const char *key, uint64_t wa
 /* For a file that is not there: which ancestor does not pass the controller
  * down? The first one from the top whose cgroup.subtree_control lacks it. */
 static void explain_missing(struct actuator *a, const char *target, const char *controller,
-			    char *why, size_t whylen)
+			    const char *file, char *why, size_t whylen)
 {
 	char path[PATH_MAX], text[512];
 	size_t len = 0;
@@ -449,9 +455,8 @@ static void explain_missing(struct actuator *a, const char *target, const char *
 		memcpy(path, target, len);
 		path[len] = '\0';
 	}
-	snprintf(why, whylen, "'%.120s' has no %s file (is the %s controller available "
-		 "on this cgroup2 hierarchy?)", target, actuator_file(ACT_CPU_MAX) ? controller : "",
-		 controller);
+	say(why, whylen, "'%.120s' has no %s although the %s controller reaches it",
+	    target, file, controller);
 }
 
 static uint64_t page_floor(uint64_t v)
@@ -550,8 +555,12 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 		int fd = open_beneath(a, cgfd, "cgroup.kill", O_WRONLY);
 
 		if (fd < 0) {
-			snprintf(o->why, sizeof(o->why), "'%.200s' has no cgroup.kill "
-				 "(needs Linux 5.14)", target);
+			if (fd == -ENOENT)
+				say(o->why, sizeof(o->why), "'%.200s' has no cgroup.kill "
+				    "(needs Linux 5.14)", target);
+			else
+				say(o->why, sizeof(o->why), "cgroup.kill of '%.200s' %s", target,
+				    lookup_error(fd) ? lookup_error(fd) : strerror(-fd));
 			return refuse(o, fd);
 		}
 		close(fd);
@@ -566,7 +575,8 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 			return refuse(o, err);
 	}
 	if (err == -ENOENT && kinds[c->kind].controller) {
-		explain_missing(a, target, kinds[c->kind].controller, o->why, sizeof(o->why));
+		explain_missing(a, target, kinds[c->kind].controller, o->file, o->why,
+				sizeof(o->why));
 		return refuse(o, -ENOENT);
 	}
 	if (err) {
@@ -620,8 +630,11 @@ static int prepare(struct actuator *a, const char *target, const struct act_chan
 	memset(o, 0, sizeof(*o));
 	*cgfd = -1;
 	*ino = 0;
-	if ((unsigned)c->kind >= ACT__COUNT)
+	if ((unsigned)c->kind >= ACT__COUNT) {
+		o->file = "?";
+		say(o->why, sizeof(o->why), "unknown change kind %d", (int)c->kind);
 		return refuse(o, -EINVAL);
+	}
 	o->file = kinds[c->kind].file;
 	o->dry_run = a->dry_run;
 	err = open_cgroup(a, target, ino, o->why, sizeof(o->why));
@@ -709,7 +722,9 @@ int actuator_apply(struct actuator *a, const char *target, const struct act_chan
 		snprintf(o->now, sizeof(o->now), "%s", o->old);
 		goto out;
 	}
-	fd = open_beneath(a, cgfd, o->file, O_WRONLY);
+	/* O_TRUNC as a shell's '>' does: cgroupfs takes each write whole, and a
+	 * plain file standing in for it (fixtures) must not keep an old tail. */
+	fd = open_beneath(a, cgfd, o->file, O_WRONLY | O_TRUNC);
 	if (fd < 0) {
 		o->err = fd;
 		snprintf(o->why, sizeof(o->why), "opening %s of '%.200s': %s", o->file, target,

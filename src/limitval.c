@@ -33,9 +33,11 @@ static int parse_decimal(const char *s, uint64_t *whole, uint64_t *nanos, const 
 	if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
 		return -EINVAL;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (w > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (w > (UINT64_MAX - d) / 10)
 			return -ERANGE;
-		w = w * 10 + (uint64_t)(*p - '0');
+		w = w * 10 + d;
 	}
 	if (*p == '.') {
 		for (p++; isdigit((unsigned char)*p); p++) {
@@ -113,7 +115,11 @@ int limitval_parse_cpus(const char *s, uint64_t period, uint64_t *quota, char *w
 		*quota = CG_UNLIMITED;
 		return 0;
 	}
-	if (parse_decimal(s, &whole, &nanos, &end) || *end)
+	int err = parse_decimal(s, &whole, &nanos, &end);
+
+	if (err == -ERANGE)
+		return say(why, whylen, err, "'%s' CPUs is more than any host has", s);
+	if (err || *end)
 		return say(why, whylen, -EINVAL,
 			   "'%s' is not a number of CPUs (e.g. 0.5, 2, max)", s);
 	if (whole > 1000000)
@@ -135,9 +141,11 @@ static int parse_u64_word(const char *s, const char **end, uint64_t *out)
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + d;
 	}
 	*end = p;
 	*out = v;
@@ -149,6 +157,7 @@ int limitval_parse_cpu_max(const char *s, uint64_t *quota, uint64_t *period, cha
 {
 	uint64_t q, p = LIMITVAL_CPU_PERIOD_DEFAULT;
 	const char *end;
+	int err;
 
 	if (!s)
 		s = "";
@@ -157,7 +166,9 @@ int limitval_parse_cpu_max(const char *s, uint64_t *quota, uint64_t *period, cha
 	if (strncasecmp(s, "max", 3) == 0 && (s[3] == ' ' || !s[3])) {
 		q = CG_UNLIMITED;
 		end = s + 3;
-	} else if (parse_u64_word(s, &end, &q)) {
+	} else if ((err = parse_u64_word(s, &end, &q))) {
+		if (err == -ERANGE)
+			return say(why, whylen, err, "'%s': the quota does not fit 64 bits", s);
 		goto bad;
 	}
 	while (*end == ' ')
@@ -188,7 +199,11 @@ int limitval_parse_weight(const char *s, uint64_t *out, char *why, size_t whylen
 	const char *end;
 	uint64_t v;
 
-	if (!s || parse_u64_word(s, &end, &v) || *end)
+	int err = s ? parse_u64_word(s, &end, &v) : -EINVAL;
+
+	if (err == -ERANGE)
+		return say(why, whylen, err, "weight '%s' is outside 1..10000", s);
+	if (err || *end)
 		return say(why, whylen, -EINVAL, "'%s' is not a weight (1..10000)", s ? s : "");
 	if (v < 1 || v > 10000)
 		return say(why, whylen, -ERANGE, "weight '%s' is outside 1..10000", s);
@@ -205,7 +220,11 @@ int limitval_parse_count(const char *s, uint64_t *out, char *why, size_t whylen)
 		*out = CG_UNLIMITED;
 		return 0;
 	}
-	if (!s || parse_u64_word(s, &end, &v) || *end)
+	int err = s ? parse_u64_word(s, &end, &v) : -EINVAL;
+
+	if (err == -ERANGE)
+		return say(why, whylen, err, "'%s' is above the kernel's 4194304 pids", s);
+	if (err || *end)
 		return say(why, whylen, -EINVAL, "'%s' is not a count or max", s ? s : "");
 	/* pids.max takes an int: the kernel refuses more than PID_MAX_LIMIT. */
 	if (v > 4194304)
