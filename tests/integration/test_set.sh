@@ -11,12 +11,23 @@ if ! cg_setup; then skip set "$SKIP_WHY"; finish; fi
 audit=$(mktemp)
 cnt=$(mktemp)
 mkdir "$CG_TEST/counter" "$CG_TEST/victims"
+# The counter rewrites its file (truncate, then write): a read can land in
+# between and see it empty, so read until there is a number.
+count() {
+	local v i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		v=$(cat "$cnt")
+		[ -n "$v" ] && break
+		sleep 0.02
+	done
+	echo "${v:-0}"
+}
 cg_spawn "$CG_TEST/counter" sh -c 'i=0; while :; do i=$((i+1)); echo $i > "$0"; sleep 0.01; done' "$cnt" >/dev/null
 sleep 0.5
 
 if "$CGWARDEN" set "$CG_REL/counter" --freeze --audit-log "$audit" >/dev/null &&
 	grep -q '^frozen 1' "$CG_TEST/counter/cgroup.events"; then
-	a=$(cat "$cnt"); sleep 0.6; b=$(cat "$cnt")
+	a=$(count); sleep 0.6; b=$(count)
 	[ "$a" = "$b" ] && pass "freeze_stops_counter (stays at $a)" ||
 		fail freeze_stops_counter "counter moved $a -> $b while frozen"
 else
@@ -24,7 +35,7 @@ else
 fi
 if "$CGWARDEN" set "$CG_REL/counter" --thaw --audit-log "$audit" >/dev/null &&
 	grep -q '^frozen 0' "$CG_TEST/counter/cgroup.events"; then
-	a=$(cat "$cnt"); sleep 0.5; b=$(cat "$cnt")
+	a=$(count); sleep 0.5; b=$(count)
 	[ "$b" -gt "$a" ] && pass "thaw_resumes_counter ($a -> $b)" ||
 		fail thaw_resumes_counter "counter stuck at $a after thaw"
 else
