@@ -41,6 +41,15 @@ override CFLAGS += $(SAN)
 override LDFLAGS += $(SAN)
 endif
 
+# eBPF (libbpf-tools style): vmlinux.h from the build host's BTF, the object
+# compiled with clang for the bpf target, a bpftool skeleton that src/bpfsrc.c
+# embeds. All three live in $(OUTPUT), never in git.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_OBJ := $(OUTPUT)/bpf/cgwarden.bpf.o
+BPF_SKEL := $(OUTPUT)/cgwarden.skel.h
+override CFLAGS += -I$(OUTPUT) -Ibpf
+
 # Everything but the command front end is a library the tests link against.
 CMD_SRCS := src/main.c $(wildcard src/cmd_*.c)
 LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard src/*.c))
@@ -63,6 +72,22 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
 .DELETE_ON_ERROR:
 
 all: $(BIN)
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OBJ): bpf/cgwarden.bpf.c bpf/cgwarden.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(OUTPUT) -Ibpf -c $< -o $@
+
+$(BPF_SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name cgwarden_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/src/bpfsrc.o: $(BPF_SKEL)
 
 $(OUTPUT)/%.o: %.c $(wildcard src/*.h) | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -87,10 +112,10 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h) $(BPF_SKEL)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(OUTPUT) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 $(OUTPUT):
 	$(Q)mkdir -p $@

@@ -51,6 +51,19 @@ int cli_common_opt(struct cli_common *cc, int opt, const char *arg)
 		}
 		cc->interval_set = true;
 		return 0;
+	case OPT_BPF_MAX_CGROUPS: {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || *end || end == arg || v < 64 || v > 1048576) {
+			fprintf(stderr, "cgwarden: --bpf-max-cgroups: '%s' is not a number "
+				"from 64 to 1048576\n", arg);
+			return -EINVAL;
+		}
+		cc->copts.bpf_max_cgroups = (uint32_t)v;
+		return 0;
+	}
 	case OPT_FD_BUDGET:
 		errno = 0;
 		cc->copts.fd_budget = strtol(arg, &end, 10);
@@ -65,7 +78,11 @@ int cli_common_opt(struct cli_common *cc, int opt, const char *arg)
 
 int cli_open_collector(const struct cli_common *cc, struct collector **out)
 {
-	int err = collector_new(&cc->copts, out);
+	struct collector_opts o = cc->copts;
+	int err;
+
+	o.bpf = !cc->no_bpf;
+	err = collector_new(&o, out);
 
 	if (!err)
 		return 0;

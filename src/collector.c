@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "bpfsrc.h"
 #include "cgfs.h"
 #include "collector.h"
 #include "host.h"
@@ -119,6 +120,11 @@ struct collector {
 	struct cg_io_dev *io_scratch;
 	size_t cap_io;
 	int err;			/* first hard error (ENOMEM) of this tick */
+
+	struct bpfsrc *bpf;		/* eBPF counters, NULL when off */
+	struct cg_oom_event *oom_scratch;	/* drained this tick, before paths */
+	size_t nr_oom_scratch, cap_oom_scratch;
+	size_t cap_oom[2];
 };
 
 static uint64_t now_usec(clockid_t clk)
@@ -770,6 +776,11 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 			goto out;
 		}
 	}
+	if (c->bpf) {
+		/* No entry yet means no event yet: zero counts, not absent. */
+		bpfsrc_get(c->bpf, nd->ino, &s->bpf);
+		s->bpf.have = bpfsrc_have(c->bpf);
+	}
 	if (nd->seen_tick == c->tick - 1 && c->tick > 1)
 		rates_compute(s, &prev->samples[nd->sample], t_read - nd->read_usec);
 	else
@@ -790,6 +801,52 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 out:
 	if (temp_fd >= 0)
 		close(temp_fd);
+}
+
+static bool node_known(void *arg, uint64_t id)
+{
+	struct collector *c = arg;
+
+	return idmap_get(&c->map, id) != NO_NODE;
+}
+
+static void on_oom(void *arg, const struct cg_oom_event *ev)
+{
+	struct collector *c = arg;
+
+	if (c->nr_oom_scratch == c->cap_oom_scratch) {
+		size_t cap = c->cap_oom_scratch ? c->cap_oom_scratch * 2 : 16;
+		struct cg_oom_event *p = realloc(c->oom_scratch, cap * sizeof(*p));
+
+		if (!p)
+			return;	/* an event lost to ENOMEM; the counter still has it */
+		c->oom_scratch = p;
+		c->cap_oom_scratch = cap;
+	}
+	c->oom_scratch[c->nr_oom_scratch++] = *ev;
+}
+
+/* OOM kills drained this tick, with the victim cgroup's path while the
+ * collector still knows it (the cgroup may be removed by this very sweep). */
+static int oom_into_snapshot(struct collector *c, struct cg_snapshot *snap, int which)
+{
+	if (c->nr_oom_scratch > c->cap_oom[which]) {
+		struct cg_oom_event *p = realloc(snap->oom, c->nr_oom_scratch * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		snap->oom = p;
+		c->cap_oom[which] = c->nr_oom_scratch;
+	}
+	for (size_t i = 0; i < c->nr_oom_scratch; i++) {
+		uint32_t n = idmap_get(&c->map, c->oom_scratch[i].cgroup_id);
+
+		snap->oom[i] = c->oom_scratch[i];
+		snap->oom[i].path = n != NO_NODE ? arena_strdup(snap->arena, c->nodes[n].path) : NULL;
+	}
+	snap->nr_oom = c->nr_oom_scratch;
+	c->nr_oom_scratch = 0;
+	return 0;
 }
 
 /* Once the budget has run short, leaves give their dirfds back so that
@@ -849,6 +906,8 @@ static int sweep(struct collector *c, struct cg_snapshot *snap, int which)
 			snap->removed[snap->nr_removed].parent = -1;
 			snap->nr_removed++;
 		}
+		if (c->bpf)
+			bpfsrc_forget(c->bpf, nd->ino);
 		node_release(c, n);
 	}
 	return 0;
@@ -873,12 +932,21 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	if (c->budget_warned && !c->leaf_dirfds_shed)
 		shed_leaf_dirfds(c);
 	host_files = host_read(c->host, &snap->host);
+	if (c->bpf) {
+		/* One read of the whole map, then O(1) per cgroup in the walk. */
+		bpfsrc_refresh(c->bpf);
+		bpfsrc_drain(c->bpf, on_oom, c);
+	}
 	visit(c, 0, -1, -1, false);
 	if (c->err)
 		return c->err;
-	err = sweep(c, snap, which);
+	err = oom_into_snapshot(c, snap, which);
+	if (!err)
+		err = sweep(c, snap, which);
 	if (err)
 		return err;
+	if (c->bpf)
+		bpfsrc_prune(c->bpf, node_known, c);
 
 	snap->seq = prev->seq + 1;
 	snap->mono_usec = now_usec(CLOCK_MONOTONIC);
@@ -896,6 +964,10 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 		.kept_fds = (uint64_t)c->kept_fds,
 		.fd_budget = (uint64_t)c->fd_budget,
 		.reopened_files = c->reopened,
+		.bpf = c->bpf != NULL,
+		.bpf_run_time_ns = c->bpf ? bpfsrc_run_time_ns(c->bpf) : 0,
+		.bpf_map_entries = c->bpf ? bpfsrc_map_entries(c->bpf) : 0,
+		.bpf_map_max = c->bpf ? bpfsrc_map_max(c->bpf) : 0,
 	};
 	c->cur = which;
 	*out = snap;
@@ -910,6 +982,11 @@ size_t collector_file_names(const char *const **names)
 		list[f] = cg_files[f].name;
 	*names = list;
 	return CGF__COUNT;
+}
+
+int collector_event_fd(const struct collector *c)
+{
+	return c->bpf ? bpfsrc_event_fd(c->bpf) : -1;
 }
 
 const char *collector_root(const struct collector *c)
@@ -974,6 +1051,20 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 	/* The root's fd is the walk's anchor: always kept, outside the budget. */
 	c->nodes[0].dirfd = c->root_fd;
 	c->root_fd = -1;
+	/* eBPF counts real cgroups by id: meaningless for a fixture tree. */
+	if (o->bpf && c->on_cgroupfs) {
+		struct bpfsrc_opts bo = { .cgroup_root = c->root_path,
+					  .max_cgroups = o->bpf_max_cgroups };
+		char why[256];
+
+		/* Optional: without it cgwarden is cgroupfs-only, and says so once;
+		 * a partial load (no network counters) says that. */
+		why[0] = '\0';
+		if (bpfsrc_open(&bo, &c->bpf, why, sizeof(why)) && !c->quiet)
+			fprintf(stderr, "cgwarden: eBPF counters off: %s\n", why);
+		else if (why[0] && !c->quiet)
+			fprintf(stderr, "cgwarden: eBPF: %s\n", why);
+	}
 	*out = c;
 	return 0;
 fail:
@@ -1001,6 +1092,10 @@ void collector_free(struct collector *c)
 		if (c->snap[i].arena)
 			arena_free(c->snap[i].arena);
 	}
+	bpfsrc_close(c->bpf);
+	free(c->oom_scratch);
+	for (int i = 0; i < 2; i++)
+		free(c->snap[i].oom);
 	host_close(c->host);
 	identity_ctx_free(c->ident);
 	free(c->nodes);

@@ -9,6 +9,7 @@
 #define CGWARDEN_COLLECTOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "snapshot.h"
 
 struct collector_opts {
@@ -19,6 +20,8 @@ struct collector_opts {
 	const char *state_root;		/* NULL: / (container runtimes' state) */
 	long fd_budget;			/* fds kept open across ticks; 0: from RLIMIT_NOFILE */
 	bool quiet;			/* no notices on stderr (tests) */
+	bool bpf;			/* load the eBPF counters (one line on stderr if not) */
+	uint32_t bpf_max_cgroups;	/* their map size; 0: the default */
 };
 
 struct collector;
@@ -34,6 +37,10 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out);
 
 /* Names of the per-cgroup files a tick reads (for the benchmark's floor). */
 size_t collector_file_names(const char *const **names);
+
+/* The eBPF counters' ring buffer fd (OOM events), or -1 when eBPF is off:
+ * a loop may wake on it to tick early. */
+int collector_event_fd(const struct collector *c);
 
 /* The directory being walked. */
 const char *collector_root(const struct collector *c);

@@ -539,6 +539,64 @@ static void json_io(struct json_w *w, const struct cg_sample *c)
 	json_close(w, '}');
 }
 
+/* eBPF counters (METRICS.md "From eBPF"); null when eBPF is off. */
+static void json_bpf(struct json_w *w, const struct cg_sample *c)
+{
+	const struct cg_bpf *b = &c->bpf;
+	uint32_t r = c->rate.have;
+	int last = -1;
+
+	if (!(b->have & CG_BPF_SCHED)) {
+		json_null(w, "sched");
+	} else {
+		json_open(w, "sched", '{');
+		json_u64(w, "ctx_switches", b->ctx_switches);
+		json_u64(w, "migrations", b->migrations);
+		json_u64(w, "runq_count", b->runq_count);
+		json_u64(w, "runq_sum_usec", b->runq_sum_ns / 1000);
+		/* Bucket i: delays of 2^i - 1 to 2^(i+1) - 1 usec; trailing empty
+		 * buckets are left out. */
+		for (int i = 0; i < CG_RUNQ_BUCKETS; i++)
+			if (b->runq_hist[i])
+				last = i;
+		json_open(w, "runq_latency_usec_log2", '[');
+		for (int i = 0; i <= last; i++)
+			json_u64(w, NULL, b->runq_hist[i]);
+		json_close(w, ']');
+		json_rate(w, "runq_p50_usec", r & CG_RATE_RUNQ, c->rate.runq_p50_usec);
+		json_rate(w, "runq_p99_usec", r & CG_RATE_RUNQ, c->rate.runq_p99_usec);
+		json_rate(w, "ctx_switches_per_sec", r & CG_RATE_SCHED, c->rate.ctx_switches_per_sec);
+		json_close(w, '}');
+	}
+	if (!(b->have & CG_BPF_NET)) {
+		json_null(w, "net");
+	} else {
+		json_open(w, "net", '{');
+		json_u64(w, "rx_bytes", b->rx_bytes);
+		json_u64(w, "tx_bytes", b->tx_bytes);
+		json_u64(w, "rx_packets", b->rx_packets);
+		json_u64(w, "tx_packets", b->tx_packets);
+		json_rate(w, "rx_bytes_per_sec", r & CG_RATE_NET, c->rate.rx_bytes_per_sec);
+		json_rate(w, "tx_bytes_per_sec", r & CG_RATE_NET, c->rate.tx_bytes_per_sec);
+		json_rate(w, "rx_packets_per_sec", r & CG_RATE_NET, c->rate.rx_packets_per_sec);
+		json_rate(w, "tx_packets_per_sec", r & CG_RATE_NET, c->rate.tx_packets_per_sec);
+		json_close(w, '}');
+	}
+	if (!(b->have & CG_BPF_PROC)) {
+		json_null(w, "proc");
+		json_null(w, "oom");
+	} else {
+		json_open(w, "proc", '{');
+		json_u64(w, "forks", b->forks);
+		json_u64(w, "execs", b->execs);
+		json_u64(w, "exits", b->exits);
+		json_close(w, '}');
+		json_open(w, "oom", '{');
+		json_u64(w, "kills", b->oom_kills);
+		json_close(w, '}');
+	}
+}
+
 /* One cgroup object, as an array element (key NULL) or a member. */
 static void json_cgroup(struct json_w *w, const char *key, const struct cg_sample *c)
 {
@@ -575,6 +633,7 @@ static void json_cgroup(struct json_w *w, const char *key, const struct cg_sampl
 	json_u64_if(w, "threads", c->have & CG_HAVE_THREADS, c->threads);
 	json_bool_if(w, "populated", c->have & CG_HAVE_EVENTS, c->populated);
 	json_bool_if(w, "frozen", c->have & CG_HAVE_EVENTS, c->frozen);
+	json_bpf(w, c);
 	json_close(w, '}');
 }
 
@@ -609,6 +668,10 @@ static void json_self(struct json_w *w, const struct cg_self *s)
 	json_u64(w, "kept_fds", s->kept_fds);
 	json_u64(w, "fd_budget", s->fd_budget);
 	json_u64(w, "reopened_files", s->reopened_files);
+	json_bool_if(w, "bpf", true, s->bpf);
+	json_u64(w, "bpf_run_time_ns", s->bpf_run_time_ns);
+	json_u64(w, "bpf_map_entries", s->bpf_map_entries);
+	json_u64(w, "bpf_map_max", s->bpf_map_max);
 	json_close(w, '}');
 }
 
@@ -644,6 +707,28 @@ static void json_event(struct json_w *w, const struct cg_snapshot *s, const char
 	json_u64(w, "seq", s->seq);
 	json_u64(w, "time_usec", s->wall_usec);
 	json_cgroup(w, "cgroup", c);
+	json_close(w, '}');
+	json_putc(w, '\n');
+}
+
+/* An OOM victim seen by eBPF: who, and in which cgroup. */
+static void json_oom_event(struct json_w *w, const struct cg_snapshot *s,
+			   const struct cg_oom_event *e)
+{
+	char comm[sizeof(e->comm) + 1];
+
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+	json_open(w, NULL, '{');
+	json_u64(w, "schema", CGWARDEN_JSON_SCHEMA_VERSION);
+	json_str_opt(w, "type", "event");
+	json_str_opt(w, "event", "oom_kill");
+	json_u64(w, "seq", s->seq);
+	json_u64(w, "time_usec", e->time_usec);
+	json_u64(w, "cgroup_id", e->cgroup_id);
+	json_str_opt(w, "path", e->path);
+	json_u64(w, "pid", e->pid);
+	json_str_opt(w, "comm", comm);
 	json_close(w, '}');
 	json_putc(w, '\n');
 }
@@ -705,6 +790,8 @@ int json_write_stream_tick(FILE *out, const struct cg_snapshot *s)
 		json_event(&w, s, "cgroup_added", &s->samples[s->added[i]]);
 	for (size_t i = 0; i < s->nr_removed && !w.err; i++, lines++)
 		json_event(&w, s, "cgroup_removed", &s->removed[i]);
+	for (size_t i = 0; i < s->nr_oom && s->oom && !w.err; i++, lines++)
+		json_oom_event(&w, s, &s->oom[i]);
 	json_body(&w, s, "tick");
 	lines++;
 	err = json_finish(&w);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <stddef.h>
 #include "rates.h"
 
 bool rate_per_sec(uint64_t prev, uint64_t cur, uint64_t dt_usec, double *out)
@@ -132,6 +133,65 @@ static void mem_rates(struct cg_rates *r, const struct cg_sample *cur,
 	}
 }
 
+bool hist_quantile_usec(const uint64_t *hist, size_t nr, double q, double *out)
+{
+	uint64_t total = 0, seen = 0;
+	double rank;
+
+	for (size_t i = 0; i < nr; i++)
+		total += hist[i];
+	if (!total)
+		return false;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	/* The rank'th delay, 1-based; q = 0.5 of 3 delays is the 2nd. */
+	rank = q * (double)total;
+	if (rank < 1)
+		rank = 1;
+	for (size_t i = 0; i < nr; i++) {
+		if (!hist[i] || (double)(seen + hist[i]) < rank) {
+			seen += hist[i];
+			continue;
+		}
+		/* Bucket i spans [2^i - 1, 2^(i+1) - 1) usec. */
+		double lo = (double)((1ull << i) - 1), hi = (double)((1ull << (i + 1)) - 1);
+
+		*out = lo + (hi - lo) * ((rank - (double)seen) / (double)hist[i]);
+		return true;
+	}
+	return false;
+}
+
+/* eBPF counters: network and scheduler rates, and the run-queue quantiles
+ * of this interval alone (the histogram's delta, not its lifetime). */
+static void bpf_rates(struct cg_rates *r, const struct cg_sample *cur,
+		      const struct cg_sample *prev, uint64_t dt)
+{
+	const struct cg_bpf *c = &cur->bpf, *p = &prev->bpf;
+	uint64_t delta[CG_RUNQ_BUCKETS];
+	bool ok = true;
+
+	if ((c->have & p->have & CG_BPF_NET) &&
+	    rate_per_sec(p->rx_bytes, c->rx_bytes, dt, &r->rx_bytes_per_sec) &&
+	    rate_per_sec(p->tx_bytes, c->tx_bytes, dt, &r->tx_bytes_per_sec) &&
+	    rate_per_sec(p->rx_packets, c->rx_packets, dt, &r->rx_packets_per_sec) &&
+	    rate_per_sec(p->tx_packets, c->tx_packets, dt, &r->tx_packets_per_sec))
+		r->have |= CG_RATE_NET;
+	if (!(c->have & p->have & CG_BPF_SCHED))
+		return;
+	if (rate_per_sec(p->ctx_switches, c->ctx_switches, dt, &r->ctx_switches_per_sec))
+		r->have |= CG_RATE_SCHED;
+	for (int i = 0; i < CG_RUNQ_BUCKETS; i++) {
+		ok &= c->runq_hist[i] >= p->runq_hist[i];
+		delta[i] = ok ? c->runq_hist[i] - p->runq_hist[i] : 0;
+	}
+	if (ok && hist_quantile_usec(delta, CG_RUNQ_BUCKETS, 0.50, &r->runq_p50_usec) &&
+	    hist_quantile_usec(delta, CG_RUNQ_BUCKETS, 0.99, &r->runq_p99_usec))
+		r->have |= CG_RATE_RUNQ;
+}
+
 void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t dt_usec)
 {
 	struct cg_rates r = { 0 };
@@ -140,6 +200,7 @@ void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t
 		cpu_rates(&r, cur, prev, dt_usec);
 		io_rates(&r, cur, prev, dt_usec);
 		mem_rates(&r, cur, prev, dt_usec);
+		bpf_rates(&r, cur, prev, dt_usec);
 	}
 	cur->rate = r;
 }

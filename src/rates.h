@@ -12,6 +12,11 @@
  * means it was reset: a rate across a reset would be a lie. */
 bool rate_per_sec(uint64_t prev, uint64_t cur, uint64_t dt_usec, double *out);
 
+/* The q-quantile (0..1) in usec of a log2 histogram where bucket i holds
+ * delays d with 2^i <= d+1 < 2^(i+1) usec, interpolated linearly inside the
+ * bucket. False when the histogram is empty. */
+bool hist_quantile_usec(const uint64_t *hist, size_t nr, double q, double *out);
+
 /* Fills cur->rate from prev (the same cgroup one tick earlier). */
 void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t dt_usec);
 

@@ -143,6 +143,9 @@ enum cg_rate_have {
 	CG_RATE_PGFAULT		= 1u << 5,
 	CG_RATE_PGMAJFAULT	= 1u << 6,
 	CG_RATE_MEM_EVENTS	= 1u << 7,
+	CG_RATE_RUNQ		= 1u << 8,	/* p50/p99 of this interval's delays */
+	CG_RATE_NET		= 1u << 9,
+	CG_RATE_SCHED		= 1u << 10,	/* ctx switches per second */
 };
 
 struct cg_rates {
@@ -154,6 +157,37 @@ struct cg_rates {
 	double io_read_ios_per_sec, io_write_ios_per_sec;
 	double pgfault_per_sec, pgmajfault_per_sec;
 	double oom_kill_per_sec, high_per_sec, max_per_sec;	/* memory.events */
+	double runq_p50_usec, runq_p99_usec;	/* from the histogram's delta */
+	double rx_bytes_per_sec, tx_bytes_per_sec, rx_packets_per_sec, tx_packets_per_sec;
+	double ctx_switches_per_sec;
+};
+
+/* Counters from eBPF (bpf/cgwarden.bpf.c): what cgroupfs has no file for.
+ * Absent (have == 0) when eBPF is off or the cgroup has no entry yet. */
+#define CG_RUNQ_BUCKETS 32	/* = CGW_RUNQ_BUCKETS; log2 usec buckets */
+
+enum cg_bpf_have {
+	CG_BPF_SCHED	= 1u << 0,	/* ctx_switches, migrations, runq */
+	CG_BPF_NET	= 1u << 1,	/* rx/tx */
+	CG_BPF_PROC	= 1u << 2,	/* forks, execs, exits, oom_kills */
+};
+
+struct cg_bpf {
+	uint32_t have;
+	uint64_t ctx_switches, migrations;
+	uint64_t runq_count, runq_sum_ns;
+	uint64_t runq_hist[CG_RUNQ_BUCKETS];
+	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+	uint64_t forks, execs, exits, oom_kills;
+};
+
+/* An OOM kill seen by eBPF: the victim and its cgroup. */
+struct cg_oom_event {
+	uint64_t time_usec;		/* CLOCK_REALTIME */
+	uint64_t cgroup_id;
+	const char *path;		/* the cgroup's path if still known, else NULL */
+	uint32_t pid;
+	char comm[16];
 };
 
 struct cg_sample {
@@ -186,6 +220,7 @@ struct cg_sample {
 	uint64_t procs, threads;	/* line counts of cgroup.procs / .threads */
 	bool populated, frozen;
 
+	struct cg_bpf bpf;
 	struct cg_rates rate;
 };
 
@@ -216,6 +251,10 @@ struct cg_self {
 	uint64_t kept_fds;		/* fds held open across ticks */
 	uint64_t fd_budget;		/* how many we allow ourselves */
 	uint64_t reopened_files;	/* files opened per tick for lack of budget */
+	bool bpf;			/* eBPF counters are on */
+	uint64_t bpf_run_time_ns;	/* our programs' run time (kernel BPF stats) */
+	uint64_t bpf_map_entries;	/* cgroups with an entry in the stats map */
+	uint64_t bpf_map_max;		/* its configured size */
 };
 
 struct cg_arena;
@@ -239,6 +278,8 @@ struct cg_snapshot {
 	struct cg_sample *removed;
 	size_t nr_added;
 	uint32_t *added;
+	size_t nr_oom;			/* OOM kills since the previous snapshot (eBPF) */
+	struct cg_oom_event *oom;
 
 	struct cg_arena *arena;		/* owns every string and io array above */
 };

@@ -9,7 +9,7 @@ if ldd "$CGWARDEN" 2>/dev/null | grep -q libasan; then
 	skip valgrind "$CGWARDEN is an ASan build (SANITIZE=1); valgrind runs on the plain build"
 	finish
 fi
-vg() { valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+vg() { valgrind -q --suppressions=tests/valgrind.supp --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$@"; }
 
 if out=$(vg "$CGWARDEN" stream --interval 0.2 -n 4 --root tests/fixtures/v2-pure-6.1 \

@@ -120,6 +120,63 @@ static void test_memory_event_rates(void)
 	CHECK(!(cur.rate.have & CG_RATE_PGMAJFAULT));
 }
 
+static void test_hist_quantiles(void)
+{
+	uint64_t h[CG_RUNQ_BUCKETS] = { 0 };
+	double v = -1;
+
+	CHECK(!hist_quantile_usec(h, CG_RUNQ_BUCKETS, 0.5, &v));
+	CHECK_NEAR(v, -1, 0);
+	/* 100 delays all in bucket 10: [1023, 2047) usec. */
+	h[10] = 100;
+	CHECK(hist_quantile_usec(h, CG_RUNQ_BUCKETS, 0.5, &v));
+	CHECK_NEAR(v, 1023 + 1024 * 0.5, 1e-9);
+	CHECK(hist_quantile_usec(h, CG_RUNQ_BUCKETS, 0.99, &v));
+	CHECK_NEAR(v, 1023 + 1024 * 0.99, 1e-9);
+	/* 90 fast (bucket 0: < 1 us) and 10 slow (bucket 13: 8191-16383 us):
+	 * the median is fast, p99 is slow. */
+	memset(h, 0, sizeof(h));
+	h[0] = 90;
+	h[13] = 10;
+	CHECK(hist_quantile_usec(h, CG_RUNQ_BUCKETS, 0.5, &v));
+	CHECK(v >= 0 && v < 1);
+	CHECK(hist_quantile_usec(h, CG_RUNQ_BUCKETS, 0.99, &v));
+	CHECK(v >= 8191 && v < 16383);
+	/* One delay: every quantile is in its bucket. */
+	memset(h, 0, sizeof(h));
+	h[3] = 1;
+	CHECK(hist_quantile_usec(h, CG_RUNQ_BUCKETS, 0.0, &v));
+	CHECK(v >= 7 && v <= 15);
+	CHECK(hist_quantile_usec(h, CG_RUNQ_BUCKETS, 1.0, &v));
+	CHECK_NEAR(v, 15, 1e-9);
+}
+
+/* p50/p99 describe the interval: only delays added since the last tick. */
+static void test_runq_rates_use_the_interval(void)
+{
+	struct cg_sample prev = { 0 }, cur;
+
+	prev.bpf.have = CG_BPF_SCHED | CG_BPF_NET;
+	prev.bpf.runq_hist[0] = 1000000;	/* a long quiet past */
+	prev.bpf.ctx_switches = 10;
+	prev.bpf.rx_bytes = 1000;
+	cur = prev;
+	cur.bpf.runq_hist[11] += 50;		/* this interval: 2-4 ms each */
+	cur.bpf.ctx_switches = 510;
+	cur.bpf.rx_bytes = 1001000;
+	rates_compute(&cur, &prev, 1000000);
+	CHECK(cur.rate.have & CG_RATE_RUNQ);
+	CHECK(cur.rate.runq_p50_usec >= 2047 && cur.rate.runq_p50_usec < 4095);
+	CHECK_NEAR(cur.rate.ctx_switches_per_sec, 500, 1e-9);
+	CHECK(cur.rate.have & CG_RATE_NET);
+	CHECK_NEAR(cur.rate.rx_bytes_per_sec, 1000000, 1e-6);
+	/* Nothing new ran: no quantile (not 0). */
+	prev = cur;
+	rates_compute(&cur, &prev, 1000000);
+	CHECK(!(cur.rate.have & CG_RATE_RUNQ));
+	CHECK(cur.rate.have & CG_RATE_SCHED);
+}
+
 int main(void)
 {
 	RUN(test_rate_per_sec);
@@ -129,5 +186,7 @@ int main(void)
 	RUN(test_no_previous_sample);
 	RUN(test_io_rates_with_device_churn);
 	RUN(test_memory_event_rates);
+	RUN(test_hist_quantiles);
+	RUN(test_runq_rates_use_the_interval);
 	TEST_EXIT();
 }

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cgwarden's kernel side: per-cgroup counters that cgroupfs has no file for
+ * (run-queue latency, context switches, migrations, forks/execs/exits, OOM
+ * victims, network bytes), keyed by the v2 cgroup id, read by src/bpfsrc.c.
+ *
+ * Every tracing program exists twice, built from one body: as tp_btf (the
+ * preferred, cheaper attach) and as raw_tp (the fallback where tp_btf cannot
+ * load). Neither needs tracefs. All task dereferences go through
+ * BPF_CORE_READ, which is valid for both: tp_btf hands us trusted BTF
+ * pointers, raw_tp plain u64s that must be read with bpf_probe_read_kernel.
+ *
+ * Oldest kernel: 5.8 (BPF ring buffer). That also covers the u64
+ * kernfs_node::id (5.5, commit 67c0496e87d1), so the cgroup id needs no shim.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cgwarden.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TASK_RUNNING 0
+
+/*
+ * Not per-CPU: per-CPU values cost max_entries * 352 bytes * nr_cpus, which
+ * for 16k cgroups on a large machine is gigabytes. Contention on one cgroup's
+ * value is paid with atomic adds instead. User space sets max_entries before
+ * load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct cgw_stats);
+} stats SEC(".maps");
+
+/* Wakeup time by pid. LRU: a task woken and then never switched in (it
+ * exited, or the wakeup raced) must not pin an entry forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u64);
+} wakeup_ts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} oom_events SEC(".maps");
+
+/* The value inserted for a new cgroup. A global instead of a stack zero:
+ * struct cgw_stats is 352 bytes of the 512-byte BPF stack. */
+static const struct cgw_stats zero_stats = {};
+
+/* task_struct::state was renamed __state (and became unsigned int) in 5.14,
+ * commit 2f064a59a11f ("sched: Change task_struct::state"). */
+struct task_struct___pre514 {
+	volatile long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	struct task_struct___pre514 *old = (void *)t;
+
+	if (bpf_core_field_exists(old->state))
+		return BPF_CORE_READ(old, state);
+	return BPF_CORE_READ(t, __state);
+}
+
+static __always_inline __u64 task_cgroup_id(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline struct cgw_stats *stats_of(__u64 cgid)
+{
+	struct cgw_stats *s;
+
+	s = bpf_map_lookup_elem(&stats, &cgid);
+	if (s)
+		return s;
+	/* EEXIST from a racing CPU is fine: the lookup below finds its entry.
+	 * E2BIG (map full) leaves the event uncounted. */
+	bpf_map_update_elem(&stats, &cgid, &zero_stats, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&stats, &cgid);
+}
+
+/* floor(log2(v)) for v > 0, without a loop. */
+static __always_inline __u64 log2_u64(__u64 v)
+{
+	__u64 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline void record_wakeup(struct task_struct *p)
+{
+	__u32 pid = BPF_CORE_READ(p, pid);
+	__u64 ts;
+
+	if (!pid)
+		return;
+	ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&wakeup_ts, &pid, &ts, BPF_ANY);
+}
+
+static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next)
+{
+	struct cgw_stats *s;
+	/* bucket is 64-bit on purpose: a u32 gets zero-extended into a fresh
+	 * register for the clamp and the verifier loses the bound on the
+	 * copy used as the index. */
+	__u64 *tsp, now, delta_us, bucket;
+	__u32 pid;
+
+	/* A preempted task goes straight back on the run queue: its wait
+	 * starts now, as if it had been woken. */
+	if (task_state(prev) == TASK_RUNNING)
+		record_wakeup(prev);
+
+	pid = BPF_CORE_READ(next, pid);
+	if (!pid)
+		return;		/* idle */
+	s = stats_of(task_cgroup_id(next));
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->ctx_switches, 1);
+
+	tsp = bpf_map_lookup_elem(&wakeup_ts, &pid);
+	if (!tsp)
+		return;		/* woken before we attached */
+	now = bpf_ktime_get_ns();
+	if (now > *tsp) {
+		__u64 delta = now - *tsp;
+
+		delta_us = delta / 1000;
+		bucket = log2_u64(delta_us + 1);
+		if (bucket >= CGW_RUNQ_BUCKETS)
+			bucket = CGW_RUNQ_BUCKETS - 1;
+		__sync_fetch_and_add(&s->runq_count, 1);
+		__sync_fetch_and_add(&s->runq_sum_ns, delta);
+		__sync_fetch_and_add(&s->runq_hist[bucket], 1);
+	}
+	bpf_map_delete_elem(&wakeup_ts, &pid);
+}
+
+static __always_inline void on_migrate(struct task_struct *p)
+{
+	struct cgw_stats *s = stats_of(task_cgroup_id(p));
+
+	if (s)
+		__sync_fetch_and_add(&s->migrations, 1);
+}
+
+static __always_inline void on_fork(struct task_struct *child)
+{
+	struct cgw_stats *s;
+
+	/* Threads are clones too; count new processes only. */
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return;
+	s = stats_of(task_cgroup_id(child));
+	if (s)
+		__sync_fetch_and_add(&s->forks, 1);
+}
+
+static __always_inline void on_exec(struct task_struct *p)
+{
+	struct cgw_stats *s = stats_of(task_cgroup_id(p));
+
+	if (s)
+		__sync_fetch_and_add(&s->execs, 1);
+}
+
+/*
+ * OOM victims are found here rather than at oom/mark_victim: that
+ * tracepoint's arguments changed (6.1: int pid; 6.8+: task and uid), its
+ * task is not current, and as a classic tracepoint it needs tracefs. The
+ * leader of a victim process still has signal->oom_mm (set by
+ * mark_oom_victim, kept until the signal struct is freed) when it exits, and
+ * it is still in its cgroup: cgroup_exit() runs after this tracepoint.
+ */
+static __always_inline void on_exit(struct task_struct *p)
+{
+	struct cgw_oom_event *ev;
+	struct cgw_stats *s;
+	__u64 cgid;
+	__u32 tgid;
+
+	tgid = BPF_CORE_READ(p, tgid);
+	if (BPF_CORE_READ(p, pid) != tgid)
+		return;		/* a thread; the process exits with its leader */
+	cgid = task_cgroup_id(p);
+	s = stats_of(cgid);
+	if (s)
+		__sync_fetch_and_add(&s->exits, 1);
+	if (!BPF_CORE_READ(p, signal, oom_mm))
+		return;
+	if (s)
+		__sync_fetch_and_add(&s->oom_kills, 1);
+	ev = bpf_ringbuf_reserve(&oom_events, sizeof(*ev), 0);
+	if (!ev)
+		return;		/* ring full: the counter above still has it */
+	ev->time_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = cgid;
+	ev->pid = tgid;
+	ev->pad = 0;
+	BPF_CORE_READ_STR_INTO(&ev->comm, p, comm);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/*
+ * One body, two attach types. The raw_tp copies carry a '?' so that libbpf
+ * does not load them by default; user space turns them on (and the tp_btf
+ * ones off) only when the tp_btf set fails to load.
+ */
+#define CGW_TRACE(name, tp, args, body)				\
+	SEC("tp_btf/" tp)					\
+	int BPF_PROG(btf_##name, args) { body; return 0; }	\
+	SEC("?raw_tp/" tp)					\
+	int BPF_PROG(raw_##name, args) { body; return 0; }
+
+#define ARGS(...) __VA_ARGS__
+
+CGW_TRACE(wakeup, "sched_wakeup", ARGS(struct task_struct *p), record_wakeup(p))
+CGW_TRACE(wakeup_new, "sched_wakeup_new", ARGS(struct task_struct *p), record_wakeup(p))
+CGW_TRACE(switch, "sched_switch",
+	  ARGS(bool preempt, struct task_struct *prev, struct task_struct *next),
+	  on_switch(prev, next))
+CGW_TRACE(migrate, "sched_migrate_task", ARGS(struct task_struct *p, int dest_cpu),
+	  on_migrate(p))
+CGW_TRACE(fork, "sched_process_fork",
+	  ARGS(struct task_struct *parent, struct task_struct *child), on_fork(child))
+CGW_TRACE(exec, "sched_process_exec", ARGS(struct task_struct *p), on_exec(p))
+CGW_TRACE(exit, "sched_process_exit", ARGS(struct task_struct *p), on_exit(p))
+
+/*
+ * Network bytes by the socket's cgroup (bpf_skb_cgroup_id), not by current:
+ * ingress runs in softirq context on behalf of whoever. Attached once on the
+ * cgroup2 root, the programs run for every descendant's sockets. skb->len is
+ * the L3 length (IP header on) in both directions. Always allow: we count,
+ * never filter.
+ */
+static __always_inline void count_skb(struct __sk_buff *skb, bool rx)
+{
+	struct cgw_stats *s = stats_of(bpf_skb_cgroup_id(skb));
+
+	if (!s)
+		return;
+	if (rx) {
+		__sync_fetch_and_add(&s->rx_bytes, skb->len);
+		__sync_fetch_and_add(&s->rx_packets, 1);
+	} else {
+		__sync_fetch_and_add(&s->tx_bytes, skb->len);
+		__sync_fetch_and_add(&s->tx_packets, 1);
+	}
+}
+
+SEC("cgroup_skb/ingress")
+int skb_ingress(struct __sk_buff *skb)
+{
+	count_skb(skb, true);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int skb_egress(struct __sk_buff *skb)
+{
+	count_skb(skb, false);
+	return 1;
+}
