@@ -163,7 +163,8 @@ struct cg_rates {
 };
 
 /* Counters from eBPF (bpf/cgwarden.bpf.c): what cgroupfs has no file for.
- * Absent (have == 0) when eBPF is off or the cgroup has no entry yet. */
+ * Absent (have == 0) when eBPF is off; with it on, a cgroup that has had no
+ * event yet has zero counts (have set). */
 #define CG_RUNQ_BUCKETS 32	/* = CGW_RUNQ_BUCKETS; log2 usec buckets */
 
 enum cg_bpf_have {
