@@ -6,12 +6,20 @@
  *
  * Every tracing program exists twice, built from one body: as tp_btf (the
  * preferred, cheaper attach) and as raw_tp (the fallback where tp_btf cannot
- * load). Neither needs tracefs. All task dereferences go through
- * BPF_CORE_READ, which is valid for both: tp_btf hands us trusted BTF
- * pointers, raw_tp plain u64s that must be read with bpf_probe_read_kernel.
+ * load). Neither needs tracefs. The bodies take a constant `btf` flag
+ * (set by CGW_TRACE) and the compiler keeps one side of each choice:
+ *  - task fields: tp_btf hands us trusted BTF pointers, read directly (plain
+ *    loads the verifier checks, CO-RE relocated); raw_tp gets plain u64s that
+ *    must go through BPF_CORE_READ (bpf_probe_read_kernel calls);
+ *  - wakeup times: tp_btf keeps them in task-local storage (a per-task slot,
+ *    no hashing, freed with the task); raw_tp has no trusted task pointer for
+ *    bpf_task_storage_get and uses an LRU hash by pid. Each flavour creates
+ *    only its own map (bpfsrc.c).
  *
- * Oldest kernel: 5.8 (BPF ring buffer). That also covers the u64
- * kernfs_node::id (5.5, commit 67c0496e87d1), so the cgroup id needs no shim.
+ * Oldest kernel: 5.8 (BPF ring buffer), on the raw_tp side; tp_btf needs
+ * task storage in tracing programs (5.11) and falls back to raw_tp before.
+ * 5.8 also covers the u64 kernfs_node::id (5.5, commit 67c0496e87d1), so the
+ * cgroup id needs no shim.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -36,14 +44,22 @@ struct {
 	__type(value, struct cgw_stats);
 } stats SEC(".maps");
 
-/* Wakeup time by pid. LRU: a task woken and then never switched in (it
- * exited, or the wakeup raced) must not pin an entry forever. */
+/* Wakeup time by pid, raw_tp only. LRU: a task woken and then never switched
+ * in (it exited, or the wakeup raced) must not pin an entry forever. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
 	__type(value, __u64);
 } wakeup_ts SEC(".maps");
+
+/* Wakeup time per task, tp_btf only; 0 = none pending. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} wakeup_tls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -60,17 +76,31 @@ struct task_struct___pre514 {
 	volatile long state;
 } __attribute__((preserve_access_index));
 
-static __always_inline long task_state(struct task_struct *t)
+static __always_inline long task_state(struct task_struct *t, bool btf)
 {
 	struct task_struct___pre514 *old = (void *)t;
 
 	if (bpf_core_field_exists(old->state))
-		return BPF_CORE_READ(old, state);
-	return BPF_CORE_READ(t, __state);
+		return btf ? old->state : BPF_CORE_READ(old, state);
+	return btf ? t->__state : BPF_CORE_READ(t, __state);
 }
 
-static __always_inline __u64 task_cgroup_id(struct task_struct *t)
+static __always_inline __u32 task_pid(struct task_struct *t, bool btf)
 {
+	return btf ? t->pid : BPF_CORE_READ(t, pid);
+}
+
+static __always_inline __u32 task_tgid(struct task_struct *t, bool btf)
+{
+	return btf ? t->tgid : BPF_CORE_READ(t, tgid);
+}
+
+static __always_inline __u64 task_cgroup_id(struct task_struct *t, bool btf)
+{
+	/* The verifier allows this walk in tp_btf (BTF pointers; a NULL
+	 * along the way reads as 0 instead of faulting). */
+	if (btf)
+		return t->cgroups->dfl_cgrp->kn->id;
 	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
 }
 
@@ -101,45 +131,75 @@ static __always_inline __u64 log2_u64(__u64 v)
 	return r;
 }
 
-static __always_inline void record_wakeup(struct task_struct *p)
+static __always_inline void record_wakeup(struct task_struct *p, bool btf)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
-	__u64 ts;
+	__u32 pid = task_pid(p, btf);
+	__u64 ts, *tsp;
 
 	if (!pid)
+		return;		/* the idle tasks: never waited for */
+	if (btf) {
+		tsp = bpf_task_storage_get(&wakeup_tls, p, 0,
+					   BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (tsp)
+			*tsp = bpf_ktime_get_ns();
 		return;
+	}
 	ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&wakeup_ts, &pid, &ts, BPF_ANY);
 }
 
-static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next)
+/* Takes next's pending wakeup time (0: none) and clears it. */
+static __always_inline __u64 take_wakeup(struct task_struct *next, __u32 pid, bool btf)
+{
+	__u64 *tsp, ts;
+
+	if (btf) {
+		tsp = bpf_task_storage_get(&wakeup_tls, next, 0, 0);
+		if (!tsp)
+			return 0;
+		ts = *tsp;
+		*tsp = 0;
+		return ts;
+	}
+	tsp = bpf_map_lookup_elem(&wakeup_ts, &pid);
+	if (!tsp)
+		return 0;
+	ts = *tsp;
+	bpf_map_delete_elem(&wakeup_ts, &pid);
+	return ts;
+}
+
+static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next,
+				      bool btf)
 {
 	struct cgw_stats *s;
 	/* bucket is 64-bit on purpose: a u32 gets zero-extended into a fresh
 	 * register for the clamp and the verifier loses the bound on the
 	 * copy used as the index. */
-	__u64 *tsp, now, delta_us, bucket;
+	__u64 ts, now, delta_us, bucket;
 	__u32 pid;
 
 	/* A preempted task goes straight back on the run queue: its wait
 	 * starts now, as if it had been woken. */
-	if (task_state(prev) == TASK_RUNNING)
-		record_wakeup(prev);
+	if (task_state(prev, btf) == TASK_RUNNING)
+		record_wakeup(prev, btf);
 
-	pid = BPF_CORE_READ(next, pid);
+	pid = task_pid(next, btf);
 	if (!pid)
 		return;		/* idle */
-	s = stats_of(task_cgroup_id(next));
+	/* One stats lookup per switch; every add below goes to it. */
+	s = stats_of(task_cgroup_id(next, btf));
 	if (!s)
 		return;
 	__sync_fetch_and_add(&s->ctx_switches, 1);
 
-	tsp = bpf_map_lookup_elem(&wakeup_ts, &pid);
-	if (!tsp)
+	ts = take_wakeup(next, pid, btf);
+	if (!ts)
 		return;		/* woken before we attached */
 	now = bpf_ktime_get_ns();
-	if (now > *tsp) {
-		__u64 delta = now - *tsp;
+	if (now > ts) {
+		__u64 delta = now - ts;
 
 		delta_us = delta / 1000;
 		bucket = log2_u64(delta_us + 1);
@@ -149,32 +209,31 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 		__sync_fetch_and_add(&s->runq_sum_ns, delta);
 		__sync_fetch_and_add(&s->runq_hist[bucket], 1);
 	}
-	bpf_map_delete_elem(&wakeup_ts, &pid);
 }
 
-static __always_inline void on_migrate(struct task_struct *p)
+static __always_inline void on_migrate(struct task_struct *p, bool btf)
 {
-	struct cgw_stats *s = stats_of(task_cgroup_id(p));
+	struct cgw_stats *s = stats_of(task_cgroup_id(p, btf));
 
 	if (s)
 		__sync_fetch_and_add(&s->migrations, 1);
 }
 
-static __always_inline void on_fork(struct task_struct *child)
+static __always_inline void on_fork(struct task_struct *child, bool btf)
 {
 	struct cgw_stats *s;
 
 	/* Threads are clones too; count new processes only. */
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (task_pid(child, btf) != task_tgid(child, btf))
 		return;
-	s = stats_of(task_cgroup_id(child));
+	s = stats_of(task_cgroup_id(child, btf));
 	if (s)
 		__sync_fetch_and_add(&s->forks, 1);
 }
 
-static __always_inline void on_exec(struct task_struct *p)
+static __always_inline void on_exec(struct task_struct *p, bool btf)
 {
-	struct cgw_stats *s = stats_of(task_cgroup_id(p));
+	struct cgw_stats *s = stats_of(task_cgroup_id(p, btf));
 
 	if (s)
 		__sync_fetch_and_add(&s->execs, 1);
@@ -188,17 +247,17 @@ static __always_inline void on_exec(struct task_struct *p)
  * mark_oom_victim, kept until the signal struct is freed) when it exits, and
  * it is still in its cgroup: cgroup_exit() runs after this tracepoint.
  */
-static __always_inline void on_exit(struct task_struct *p)
+static __always_inline void on_exit(struct task_struct *p, bool btf)
 {
 	struct cgw_oom_event *ev;
 	struct cgw_stats *s;
 	__u64 cgid;
 	__u32 tgid;
 
-	tgid = BPF_CORE_READ(p, tgid);
-	if (BPF_CORE_READ(p, pid) != tgid)
+	tgid = task_tgid(p, btf);
+	if (task_pid(p, btf) != tgid)
 		return;		/* a thread; the process exits with its leader */
-	cgid = task_cgroup_id(p);
+	cgid = task_cgroup_id(p, btf);
 	s = stats_of(cgid);
 	if (s)
 		__sync_fetch_and_add(&s->exits, 1);
@@ -222,46 +281,92 @@ static __always_inline void on_exit(struct task_struct *p)
  * does not load them by default; user space turns them on (and the tp_btf
  * ones off) only when the tp_btf set fails to load.
  */
-#define CGW_TRACE(name, tp, args, body)				\
-	SEC("tp_btf/" tp)					\
-	int BPF_PROG(btf_##name, args) { body; return 0; }	\
-	SEC("?raw_tp/" tp)					\
-	int BPF_PROG(raw_##name, args) { body; return 0; }
+#define CGW_TRACE(name, tp, args, body)					\
+	SEC("tp_btf/" tp)						\
+	int BPF_PROG(btf_##name, args) { const bool btf = true; body; return 0; } \
+	SEC("?raw_tp/" tp)						\
+	int BPF_PROG(raw_##name, args) { const bool btf = false; body; return 0; }
 
 #define ARGS(...) __VA_ARGS__
 
-CGW_TRACE(wakeup, "sched_wakeup", ARGS(struct task_struct *p), record_wakeup(p))
-CGW_TRACE(wakeup_new, "sched_wakeup_new", ARGS(struct task_struct *p), record_wakeup(p))
+CGW_TRACE(wakeup, "sched_wakeup", ARGS(struct task_struct *p), record_wakeup(p, btf))
+CGW_TRACE(wakeup_new, "sched_wakeup_new", ARGS(struct task_struct *p), record_wakeup(p, btf))
 CGW_TRACE(switch, "sched_switch",
 	  ARGS(bool preempt, struct task_struct *prev, struct task_struct *next),
-	  on_switch(prev, next))
+	  on_switch(prev, next, btf))
 CGW_TRACE(migrate, "sched_migrate_task", ARGS(struct task_struct *p, int dest_cpu),
-	  on_migrate(p))
+	  on_migrate(p, btf))
 CGW_TRACE(fork, "sched_process_fork",
-	  ARGS(struct task_struct *parent, struct task_struct *child), on_fork(child))
-CGW_TRACE(exec, "sched_process_exec", ARGS(struct task_struct *p), on_exec(p))
-CGW_TRACE(exit, "sched_process_exit", ARGS(struct task_struct *p), on_exit(p))
+	  ARGS(struct task_struct *parent, struct task_struct *child), on_fork(child, btf))
+CGW_TRACE(exec, "sched_process_exec", ARGS(struct task_struct *p), on_exec(p, btf))
+CGW_TRACE(exit, "sched_process_exit", ARGS(struct task_struct *p), on_exit(p, btf))
 
 /*
  * Network bytes by the socket's cgroup (bpf_skb_cgroup_id), not by current:
  * ingress runs in softirq context on behalf of whoever. Attached once on the
  * cgroup2 root, the programs run for every descendant's sockets. skb->len is
- * the L3 length (IP header on) in both directions. Always allow: we count,
+ * the L3 length (IP header on) in both directions. Ingress counts the skbs
+ * the stack hands up (after GRO, if the driver coalesced). Always allow: we count,
  * never filter.
  */
+#define ETH_P_IPV6_BE	0xdd86	/* htons(0x86dd) as __sk_buff::protocol reads */
+#define IPPROTO_TCP_	6
+#define IPPROTO_UDP_	17
+
+/*
+ * L3+L4 header length of a GSO packet, 0 when unknown. Egress sees GSO
+ * super-packets before segmentation: one skb of gso_segs packets, each of
+ * which carries its own copy of these headers on the wire. Options and TCP
+ * options are included; IPv6 extension headers are not (the next header
+ * must be TCP or UDP directly, else 0: bytes then miss the extra headers).
+ */
+static __always_inline __u32 gso_hdr_len(struct __sk_buff *skb)
+{
+	__u8 b[2];
+	__u32 l3, proto;
+
+	if (skb->protocol == ETH_P_IPV6_BE) {
+		if (bpf_skb_load_bytes(skb, 6, b, 1))
+			return 0;
+		l3 = 40;
+	} else {
+		if (bpf_skb_load_bytes(skb, 0, b, 1))
+			return 0;
+		l3 = (b[0] & 0xf) * 4;
+		if (bpf_skb_load_bytes(skb, 9, b, 1))
+			return 0;
+	}
+	proto = b[0];
+	if (proto == IPPROTO_UDP_)
+		return l3 + 8;
+	if (proto != IPPROTO_TCP_ || l3 < 20 || l3 > 60)
+		return 0;
+	if (bpf_skb_load_bytes(skb, l3 + 12, b, 1))
+		return 0;
+	return l3 + (b[0] >> 4) * 4;
+}
+
 static __always_inline void count_skb(struct __sk_buff *skb, bool rx)
 {
 	struct cgw_stats *s = stats_of(bpf_skb_cgroup_id(skb));
+	__u64 bytes = skb->len, pkts = 1;
 
 	if (!s)
 		return;
 	if (rx) {
-		__sync_fetch_and_add(&s->rx_bytes, skb->len);
-		__sync_fetch_and_add(&s->rx_packets, 1);
-	} else {
-		__sync_fetch_and_add(&s->tx_bytes, skb->len);
-		__sync_fetch_and_add(&s->tx_packets, 1);
+		__sync_fetch_and_add(&s->rx_bytes, bytes);
+		__sync_fetch_and_add(&s->rx_packets, pkts);
+		return;
 	}
+	/* A GSO super-packet (TSO, or software GSO on lo) leaves as gso_segs
+	 * packets: count those, and the headers of the extra ones, so tx is
+	 * what the wire (and the receiver's rx) sees. */
+	if (skb->gso_segs > 1) {
+		pkts = skb->gso_segs;
+		bytes += (pkts - 1) * gso_hdr_len(skb);
+	}
+	__sync_fetch_and_add(&s->tx_bytes, bytes);
+	__sync_fetch_and_add(&s->tx_packets, pkts);
 }
 
 SEC("cgroup_skb/ingress")

@@ -102,6 +102,12 @@ static void choose_programs(struct cgwarden_bpf *s, bool raw)
 	bpf_program__set_autoload(s->progs.raw_##name, raw);
 	TRACE_PROGS(X)
 #undef X
+	/* Wakeup times: task storage for tp_btf, the LRU hash for raw_tp
+	 * (no trusted task pointer there). Not creating the other one saves
+	 * its memory, and lets raw_tp load where task storage (5.11) is
+	 * missing. */
+	bpf_map__set_autocreate(s->maps.wakeup_tls, !raw);
+	bpf_map__set_autocreate(s->maps.wakeup_ts, raw);
 }
 
 /* Opens, loads and attaches the tracing programs of one flavour. */
@@ -273,11 +279,14 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 		say(why, whylen, "ring buffer: %s", errname(err));
 		goto fail;
 	}
-	/* Run-time accounting is on while this fd is open; without it the
-	 * run time just reads 0. */
-	b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (b->stats_fd < 0)
-		b->stats_fd = -1;
+	/* Run-time accounting is on while this fd is open. Opt-in: it is a
+	 * host-wide static key, every BPF program pays for it. Without it
+	 * the run time reads 0 and bpfsrc_run_time_known() says false. */
+	if (o->run_time_stats) {
+		b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (b->stats_fd < 0)
+			b->stats_fd = -1;
+	}
 	*out = b;
 	return 0;
 fail:
@@ -527,6 +536,8 @@ uint64_t bpfsrc_run_time_ns(const struct bpfsrc *b)
 	struct bpf_program *p;
 	uint64_t sum = 0;
 
+	if (b->stats_fd < 0)
+		return 0;	/* not asked for: the sums are not ours to report */
 	bpf_object__for_each_program(p, b->skel->obj) {
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
@@ -539,6 +550,11 @@ uint64_t bpfsrc_run_time_ns(const struct bpfsrc *b)
 			sum += info.run_time_ns;
 	}
 	return sum;
+}
+
+bool bpfsrc_run_time_known(const struct bpfsrc *b)
+{
+	return b->stats_fd >= 0;
 }
 
 uint64_t bpfsrc_map_entries(const struct bpfsrc *b)

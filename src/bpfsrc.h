@@ -18,6 +18,11 @@
 struct bpfsrc_opts {
 	const char *cgroup_root;	/* cgroup2 mount for cgroup_skb (NULL: from mountinfo) */
 	uint32_t max_cgroups;		/* stats map entries; 0: 16384 */
+	/* Turn on the kernel's BPF run-time stats (BPF_ENABLE_STATS) for the
+	 * process's life. Off by default: it is a global switch that makes
+	 * every BPF program on the host pay two clock reads per run (~15% on
+	 * a context-switch-heavy load with ours attached). */
+	bool run_time_stats;
 };
 
 struct bpfsrc;
@@ -55,9 +60,14 @@ int bpfsrc_drain(struct bpfsrc *b, bpfsrc_oom_fn fn, void *ctx);
 /* The ring buffer's epoll-able fd (readable when events wait). */
 int bpfsrc_event_fd(const struct bpfsrc *b);
 
-/* Summed run time of our programs (needs kernel.bpf_stats_enabled, which
- * bpfsrc_open turns on for the process's life via BPF_ENABLE_STATS). */
+/* Summed run time of our programs. Needs the kernel's run-time stats, which
+ * bpfsrc_open turns on (BPF_ENABLE_STATS, for the process's life) only with
+ * opts.run_time_stats; 0 when they are off, see bpfsrc_run_time_known(). */
 uint64_t bpfsrc_run_time_ns(const struct bpfsrc *b);
+
+/* Whether run-time stats are on, i.e. bpfsrc_run_time_ns() means anything
+ * (false: not asked for, or the kernel refused BPF_ENABLE_STATS). */
+bool bpfsrc_run_time_known(const struct bpfsrc *b);
 
 /* Entries in the stats map after the last refresh, and its size. */
 uint64_t bpfsrc_map_entries(const struct bpfsrc *b);
