@@ -22,6 +22,7 @@ struct cli_common {
 enum {
 	OPT_ROOT = 0x100, OPT_INTERVAL, OPT_NO_BPF, OPT_PROC_ROOT, OPT_SYS_ROOT,
 	OPT_STATE_ROOT, OPT_MOUNTINFO, OPT_FD_BUDGET, OPT_QUIET, OPT_BPF_MAX_CGROUPS,
+	OPT_BPF_STATS,
 	OPT__COMMON_END
 };
 
@@ -35,7 +36,8 @@ enum {
 	{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },              \
 	{ "fd-budget", required_argument, NULL, OPT_FD_BUDGET },              \
 	{ "quiet", no_argument, NULL, OPT_QUIET },                            \
-	{ "bpf-max-cgroups", required_argument, NULL, OPT_BPF_MAX_CGROUPS }
+	{ "bpf-max-cgroups", required_argument, NULL, OPT_BPF_MAX_CGROUPS },  \
+	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS }
 
 #define CLI_COMMON_HELP                                                       \
 	"      --root DIR        cgroup2 tree to read (default: the cgroup2 mount\n" \
@@ -43,6 +45,8 @@ enum {
 	"      --interval DUR    time between ticks: 2, 0.5, 500ms, 1m\n"      \
 	"      --no-bpf          cgroupfs only (no eBPF counters)\n"           \
 	"      --bpf-max-cgroups N  size of the eBPF per-cgroup map (16384)\n" \
+	"      --bpf-stats       report our BPF programs' run time (turns on\n" \
+	"                        the kernel's BPF stats: every program pays)\n" \
 	"      --fd-budget N     files kept open across ticks (default:\n"     \
 	"                        RLIMIT_NOFILE less a reserve)\n"              \
 	"      --quiet           no notices on stderr\n"                       \

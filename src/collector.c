@@ -965,6 +965,7 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 		.fd_budget = (uint64_t)c->fd_budget,
 		.reopened_files = c->reopened,
 		.bpf = c->bpf != NULL,
+		.bpf_run_time_known = c->bpf && bpfsrc_run_time_known(c->bpf),
 		.bpf_run_time_ns = c->bpf ? bpfsrc_run_time_ns(c->bpf) : 0,
 		.bpf_map_entries = c->bpf ? bpfsrc_map_entries(c->bpf) : 0,
 		.bpf_map_max = c->bpf ? bpfsrc_map_max(c->bpf) : 0,
@@ -1054,7 +1055,8 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 	/* eBPF counts real cgroups by id: meaningless for a fixture tree. */
 	if (o->bpf && c->on_cgroupfs) {
 		struct bpfsrc_opts bo = { .cgroup_root = c->root_path,
-					  .max_cgroups = o->bpf_max_cgroups };
+					  .max_cgroups = o->bpf_max_cgroups,
+					  .run_time_stats = o->bpf_stats };
 		char why[256];
 
 		/* Optional: without it cgwarden is cgroupfs-only, and says so once;

@@ -22,6 +22,7 @@ struct collector_opts {
 	bool quiet;			/* no notices on stderr (tests) */
 	bool bpf;			/* load the eBPF counters (one line on stderr if not) */
 	uint32_t bpf_max_cgroups;	/* their map size; 0: the default */
+	bool bpf_stats;			/* kernel BPF run-time stats for self-cost */
 };
 
 struct collector;

@@ -669,7 +669,7 @@ static void json_self(struct json_w *w, const struct cg_self *s)
 	json_u64(w, "fd_budget", s->fd_budget);
 	json_u64(w, "reopened_files", s->reopened_files);
 	json_bool_if(w, "bpf", true, s->bpf);
-	json_u64(w, "bpf_run_time_ns", s->bpf_run_time_ns);
+	json_u64_if(w, "bpf_run_time_ns", s->bpf_run_time_known, s->bpf_run_time_ns);
 	json_u64(w, "bpf_map_entries", s->bpf_map_entries);
 	json_u64(w, "bpf_map_max", s->bpf_map_max);
 	json_close(w, '}');

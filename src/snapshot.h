@@ -253,6 +253,7 @@ struct cg_self {
 	uint64_t fd_budget;		/* how many we allow ourselves */
 	uint64_t reopened_files;	/* files opened per tick for lack of budget */
 	bool bpf;			/* eBPF counters are on */
+	bool bpf_run_time_known;	/* --bpf-stats: the kernel's run-time stats are on */
 	uint64_t bpf_run_time_ns;	/* our programs' run time (kernel BPF stats) */
 	uint64_t bpf_map_entries;	/* cgroups with an entry in the stats map */
 	uint64_t bpf_map_max;		/* its configured size */

@@ -218,7 +218,7 @@ sleep 0.5
 for attempt in 1 2; do
 	rq=$tmp/runq$attempt.ndjson
 	validate_nd+=("$rq")
-	"$CGWARDEN" stream --interval 1 --count 3 >"$rq" 2>"$rq.err"
+	"$CGWARDEN" stream --interval 1 --count 3 --bpf-stats >"$rq" 2>"$rq.err"
 	rc=$?
 	[ "$rc" = 0 ] || fail runq_stream "exit $rc: $(head -c 300 "$rq.err")"
 	tick "$rq" 1 >"$tmp/rq.first"
@@ -245,10 +245,14 @@ else
 fi
 rt=$(jq -r .self.bpf_run_time_ns "$tmp/rq.last")
 if [[ $rt =~ ^[0-9]+$ ]] && [ "$rt" -gt 0 ]; then
-	pass "self_bpf_run_time_ns_counts ($rt ns)"
+	pass "self_bpf_run_time_ns_counts_with_bpf_stats ($rt ns)"
 else
-	fail self_bpf_run_time_ns_counts "'$rt'"
+	fail self_bpf_run_time_ns_counts_with_bpf_stats "'$rt'"
 fi
+# Without --bpf-stats the kernel's global stats stay off: run time unknown.
+rt=$("$CGWARDEN" snapshot --compact 2>/dev/null | jq -r .self.bpf_run_time_ns)
+[ "$rt" = null ] && pass bpf_run_time_null_without_bpf_stats ||
+	fail bpf_run_time_null_without_bpf_stats "'$rt'"
 echo 1 >"$CG_TEST/busy/cgroup.kill"	# two spinning CPUs would disturb the rest
 
 # ------------------------------------------------------------------- exec
