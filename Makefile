@@ -115,7 +115,7 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIB)
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h) $(BPF_SKEL)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(OUTPUT) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(OUTPUT) -Ibpf -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 $(OUTPUT):
 	$(Q)mkdir -p $@
