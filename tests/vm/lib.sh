@@ -185,3 +185,51 @@ cgw_get() {
 	fail "$name" "cannot read cgwarden's JSON: $(head -c 200 "$file.jqerr" | tr '\n' ' ')"
 	return 1
 }
+
+# vm_peak_sampler FILE: samples FILE (a number, e.g. pids.current) every 20 ms
+# in the background until $CASE_TMP/stop exists, then writes "PEAK SAMPLES"
+# to $CASE_TMP/peak. Sets sampler (its pid), stop and peakf.
+vm_peak_sampler() {
+	local file=$1
+	# shellcheck disable=SC2034 # stop, peakf and sampler are the cases'
+	stop=$CASE_TMP/stop
+	peakf=$CASE_TMP/peak
+	(
+		peak=0 n=0
+		while [[ ! -e $stop ]]; do
+			read -r v <"$file"
+			((v > peak)) && peak=$v
+			n=$((n + 1))
+			nap 0.02
+		done
+		echo "$peak $n" >"$peakf"
+	) &
+	# shellcheck disable=SC2034 # the case waits for it
+	sampler=$!
+}
+
+# vm_fork_loop CGROUP TRIES READY: a python process in CGROUP tries TRIES
+# forks 20 ms apart (children sleep), writes "OK FAILED" to READY and waits.
+# EAGAIN from the pids controller counts as a failed fork.
+vm_fork_loop() {
+	vm_spawn "$1" python3 -S -E - "$3" "$2" <<'PY'
+import os, sys, time
+ok = failed = 0
+for _ in range(int(sys.argv[2])):
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN from the pids controller
+        failed += 1
+        time.sleep(0.02)
+        continue
+    if pid == 0:
+        time.sleep(600)
+        os._exit(0)
+    ok += 1
+    time.sleep(0.02)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(f"{ok} {failed}\n")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(600)
+PY
+}

@@ -28,42 +28,10 @@ else
 	fail "$T.limit" "status $rc (want 0), pids.max '$now' (want $limit), output '$line' (want '$want_line'), stderr: $(head -c 200 "$out.err")"
 fi
 
-# Sampler: the highest pids.current seen until told to stop (no forks).
-stop=$CASE_TMP/stop
-peakf=$CASE_TMP/peak
-(
-	peak=0 n=0
-	while [[ ! -e $stop ]]; do
-		read -r v <"$cg/pids.current"
-		((v > peak)) && peak=$v
-		n=$((n + 1))
-		nap 0.02
-	done
-	echo "$peak $n" >"$peakf"
-) &
-sampler=$!
-
+# The highest pids.current seen until told to stop (the sampler never forks).
+vm_peak_sampler "$cg/pids.current"
 ready=$CASE_TMP/ready
-vm_spawn "$cg" python3 -S -E - "$ready" <<'PY'
-import os, sys, time
-ok = failed = 0
-for _ in range(15):
-    try:
-        pid = os.fork()
-    except OSError:  # EAGAIN from the pids controller
-        failed += 1
-        time.sleep(0.02)
-        continue
-    if pid == 0:
-        time.sleep(600)
-        os._exit(0)
-    ok += 1
-    time.sleep(0.02)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(f"{ok} {failed}\n")
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(600)
-PY
+vm_fork_loop "$cg" 15 "$ready"
 if ! wait_file "$ready" 900; then
 	touch "$stop"
 	fail "$T.kernel" "fork loop did not finish within 90 s"
