@@ -233,3 +233,23 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(600)
 PY
 }
+
+# vm_cpu_usage CGROUP SECONDS: waits 1 s (past the first, partly filled
+# periods), then measures the cgroup's CPU use over SECONDS from cpu.stat.
+# Sets r (usage ratio x 10000, integer), ratio ("0.2017"), ms (the wall
+# time measured), n1 and n2 (nr_throttled before and after).
+# shellcheck disable=SC2034 # those globals are the cases'
+vm_cpu_usage() {
+	local cg=$1 u1 u2 t1 t2
+	nap 1
+	u1=$(key "$cg/cpu.stat" usage_usec)
+	n1=$(key "$cg/cpu.stat" nr_throttled)
+	t1=$(now_usec)
+	nap "$2"
+	u2=$(key "$cg/cpu.stat" usage_usec)
+	n2=$(key "$cg/cpu.stat" nr_throttled)
+	t2=$(now_usec)
+	r=$(((u2 - u1) * 10000 / (t2 - t1)))
+	ratio=$((r / 10000)).$(printf %04d $((r % 10000)))
+	ms=$(((t2 - t1) / 1000))
+}

@@ -12,18 +12,8 @@ cg=$CGROOT/$name
 vm_cg "$name"
 echo "20000 100000" >"$cg/cpu.max"
 vm_spawn "$cg" bash -c 'while :; do :; done'
-nap 1 # past the first, partly filled periods
-
-u1=$(key "$cg/cpu.stat" usage_usec)
-n1=$(key "$cg/cpu.stat" nr_throttled)
-t1=$(now_usec)
-nap 3
-u2=$(key "$cg/cpu.stat" usage_usec)
-n2=$(key "$cg/cpu.stat" nr_throttled)
-t2=$(now_usec)
-r=$(((u2 - u1) * 10000 / (t2 - t1)))
-ratio=$((r / 10000)).$(printf %04d $((r % 10000)))
-echo "# kernel: usage ratio $ratio over $(((t2 - t1) / 1000)) ms, nr_throttled $n1 -> $n2"
+vm_cpu_usage "$cg" 3
+echo "# kernel: usage ratio $ratio over $ms ms, nr_throttled $n1 -> $n2"
 if ((r >= 1700 && r <= 2300 && n2 > n1)); then
 	pass "$T.kernel"
 else
