@@ -253,3 +253,34 @@ vm_cpu_usage() {
 	ratio=$((r / 10000)).$(printf %04d $((r % 10000)))
 	ms=$(((t2 - t1) / 1000))
 }
+
+# cgw_set OUT ARGS...: "cgwarden set ARGS --root $CGROOT" with stdin from
+# /dev/null (not a terminal: --kill then needs --yes), stdout in OUT, stderr
+# in OUT.err, exit status in RC.
+# shellcheck disable=SC2034 # RC is the cases'
+cgw_set() {
+	local out=$1
+	shift
+	RC=0
+	"$CGWARDEN" set "$@" --root "$CGROOT" </dev/null >"$out" 2>"$out.err" || RC=$?
+}
+
+# vm_fork_limit_verdict NAME CG LIMIT READY: after vm_peak_sampler and
+# vm_fork_loop, stops the sampler and reports NAME: the peak of
+# pids.current stayed <= LIMIT, the cgroup holds the loop and its
+# successful forks, some forks failed and pids.events counted it.
+vm_fork_limit_verdict() {
+	local t=$1 cg=$2 limit=$3 ready=$4 peak samples ok failed cur ev
+	touch "$stop"
+	wait "$sampler"
+	read -r peak samples <"$peakf"
+	read -r ok failed <"$ready"
+	cur=$(<"$cg/pids.current")
+	ev=$(key "$cg/pids.events" max)
+	echo "# kernel: pids.current $cur, peak $peak in $samples samples, pids.max $(<"$cg/pids.max"), pids.events max $ev; forks ok $ok, failed $failed"
+	if ((peak <= limit && cur == ok + 1 && cur <= limit && failed > 0 && ev > 0)); then
+		pass "$t"
+	else
+		fail "$t" "peak $peak, current $cur (want <= $limit and = forks + 1 = $((ok + 1))), failed forks $failed, pids.events max $ev (want > 0)"
+	fi
+}

@@ -13,12 +13,6 @@ count=$CASE_TMP/count
 fifo=$CASE_TMP/tick
 audit=$CASE_TMP/audit.ndjson
 
-cgw_set() {
-	local out=$1
-	shift
-	RC=0
-	"$CGWARDEN" set "$@" --root "$CGROOT" >"$out" 2>"$out.err" || RC=$?
-}
 # The counter's value (0 before its first write). It writes with "1<>", no
 # truncation, and the number only grows, so the file always holds one whole
 # number.

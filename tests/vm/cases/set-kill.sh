@@ -11,12 +11,6 @@ T=vm.set-kill
 name=vmtest-setkill
 cg=$CGROOT/$name
 
-cgw_set() {
-	local out=$1
-	shift
-	RC=0
-	"$CGWARDEN" set "$@" --root "$CGROOT" </dev/null >"$out" 2>"$out.err" || RC=$?
-}
 # The pids in a cgroup.procs file, space-separated.
 procs() {
 	local p s=

@@ -17,14 +17,6 @@ busy=$CGROOT/$busy_name
 limit=$((64 << 20))
 audit=$CASE_TMP/audit.ndjson
 
-# cgw_set OUT ARGS...: "cgwarden set ARGS --root $CGROOT", stdout in OUT,
-# stderr in OUT.err, exit status in RC.
-cgw_set() {
-	local out=$1
-	shift
-	RC=0
-	"$CGWARDEN" set "$@" --root "$CGROOT" >"$out" 2>"$out.err" || RC=$?
-}
 # The last line of FILE (audit log) in LAST, without a fork.
 last_line() {
 	local l

@@ -37,16 +37,5 @@ if ! wait_file "$ready" 900; then
 	fail "$T.kernel" "fork loop did not finish within 90 s"
 	finish
 fi
-touch "$stop"
-wait "$sampler"
-read -r peak samples <"$peakf"
-read -r ok failed <"$ready"
-cur=$(<"$cg/pids.current")
-ev=$(key "$cg/pids.events" max)
-echo "# kernel: pids.current $cur, peak $peak in $samples samples, pids.events max $ev; forks ok $ok, failed $failed"
-if ((peak <= limit && cur == ok + 1 && cur <= limit && failed > 0 && ev > 0)); then
-	pass "$T.kernel"
-else
-	fail "$T.kernel" "peak $peak, current $cur (want <= $limit and = forks + 1 = $((ok + 1))), failed forks $failed, pids.events max $ev (want > 0)"
-fi
+vm_fork_limit_verdict "$T.kernel" "$cg" "$limit" "$ready"
 finish
