@@ -11,10 +11,12 @@
  *  - task fields: tp_btf hands us trusted BTF pointers, read directly (plain
  *    loads the verifier checks, CO-RE relocated); raw_tp gets plain u64s that
  *    must go through BPF_CORE_READ (bpf_probe_read_kernel calls);
- *  - wakeup times: tp_btf keeps them in task-local storage (a per-task slot,
- *    no hashing, freed with the task); raw_tp has no trusted task pointer for
+ *  - run-queue waits: tp_btf reads the scheduler's own sched_info stamp
+ *    (runq_from_sched_info below) and needs no wakeup programs; without
+ *    sched_info it keeps wakeup times in task-local storage (a per-task
+ *    slot, freed with the task); raw_tp has no trusted task pointer for
  *    bpf_task_storage_get and uses an LRU hash by pid. Each flavour creates
- *    only its own map (bpfsrc.c).
+ *    only the maps it uses (bpfsrc.c).
  *
  * Oldest kernel: 5.8 (BPF ring buffer), on the raw_tp side; tp_btf needs
  * task storage in tracing programs (5.11) and falls back to raw_tp before.
@@ -44,6 +46,18 @@ struct {
 	__type(value, struct cgw_stats);
 } stats SEC(".maps");
 
+/* See struct cgw_slot. User space sets max_entries (a power of two) and
+ * slot_mask before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct cgw_slot);
+} slots SEC(".maps");
+
+const volatile __u32 slot_mask = 16383;
+
 /* Wakeup time by pid, raw_tp only. LRU: a task woken and then never switched
  * in (it exited, or the wakeup raced) must not pin an entry forever. */
 struct {
@@ -65,6 +79,41 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } oom_events SEC(".maps");
+
+/*
+ * Run-queue waits from the scheduler's own bookkeeping (tp_btf only; set by
+ * user space before load, so the verifier drops the other path). With
+ * CONFIG_SCHED_INFO (every distribution kernel: TASK_DELAY_ACCT or
+ * SCHEDSTATS select it; no runtime switch since 5.14) the kernel stamps
+ * task->sched_info.last_queued with rq_clock() when a task is enqueued or
+ * preempted, and clears it only in sched_info_arrive(), which runs in
+ * context_switch() after the sched_switch tracepoint. So at sched_switch
+ * the wait of `next` is this CPU's rq->clock (updated by __schedule) minus
+ * last_queued: the very delta the kernel adds to run_delay
+ * (/proc/PID/schedstat), with no wakeup programs, no per-task storage and
+ * no clock read of our own. That is the whole cost on a context-switch-heavy
+ * host: the two wakeup programs ran on every wakeup, each with a task
+ * storage lookup and bpf_ktime_get_ns().
+ */
+const volatile bool runq_from_sched_info = false;
+
+/*
+ * This CPU's rq->clock, reached through next's cfs_rq: set_task_rq() points
+ * se.cfs_rq of every task (any class) at its group's cfs_rq on the CPU it is
+ * on, and cfs_rq->rq exists with CONFIG_FAIR_GROUP_SCHED (every distribution
+ * kernel with cgroups). The per-CPU `runqueues` ksym would be more direct
+ * but needs CONFIG_KALLSYMS_ALL, which this host's kernel does not have.
+ * User space turns this mode on only when the kernel's BTF has both fields
+ * (bpfsrc.c kernel_has_sched_info); the check here keeps the load valid.
+ */
+static __always_inline __u64 rq_clock_of(struct task_struct *next)
+{
+	struct cfs_rq *cfs = next->se.cfs_rq;
+
+	if (!bpf_core_field_exists(cfs->rq) || !cfs)
+		return 0;
+	return cfs->rq->clock;
+}
 
 /* The value inserted for a new cgroup. A global instead of a stack zero:
  * struct cgw_stats is 352 bytes of the 512-byte BPF stack. */
@@ -106,8 +155,12 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *t, bool btf)
 
 static __always_inline struct cgw_stats *stats_of(__u64 cgid)
 {
+	__u32 idx = cgw_slot_index(cgid, slot_mask);
+	struct cgw_slot *slot = bpf_map_lookup_elem(&slots, &idx);
 	struct cgw_stats *s;
 
+	if (slot && slot->cgroup_id == cgid)
+		return &slot->stats;
 	s = bpf_map_lookup_elem(&stats, &cgid);
 	if (s)
 		return s;
@@ -181,8 +234,9 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 	__u32 pid;
 
 	/* A preempted task goes straight back on the run queue: its wait
-	 * starts now, as if it had been woken. */
-	if (task_state(prev, btf) == TASK_RUNNING)
+	 * starts now, as if it had been woken. (The kernel's sched_info does
+	 * the same in sched_info_depart().) */
+	if (!(btf && runq_from_sched_info) && task_state(prev, btf) == TASK_RUNNING)
 		record_wakeup(prev, btf);
 
 	pid = task_pid(next, btf);
@@ -194,10 +248,17 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 		return;
 	__sync_fetch_and_add(&s->ctx_switches, 1);
 
-	ts = take_wakeup(next, pid, btf);
-	if (!ts)
-		return;		/* woken before we attached */
-	now = bpf_ktime_get_ns();
+	if (btf && runq_from_sched_info) {
+		ts = next->sched_info.last_queued;
+		if (!ts)
+			return;		/* not queued: nothing waited */
+		now = rq_clock_of(next);
+	} else {
+		ts = take_wakeup(next, pid, btf);
+		if (!ts)
+			return;		/* woken before we attached */
+		now = bpf_ktime_get_ns();
+	}
 	if (now > ts) {
 		__u64 delta = now - ts;
 

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "bpfsrc.h"
@@ -39,6 +41,11 @@ struct bpfsrc {
 	struct ring_buffer *rb;
 	int stats_fd;			/* BPF_ENABLE_STATS; -1 when refused */
 	int map_fd;
+	/* The mmapped slot array (struct cgw_slot in bpf/cgwarden.h). */
+	struct cgw_slot *slots;
+	size_t slots_len;		/* bytes mapped */
+	uint32_t slot_mask;		/* slots - 1 */
+	uint32_t slots_used;
 	uint32_t have;			/* CG_BPF_* we can fill */
 	uint32_t max_entries;
 	bool no_batch;			/* batch lookup refused once: don't retry */
@@ -69,6 +76,14 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 {
 	char *nl;
 
+	/* CGWARDEN_BPF_DEBUG (man cgwarden(8)): the whole log, verifier included. */
+	if (getenv("CGWARDEN_BPF_DEBUG")) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		vfprintf(stderr, fmt, copy);
+		va_end(copy);
+	}
 	if (level != LIBBPF_WARN || first_warn[0])
 		return 0;
 	vsnprintf(first_warn, sizeof(first_warn), fmt, ap);
@@ -92,6 +107,39 @@ static void say(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether the kernel's struct `type` has a member `name` (its BTF). */
+static bool btf_has_member(const struct btf *btf, const char *type, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+			return true;
+	return false;
+}
+
+/* What runq_from_sched_info reads: task->sched_info (CONFIG_SCHED_INFO)
+ * and the rq clock through cfs_rq->rq (CONFIG_FAIR_GROUP_SCHED). */
+static bool kernel_has_sched_info(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	ok = btf_has_member(btf, "task_struct", "sched_info") &&
+	     btf_has_member(btf, "sched_info", "last_queued") &&
+	     btf_has_member(btf, "cfs_rq", "rq");
+	btf__free(btf);
+	return ok;
+}
+
 /* The tp_btf program of each tracepoint and its raw_tp twin. */
 #define TRACE_PROGS(X) X(wakeup) X(wakeup_new) X(switch) X(migrate) X(fork) X(exec) X(exit)
 
@@ -108,6 +156,15 @@ static void choose_programs(struct cgwarden_bpf *s, bool raw)
 	 * missing. */
 	bpf_map__set_autocreate(s->maps.wakeup_tls, !raw);
 	bpf_map__set_autocreate(s->maps.wakeup_ts, raw);
+	/* tp_btf on a kernel that keeps sched_info: the switch program reads
+	 * the wait the scheduler measured, and the wakeup programs (half the
+	 * cost on a switch-heavy host) are not loaded at all. */
+	if (!raw && kernel_has_sched_info()) {
+		s->rodata->runq_from_sched_info = true;
+		bpf_program__set_autoload(s->progs.btf_wakeup, false);
+		bpf_program__set_autoload(s->progs.btf_wakeup_new, false);
+		bpf_map__set_autocreate(s->maps.wakeup_tls, false);
+	}
 }
 
 /* Opens, loads and attaches the tracing programs of one flavour. */
@@ -119,8 +176,11 @@ static int load_flavour(struct bpfsrc *b, bool raw)
 	if (!b->skel)
 		return -errno;
 	err = bpf_map__set_max_entries(b->skel->maps.stats, b->max_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(b->skel->maps.slots, b->slot_mask + 1);
 	if (err)
 		goto fail;
+	b->skel->rodata->slot_mask = b->slot_mask;
 	choose_programs(b->skel, raw);
 	err = cgwarden_bpf__load(b->skel);
 	if (err)
@@ -222,6 +282,11 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 	b->stats_fd = -1;
 	b->map_fd = -1;
 	b->max_entries = o->max_cgroups ? o->max_cgroups : DEFAULT_MAX_CGROUPS;
+	/* As many slots as map entries, rounded up to a power of two. */
+	b->slot_mask = 1;
+	while (b->slot_mask < b->max_entries)
+		b->slot_mask <<= 1;
+	b->slot_mask--;
 
 	old_print = libbpf_set_print(quiet_print);
 	first_warn[0] = '\0';
@@ -273,6 +338,15 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 	}
 
 	b->map_fd = bpf_map__fd(b->skel->maps.stats);
+	b->slots_len = (size_t)(b->slot_mask + 1) * sizeof(struct cgw_slot);
+	b->slots = mmap(NULL, b->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(b->skel->maps.slots), 0);
+	if (b->slots == MAP_FAILED) {
+		err = -errno;
+		b->slots = NULL;
+		say(why, whylen, "mapping the counter slots: %s", errname(err));
+		goto fail;
+	}
 	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.oom_events), on_ringbuf, b, NULL);
 	if (!b->rb) {
 		err = -errno;
@@ -299,6 +373,8 @@ void bpfsrc_close(struct bpfsrc *b)
 	if (!b)
 		return;
 	ring_buffer__free(b->rb);
+	if (b->slots)
+		munmap(b->slots, b->slots_len);
 	/* Detaches every link (tracepoints and cgroup_skb), frees the maps. */
 	cgwarden_bpf__destroy(b->skel);
 	if (b->stats_fd >= 0)
@@ -402,7 +478,7 @@ static int read_iter(struct bpfsrc *b)
 
 static size_t slot_of(uint64_t id, size_t cap)
 {
-	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	return cgw_slot_index(id, (uint32_t)(cap - 1));
 }
 
 static int build_index(struct bpfsrc *b)
@@ -452,44 +528,77 @@ int bpfsrc_refresh(struct bpfsrc *b)
 	return build_index(b);
 }
 
-int bpfsrc_get(const struct bpfsrc *b, uint64_t cgroup_id, struct cg_bpf *out)
+/* Adds one store's counters (the hash copy or the live slot) into out. */
+static void add_stats(struct cg_bpf *out, const struct cgw_stats *v, uint32_t have)
 {
-	const struct cgw_stats *v;
-	size_t s;
+	out->ctx_switches += v->ctx_switches;
+	out->migrations += v->migrations;
+	out->runq_count += v->runq_count;
+	out->runq_sum_ns += v->runq_sum_ns;
+	for (size_t i = 0; i < CG_RUNQ_BUCKETS; i++)
+		out->runq_hist[i] += v->runq_hist[i];
+	if (have & CG_BPF_NET) {
+		out->rx_bytes += v->rx_bytes;
+		out->rx_packets += v->rx_packets;
+		out->tx_bytes += v->tx_bytes;
+		out->tx_packets += v->tx_packets;
+	}
+	out->forks += v->forks;
+	out->execs += v->execs;
+	out->exits += v->exits;
+	out->oom_kills += v->oom_kills;
+}
+
+int bpfsrc_get(struct bpfsrc *b, uint64_t cgroup_id, struct cg_bpf *out)
+{
+	struct cgw_slot *slot = &b->slots[cgw_slot_index(cgroup_id, b->slot_mask)];
+	/* The slot is written by the BPF side on other CPUs: one volatile
+	 * read of the owner. */
+	uint64_t owner = __atomic_load_n(&slot->cgroup_id, __ATOMIC_ACQUIRE);
+	int found = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!b->tab_cap)
-		return 0;
-	s = slot_of(cgroup_id, b->tab_cap);
-	while (b->tab[s] && b->keys[b->tab[s] - 1] != cgroup_id)
-		s = (s + 1) & (b->tab_cap - 1);
-	if (!b->tab[s])
-		return 0;
-	v = &b->vals[b->tab[s] - 1];
-	out->have = b->have;
-	out->ctx_switches = v->ctx_switches;
-	out->migrations = v->migrations;
-	out->runq_count = v->runq_count;
-	out->runq_sum_ns = v->runq_sum_ns;
-	memcpy(out->runq_hist, v->runq_hist, sizeof(out->runq_hist));
-	if (b->have & CG_BPF_NET) {
-		out->rx_bytes = v->rx_bytes;
-		out->rx_packets = v->rx_packets;
-		out->tx_bytes = v->tx_bytes;
-		out->tx_packets = v->tx_packets;
+	if (b->tab_cap) {
+		size_t s = slot_of(cgroup_id, b->tab_cap);
+
+		while (b->tab[s] && b->keys[b->tab[s] - 1] != cgroup_id)
+			s = (s + 1) & (b->tab_cap - 1);
+		if (b->tab[s]) {
+			add_stats(out, &b->vals[b->tab[s] - 1], b->have);
+			found = 1;
+		}
 	}
-	out->forks = v->forks;
-	out->execs = v->execs;
-	out->exits = v->exits;
-	out->oom_kills = v->oom_kills;
-	return 1;
+	if (owner == cgroup_id) {
+		/* Aligned 64-bit counters: each read is whole. */
+		add_stats(out, &slot->stats, b->have);
+		found = 1;
+	} else if (owner == 0 && cgroup_id) {
+		/* A free slot: from now on the BPF side counts this cgroup
+		 * there, without a hash lookup. Counters first, then the id
+		 * (x86 and arm64 stores from one thread are seen in order by
+		 * the BPF side's load of the id, which it checks first). */
+		memset(&slot->stats, 0, sizeof(slot->stats));
+		__atomic_store_n(&slot->cgroup_id, cgroup_id, __ATOMIC_RELEASE);
+		b->slots_used++;
+	}
+	if (found)
+		out->have = b->have;
+	return found;
 }
 
 /* The copy from the last refresh stays readable until the next one, so the
  * final values of a removed cgroup can still be reported this tick. */
 void bpfsrc_forget(struct bpfsrc *b, uint64_t cgroup_id)
 {
+	struct cgw_slot *slot = &b->slots[cgw_slot_index(cgroup_id, b->slot_mask)];
+
 	bpf_map_delete_elem(b->map_fd, &cgroup_id);
+	if (slot->cgroup_id == cgroup_id) {
+		/* Free for the next cgroup that hashes here; a late event of
+		 * the dead one goes to the hash, and bpfsrc_prune drops it. */
+		__atomic_store_n(&slot->cgroup_id, 0, __ATOMIC_RELEASE);
+		b->slots_used--;
+	}
 }
 
 uint32_t bpfsrc_have(const struct bpfsrc *b)
@@ -559,7 +668,7 @@ bool bpfsrc_run_time_known(const struct bpfsrc *b)
 
 uint64_t bpfsrc_map_entries(const struct bpfsrc *b)
 {
-	return b->n;
+	return b->n + b->slots_used;
 }
 
 uint64_t bpfsrc_map_max(const struct bpfsrc *b)

@@ -37,9 +37,10 @@ void bpfsrc_close(struct bpfsrc *b);
 int bpfsrc_refresh(struct bpfsrc *b);
 
 /* Fills *out for cgroup id (have bits set) or leaves it zeroed (have 0)
- * when the map has no entry: no event was counted for that cgroup yet,
- * which for counters means 0; the caller decides. Returns 1 found, 0 not. */
-int bpfsrc_get(const struct bpfsrc *b, uint64_t cgroup_id, struct cg_bpf *out);
+ * when no event was counted for that cgroup yet, which for counters means
+ * 0; the caller decides. Returns 1 found, 0 not. Also gives the cgroup a
+ * fast slot when its slot is free (bpf/cgwarden.h, struct cgw_slot). */
+int bpfsrc_get(struct bpfsrc *b, uint64_t cgroup_id, struct cg_bpf *out);
 
 /* Drops the entries of a cgroup that is gone (bounded maps stay bounded). */
 void bpfsrc_forget(struct bpfsrc *b, uint64_t cgroup_id);
@@ -69,7 +70,8 @@ uint64_t bpfsrc_run_time_ns(const struct bpfsrc *b);
  * (false: not asked for, or the kernel refused BPF_ENABLE_STATS). */
 bool bpfsrc_run_time_known(const struct bpfsrc *b);
 
-/* Entries in the stats map after the last refresh, and its size. */
+/* Cgroups with counters (hash entries after the last refresh plus slots
+ * in use), and the hash map's size. */
 uint64_t bpfsrc_map_entries(const struct bpfsrc *b);
 uint64_t bpfsrc_map_max(const struct bpfsrc *b);
 
