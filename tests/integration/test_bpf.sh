@@ -234,6 +234,34 @@ if awk -v x="$p50" 'BEGIN { exit !(x ~ /^[0-9.]+$/ && x + 0 > 1000) }'; then
 else
 	fail runq_two_loops_one_cpu_p50_over_1ms "p50 '$first_p50' then '$p50', want > 1000; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
+# Ground truth for the wait itself: the kernel's run_delay
+# (/proc/PID/schedstat, 2nd field, ns). Two loops pinned to CPU 0 are
+# started in a fresh cgroup once cgwarden is attached, run ~3 s, and are
+# stopped (a stopped task waits for nothing); their run_delay then is all
+# the waiting they did, and cgwarden's cumulative runq_sum_usec for the
+# cgroup, a tick later, must be the same within 2% (what the spawning shell
+# waited before it moved into the cgroup is the only difference).
+gt=$tmp/runq-gt.ndjson
+validate_nd+=("$gt")
+"$CGWARDEN" stream --interval 0.5 --count 14 >"$gt" 2>"$gt.err" &
+gt_pid=$!
+for _ in $(seq 500); do grep -q '"type":"tick"' "$gt" && break; sleep 0.02; done
+mkdir "$CG_TEST/rqgt"
+gt_pids=$(for _ in 1 2; do cg_spawn "$CG_TEST/rqgt" taskset -c 0 sh -c 'while :; do :; done'; done)
+sleep 3
+kill -STOP $gt_pids
+kern=0
+for p in $gt_pids; do kern=$((kern + $(cut -d' ' -f2 "/proc/$p/schedstat"))); done
+kern=$((kern / 1000))
+wait "$gt_pid"
+kill -KILL $gt_pids 2>/dev/null
+ours=$(tick "$gt" '$' | jq -r --arg p "$CG_REL/rqgt" '.cgroups[] | select(.path == $p) | .sched.runq_sum_usec')
+echo "# runq ground truth: cgwarden runq_sum_usec $ours, kernel run_delay $kern us"
+if awk -v a="$ours" -v k="$kern" 'BEGIN { exit !(k > 1000000 && a > 0.98 * k && a < 1.02 * k) }'; then
+	pass "runq_sum_matches_kernel_run_delay ($ours us vs $kern us)"
+else
+	fail runq_sum_matches_kernel_run_delay "cgwarden '$ours' us, kernel $kern us (want within 2%, kernel > 1 s)"
+fi
 idle_d=$(delta "$tmp/rq.first" "$tmp/rq.last" "$CG_REL/idle" .sched.runq_count)
 read -r ip50 isched <<<"$(jq -r --arg p "$CG_REL/idle" '.cgroups[] | select(.path == $p)
 	| "\(.sched.runq_p50_usec) \(.sched | tojson)"' "$tmp/rq.last")"
