@@ -67,6 +67,30 @@ static void err_at(struct ctx *c, const char *field, const char *fmt, ...)
 	c->errs->msg[c->errs->nr++] = m;
 }
 
+/* A syntax error: FILE:LINE:COL: reason. */
+__attribute__((format(printf, 4, 5)))
+static void err_line(struct ctx *c, int line, int col, const char *fmt, ...)
+{
+	char reason[256], *m, **n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (asprintf(&m, "%s:%d:%d: %s", c->file, line, col, reason) < 0) {
+		c->errs->oom = true;
+		return;
+	}
+	n = realloc(c->errs->msg, (c->errs->nr + 1) * sizeof(*n));
+	if (!n) {
+		free(m);
+		c->errs->oom = true;
+		return;
+	}
+	c->errs->msg = n;
+	c->errs->msg[c->errs->nr++] = m;
+}
+
 /* Enters a sub-path ("rules[2]"); returns the old length to leave it. */
 __attribute__((format(printf, 2, 3)))
 static size_t enter(struct ctx *c, const char *fmt, ...)
@@ -198,7 +222,7 @@ static int bytes_value(struct ctx *c, struct json_object *v, const char *key, ui
 		return 0;
 	}
 	if (json_object_is_type(v, json_type_double)) {
-		snprintf(num, sizeof(num), "%.17g", json_object_get_double(v));
+		snprintf(num, sizeof(num), "%s", json_object_get_string(v));
 		v = NULL;
 	}
 	if (!v || json_object_is_type(v, json_type_string)) {
@@ -441,11 +465,10 @@ static void parse_step(struct ctx *c, struct json_object *o, struct pol_step *s)
 				err_at(c, which, "%s", why);
 		} else if (json_object_is_type(v, json_type_int) ||
 			   json_object_is_type(v, json_type_double)) {
-			char num[64];
-
-			/* A number is CPUs, as `cgwarden set --cpu` takes. */
-			snprintf(num, sizeof(num), "%.17g", json_object_get_double(v));
-			if (limitval_parse_cpus(num, s->period, &s->value, why, sizeof(why)))
+			/* A number is CPUs, as `cgwarden set --cpu` takes; json-c
+			 * gives back the number's text as written ("0.2"). */
+			if (limitval_parse_cpus(json_object_get_string(v), s->period, &s->value,
+						why, sizeof(why)))
 				err_at(c, which, "%s", why);
 		} else {
 			err_at(c, which, "expected CPUs (0.5) or \"QUOTA PERIOD\" in usec, not %s",
@@ -749,7 +772,7 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 	}
 	if (memchr(text, '\0', len)) {
 		line_col(text, len, (size_t)((const char *)memchr(text, '\0', len) - text), &line, &col);
-		err_at(&c, NULL, "%d:%d: a NUL byte: not a text file", line, col);
+		err_line(&c, line, col, "a NUL byte: not a text file");
 		return -EINVAL;
 	}
 	tok = json_tokener_new_ex(64);
@@ -761,46 +784,20 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 	off = json_tokener_get_parse_end(tok);
 	if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root)) {
 		line_col(text, len, len, &line, &col);
-		err_at(&c, NULL, "%d:%d: the file ends inside the JSON text", line, col);
+		err_line(&c, line, col, "the file ends inside the JSON text");
 		json_tokener_free(tok);
 		return -EINVAL;
 	}
 	if (jerr != json_tokener_success) {
 		line_col(text, len, off, &line, &col);
-		/* Replace c.file's message shape: FILE:LINE:COL: reason. */
-		char *m = NULL;
-
-		if (asprintf(&m, "%s:%d:%d: %s", name, line, col,
-			     json_tokener_error_desc(jerr)) >= 0) {
-			char **n = realloc(errs->msg, (errs->nr + 1) * sizeof(*n));
-
-			if (n) {
-				errs->msg = n;
-				errs->msg[errs->nr++] = m;
-			} else {
-				free(m);
-				errs->oom = true;
-			}
-		}
+		err_line(&c, line, col, "%s", json_tokener_error_desc(jerr));
 		json_tokener_free(tok);
 		return -EINVAL;
 	}
 	for (; off < len; off++) {
 		if (text[off] != ' ' && text[off] != '\n' && text[off] != '\t' && text[off] != '\r') {
 			line_col(text, len, off, &line, &col);
-			char *m = NULL;
-
-			if (asprintf(&m, "%s:%d:%d: text after the end of the JSON object", name,
-				     line, col) >= 0) {
-				char **n = realloc(errs->msg, (errs->nr + 1) * sizeof(*n));
-
-				if (n) {
-					errs->msg = n;
-					errs->msg[errs->nr++] = m;
-				} else {
-					free(m);
-				}
-			}
+			err_line(&c, line, col, "text after the end of the JSON object");
 			json_object_put(root);
 			json_tokener_free(tok);
 			return -EINVAL;
