@@ -2,8 +2,9 @@
 /*
  * cgwarden daemon: the policy enforcement loop. One thread, one epoll loop
  * (src/loop): the tick timer, signals (SIGHUP reload, SIGTERM/SIGINT exit),
- * the kernel's PSI triggers (a nested epoll of their fds, so triggers can
- * come and go with cgroups while the loop's watches stay fixed), inotify on
+ * the kernel's PSI trigger fds (added and removed as cgroups come and go;
+ * not through a nested epoll: the trigger's poll consumes its event, so the
+ * outer epoll's readiness check would eat it), inotify on
  * cgroup.events/memory.events of matched cgroups, and the eBPF ring buffer.
  */
 #include <errno.h>
@@ -56,7 +57,7 @@ static const char daemon_help[] =
 
 enum { OPT_POLICY = 0x300, OPT_STATE, OPT_LOG, OPT_DRY_RUN, OPT_TICKS };
 
-/* One PSI trigger fd in the nested epoll. */
+/* One PSI trigger fd in the loop (fd -1: the kernel refused it). */
 struct trig {
 	uint64_t cgroup_id;
 	enum cg_psi_resource res;
@@ -80,7 +81,8 @@ struct daemon {
 	bool ticks, force_dry_run;
 	char boot_id[64];
 	char self_path[4096];
-	int trig_epfd, ino_fd;
+	struct loop *loop;
+	int ino_fd;
 	struct trig *trigs;
 	size_t nr_trigs, cap_trigs;
 	uint64_t *watched;		/* cgroup ids with inotify watches */
@@ -236,6 +238,8 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 		fflush(dm->log);
 }
 
+static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx);
+
 /* PSI trigger fds for every matched cgroup of every rule with a PSI
  * condition; triggers of cgroups gone or no longer matched are closed. */
 static void sync_triggers(struct daemon *dm)
@@ -257,7 +261,6 @@ static void sync_triggers(struct daemon *dm)
 				continue;
 			for (size_t w = 0; w < nw; w++) {
 				struct trig *t = NULL;
-				struct epoll_event ev = { .events = EPOLLPRI };
 				int fd;
 
 				for (size_t k = 0; k < dm->nr_trigs && !t; k++) {
@@ -306,10 +309,9 @@ static void sync_triggers(struct daemon *dm)
 				t = &dm->trigs[dm->nr_trigs];
 				*t = (struct trig){ x->id, want[w].res, want[w].full,
 						    want[w].stall_usec, want[w].window_usec, fd, true };
-				ev.data.u64 = (uint64_t)fd;
 				/* A trigger that failed stays in the table (fd -1) so it is
 				 * reported once, not on every tick. */
-				if (fd >= 0 && epoll_ctl(dm->trig_epfd, EPOLL_CTL_ADD, fd, &ev)) {
+				if (fd >= 0 && loop_add_fd(dm->loop, fd, EPOLLPRI, on_trigger, dm)) {
 					close(fd);
 					t->fd = -1;
 				}
@@ -319,8 +321,10 @@ static void sync_triggers(struct daemon *dm)
 	}
 	for (size_t i = 0; i < dm->nr_trigs;) {
 		if (!dm->trigs[i].seen) {
-			if (dm->trigs[i].fd >= 0)
-				close(dm->trigs[i].fd);	/* which takes it out of the epoll set */
+			if (dm->trigs[i].fd >= 0) {
+				loop_del_fd(dm->loop, dm->trigs[i].fd);
+				close(dm->trigs[i].fd);
+			}
 			dm->trigs[i] = dm->trigs[--dm->nr_trigs];
 		} else {
 			i++;
@@ -398,38 +402,27 @@ static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
 static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx)
 {
 	struct daemon *dm = ctx;
-	struct epoll_event evs[32];
 	uint64_t now = mono_usec();
-	bool fired = false;
-	int n;
 
-	(void)l;
-	(void)events;
-	n = epoll_wait(fd, evs, 32, 0);
-	for (int i = 0; i < n; i++) {
-		int tfd = (int)evs[i].data.u64;
+	for (size_t k = 0; k < dm->nr_trigs; k++) {
+		struct trig *t = &dm->trigs[k];
 
-		for (size_t k = 0; k < dm->nr_trigs; k++) {
-			struct trig *t = &dm->trigs[k];
-
-			if (t->fd != tfd)
-				continue;
-			if (evs[i].events & EPOLLERR) {
-				/* The cgroup is gone. */
-				close(t->fd);
-				dm->trigs[k] = dm->trigs[--dm->nr_trigs];
-				break;
-			}
-			if (evs[i].events & EPOLLPRI) {
-				policy_note_trigger(&dm->st, t->cgroup_id, t->res, t->full, now);
-				fired = true;
-			}
-			break;
+		if (t->fd != fd)
+			continue;
+		if (events & EPOLLERR) {
+			/* The cgroup is gone. */
+			loop_del_fd(l, fd);
+			close(fd);
+			dm->trigs[k] = dm->trigs[--dm->nr_trigs];
+			return 0;
 		}
+		if (events & EPOLLPRI) {
+			policy_note_trigger(&dm->st, t->cgroup_id, t->res, t->full, now);
+			/* Acted on now, with the last snapshot: the trigger is the news. */
+			evaluate(dm, now, now);
+		}
+		return 0;
 	}
-	/* Acted on now, with the last snapshot: the trigger is the news. */
-	if (fired)
-		evaluate(dm, now, now);
 	return 0;
 }
 
@@ -520,8 +513,6 @@ static void daemon_free(struct daemon *dm)
 			close(dm->trigs[i].fd);
 	free(dm->trigs);
 	free(dm->watched);
-	if (dm->trig_epfd >= 0)
-		close(dm->trig_epfd);
 	if (dm->ino_fd >= 0)
 		close(dm->ino_fd);
 	enforcer_free(dm->enf);
@@ -540,8 +531,6 @@ static int setup_loop(struct daemon *dm, const struct cli_common *cc, struct loo
 
 	if (!err)
 		err = loop_add_timer(l, cc->interval_usec, on_timer, dm);
-	if (!err)
-		err = loop_add_fd(l, dm->trig_epfd, EPOLLIN, on_trigger, dm);
 	if (!err && dm->ino_fd >= 0)
 		err = loop_add_fd(l, dm->ino_fd, EPOLLIN, on_inotify, dm);
 	if (!err && collector_event_fd(dm->c) >= 0)
@@ -562,7 +551,7 @@ int cmd_daemon(int argc, char **argv)
 		{ 0 },
 	};
 	struct cli_common cc = { .interval_usec = 1000000 };
-	struct daemon dm = { .state_path = DEFAULT_STATE, .trig_epfd = -1, .ino_fd = -1 };
+	struct daemon dm = { .state_path = DEFAULT_STATE, .ino_fd = -1 };
 	struct actuator_opts ao = { 0 };
 	struct pol_errors errs = { 0 };
 	const char *log_path = NULL;
@@ -647,11 +636,9 @@ int cmd_daemon(int argc, char **argv)
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
-	dm.trig_epfd = epoll_create1(EPOLL_CLOEXEC);
 	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	err = loop_new(&l);
-	if (!err && dm.trig_epfd < 0)
-		err = -errno;
+	dm.loop = l;
 	if (!err)
 		err = setup_loop(&dm, &cc, l);
 	if (err) {
