@@ -160,6 +160,7 @@ int cmd_check_policy(int argc, char **argv)
 	struct pol_errors errs = { 0 };
 	struct collector *c = NULL;
 	struct policy *p = NULL;
+	bool quiet = false;
 	int opt, err;
 
 	cc.copts.quiet = true;
@@ -169,8 +170,7 @@ int cmd_check_policy(int argc, char **argv)
 			fputs(check_help, stdout);
 			return 0;
 		case OPT_QUIET:
-			cc.copts.quiet = true;
-			cc.interval_set = true;	/* here: "print nothing on success" */
+			quiet = true;	/* here: nothing on success */
 			break;
 		default:
 			if (opt == '?' || cli_common_opt(&cc, opt, optarg)) {
@@ -194,7 +194,7 @@ int cmd_check_policy(int argc, char **argv)
 		pol_errors_free(&errs);
 		return EXIT_RUNTIME;
 	}
-	if (cc.interval_set) {
+	if (quiet) {
 		policy_free(p);
 		return 0;
 	}
