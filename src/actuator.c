@@ -778,6 +778,46 @@ out_audit:
 	return o->err;
 }
 
+/* ---- PSI triggers ----------------------------------------------------- */
+
+int actuator_open_psi_trigger(struct actuator *a, const char *target, const char *resource,
+			      bool full, uint64_t stall_usec, uint64_t window_usec,
+			      char *why, size_t whylen)
+{
+	char file[32], text[64];
+	uint64_t ino;
+	int cgfd, fd;
+	ssize_t n;
+
+	if (strcmp(resource, "cpu") && strcmp(resource, "memory") && strcmp(resource, "io")) {
+		say(why, whylen, "no pressure file for '%.20s'", resource);
+		return -EINVAL;
+	}
+	cgfd = open_cgroup(a, target, &ino, why, whylen);
+	if (cgfd < 0)
+		return cgfd;
+	snprintf(file, sizeof(file), "%s.pressure", resource);
+	fd = open_beneath(a, cgfd, file, O_RDWR | O_NONBLOCK);
+	close(cgfd);
+	if (fd < 0) {
+		say(why, whylen, "%s of '%.200s': %s", file, target, strerror(-fd));
+		return fd;
+	}
+	snprintf(text, sizeof(text), "%s %" PRIu64 " %" PRIu64, full ? "full" : "some",
+		 stall_usec, window_usec);
+	/* The kernel takes the trigger with its terminating NUL. */
+	n = write(fd, text, strlen(text) + 1);
+	if (n < 0) {
+		int err = -errno;
+
+		say(why, whylen, "registering '%s' on %s of '%.200s': %s", text, file, target,
+		    strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 /* ---- setup ------------------------------------------------------------ */
 
 /* The "0::/path" line of /proc/self/cgroup: our cgroup2 path. */

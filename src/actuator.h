@@ -97,6 +97,18 @@ int actuator_validate(struct actuator *a, const char *target, const struct act_c
 int actuator_apply(struct actuator *a, const char *target, const struct act_change *c,
 		   struct act_outcome *o);
 
+/*
+ * Registers a PSI trigger on target's <resource>.pressure ("cpu", "memory",
+ * "io"): opens it O_RDWR|O_NONBLOCK below the root as every write here is,
+ * and writes "some|full STALL WINDOW" (usec). The returned fd signals
+ * EPOLLPRI each time the stall exceeds STALL within WINDOW, and EPOLLERR
+ * once the cgroup is gone; closing it removes the trigger. A registration
+ * changes no limit, so it is not audited. fd or -errno (why says it).
+ */
+int actuator_open_psi_trigger(struct actuator *a, const char *target, const char *resource,
+			      bool full, uint64_t stall_usec, uint64_t window_usec,
+			      char *why, size_t whylen);
+
 /* The file a kind writes ("cpu.max"). */
 const char *actuator_file(enum act_kind kind);
 

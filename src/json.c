@@ -15,6 +15,7 @@
  * later write is a no-op, so the many optional fields need no error path.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "limitval.h"
 
 /* U+FFFD REPLACEMENT CHARACTER, written for each byte of invalid UTF-8. */
 static const char json_replacement[] = "\xef\xbf\xbd";
@@ -823,6 +825,147 @@ int json_write_audit(FILE *out, const struct act_audit *rec)
 	json_str_opt(&w, "why", o->why[0] ? o->why : NULL);
 	json_bool_if(&w, "dry_run", true, o->dry_run);
 	json_bool_if(&w, "cut_short", true, o->cut_short);
+	json_close(&w, '}');
+	json_putc(&w, '\n');
+	return json_finish(&w);
+}
+
+/* ---- the policy daemon ---------------------------------------------------- */
+
+/* The value a step sets, as text: "157286400", "max", "20000 100000". */
+static void json_step_value(struct json_w *w, const struct pol_decision *d)
+{
+	char buf[64];
+
+	switch (d->action) {
+	case POL_MEMORY_HIGH:
+	case POL_MEMORY_MAX:
+	case POL_CPU_WEIGHT:
+		limitval_format(d->value, buf, sizeof(buf));
+		break;
+	case POL_CPU_MAX:
+		limitval_format(d->value, buf, sizeof(buf));
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " %" PRIu64, d->period);
+		break;
+	default:
+		json_null(w, "value");
+		return;
+	}
+	json_str_opt(w, "value", buf);
+}
+
+static const char *const json_op_names[] = { ">", ">=", "<", "<=" };
+
+int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t time_usec,
+			     uint64_t latency_usec)
+{
+	static const char *const guards[] = { "dry_run", "protected", "floor", "cooldown",
+					      "budget", "not_leaf" };
+	struct json_w w = { .out = out };
+
+	if (!out || !d)
+		return -EINVAL;
+	errno = 0;
+	json_open(&w, NULL, '{');
+	json_u64(&w, "schema", CGWARDEN_JSON_SCHEMA_VERSION);
+	json_str_opt(&w, "type", "policy_action");
+	json_u64(&w, "time_usec", time_usec);
+	json_str_opt(&w, "rule", d->rule ? d->rule : "");
+	json_str_opt(&w, "target", d->path ? d->path : "");
+	json_u64(&w, "target_id", d->cgroup_id);
+	json_u64(&w, "step", (uint64_t)(d->step < 0 ? 0 : d->step));
+	json_str_opt(&w, "action", policy_action_name(d->action));
+	json_bool_if(&w, "restore", true, d->restore);
+	json_step_value(&w, d);
+	json_open(&w, "guards", '[');
+	for (size_t i = 0; i < sizeof(guards) / sizeof(guards[0]); i++)
+		if (d->guards & (1u << i))
+			json_str_opt(&w, NULL, guards[i]);
+	json_close(&w, ']');
+	json_bool_if(&w, "dry_run", true, d->dry_run);
+	json_str_opt(&w, "result", d->result[0] ? d->result : "pending");
+	json_str_opt(&w, "why", d->why[0] ? d->why : NULL);
+	json_open(&w, "values", '[');
+	for (size_t i = 0; i < d->nr_values; i++) {
+		const struct pol_value *v = &d->values[i];
+
+		json_open(&w, NULL, '{');
+		json_str_opt(&w, "metric", v->metric);
+		json_str_opt(&w, "op", json_op_names[v->op & 3]);
+		json_rate(&w, "value", !isnan(v->value), v->value);
+		json_rate(&w, "threshold", true, v->threshold);
+		json_bool_if(&w, "met", true, v->met);
+		json_bool_if(&w, "by_trigger", true, v->by_trigger);
+		json_close(&w, '}');
+	}
+	json_close(&w, ']');
+	if (latency_usec)
+		json_u64(&w, "latency_usec", latency_usec);
+	json_close(&w, '}');
+	json_putc(&w, '\n');
+	return json_finish(&w);
+}
+
+static void json_hex64(struct json_w *w, const char *key, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%016" PRIx64, v);
+	json_str_opt(w, key, buf);
+}
+
+int json_write_policy_state(FILE *out, const struct policy_state *st, const char *boot_id,
+			    uint64_t mono_usec)
+{
+	struct json_w w = { .out = out };
+
+	errno = 0;
+	json_open(&w, NULL, '{');
+	json_u64(&w, "schema", CGWARDEN_JSON_SCHEMA_VERSION);
+	json_str_opt(&w, "type", "policy_state");
+	json_str_opt(&w, "boot_id", boot_id ? boot_id : "");
+	json_u64(&w, "mono_usec", mono_usec);
+	json_open(&w, "targets", '[');
+	for (size_t i = 0; i < st->nr_targets; i++) {
+		const struct pol_target *t = &st->targets[i];
+
+		json_open(&w, NULL, '{');
+		json_str_opt(&w, "rule", t->rule);
+		json_hex64(&w, "fingerprint", t->fingerprint);
+		json_u64(&w, "cgroup_id", t->cgroup_id);
+		json_str_opt(&w, "path", t->path ? t->path : "");
+		json_u64(&w, "step", t->step);
+		json_u64(&w, "last_step_usec", t->last_step_usec);
+		json_u64(&w, "last_action_usec", t->last_action_usec);
+		json_bool_if(&w, "clearing", true, t->clearing);
+		json_u64(&w, "clear_since_usec", t->clear_since_usec);
+		json_bool_if(&w, "frozen", true, t->frozen);
+		json_bool_if(&w, "dry_run", true, t->dry_run);
+		json_open(&w, "saved", '[');
+		for (int k = 0; k < POL_MAX_STEPS; k++) {
+			const struct pol_saved *sv = &t->saved[k];
+
+			if (!sv->valid)
+				continue;
+			json_open(&w, NULL, '{');
+			json_u64(&w, "step", (uint64_t)k);
+			json_str_opt(&w, "action", policy_action_name((enum pol_action)sv->action));
+			json_limit(&w, "value", true, sv->value);
+			json_u64(&w, "period", sv->period);
+			json_close(&w, '}');
+		}
+		json_close(&w, ']');
+		json_open(&w, "cond_since_usec", '[');
+		for (int k = 0; k < POL_MAX_CONDS; k++)
+			json_u64_if(&w, NULL, t->cond_on[k], t->cond_since_usec[k]);
+		json_close(&w, ']');
+		json_close(&w, '}');
+	}
+	json_close(&w, ']');
+	json_open(&w, "budget_usec", '[');
+	for (uint32_t k = 0; k < st->budget_len; k++)
+		json_u64(&w, NULL, st->budget_times[(st->budget_head + k) % POL_BUDGET_MAX]);
+	json_close(&w, ']');
 	json_close(&w, '}');
 	json_putc(&w, '\n');
 	return json_finish(&w);

@@ -13,6 +13,8 @@
 struct watch {
 	int fd;
 	bool owned;			/* made by the loop: closed by loop_free */
+	bool used;			/* false: removed, the slot may be reused */
+	uint32_t gen;			/* bumped on removal: stale events are dropped */
 	loop_fn fn;
 	void *ctx;
 };
@@ -45,7 +47,7 @@ void loop_free(struct loop *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->nr; i++)
-		if (l->watches[i].owned)
+		if (l->watches[i].used && l->watches[i].owned)
 			close(l->watches[i].fd);
 	free(l->watches);
 	close(l->epfd);
@@ -55,8 +57,14 @@ void loop_free(struct loop *l)
 static int add(struct loop *l, int fd, bool owned, uint32_t events, loop_fn fn, void *ctx)
 {
 	struct epoll_event ev = { .events = events };
+	size_t i;
 
-	if (l->nr == l->cap) {
+	/* A removed watch's slot is reused; its generation tells an event
+	 * queued for the old fd from one for the new. */
+	for (i = 0; i < l->nr; i++)
+		if (!l->watches[i].used)
+			break;
+	if (i == l->nr && l->nr == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
 		struct watch *w = realloc(l->watches, cap * sizeof(*w));
 
@@ -65,12 +73,32 @@ static int add(struct loop *l, int fd, bool owned, uint32_t events, loop_fn fn, 
 		l->watches = w;
 		l->cap = cap;
 	}
-	/* The index is stable: watches are never removed. */
-	ev.data.u64 = l->nr;
+	if (i == l->nr)
+		l->watches[i].gen = 0;
+	ev.data.u64 = (uint64_t)i | (uint64_t)l->watches[i].gen << 32;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev))
 		return -errno;
-	l->watches[l->nr++] = (struct watch){ fd, owned, fn, ctx };
+	l->watches[i] = (struct watch){ fd, owned, true, l->watches[i].gen, fn, ctx };
+	if (i == l->nr)
+		l->nr++;
 	return 0;
+}
+
+int loop_del_fd(struct loop *l, int fd)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		struct watch *w = &l->watches[i];
+
+		if (!w->used || w->fd != fd || w->owned)
+			continue;
+		/* A closed fd has left the epoll set already. */
+		if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) && errno != EBADF && errno != ENOENT)
+			return -errno;
+		w->used = false;
+		w->gen++;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx)
@@ -151,8 +179,14 @@ int loop_run(struct loop *l)
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
-			struct watch *w = &l->watches[evs[i].data.u64];
-			int r = w->fn(l, w->fd, evs[i].events, w->ctx);
+			size_t idx = (size_t)(evs[i].data.u64 & 0xffffffffu);
+			struct watch *w = &l->watches[idx];
+			int r;
+
+			/* Removed (or removed and reused) by an earlier callback. */
+			if (idx >= l->nr || !w->used || w->gen != (uint32_t)(evs[i].data.u64 >> 32))
+				continue;
+			r = w->fn(l, w->fd, evs[i].events, w->ctx);
 
 			if (r)
 				return r;

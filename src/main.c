@@ -18,6 +18,8 @@ static const struct command {
 	{ "snapshot", cmd_snapshot, "print one JSON document of the whole cgroup tree" },
 	{ "stream", cmd_stream, "print one JSON line per tick and per event (NDJSON)" },
 	{ "set", cmd_set, "change one cgroup's limits now (cpu, memory, pids, freeze, kill)" },
+	{ "daemon", cmd_daemon, "enforce a policy file: rules, ladders, restores, audit" },
+	{ "check-policy", cmd_check_policy, "validate a policy file and show what it matches now" },
 };
 
 static void usage(FILE *f)
@@ -26,9 +28,9 @@ static void usage(FILE *f)
 		   "Per-cgroup resource monitor for container hosts (cgroup v2).\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'cgwarden COMMAND --help' describes a command; man cgwarden(8) has it all.\n"
-		   "Not yet built: top (dashboard), serve, daemon, check-policy.\n");
+		   "Not yet built: top (dashboard), serve.\n");
 }
 
 int main(int argc, char **argv)

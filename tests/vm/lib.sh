@@ -50,6 +50,8 @@ _vm_cg_remove() {
 
 _vm_cleanup() {
 	local i
+	# A daemon of the case (cgw_daemon) must not outlive it.
+	[[ -n ${DAEMON:-} ]] && kill -9 "$DAEMON" 2>/dev/null
 	for ((i = ${#_vm_cgs[@]} - 1; i >= 0; i--)); do
 		_vm_cg_remove "${_vm_cgs[i]}" || true
 	done
@@ -283,4 +285,47 @@ vm_fork_limit_verdict() {
 	else
 		fail "$t" "peak $peak, current $cur (want <= $limit and = forks + 1 = $((ok + 1))), failed forks $failed, pids.events max $ev (want > 0)"
 	fi
+}
+
+# cgw_daemon LOG STATE POLICY [ARGS...]: starts "cgwarden daemon" in the
+# background on $CGROOT (0.5 s ticks, no eBPF: the cases watch cgroupfs
+# limits), records in LOG (and LOG.out), stderr in LOG.err. Sets DAEMON (its
+# pid; killed when the case exits) and waits up to 10 s for its start line.
+cgw_daemon() {
+	local log=$1 state=$2 policy=$3 i
+	shift 3
+	"$CGWARDEN" daemon --policy "$policy" --state "$state" --log "$log" --root "$CGROOT" \
+		--no-bpf --interval 0.5 "$@" >"$log.out" 2>"$log.err" </dev/null &
+	DAEMON=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $log.err ]] && return 0
+		nap 0.1
+	done
+	return 1
+}
+
+# cgw_daemon_stop: SIGTERM to the daemon, wait for it; its status in RC.
+# shellcheck disable=SC2034 # RC is the cases'
+cgw_daemon_stop() {
+	RC=0
+	kill -TERM "$DAEMON" 2>/dev/null || true
+	wait "$DAEMON" || RC=$?
+	DAEMON=
+}
+
+# wait_record FILE REGEX TENTHS: wait up to TENTHS/10 s for a line of FILE
+# matching REGEX (grep -E); the line in REC.
+wait_record() {
+	local i
+	REC=
+	for ((i = 0; i < $3; i++)); do
+		REC=$(grep -E -m1 "$2" "$1" 2>/dev/null) && return 0
+		nap 0.1
+	done
+	return 1
+}
+
+# json_num LINE KEY: the number after "KEY": in a one-line JSON record.
+json_num() {
+	[[ $1 =~ \"$2\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cgwarden daemon: the policy enforcement loop. One thread, one epoll loop
+ * (src/loop): the tick timer, signals (SIGHUP reload, SIGTERM/SIGINT exit),
+ * the kernel's PSI trigger fds (added and removed as cgroups come and go;
+ * not through a nested epoll: the trigger's poll consumes its event, so the
+ * outer epoll's readiness check would eat it), inotify on
+ * cgroup.events/memory.events of matched cgroups, and the eBPF ring buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "actuator.h"
+#include "cli.h"
+#include "collector.h"
+#include "commands.h"
+#include "enforcer.h"
+#include "json.h"
+#include "json_policy.h"
+#include "loop.h"
+#include "policy.h"
+
+static const char daemon_help[] =
+	"Usage: cgwarden daemon --policy FILE [OPTIONS]\n\n"
+	"Enforce a policy (cgwarden-policy(5)): on each tick, and at once when a\n"
+	"kernel PSI trigger fires or a matched cgroup's cgroup.events or\n"
+	"memory.events changes, evaluate every rule and carry out its ladder\n"
+	"through the actuator. Every decision, acted on or stopped by a guard, is\n"
+	"one JSON line (type \"policy_action\", cgwarden-json(7)) on standard\n"
+	"output and in --log FILE; every write is also an audit line.\n\n"
+	"Options:\n"
+	"  -p, --policy FILE     the policy file (required)\n"
+	"      --state FILE      where the ladders' progress is kept across\n"
+	"                        restarts (default /var/lib/cgwarden/state.json)\n"
+	"      --log FILE        append the records to FILE too\n"
+	"      --dry-run         record decisions, change nothing (whatever\n"
+	"                        the file says)\n"
+	"      --ticks           also write a \"tick\" line per tick (cgwarden stream)\n"
+	CLI_COMMON_HELP
+	"\nThe default interval is 1 s. SIGHUP reloads the policy: a file with\n"
+	"errors is refused with the reasons and the old policy stays in force.\n"
+	"SIGTERM and SIGINT thaw every cgroup the daemon froze, then exit 0.\n"
+	"Exit status: 0 clean exit, 1 bad policy or runtime failure, 2 usage.\n";
+
+#define DEFAULT_STATE "/var/lib/cgwarden/state.json"
+/* Events (inotify) tick early, but not more often than this. */
+#define EVENT_TICK_MIN_USEC 250000
+
+enum { OPT_POLICY = 0x300, OPT_STATE, OPT_LOG, OPT_DRY_RUN, OPT_TICKS };
+
+/* One PSI trigger fd in the loop (fd -1: the kernel refused it). */
+struct trig {
+	uint64_t cgroup_id;
+	enum cg_psi_resource res;
+	bool full;
+	uint64_t stall, window;
+	int fd;
+	bool seen;
+};
+
+struct daemon {
+	const char *policy_path, *state_path;
+	struct policy *p;
+	struct policy_state st;
+	struct pol_decisions ds;
+	struct collector *c;
+	struct actuator *act;
+	struct enforcer *enf;
+	const struct cg_snapshot *snap;
+	uint64_t last_tick_usec;
+	FILE *log;
+	bool ticks, force_dry_run;
+	char boot_id[64];
+	char self_path[4096];
+	struct loop *loop;
+	int ino_fd;
+	struct trig *trigs;
+	size_t nr_trigs, cap_trigs;
+	uint64_t *watched;		/* cgroup ids with inotify watches */
+	size_t nr_watched, cap_watched;
+	int status;
+};
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void on_record(void *ctx, const struct pol_decision *d, uint64_t time_usec,
+		      uint64_t latency_usec)
+{
+	struct daemon *dm = ctx;
+
+	json_write_policy_action(stdout, d, time_usec, latency_usec);
+	if (dm->log)
+		json_write_policy_action(dm->log, d, time_usec, latency_usec);
+}
+
+static void on_audit(void *ctx, const struct act_audit *rec)
+{
+	struct daemon *dm = ctx;
+
+	json_write_audit(stdout, rec);
+	if (dm->log)
+		json_write_audit(dm->log, rec);
+}
+
+/* ---- the state file ------------------------------------------------------ */
+
+static int mkdir_parents(const char *path)
+{
+	char dir[4096], *p;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	for (p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* tmp + fsync + rename + fsync of the directory: after a crash the file is
+ * the old state or the new one, never half of either. */
+static int state_write(struct daemon *dm)
+{
+	char tmp[4200], dir[4096], *slash;
+	FILE *f;
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dm->state_path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	err = json_write_policy_state(f, &dm->st, dm->boot_id, mono_usec());
+	if (!err && (fflush(f) || fsync(fileno(f))))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, dm->state_path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	snprintf(dir, sizeof(dir), "%s", dm->state_path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+static void state_save(struct daemon *dm)
+{
+	int err = state_write(dm);
+
+	if (err)
+		fprintf(stderr, "cgwarden daemon: writing the state file %s: %s\n", dm->state_path,
+			strerror(-err));
+}
+
+static void read_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Our cgroup relative to the cgroup2 root, for the engine's self guard. */
+static void find_self(struct daemon *dm)
+{
+	char line[4200];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	dm->self_path[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::/", 4) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			if (strlen(line + 4) < sizeof(dm->self_path))
+				memcpy(dm->self_path, line + 4, strlen(line + 4) + 1);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* ---- evaluation ------------------------------------------------------------ */
+
+static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
+{
+	struct policy_env env = { .self_path = dm->self_path };
+	int n;
+
+	if (!dm->snap)
+		return;
+	n = policy_evaluate(dm->p, &env, dm->snap, now, &dm->st, &dm->ds);
+	if (n < 0) {
+		fprintf(stderr, "cgwarden daemon: evaluating the policy: %s\n", strerror(-n));
+		return;
+	}
+	if (!n)
+		return;
+	/* The state first: after a crash in the middle of a step the step
+	 * counts as taken (not repeated) and its restore is still known. */
+	state_save(dm);
+	enforcer_run(dm->enf, &dm->ds, trigger_usec);
+	fflush(stdout);
+	if (dm->log)
+		fflush(dm->log);
+}
+
+static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx);
+
+/* PSI trigger fds for every matched cgroup of every rule with a PSI
+ * condition; triggers of cgroups gone or no longer matched are closed. */
+static void sync_triggers(struct daemon *dm)
+{
+	const struct cg_snapshot *s = dm->snap;
+	char why[ACT_WHY_MAX];
+
+	for (size_t i = 0; i < dm->nr_trigs; i++)
+		dm->trigs[i].seen = false;
+	for (size_t ri = 0; ri < dm->p->nr_rules; ri++) {
+		const struct pol_rule *r = &dm->p->rules[ri];
+		struct pol_trigger want[POL_MAX_CONDS];
+		size_t nw = policy_rule_triggers(r, want, POL_MAX_CONDS);
+
+		for (size_t i = 0; nw && i < s->nr_samples; i++) {
+			const struct cg_sample *x = &s->samples[i];
+
+			if (!policy_rule_matches(r, x))
+				continue;
+			for (size_t w = 0; w < nw; w++) {
+				struct trig *t = NULL;
+				int fd;
+
+				for (size_t k = 0; k < dm->nr_trigs && !t; k++) {
+					struct trig *q = &dm->trigs[k];
+
+					if (q->cgroup_id == x->id && q->res == want[w].res &&
+					    q->full == want[w].full && q->stall == want[w].stall_usec &&
+					    q->window == want[w].window_usec)
+						t = q;
+				}
+				if (t) {
+					t->seen = true;
+					continue;
+				}
+				if (dm->nr_trigs == dm->cap_trigs) {
+					size_t cap = dm->cap_trigs ? dm->cap_trigs * 2 : 16;
+					struct trig *n = realloc(dm->trigs, cap * sizeof(*n));
+
+					if (!n)
+						return;
+					dm->trigs = n;
+					dm->cap_trigs = cap;
+				}
+				fd = actuator_open_psi_trigger(dm->act, x->path,
+							       cg_psi_resource_name(want[w].res),
+							       want[w].full, want[w].stall_usec,
+							       want[w].window_usec, why, sizeof(why));
+				/* Without CAP_SYS_RESOURCE the kernel (6.4+) only takes
+				 * windows of whole 2 s: the same share of a 2 s window. */
+				if (fd == -EINVAL && want[w].window_usec % 2000000) {
+					uint64_t stall = want[w].stall_usec * 2000000 / want[w].window_usec;
+
+					fd = actuator_open_psi_trigger(dm->act, x->path,
+								       cg_psi_resource_name(want[w].res),
+								       want[w].full, stall, 2000000,
+								       why, sizeof(why));
+					if (fd >= 0)
+						fprintf(stderr, "cgwarden daemon: PSI trigger of rule %s on %s: "
+							"the kernel refused a %" PRIu64 " ms window (no "
+							"CAP_SYS_RESOURCE?); using 2 s\n", r->name, x->path,
+							want[w].window_usec / 1000);
+				}
+				if (fd < 0)
+					fprintf(stderr, "cgwarden daemon: PSI trigger for rule %s: %s "
+						"(the condition is then seen at the tick)\n", r->name, why);
+				t = &dm->trigs[dm->nr_trigs];
+				*t = (struct trig){ x->id, want[w].res, want[w].full,
+						    want[w].stall_usec, want[w].window_usec, fd, true };
+				/* A trigger that failed stays in the table (fd -1) so it is
+				 * reported once, not on every tick. */
+				if (fd >= 0 && loop_add_fd(dm->loop, fd, EPOLLPRI, on_trigger, dm)) {
+					close(fd);
+					t->fd = -1;
+				}
+				dm->nr_trigs++;
+			}
+		}
+	}
+	for (size_t i = 0; i < dm->nr_trigs;) {
+		if (!dm->trigs[i].seen) {
+			if (dm->trigs[i].fd >= 0) {
+				loop_del_fd(dm->loop, dm->trigs[i].fd);
+				close(dm->trigs[i].fd);
+			}
+			dm->trigs[i] = dm->trigs[--dm->nr_trigs];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* inotify on cgroup.events and memory.events of every matched cgroup (a
+ * watch goes away by itself with its cgroup). */
+static void sync_watches(struct daemon *dm)
+{
+	const struct cg_snapshot *s = dm->snap;
+	char path[4300];
+
+	if (dm->ino_fd < 0)
+		return;
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+		bool matched = false, have = false;
+
+		for (size_t ri = 0; ri < dm->p->nr_rules && !matched; ri++)
+			matched = policy_rule_matches(&dm->p->rules[ri], x);
+		if (!matched)
+			continue;
+		for (size_t k = 0; k < dm->nr_watched && !have; k++)
+			have = dm->watched[k] == x->id;
+		if (have)
+			continue;
+		if (dm->nr_watched == dm->cap_watched) {
+			size_t cap = dm->cap_watched ? dm->cap_watched * 2 : 64;
+			uint64_t *n = realloc(dm->watched, cap * sizeof(*n));
+
+			if (!n)
+				return;
+			dm->watched = n;
+			dm->cap_watched = cap;
+		}
+		dm->watched[dm->nr_watched++] = x->id;
+		snprintf(path, sizeof(path), "%s/%s/cgroup.events", s->root, x->path);
+		inotify_add_watch(dm->ino_fd, path, IN_MODIFY);
+		snprintf(path, sizeof(path), "%s/%s/memory.events", s->root, x->path);
+		inotify_add_watch(dm->ino_fd, path, IN_MODIFY);
+	}
+}
+
+static int tick(struct daemon *dm)
+{
+	int err = collector_tick(dm->c, &dm->snap);
+
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: reading %s: %s\n", collector_root(dm->c),
+			strerror(-err));
+		dm->snap = NULL;
+		return 0;	/* try again at the next tick */
+	}
+	dm->last_tick_usec = mono_usec();
+	if (dm->ticks)
+		json_write_stream_tick(stdout, dm->snap);
+	evaluate(dm, dm->last_tick_usec, 0);
+	sync_triggers(dm);
+	sync_watches(dm);
+	return 0;
+}
+
+/* ---- loop callbacks ---------------------------------------------------- */
+
+static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)l;
+	(void)events;
+	loop_timer_expirations(fd);
+	return tick(ctx);
+}
+
+static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct daemon *dm = ctx;
+	uint64_t now = mono_usec();
+
+	for (size_t k = 0; k < dm->nr_trigs; k++) {
+		struct trig *t = &dm->trigs[k];
+
+		if (t->fd != fd)
+			continue;
+		if (events & EPOLLERR) {
+			/* The cgroup is gone. */
+			loop_del_fd(l, fd);
+			close(fd);
+			dm->trigs[k] = dm->trigs[--dm->nr_trigs];
+			return 0;
+		}
+		if (events & EPOLLPRI) {
+			policy_note_trigger(&dm->st, t->cgroup_id, t->res, t->full, now);
+			/* Acted on now, with the last snapshot: the trigger is the news. */
+			evaluate(dm, now, now);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static int on_inotify(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct daemon *dm = ctx;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)l;
+	(void)events;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (mono_usec() - dm->last_tick_usec >= EVENT_TICK_MIN_USEC)
+		return tick(dm);
+	return 0;
+}
+
+static int on_ringbuf(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	/* The tick consumes the ring buffer (an OOM kill): no rate limit, or
+	 * the level-triggered fd would spin. */
+	return tick(ctx);
+}
+
+static void reload(struct daemon *dm)
+{
+	struct pol_errors errs = { 0 };
+	struct policy *p = NULL;
+	int err = json_policy_load(dm->policy_path, &p, &errs);
+
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: reload of %s refused (%zu error%s); the policy "
+			"loaded before stays in force:\n", dm->policy_path, errs.nr,
+			errs.nr == 1 ? "" : "s");
+		for (size_t i = 0; i < errs.nr; i++)
+			fprintf(stderr, "  %s\n", errs.msg[i]);
+		pol_errors_free(&errs);
+		return;
+	}
+	if (dm->force_dry_run)
+		p->dry_run = true;
+	policy_state_rebind(&dm->st, p);
+	/* Decisions of the last evaluation point into the old policy. */
+	policy_decisions_free(&dm->ds);
+	policy_free(dm->p);
+	dm->p = p;
+	fprintf(stderr, "cgwarden daemon: reloaded %s: %zu rule%s\n", dm->policy_path, p->nr_rules,
+		p->nr_rules == 1 ? "" : "s");
+	tick(dm);
+}
+
+static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct daemon *dm = ctx;
+	int sig = loop_signal_read(fd);
+
+	(void)l;
+	(void)events;
+	if (sig == SIGHUP) {
+		reload(dm);
+		return 0;
+	}
+	return sig == SIGINT || sig == SIGTERM;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static void release_freezes(struct daemon *dm)
+{
+	int n = policy_release(dm->p, &dm->st, mono_usec(), true, &dm->ds);
+
+	if (n > 0) {
+		state_save(dm);
+		enforcer_run(dm->enf, &dm->ds, 0);
+		fflush(stdout);
+		if (dm->log)
+			fflush(dm->log);
+	}
+}
+
+static void daemon_free(struct daemon *dm)
+{
+	for (size_t i = 0; i < dm->nr_trigs; i++)
+		if (dm->trigs[i].fd >= 0)
+			close(dm->trigs[i].fd);
+	free(dm->trigs);
+	free(dm->watched);
+	if (dm->ino_fd >= 0)
+		close(dm->ino_fd);
+	enforcer_free(dm->enf);
+	actuator_close(dm->act);
+	collector_free(dm->c);
+	policy_decisions_free(&dm->ds);
+	policy_state_free(&dm->st);
+	policy_free(dm->p);
+	if (dm->log)
+		fclose(dm->log);
+}
+
+static int setup_loop(struct daemon *dm, const struct cli_common *cc, struct loop *l)
+{
+	int err = loop_add_signals(l, on_signal, dm);
+
+	if (!err)
+		err = loop_add_timer(l, cc->interval_usec, on_timer, dm);
+	if (!err && dm->ino_fd >= 0)
+		err = loop_add_fd(l, dm->ino_fd, EPOLLIN, on_inotify, dm);
+	if (!err && collector_event_fd(dm->c) >= 0)
+		err = loop_add_fd(l, collector_event_fd(dm->c), EPOLLIN, on_ringbuf, dm);
+	return err;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "policy", required_argument, NULL, 'p' },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "ticks", no_argument, NULL, OPT_TICKS },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct cli_common cc = { .interval_usec = 1000000 };
+	struct daemon dm = { .state_path = DEFAULT_STATE, .ino_fd = -1 };
+	struct actuator_opts ao = { 0 };
+	struct pol_errors errs = { 0 };
+	const char *log_path = NULL;
+	struct loop *l = NULL;
+	char who[96], why[ACT_WHY_MAX];
+	bool ignored;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "hp:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(daemon_help, stdout);
+			return 0;
+		case 'p': dm.policy_path = optarg; break;
+		case OPT_STATE: dm.state_path = optarg; break;
+		case OPT_LOG: log_path = optarg; break;
+		case OPT_DRY_RUN: dm.force_dry_run = true; break;
+		case OPT_TICKS: dm.ticks = true; break;
+		default:
+			err = opt == '?' ? 1 : cli_common_opt(&cc, opt, optarg);
+			if (err) {
+				if (err > 0)
+					fputs(daemon_help, stderr);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (optind < argc || !dm.policy_path) {
+		fprintf(stderr, "cgwarden daemon: %s (see --help)\n",
+			dm.policy_path ? "unexpected argument" : "--policy FILE is required");
+		return EXIT_USAGE;
+	}
+	err = json_policy_load(dm.policy_path, &dm.p, &errs);
+	if (err) {
+		for (size_t i = 0; i < errs.nr; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		fprintf(stderr, "cgwarden daemon: %s has %zu error%s; not started\n", dm.policy_path,
+			errs.nr, errs.nr == 1 ? "" : "s");
+		pol_errors_free(&errs);
+		return EXIT_RUNTIME;
+	}
+	if (dm.force_dry_run)
+		dm.p->dry_run = true;
+	if (log_path && !(dm.log = fopen(log_path, "ae"))) {
+		fprintf(stderr, "cgwarden daemon: --log %s: %s\n", log_path, strerror(errno));
+		policy_free(dm.p);
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	policy_state_init(&dm.st);
+	read_line("/proc/sys/kernel/random/boot_id", dm.boot_id, sizeof(dm.boot_id));
+	find_self(&dm);
+	err = mkdir_parents(dm.state_path);
+	if (err)
+		fprintf(stderr, "cgwarden daemon: --state %s: %s\n", dm.state_path, strerror(-err));
+	err = json_policy_state_read(dm.state_path, dm.boot_id, &dm.st, &ignored, why, sizeof(why));
+	if (err && err != -ENOENT)
+		fprintf(stderr, "cgwarden daemon: %s; starting without it\n", why);
+	else if (!err && ignored)
+		fprintf(stderr, "cgwarden daemon: %s is from another boot: ignored\n", dm.state_path);
+	else if (!err)
+		fprintf(stderr, "cgwarden daemon: resumed %zu ladder%s from %s\n", dm.st.nr_targets,
+			dm.st.nr_targets == 1 ? "" : "s", dm.state_path);
+	policy_state_rebind(&dm.st, dm.p);
+
+	err = cli_open_collector(&cc, &dm.c);
+	if (err) {
+		dm.c = NULL;
+		dm.status = err;
+		goto out;
+	}
+	snprintf(who, sizeof(who), "cgwarden daemon (pid %d)", (int)getpid());
+	ao.root = collector_root(dm.c);
+	ao.who = who;
+	ao.audit = on_audit;
+	ao.audit_ctx = &dm;
+	err = actuator_open(&ao, &dm.act, why, sizeof(why));
+	if (!err)
+		err = enforcer_new(dm.act, on_record, &dm, &dm.enf);
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: %s\n", err == -ENOMEM ? "out of memory" : why);
+		dm.status = EXIT_RUNTIME;
+		goto out;
+	}
+	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	err = loop_new(&l);
+	dm.loop = l;
+	if (!err)
+		err = setup_loop(&dm, &cc, l);
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n", strerror(-err));
+		dm.status = EXIT_RUNTIME;
+		goto out;
+	}
+	fprintf(stderr, "cgwarden daemon: %s: %zu rule%s%s, interval %" PRIu64 " ms, state %s\n",
+		dm.policy_path, dm.p->nr_rules, dm.p->nr_rules == 1 ? "" : "s",
+		dm.p->dry_run ? " (dry run)" : "", cc.interval_usec / 1000, dm.state_path);
+	tick(&dm);
+	err = loop_run(l);
+	if (err < 0) {
+		fprintf(stderr, "cgwarden daemon: event loop: %s\n", strerror(-err));
+		dm.status = EXIT_RUNTIME;
+	}
+	/* Nothing stays frozen behind us; limits stay (their restore is in
+	 * the state file for the next start). */
+	release_freezes(&dm);
+	state_save(&dm);
+	fprintf(stderr, "cgwarden daemon: exiting\n");
+out:
+	loop_free(l);
+	daemon_free(&dm);
+	return dm.status;
+}

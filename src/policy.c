@@ -1,0 +1,961 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy engine. Pure: every input is an argument (snapshot, now, state),
+ * every output is a decision or a change to the state, so a test can replay
+ * any sequence of snapshots and times (tests/unit/test_policy.c).
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "policy.h"
+
+/* ---- metrics ------------------------------------------------------------ */
+
+enum pol_metric_src {
+	SRC_CPU_STAT, SRC_CPU_RATE, SRC_CPU_LIMIT, SRC_MEM, SRC_MEMSTAT, SRC_MEMEVENT,
+	SRC_MEM_RATE, SRC_IO_RATE, SRC_PIDS, SRC_PSI, SRC_MISC, SRC_BPF,
+};
+
+enum { MEM_CURRENT, MEM_WORKING_SET, MEM_PEAK, MEM_MAX, MEM_HIGH, MEM_LOW, MEM_MIN,
+       MEM_SWAP_CURRENT, MEM_SWAP_MAX };
+enum { BPF_CTX, BPF_MIGR, BPF_P50, BPF_P99, BPF_CTX_RATE, BPF_RX, BPF_TX, BPF_RXP, BPF_TXP,
+       BPF_RX_RATE, BPF_TX_RATE, BPF_RXP_RATE, BPF_TXP_RATE, BPF_FORKS, BPF_EXECS,
+       BPF_EXITS, BPF_OOM_KILLS };
+
+/* Names as in the JSON stream (METRICS.md), dots for nesting. */
+static const struct {
+	const char *name;
+	uint16_t src, idx;
+	bool bytes;
+} metric_table[] = {
+	{ "cpu.usage_ratio", SRC_CPU_RATE, 0, false },
+	{ "cpu.user_ratio", SRC_CPU_RATE, 1, false },
+	{ "cpu.system_ratio", SRC_CPU_RATE, 2, false },
+	{ "cpu.throttled_ratio", SRC_CPU_RATE, 3, false },
+	{ "cpu.max_quota_usec", SRC_CPU_LIMIT, 0, false },
+	{ "cpu.max_period_usec", SRC_CPU_LIMIT, 1, false },
+	{ "cpu.weight", SRC_CPU_LIMIT, 2, false },
+	{ "memory.current_bytes", SRC_MEM, MEM_CURRENT, true },
+	{ "memory.working_set_bytes", SRC_MEM, MEM_WORKING_SET, true },
+	{ "memory.peak_bytes", SRC_MEM, MEM_PEAK, true },
+	{ "memory.max_bytes", SRC_MEM, MEM_MAX, true },
+	{ "memory.high_bytes", SRC_MEM, MEM_HIGH, true },
+	{ "memory.low_bytes", SRC_MEM, MEM_LOW, true },
+	{ "memory.min_bytes", SRC_MEM, MEM_MIN, true },
+	{ "memory.swap_current_bytes", SRC_MEM, MEM_SWAP_CURRENT, true },
+	{ "memory.swap_max_bytes", SRC_MEM, MEM_SWAP_MAX, true },
+	{ "memory.pgfault_per_sec", SRC_MEM_RATE, 0, false },
+	{ "memory.pgmajfault_per_sec", SRC_MEM_RATE, 1, false },
+	{ "memory.oom_kill_per_sec", SRC_MEM_RATE, 2, false },
+	{ "memory.high_per_sec", SRC_MEM_RATE, 3, false },
+	{ "memory.max_per_sec", SRC_MEM_RATE, 4, false },
+	{ "io.read_bytes_per_sec", SRC_IO_RATE, 0, true },
+	{ "io.write_bytes_per_sec", SRC_IO_RATE, 1, true },
+	{ "io.read_ios_per_sec", SRC_IO_RATE, 2, false },
+	{ "io.write_ios_per_sec", SRC_IO_RATE, 3, false },
+	{ "pids.current", SRC_PIDS, 0, false },
+	{ "pids.max", SRC_PIDS, 1, false },
+	{ "procs", SRC_MISC, 0, false },
+	{ "threads", SRC_MISC, 1, false },
+	{ "populated", SRC_MISC, 2, false },
+	{ "frozen", SRC_MISC, 3, false },
+	{ "sched.ctx_switches", SRC_BPF, BPF_CTX, false },
+	{ "sched.migrations", SRC_BPF, BPF_MIGR, false },
+	{ "sched.runq_p50_usec", SRC_BPF, BPF_P50, false },
+	{ "sched.runq_p99_usec", SRC_BPF, BPF_P99, false },
+	{ "sched.ctx_switches_per_sec", SRC_BPF, BPF_CTX_RATE, false },
+	{ "net.rx_bytes", SRC_BPF, BPF_RX, true },
+	{ "net.tx_bytes", SRC_BPF, BPF_TX, true },
+	{ "net.rx_packets", SRC_BPF, BPF_RXP, false },
+	{ "net.tx_packets", SRC_BPF, BPF_TXP, false },
+	{ "net.rx_bytes_per_sec", SRC_BPF, BPF_RX_RATE, true },
+	{ "net.tx_bytes_per_sec", SRC_BPF, BPF_TX_RATE, true },
+	{ "net.rx_packets_per_sec", SRC_BPF, BPF_RXP_RATE, false },
+	{ "net.tx_packets_per_sec", SRC_BPF, BPF_TXP_RATE, false },
+	{ "proc.forks", SRC_BPF, BPF_FORKS, false },
+	{ "proc.execs", SRC_BPF, BPF_EXECS, false },
+	{ "proc.exits", SRC_BPF, BPF_EXITS, false },
+	{ "oom.kills", SRC_BPF, BPF_OOM_KILLS, false },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const psi_fields[] = { "avg10", "avg60", "avg300", "total_usec" };
+
+static int key_index(const char *const *keys, int n, const char *k)
+{
+	for (int i = 0; i < n; i++)
+		if (keys[i] && strcmp(keys[i], k) == 0)
+			return i;
+	return -1;
+}
+
+int policy_metric_resolve(const char *name, struct pol_metric *m)
+{
+	struct pol_metric r = { .psi_res = -1 };
+	int i;
+
+	if (!name)
+		return -EINVAL;
+	for (size_t t = 0; t < N(metric_table); t++) {
+		if (strcmp(metric_table[t].name, name) == 0) {
+			r.src = metric_table[t].src;
+			r.idx = metric_table[t].idx;
+			r.bytes = metric_table[t].bytes;
+			*m = r;
+			return 0;
+		}
+	}
+	if (strncmp(name, "cpu.", 4) == 0 &&
+	    (i = key_index(cg_cpu_keys, CG_CPU__COUNT, name + 4)) >= 0) {
+		r.src = SRC_CPU_STAT;
+		r.idx = (uint16_t)i;
+	} else if (strncmp(name, "memory.stat.", 12) == 0 &&
+		   (i = key_index(cg_memstat_keys, CG_MS__COUNT, name + 12)) >= 0) {
+		r.src = SRC_MEMSTAT;
+		r.idx = (uint16_t)i;
+		/* Page counters (pgfault, workingset_*, ...) are counts, the rest bytes. */
+		r.bytes = strncmp(name + 12, "pg", 2) != 0 && strncmp(name + 12, "workingset", 10) != 0 &&
+			  strncmp(name + 12, "thp_", 4) != 0 && strncmp(name + 12, "zswp", 4) != 0;
+	} else if (strncmp(name, "memory.events.", 14) == 0 &&
+		   (i = key_index(cg_memevent_keys, CG_ME__COUNT, name + 14)) >= 0) {
+		r.src = SRC_MEMEVENT;
+		r.idx = (uint16_t)i;
+	} else if (strncmp(name, "psi.", 4) == 0) {
+		/* psi.<cpu|memory|io>.<some|full>.<avg10|avg60|avg300|total_usec> */
+		char res[16], line[8], field[16];
+		int n = 0, ri, fi;
+
+		if (sscanf(name + 4, "%15[a-z].%7[a-z].%15[a-z0-9_]%n", res, line, field, &n) != 3 ||
+		    name[4 + n])
+			return -EINVAL;
+		for (ri = 0; ri < CG_PSI__COUNT; ri++)
+			if (strcmp(cg_psi_resource_name(ri), res) == 0)
+				break;
+		fi = key_index(psi_fields, (int)N(psi_fields), field);
+		if (ri == CG_PSI__COUNT || fi < 0 || (strcmp(line, "some") && strcmp(line, "full")))
+			return -EINVAL;
+		r.src = SRC_PSI;
+		r.psi_full = strcmp(line, "full") == 0;
+		r.idx = (uint16_t)(ri * 8 + (r.psi_full ? 4 : 0) + fi);
+		if (fi < 3)
+			r.psi_res = (int8_t)ri;
+	} else {
+		return -EINVAL;
+	}
+	*m = r;
+	return 0;
+}
+
+static double limit_value(uint64_t v)
+{
+	return v == CG_UNLIMITED ? INFINITY : (double)v;
+}
+
+static int got(double v, double *out)
+{
+	*out = v;
+	return 0;
+}
+
+int policy_metric_get(const struct cg_sample *s, const struct pol_metric *m, double *out)
+{
+	uint32_t h = s->have, r = s->rate.have, b = s->bpf.have;
+
+	switch (m->src) {
+	case SRC_CPU_STAT:
+		return s->cpu_have & (1u << m->idx) ? got((double)s->cpu[m->idx], out) : -ENOENT;
+	case SRC_CPU_RATE: {
+		static const uint32_t bits[] = { CG_RATE_CPU_USAGE, CG_RATE_CPU_USER,
+						 CG_RATE_CPU_SYSTEM, CG_RATE_CPU_THROTTLED };
+		const double v[] = { s->rate.cpu_usage_ratio, s->rate.cpu_user_ratio,
+				     s->rate.cpu_system_ratio, s->rate.cpu_throttled_ratio };
+
+		return m->idx < 4 && (r & bits[m->idx]) ? got(v[m->idx], out) : -ENOENT;
+	}
+	case SRC_CPU_LIMIT:
+		if (m->idx == 0 && (h & CG_HAVE_CPU_MAX))
+			return got(limit_value(s->cpu_max_quota_usec), out);
+		if (m->idx == 1 && (h & CG_HAVE_CPU_MAX))
+			return got((double)s->cpu_max_period_usec, out);
+		if (m->idx == 2 && (h & CG_HAVE_CPU_WEIGHT))
+			return got((double)s->cpu_weight, out);
+		return -ENOENT;
+	case SRC_MEM:
+		switch (m->idx) {
+		case MEM_CURRENT:
+			return h & CG_HAVE_MEM_CURRENT ? got((double)s->mem_current, out) : -ENOENT;
+		case MEM_WORKING_SET: {
+			uint64_t in = s->memstat[CG_MS_INACTIVE_FILE];
+
+			if (!(h & CG_HAVE_MEM_CURRENT) || !(h & CG_HAVE_MEM_STAT) ||
+			    !(s->memstat_have & (1ull << CG_MS_INACTIVE_FILE)))
+				return -ENOENT;
+			return got(s->mem_current > in ? (double)(s->mem_current - in) : 0, out);
+		}
+		case MEM_PEAK:
+			return h & CG_HAVE_MEM_PEAK ? got((double)s->mem_peak, out) : -ENOENT;
+		case MEM_MAX:
+			return h & CG_HAVE_MEM_MAX ? got(limit_value(s->mem_max), out) : -ENOENT;
+		case MEM_HIGH:
+			return h & CG_HAVE_MEM_HIGH ? got(limit_value(s->mem_high), out) : -ENOENT;
+		case MEM_LOW:
+			return h & CG_HAVE_MEM_LOW ? got(limit_value(s->mem_low), out) : -ENOENT;
+		case MEM_MIN:
+			return h & CG_HAVE_MEM_MIN ? got(limit_value(s->mem_min), out) : -ENOENT;
+		case MEM_SWAP_CURRENT:
+			return h & CG_HAVE_SWAP_CURRENT ? got((double)s->swap_current, out) : -ENOENT;
+		case MEM_SWAP_MAX:
+			return h & CG_HAVE_SWAP_MAX ? got(limit_value(s->swap_max), out) : -ENOENT;
+		}
+		return -ENOENT;
+	case SRC_MEMSTAT:
+		return (h & CG_HAVE_MEM_STAT) && (s->memstat_have & (1ull << m->idx))
+			       ? got((double)s->memstat[m->idx], out) : -ENOENT;
+	case SRC_MEMEVENT:
+		return (h & CG_HAVE_MEM_EVENTS) && (s->memevents_have & (1u << m->idx))
+			       ? got((double)s->memevents[m->idx], out) : -ENOENT;
+	case SRC_MEM_RATE: {
+		const double v[] = { s->rate.pgfault_per_sec, s->rate.pgmajfault_per_sec,
+				     s->rate.oom_kill_per_sec, s->rate.high_per_sec,
+				     s->rate.max_per_sec };
+		uint32_t bit = m->idx == 0 ? CG_RATE_PGFAULT : m->idx == 1 ? CG_RATE_PGMAJFAULT
+										: CG_RATE_MEM_EVENTS;
+
+		return m->idx < 5 && (r & bit) ? got(v[m->idx], out) : -ENOENT;
+	}
+	case SRC_IO_RATE: {
+		const double v[] = { s->rate.io_read_bytes_per_sec, s->rate.io_write_bytes_per_sec,
+				     s->rate.io_read_ios_per_sec, s->rate.io_write_ios_per_sec };
+
+		return m->idx < 4 && (r & CG_RATE_IO) ? got(v[m->idx], out) : -ENOENT;
+	}
+	case SRC_PIDS:
+		if (m->idx == 0)
+			return h & CG_HAVE_PIDS_CURRENT ? got((double)s->pids_current, out) : -ENOENT;
+		return h & CG_HAVE_PIDS_MAX ? got(limit_value(s->pids_max), out) : -ENOENT;
+	case SRC_PSI: {
+		int res = m->idx / 8, fi = m->idx % 4;
+		bool full = (m->idx / 4) % 2;
+		const struct cg_psi *p = &s->psi[res];
+		const struct cg_psi_line *l = full ? &p->full : &p->some;
+		static const uint32_t bits[] = { CG_HAVE_PSI_CPU, CG_HAVE_PSI_MEMORY, CG_HAVE_PSI_IO };
+
+		if (res >= CG_PSI__COUNT || !(h & bits[res]) || !(full ? p->have_full : p->have_some))
+			return -ENOENT;
+		switch (fi) {
+		case 0: return got(l->avg10 / 100.0, out);
+		case 1: return got(l->avg60 / 100.0, out);
+		case 2: return got(l->avg300 / 100.0, out);
+		default: return got((double)l->total_usec, out);
+		}
+	}
+	case SRC_MISC:
+		switch (m->idx) {
+		case 0: return h & CG_HAVE_PROCS ? got((double)s->procs, out) : -ENOENT;
+		case 1: return h & CG_HAVE_THREADS ? got((double)s->threads, out) : -ENOENT;
+		case 2: return h & CG_HAVE_EVENTS ? got(s->populated, out) : -ENOENT;
+		default: return h & CG_HAVE_EVENTS ? got(s->frozen, out) : -ENOENT;
+		}
+	case SRC_BPF: {
+		const struct cg_bpf *x = &s->bpf;
+
+		switch (m->idx) {
+		case BPF_CTX: return b & CG_BPF_SCHED ? got((double)x->ctx_switches, out) : -ENOENT;
+		case BPF_MIGR: return b & CG_BPF_SCHED ? got((double)x->migrations, out) : -ENOENT;
+		case BPF_P50: return r & CG_RATE_RUNQ ? got(s->rate.runq_p50_usec, out) : -ENOENT;
+		case BPF_P99: return r & CG_RATE_RUNQ ? got(s->rate.runq_p99_usec, out) : -ENOENT;
+		case BPF_CTX_RATE:
+			return r & CG_RATE_SCHED ? got(s->rate.ctx_switches_per_sec, out) : -ENOENT;
+		case BPF_RX: return b & CG_BPF_NET ? got((double)x->rx_bytes, out) : -ENOENT;
+		case BPF_TX: return b & CG_BPF_NET ? got((double)x->tx_bytes, out) : -ENOENT;
+		case BPF_RXP: return b & CG_BPF_NET ? got((double)x->rx_packets, out) : -ENOENT;
+		case BPF_TXP: return b & CG_BPF_NET ? got((double)x->tx_packets, out) : -ENOENT;
+		case BPF_RX_RATE: return r & CG_RATE_NET ? got(s->rate.rx_bytes_per_sec, out) : -ENOENT;
+		case BPF_TX_RATE: return r & CG_RATE_NET ? got(s->rate.tx_bytes_per_sec, out) : -ENOENT;
+		case BPF_RXP_RATE:
+			return r & CG_RATE_NET ? got(s->rate.rx_packets_per_sec, out) : -ENOENT;
+		case BPF_TXP_RATE:
+			return r & CG_RATE_NET ? got(s->rate.tx_packets_per_sec, out) : -ENOENT;
+		case BPF_FORKS: return b & CG_BPF_PROC ? got((double)x->forks, out) : -ENOENT;
+		case BPF_EXECS: return b & CG_BPF_PROC ? got((double)x->execs, out) : -ENOENT;
+		case BPF_EXITS: return b & CG_BPF_PROC ? got((double)x->exits, out) : -ENOENT;
+		case BPF_OOM_KILLS: return b & CG_BPF_PROC ? got((double)x->oom_kills, out) : -ENOENT;
+		}
+		return -ENOENT;
+	}
+	}
+	return -ENOENT;
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+static const char *const action_names[POL__ACTION_COUNT] = {
+	[POL_MEMORY_HIGH] = "memory.high", [POL_MEMORY_MAX] = "memory.max",
+	[POL_CPU_MAX] = "cpu.max", [POL_CPU_WEIGHT] = "cpu.weight", [POL_FREEZE] = "freeze",
+	[POL_KILL] = "kill", [POL_HOOK] = "hook", [POL_LOG] = "log", [POL_THAW] = "thaw",
+};
+
+const char *policy_action_name(enum pol_action a)
+{
+	return (unsigned)a < POL__ACTION_COUNT ? action_names[a] : "?";
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nr_rules; i++) {
+		struct pol_rule *r = &p->rules[i];
+
+		free(r->name);
+		for (int g = 0; g < POL_M__GLOBS; g++)
+			free(r->glob[g]);
+		for (size_t k = 0; k < r->nr_steps; k++) {
+			free(r->steps[k].hook_path);
+			free(r->steps[k].message);
+		}
+	}
+	free(p->rules);
+	for (size_t i = 0; i < p->nr_protected; i++)
+		free(p->protected[i]);
+	free(p->protected);
+	free(p->file);
+	free(p);
+}
+
+static bool glob_ok(const char *pattern, const char *s)
+{
+	return !pattern || (s && fnmatch(pattern, s, 0) == 0);
+}
+
+bool policy_rule_matches(const struct pol_rule *r, const struct cg_sample *s)
+{
+	const struct cg_identity *id = &s->ident;
+
+	if (!s->path || !s->path[0])
+		return false;
+	return glob_ok(r->glob[POL_M_PATH], s->path) && glob_ok(r->glob[POL_M_NAME], id->name) &&
+	       glob_ok(r->glob[POL_M_NAMESPACE], id->k8s_namespace) &&
+	       glob_ok(r->glob[POL_M_POD], id->k8s_pod) &&
+	       (r->kind < 0 || (int)id->kind == r->kind) &&
+	       (r->runtime < 0 || (int)id->runtime == r->runtime);
+}
+
+size_t policy_rule_triggers(const struct pol_rule *r, struct pol_trigger *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nr_conds && n < max; i++) {
+		const struct pol_cond *c = &r->conds[i];
+
+		if (!c->window_usec || c->metric.psi_res < 0)
+			continue;
+		out[n].res = (enum cg_psi_resource)c->metric.psi_res;
+		out[n].full = c->metric.psi_full;
+		out[n].window_usec = c->window_usec;
+		out[n].stall_usec = (uint64_t)(c->value / 100.0 * (double)c->window_usec);
+		if (out[n].stall_usec < 1)
+			out[n].stall_usec = 1;
+		if (out[n].stall_usec >= c->window_usec)
+			out[n].stall_usec = c->window_usec - 1;
+		n++;
+	}
+	return n;
+}
+
+void policy_format_usec(uint64_t usec, char *out, size_t outlen)
+{
+	if (usec % 1000000 == 0)
+		snprintf(out, outlen, "%" PRIu64 "s", usec / 1000000);
+	else if (usec % 1000 == 0 && usec < 1000000)
+		snprintf(out, outlen, "%" PRIu64 "ms", usec / 1000);
+	else
+		snprintf(out, outlen, "%.3fs", (double)usec / 1e6);
+}
+
+void policy_guard_names(uint32_t guards, char *out, size_t outlen)
+{
+	static const char *const names[] = { "dry_run", "protected", "floor", "cooldown",
+					     "budget", "not_leaf" };
+	size_t o = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (size_t i = 0; i < N(names); i++) {
+		if (!(guards & (1u << i)))
+			continue;
+		int n = snprintf(out + o, outlen - o, "%s%s", o ? "," : "", names[i]);
+
+		if (n < 0 || (size_t)n >= outlen - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+void policy_state_init(struct policy_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void policy_state_free(struct policy_state *st)
+{
+	for (size_t i = 0; i < st->nr_targets; i++)
+		free(st->targets[i].path);
+	free(st->targets);
+	free(st->fires);
+	memset(st, 0, sizeof(*st));
+}
+
+static const struct pol_rule *find_rule(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->nr_rules; i++)
+		if (strcmp(p->rules[i].name, name) == 0)
+			return &p->rules[i];
+	return NULL;
+}
+
+void policy_state_rebind(struct policy_state *st, const struct policy *p)
+{
+	for (size_t i = 0; i < st->nr_targets; i++) {
+		struct pol_target *t = &st->targets[i];
+		const struct pol_rule *r = find_rule(p, t->rule);
+
+		if (!r || r->fingerprint != t->fingerprint)
+			t->orphan = true;
+	}
+}
+
+static struct pol_target *find_target(struct policy_state *st, const char *rule, uint64_t id)
+{
+	for (size_t i = 0; i < st->nr_targets; i++)
+		if (st->targets[i].cgroup_id == id && strcmp(st->targets[i].rule, rule) == 0)
+			return &st->targets[i];
+	return NULL;
+}
+
+struct pol_target *policy_state_add(struct policy_state *st, const char *rule,
+				    uint64_t cgroup_id, const char *path)
+{
+	struct pol_target *t;
+
+	if (strlen(rule) >= POL_NAME_MAX)
+		return NULL;
+	if (st->nr_targets == st->cap_targets) {
+		size_t cap = st->cap_targets ? st->cap_targets * 2 : 16;
+		struct pol_target *n = realloc(st->targets, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		st->targets = n;
+		st->cap_targets = cap;
+	}
+	t = &st->targets[st->nr_targets];
+	memset(t, 0, sizeof(*t));
+	t->path = strdup(path ? path : "");
+	if (!t->path)
+		return NULL;
+	snprintf(t->rule, sizeof(t->rule), "%s", rule);
+	t->cgroup_id = cgroup_id;
+	st->nr_targets++;
+	return t;
+}
+
+static void drop_target(struct policy_state *st, size_t i)
+{
+	free(st->targets[i].path);
+	st->targets[i] = st->targets[--st->nr_targets];
+}
+
+int policy_note_trigger(struct policy_state *st, uint64_t cgroup_id, enum cg_psi_resource res,
+			bool full, uint64_t now_usec)
+{
+	for (size_t i = 0; i < st->nr_fires; i++) {
+		struct pol_trigger_fire *f = &st->fires[i];
+
+		if (f->cgroup_id == cgroup_id && f->res == res && f->full == full) {
+			f->time_usec = now_usec;
+			return 0;
+		}
+	}
+	if (st->nr_fires == st->cap_fires) {
+		size_t cap = st->cap_fires ? st->cap_fires * 2 : 8;
+		struct pol_trigger_fire *n = realloc(st->fires, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		st->fires = n;
+		st->cap_fires = cap;
+	}
+	st->fires[st->nr_fires++] = (struct pol_trigger_fire){ cgroup_id, (uint8_t)res, full,
+								now_usec };
+	return 0;
+}
+
+static bool fired_within(const struct policy_state *st, uint64_t id, int res, bool full,
+			 uint64_t window, uint64_t now)
+{
+	for (size_t i = 0; i < st->nr_fires; i++) {
+		const struct pol_trigger_fire *f = &st->fires[i];
+
+		if (f->cgroup_id == id && f->res == res && f->full == full)
+			return f->time_usec <= now && now - f->time_usec <= window;
+	}
+	return false;
+}
+
+/* ---- decisions ---------------------------------------------------------- */
+
+static void decisions_reset(struct pol_decisions *ds);
+
+void policy_decisions_free(struct pol_decisions *ds)
+{
+	decisions_reset(ds);
+	free(ds->d);
+	memset(ds, 0, sizeof(*ds));
+}
+
+static void decisions_reset(struct pol_decisions *ds)
+{
+	for (size_t i = 0; i < ds->nr; i++)
+		free(ds->d[i].path);
+	ds->nr = 0;
+}
+
+static struct pol_decision *new_decision(struct pol_decisions *ds, const char *path)
+{
+	if (ds->nr == ds->cap) {
+		size_t cap = ds->cap ? ds->cap * 2 : 16;
+		struct pol_decision *n = realloc(ds->d, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ds->d = n;
+		ds->cap = cap;
+	}
+	memset(&ds->d[ds->nr], 0, sizeof(ds->d[0]));
+	ds->d[ds->nr].path = strdup(path ? path : "");
+	if (!ds->d[ds->nr].path)
+		return NULL;
+	return &ds->d[ds->nr++];
+}
+
+static bool cmp(double v, enum pol_op op, double t)
+{
+	switch (op) {
+	case POL_GT: return v > t;
+	case POL_GE: return v >= t;
+	case POL_LT: return v < t;
+	case POL_LE: return v <= t;
+	}
+	return false;
+}
+
+static bool is_protected(const struct policy *p, const struct policy_env *env, const char *path)
+{
+	size_t first = strcspn(path, "/");
+
+	if (!path[0])
+		return true;
+	if (first == strlen("init.scope") && strncmp(path, "init.scope", first) == 0)
+		return true;
+	if (env && env->self_path && env->self_path[0] && strcmp(env->self_path, path) == 0)
+		return true;
+	for (size_t i = 0; i < p->nr_protected; i++)
+		if (fnmatch(p->protected[i], path, 0) == 0)
+			return true;
+	return false;
+}
+
+/* Actions counted by the budget: those that change something. */
+static bool counted(enum pol_action a)
+{
+	return a != POL_LOG;
+}
+
+static uint32_t budget_used(struct policy_state *st, uint64_t now)
+{
+	while (st->budget_len) {
+		uint64_t t = st->budget_times[st->budget_head];
+
+		if (t <= now && now - t < 60000000u)
+			break;
+		st->budget_head = (st->budget_head + 1) % POL_BUDGET_MAX;
+		st->budget_len--;
+	}
+	return st->budget_len;
+}
+
+static void budget_take(struct policy_state *st, uint64_t now)
+{
+	if (st->budget_len == POL_BUDGET_MAX) {
+		st->budget_head = (st->budget_head + 1) % POL_BUDGET_MAX;
+		st->budget_len--;
+	}
+	st->budget_times[(st->budget_head + st->budget_len) % POL_BUDGET_MAX] = now;
+	st->budget_len++;
+}
+
+/* The conditions of r on sample x with target state t (NULL: none yet).
+ * Fills vals; returns whether the rule fires, and in *any_raw whether any
+ * condition is met at all (so a target entry is worth keeping). */
+static bool eval_conds(const struct pol_rule *r, const struct cg_sample *x,
+		       const struct policy_state *st, struct pol_target *t, uint64_t now,
+		       struct pol_value *vals, bool *any_raw, bool commit)
+{
+	bool all = true, any = false;
+
+	*any_raw = false;
+	for (size_t i = 0; i < r->nr_conds; i++) {
+		const struct pol_cond *c = &r->conds[i];
+		struct pol_value *pv = &vals[i];
+		double v = NAN;
+		bool have = policy_metric_get(x, &c->metric, &v) == 0;
+		bool on = t ? t->cond_on[i] : false, trig = false, held;
+		uint64_t since = t ? t->cond_since_usec[i] : 0;
+
+		if (c->window_usec && c->metric.psi_res >= 0)
+			trig = fired_within(st, x->id, c->metric.psi_res, c->metric.psi_full,
+					    c->window_usec, now);
+		if (!on) {
+			if (trig || (have && cmp(v, c->op, c->value))) {
+				on = true;
+				since = now;
+			}
+		} else if (!trig && !(have && cmp(v, c->op, c->clear))) {
+			on = false;
+		}
+		held = on && now - since >= c->for_usec;
+		if (t && commit) {
+			t->cond_on[i] = on;
+			t->cond_since_usec[i] = on ? since : 0;
+		}
+		*any_raw |= on;
+		snprintf(pv->metric, sizeof(pv->metric), "%s", c->metric_name);
+		pv->op = c->op;
+		pv->value = have ? v : NAN;
+		pv->threshold = c->value;
+		pv->met = held;
+		pv->by_trigger = trig;
+		all &= held;
+		any |= held;
+	}
+	return r->nr_conds && (r->any ? any : all);
+}
+
+static void fill_values(struct pol_decision *d, const struct pol_rule *r,
+			const struct pol_value *vals)
+{
+	d->nr_values = r->nr_conds;
+	memcpy(d->values, vals, r->nr_conds * sizeof(vals[0]));
+}
+
+/* Restore decisions for every saved step of t, newest first. */
+static int restore_all(struct pol_target *t, const char *path, uint64_t now, bool freezes_only,
+		       struct pol_decisions *ds)
+{
+	for (int k = POL_MAX_STEPS - 1; k >= 0; k--) {
+		struct pol_saved *sv = &t->saved[k];
+		struct pol_decision *d;
+
+		if (!sv->valid || (freezes_only && sv->action != POL_FREEZE))
+			continue;
+		d = new_decision(ds, path);
+		if (!d)
+			return -ENOMEM;
+		d->rule = t->rule;
+		d->cgroup_id = t->cgroup_id;
+		d->step = k;
+		d->restore = true;
+		d->action = sv->action == POL_FREEZE ? POL_THAW : (enum pol_action)sv->action;
+		d->value = sv->value;
+		d->period = sv->period;
+		d->dry_run = t->dry_run;
+		d->guards = t->dry_run ? POL_G_DRY_RUN : 0;
+		d->time_usec = now;
+		sv->valid = false;
+		if (sv->action == POL_FREEZE)
+			t->frozen = false;
+	}
+	return 0;
+}
+
+/* Step k of r on x: guards, then the decision (and the state, unless blocked). */
+static int take_step(const struct policy *p, const struct policy_env *env,
+		     const struct pol_rule *r, const struct cg_sample *x, bool leaf,
+		     struct pol_target *t, uint64_t now, const struct pol_value *vals,
+		     struct policy_state *st, struct pol_decisions *ds)
+{
+	const struct pol_step *sp = &r->steps[t->step];
+	struct pol_decision *d;
+	uint32_t g = 0;
+	uint64_t value = sp->value;
+
+	if (p->dry_run || r->dry_run)
+		g |= POL_G_DRY_RUN;
+	if (is_protected(p, env, x->path))
+		g |= POL_G_PROTECTED;
+	if (t->step == 0 && t->last_action_usec && r->cooldown_usec &&
+	    now - t->last_action_usec < r->cooldown_usec)
+		g |= POL_G_COOLDOWN;
+	if (sp->action == POL_MEMORY_HIGH || sp->action == POL_MEMORY_MAX) {
+		uint64_t fl = p->floor_bytes > r->floor_bytes ? p->floor_bytes : r->floor_bytes;
+
+		if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min != CG_UNLIMITED && x->mem_min > fl)
+			fl = x->mem_min;
+		if (value < fl) {
+			value = fl;
+			g |= POL_G_FLOOR;
+		}
+	}
+	if (sp->action == POL_KILL && !leaf)
+		g |= POL_G_NOT_LEAF;
+	if (!(g & POL_G_BLOCKING) && counted(sp->action) && p->budget_per_minute &&
+	    budget_used(st, now) >= p->budget_per_minute)
+		g |= POL_G_BUDGET;
+
+	if (g & POL_G_BLOCKING) {
+		/* Logged when the reason changes, not on every tick. */
+		if (t->blocked == (g & POL_G_BLOCKING))
+			return 0;
+		t->blocked = g & POL_G_BLOCKING;
+	} else {
+		t->blocked = 0;
+	}
+	d = new_decision(ds, x->path);
+	if (!d)
+		return -ENOMEM;
+	d->rule = r->name;
+	d->cgroup_id = x->id;
+	d->step = (int)t->step;
+	d->action = sp->action;
+	d->value = value;
+	d->period = sp->period;
+	d->hook_path = sp->hook_path;
+	d->hook_timeout_usec = sp->hook_timeout_usec;
+	d->message = sp->message;
+	d->guards = g;
+	d->blocked = g & POL_G_BLOCKING;
+	d->dry_run = g & POL_G_DRY_RUN;
+	d->time_usec = now;
+	fill_values(d, r, vals);
+	if (d->blocked) {
+		snprintf(d->result, sizeof(d->result), "blocked");
+		return 0;
+	}
+
+	/* Taken: what was there before, for restore_after. */
+	struct pol_saved *sv = &t->saved[t->step];
+
+	memset(sv, 0, sizeof(*sv));
+	sv->action = (uint8_t)sp->action;
+	switch (sp->action) {
+	case POL_MEMORY_HIGH:
+		sv->valid = x->have & CG_HAVE_MEM_HIGH;
+		sv->value = x->mem_high;
+		break;
+	case POL_MEMORY_MAX:
+		sv->valid = x->have & CG_HAVE_MEM_MAX;
+		sv->value = x->mem_max;
+		break;
+	case POL_CPU_MAX:
+		sv->valid = x->have & CG_HAVE_CPU_MAX;
+		sv->value = x->cpu_max_quota_usec;
+		sv->period = x->cpu_max_period_usec;
+		break;
+	case POL_CPU_WEIGHT:
+		sv->valid = x->have & CG_HAVE_CPU_WEIGHT;
+		sv->value = x->cpu_weight;
+		break;
+	case POL_FREEZE:
+		/* Frozen before us: not ours to thaw. */
+		sv->valid = !((x->have & CG_HAVE_EVENTS) && x->frozen);
+		t->frozen = sv->valid;
+		break;
+	default:
+		break;
+	}
+	if (t->step == 0)
+		t->dry_run = d->dry_run;
+	t->step++;
+	t->last_step_usec = now;
+	t->last_action_usec = now;
+	t->fingerprint = r->fingerprint;
+	if (counted(sp->action) && p->budget_per_minute)
+		budget_take(st, now);
+	return 0;
+}
+
+/* The ladder of r on target t, given whether the rule fires now. */
+static int ladder(const struct policy *p, const struct policy_env *env, const struct pol_rule *r,
+		  const struct cg_sample *x, bool leaf, struct pol_target *t, bool fired,
+		  uint64_t now, const struct pol_value *vals, struct policy_state *st,
+		  struct pol_decisions *ds)
+{
+	if (fired) {
+		t->clearing = false;
+		t->clear_since_usec = 0;
+		if (t->step >= r->nr_steps)
+			return 0;
+		if (t->step > 0 && now - t->last_step_usec < r->steps[t->step - 1].wait_usec)
+			return 0;
+		return take_step(p, env, r, x, leaf, t, now, vals, st, ds);
+	}
+	t->blocked = 0;
+	if (t->step == 0 || !r->restore_after_usec)
+		return 0;
+	if (!t->clearing) {
+		t->clearing = true;
+		t->clear_since_usec = now;
+	}
+	if (now - t->clear_since_usec < r->restore_after_usec)
+		return 0;
+	if (restore_all(t, t->path, now, false, ds))
+		return -ENOMEM;
+	t->step = 0;
+	t->clearing = false;
+	t->clear_since_usec = 0;
+	t->last_action_usec = now;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool target_idle(const struct pol_target *t, const struct pol_rule *r, uint64_t now)
+{
+	if (t->step || t->frozen || t->blocked)
+		return false;
+	for (size_t k = 0; r && k < r->nr_conds; k++)
+		if (t->cond_on[k])
+			return false;
+	/* Kept through the cooldown, which is counted from its last action. */
+	return !r || !r->cooldown_usec || !t->last_action_usec ||
+	       now - t->last_action_usec >= r->cooldown_usec;
+}
+
+int policy_evaluate(const struct policy *p, const struct policy_env *env,
+		    const struct cg_snapshot *s, uint64_t now, struct policy_state *st,
+		    struct pol_decisions *ds)
+{
+	struct pol_value vals[POL_MAX_CONDS];
+	bool *has_child = NULL;
+	uint64_t *ids = NULL;
+	size_t n = s->nr_samples;
+	int err = -ENOMEM;
+
+	decisions_reset(ds);
+	has_child = calloc(n ? n : 1, sizeof(*has_child));
+	ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!has_child || !ids)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (s->samples[i].parent >= 0 && (size_t)s->samples[i].parent < n)
+			has_child[s->samples[i].parent] = true;
+		ids[i] = s->samples[i].id;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_u64);
+	for (size_t i = 0; i < st->nr_targets; i++)
+		st->targets[i].seen = false;
+
+	/* Orphans first: their rule changed or went away on a reload, so what
+	 * they changed is restored now, before the new rule may act. */
+	for (size_t i = 0; i < st->nr_targets;) {
+		struct pol_target *t = &st->targets[i];
+
+		if (!t->orphan && find_rule(p, t->rule)) {
+			i++;
+			continue;
+		}
+		if (bsearch(&t->cgroup_id, ids, n, sizeof(*ids), cmp_u64) &&
+		    restore_all(t, t->path, now, false, ds))
+			goto out;
+		drop_target(st, i);
+	}
+
+	for (size_t ri = 0; ri < p->nr_rules; ri++) {
+		const struct pol_rule *r = &p->rules[ri];
+
+		for (size_t i = 0; i < n; i++) {
+			const struct cg_sample *x = &s->samples[i];
+			struct pol_target *t;
+			bool any_raw, fired;
+
+			if (!policy_rule_matches(r, x))
+				continue;
+			t = find_target(st, r->name, x->id);
+			if (!t) {
+				eval_conds(r, x, st, NULL, now, vals, &any_raw, false);
+				if (!any_raw)
+					continue;
+				t = policy_state_add(st, r->name, x->id, x->path);
+				if (!t)
+					goto out;
+				t->fingerprint = r->fingerprint;
+			}
+			t->seen = true;
+			fired = eval_conds(r, x, st, t, now, vals, &any_raw, true);
+			if (ladder(p, env, r, x, !has_child[i], t, fired, now, vals, st, ds))
+				goto out;
+		}
+	}
+
+	/* Targets not matched this time: gone (dropped), or no longer
+	 * matching, so the condition counts as false and restore_after runs. */
+	for (size_t i = 0; i < st->nr_targets;) {
+		struct pol_target *t = &st->targets[i];
+		const struct pol_rule *r = find_rule(p, t->rule);
+		bool exists = bsearch(&t->cgroup_id, ids, n, sizeof(*ids), cmp_u64) != NULL;
+
+		if (!t->seen && exists && r) {
+			struct cg_sample lost = { .id = t->cgroup_id, .path = t->path };
+
+			memset(t->cond_on, 0, sizeof(t->cond_on));
+			if (ladder(p, env, r, &lost, true, t, false, now, NULL, st, ds))
+				goto out;
+		}
+		if (!exists || target_idle(t, r, now)) {
+			drop_target(st, i);
+			continue;
+		}
+		i++;
+	}
+	/* Old trigger firings (windows are at most 10 s). */
+	for (size_t i = 0; i < st->nr_fires;) {
+		if (now > st->fires[i].time_usec && now - st->fires[i].time_usec > 60000000u)
+			st->fires[i] = st->fires[--st->nr_fires];
+		else
+			i++;
+	}
+	err = (int)ds->nr;
+out:
+	free(has_child);
+	free(ids);
+	return err;
+}
+
+int policy_release(const struct policy *p, struct policy_state *st, uint64_t now,
+		   bool freezes_only, struct pol_decisions *ds)
+{
+	(void)p;
+	decisions_reset(ds);
+	for (size_t i = 0; i < st->nr_targets; i++) {
+		struct pol_target *t = &st->targets[i];
+
+		if (restore_all(t, t->path, now, freezes_only, ds))
+			return -ENOMEM;
+		if (!freezes_only)
+			t->step = 0;
+	}
+	return (int)ds->nr;
+}

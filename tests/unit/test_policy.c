@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy engine is pure: these tests feed it snapshots built here and
+ * times chosen here, and check the decisions. Also the loader's errors and
+ * the state file's round trip.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "test.h"
+#include "json.h"
+#include "json_policy.h"
+#include "policy.h"
+
+#define SEC 1000000ull
+#define MiB (1024ull * 1024)
+
+/* A tree: root, "hog", "calm", "parent", "parent/child", "init.scope". */
+enum { ROOT, HOG, CALM, PARENT, CHILD, INIT, NR };
+
+struct fake {
+	struct cg_snapshot s;
+	struct cg_sample x[NR];
+};
+
+static void fake_init(struct fake *f)
+{
+	static const char *const paths[NR] = { "", "hog", "calm", "parent", "parent/child",
+					       "init.scope" };
+	static const int parents[NR] = { -1, 0, 0, 0, 3, 0 };
+
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < NR; i++) {
+		struct cg_sample *x = &f->x[i];
+
+		x->id = 100 + (uint64_t)i;
+		x->parent = parents[i];
+		x->path = paths[i];
+		x->ident.name = paths[i];
+		x->have = CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_HIGH | CG_HAVE_MEM_MAX | CG_HAVE_MEM_MIN |
+			  CG_HAVE_CPU_MAX | CG_HAVE_CPU_WEIGHT | CG_HAVE_EVENTS | CG_HAVE_PSI_CPU;
+		x->mem_current = 10 * MiB;
+		x->mem_high = x->mem_max = CG_UNLIMITED;
+		x->cpu_max_quota_usec = CG_UNLIMITED;
+		x->cpu_max_period_usec = 100000;
+		x->cpu_weight = 100;
+		x->psi[CG_PSI_CPU].have_some = true;
+		x->populated = true;
+	}
+	f->s.samples = f->x;
+	f->s.nr_samples = NR;
+}
+
+static struct policy *load(const char *text)
+{
+	struct pol_errors e = { 0 };
+	struct policy *p = NULL;
+
+	if (json_policy_parse("t.json", text, strlen(text), &p, &e)) {
+		for (size_t i = 0; i < e.nr; i++)
+			printf("  loader: %s\n", e.msg[i]);
+		p = NULL;
+	}
+	pol_errors_free(&e);
+	return p;
+}
+
+static struct pol_decisions ds;
+
+static int eval(const struct policy *p, struct fake *f, uint64_t now, struct policy_state *st)
+{
+	struct policy_env env = { .self_path = "cgwarden.service" };
+
+	return policy_evaluate(p, &env, &f->s, now, st, &ds);
+}
+
+static const char memory_rule[] =
+	"{\"rules\": [{\"name\": \"hog\", \"match\": {\"path\": \"hog\"},\n"
+	" \"when\": {\"all\": [{\"metric\": \"memory.current_bytes\", \"op\": \">\",\n"
+	"   \"value\": \"100M\", \"for\": \"10s\"}]},\n"
+	" \"then\": [{\"memory.high\": \"150M\", \"wait\": \"5s\"}, {\"kill\": true}],\n"
+	" \"restore_after\": \"5s\", \"cooldown\": \"60s\"}]}";
+
+static void test_for_duration_and_ladder(void)
+{
+	struct policy *p = load(memory_rule);
+	struct policy_state st;
+	struct fake f;
+
+	CHECK(p);
+	if (!p)
+		return;
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].mem_current = 200 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 0);	/* met, not yet for 10 s */
+	CHECK_INT(eval(p, &f, 6 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 11 * SEC, &st), 1);	/* held 10 s: step 0 */
+	CHECK_STR(ds.d[0].path, "hog");
+	CHECK_INT(ds.d[0].action, POL_MEMORY_HIGH);
+	CHECK_U64(ds.d[0].value, 150 * MiB);
+	CHECK_INT(ds.d[0].step, 0);
+	CHECK(!ds.d[0].blocked && !ds.d[0].dry_run);
+	CHECK_INT(ds.d[0].nr_values, 1);
+	CHECK_NEAR(ds.d[0].values[0].value, 200.0 * MiB, 1);
+	CHECK_NEAR(ds.d[0].values[0].threshold, 100.0 * MiB, 1);
+	CHECK_INT(eval(p, &f, 13 * SEC, &st), 0);	/* within the wait */
+	CHECK_INT(eval(p, &f, 16 * SEC, &st), 1);	/* wait over, still met: kill */
+	CHECK_INT(ds.d[0].action, POL_KILL);
+	CHECK_INT(ds.d[0].step, 1);
+	CHECK(!(ds.d[0].guards & POL_G_NOT_LEAF));
+	CHECK_INT(eval(p, &f, 30 * SEC, &st), 0);	/* the ladder is done */
+	/* The sibling was never touched. */
+	CHECK_INT(st.nr_targets, 1);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_condition_breaks_for(void)
+{
+	struct policy *p = load(memory_rule);
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].mem_current = 200 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 0);
+	f.x[HOG].mem_current = 50 * MiB;		/* dips: the 10 s start again */
+	CHECK_INT(eval(p, &f, 5 * SEC, &st), 0);
+	f.x[HOG].mem_current = 200 * MiB;
+	CHECK_INT(eval(p, &f, 6 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 12 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 16 * SEC, &st), 1);
+	/* Absent metric: not met, never "0 > x". */
+	f.x[HOG].have &= ~CG_HAVE_MEM_CURRENT;
+	CHECK_INT(eval(p, &f, 100 * SEC, &st), 0);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_restore_and_cooldown(void)
+{
+	struct policy *p = load(memory_rule);
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].mem_current = 200 * MiB;
+	f.x[HOG].mem_high = 300 * MiB;			/* what restore must put back */
+	eval(p, &f, 1 * SEC, &st);
+	CHECK_INT(eval(p, &f, 11 * SEC, &st), 1);
+	f.x[HOG].mem_current = 20 * MiB;		/* calmed down */
+	f.x[HOG].mem_high = 150 * MiB;
+	CHECK_INT(eval(p, &f, 12 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 16 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 17 * SEC, &st), 1);	/* 5 s false: restore */
+	CHECK(ds.d[0].restore);
+	CHECK_INT(ds.d[0].action, POL_MEMORY_HIGH);
+	CHECK_U64(ds.d[0].value, 300 * MiB);
+	/* Again over the line: the cooldown (60 s from the restore) holds it,
+	 * recorded once, not on every tick. */
+	f.x[HOG].mem_current = 200 * MiB;
+	CHECK_INT(eval(p, &f, 20 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 30 * SEC, &st), 1);
+	CHECK(ds.d[0].blocked && (ds.d[0].guards & POL_G_COOLDOWN));
+	CHECK_STR(ds.d[0].result, "blocked");
+	CHECK_INT(eval(p, &f, 40 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 78 * SEC, &st), 1);	/* 17 + 60 passed */
+	CHECK(!ds.d[0].blocked && ds.d[0].step == 0);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_restore_reverse_and_thaw(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"cpu\", \"match\": {\"name\": \"hog\"},"
+				"\"when\": {\"metric\": \"cpu.usage_ratio\", \"value\": 0.5},"
+				"\"then\": [{\"cpu.max\": 0.2, \"wait\": 1}, {\"cpu.weight\": 10, \"wait\": 1},"
+				"{\"freeze\": true}], \"restore_after\": 2}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].rate.have = CG_RATE_CPU_USAGE;
+	f.x[HOG].rate.cpu_usage_ratio = 0.9;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK_U64(ds.d[0].value, 20000);
+	CHECK_U64(ds.d[0].period, 100000);
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 1);
+	CHECK_INT(eval(p, &f, 3 * SEC, &st), 1);
+	CHECK_INT(ds.d[0].action, POL_FREEZE);
+	CHECK(st.nr_targets == 1 && st.targets[0].frozen);
+	f.x[HOG].rate.cpu_usage_ratio = 0.0;
+	f.x[HOG].frozen = true;
+	CHECK_INT(eval(p, &f, 4 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 6 * SEC, &st), 3);	/* in reverse: thaw, weight, cpu.max */
+	CHECK(ds.nr == 3 && ds.d[0].action == POL_THAW && ds.d[1].action == POL_CPU_WEIGHT &&
+	      ds.d[2].action == POL_CPU_MAX);
+	CHECK(ds.nr == 3 && ds.d[1].value == 100 && ds.d[2].value == CG_UNLIMITED);
+	CHECK(st.nr_targets == 0 || !st.targets[0].frozen);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_release_thaws(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"f\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"procs\", \"value\": 0},"
+				"\"then\": [{\"memory.max\": \"1G\"}, {\"freeze\": true}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	f.x[HOG].procs = 3;
+	eval(p, &f, 1 * SEC, &st);
+	eval(p, &f, 2 * SEC, &st);
+	CHECK_INT(ds.nr, 1);
+	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &ds), 1);	/* SIGTERM: thaw only */
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW && ds.d[0].restore);
+	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &ds), 0);	/* once */
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_hysteresis(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"h\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"cpu.usage_ratio\", \"value\": 0.8, \"clear\": 0.6},"
+				"\"then\": [{\"log\": \"a\", \"wait\": 1}, {\"log\": \"b\"}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].rate.have = CG_RATE_CPU_USAGE;
+	f.x[HOG].rate.cpu_usage_ratio = 0.9;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	f.x[HOG].rate.cpu_usage_ratio = 0.7;		/* under 0.8, over 0.6: still met */
+	CHECK_INT(eval(p, &f, 3 * SEC, &st), 1);
+	CHECK_STR(ds.d[0].message, "b");
+	f.x[HOG].rate.cpu_usage_ratio = 0.5;
+	CHECK_INT(eval(p, &f, 4 * SEC, &st), 0);
+	CHECK(st.nr_targets == 1 && !st.targets[0].cond_on[0]);
+	f.x[HOG].rate.cpu_usage_ratio = 0.7;		/* not met again until 0.8 */
+	CHECK_INT(eval(p, &f, 5 * SEC, &st), 0);
+	CHECK(!st.targets[0].cond_on[0]);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_protected_and_self(void)
+{
+	struct policy *p = load("{\"protected\": [\"calm\"], \"rules\": [{\"name\": \"all\","
+				"\"match\": {}, \"when\": {\"metric\": \"memory.current_bytes\", \"value\": 1},"
+				"\"then\": [{\"memory.high\": \"1G\"}]}]}");
+	struct policy_state st;
+	struct fake f;
+	int blocked = 0, acted = 0;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[CHILD].path = "cgwarden.service";	/* our own cgroup */
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 5);	/* every one but the root */
+	for (size_t i = 0; i < ds.nr; i++) {
+		bool prot = strcmp(ds.d[i].path, "calm") == 0 || strcmp(ds.d[i].path, "init.scope") == 0 ||
+			    strcmp(ds.d[i].path, "cgwarden.service") == 0;
+
+		CHECK(prot == !!(ds.d[i].guards & POL_G_PROTECTED));
+		blocked += ds.d[i].blocked;
+		acted += !ds.d[i].blocked;
+	}
+	CHECK_INT(blocked, 3);
+	CHECK_INT(acted, 2);
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 0);	/* blocked ones recorded once */
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_floor(void)
+{
+	struct policy *p = load("{\"floor\": {\"memory\": \"64M\"}, \"rules\": [{\"name\": \"f\","
+				"\"match\": {\"path\": \"hog\"}, \"when\": {\"metric\": \"procs\", \"op\": \">=\","
+				"\"value\": 0}, \"then\": [{\"memory.high\": \"10M\"}]}, {\"name\": \"g\","
+				"\"match\": {\"path\": \"calm\"}, \"when\": {\"metric\": \"procs\", \"op\": \">=\","
+				"\"value\": 0}, \"then\": [{\"memory.max\": \"80M\"}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	f.x[CALM].mem_min = 100 * MiB;			/* above the step's 80M */
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
+	CHECK(ds.nr == 2 && ds.d[0].value == 64 * MiB && (ds.d[0].guards & POL_G_FLOOR));
+	CHECK(ds.nr == 2 && ds.d[1].value == 100 * MiB && (ds.d[1].guards & POL_G_FLOOR));
+	CHECK(ds.nr == 2 && !ds.d[0].blocked && !ds.d[1].blocked);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_budget(void)
+{
+	struct policy *p = load("{\"budget\": {\"actions_per_minute\": 1}, \"rules\": [{\"name\": \"b\","
+				"\"match\": {\"path\": \"[hc]*\"}, \"when\": {\"metric\": \"procs\", \"op\": \">=\","
+				"\"value\": 0}, \"then\": [{\"cpu.weight\": 10}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
+	CHECK(ds.nr == 2 && !ds.d[0].blocked && ds.d[1].blocked &&
+	      (ds.d[1].guards & POL_G_BUDGET));
+	CHECK_INT(eval(p, &f, 30 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 62 * SEC, &st), 1);	/* a minute later */
+	CHECK(ds.nr == 1 && !ds.d[0].blocked && strcmp(ds.d[0].path, "calm") == 0);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_dry_run(void)
+{
+	struct policy *p = load("{\"dry_run\": true, \"rules\": [{\"name\": \"d\","
+				"\"match\": {\"path\": \"hog\"}, \"when\": {\"metric\": \"procs\", \"op\": \">=\","
+				"\"value\": 0}, \"then\": [{\"memory.high\": \"1G\", \"wait\": 1}, {\"kill\": true}],"
+				"\"restore_after\": 1}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK(ds.d[0].dry_run && (ds.d[0].guards & POL_G_DRY_RUN) && !ds.d[0].blocked);
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 1);	/* the ladder goes on, on paper */
+	CHECK(ds.d[0].dry_run && ds.d[0].action == POL_KILL);
+	f.x[HOG].have &= ~CG_HAVE_PROCS;
+	eval(p, &f, 3 * SEC, &st);
+	CHECK_INT(eval(p, &f, 4 * SEC, &st), 1);	/* its restore is a dry run too */
+	CHECK(ds.d[0].restore && ds.d[0].dry_run);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_not_leaf(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"k\", \"match\": {\"path\": \"parent*\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"kill\": true}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[PARENT].have |= CG_HAVE_PROCS;
+	f.x[CHILD].have |= CG_HAVE_PROCS;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
+	CHECK(ds.nr == 2 && (ds.d[0].guards & POL_G_NOT_LEAF) && !(ds.d[1].guards & POL_G_NOT_LEAF));
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_reload_keeps_state(void)
+{
+	struct policy *p = load(memory_rule), *q;
+	struct policy_state st;
+	struct fake f;
+	char *changed;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].mem_current = 200 * MiB;
+	eval(p, &f, 1 * SEC, &st);
+	CHECK_INT(eval(p, &f, 11 * SEC, &st), 1);
+	/* The same text (another rule added): the ladder goes on, step 0 is
+	 * not repeated. */
+	q = load("{\"rules\": [{\"name\": \"hog\", \"match\": {\"path\": \"hog\"},\n"
+		 " \"when\": {\"all\": [{\"metric\": \"memory.current_bytes\", \"op\": \">\",\n"
+		 "   \"value\": \"100M\", \"for\": \"10s\"}]},\n"
+		 " \"then\": [{\"memory.high\": \"150M\", \"wait\": \"5s\"}, {\"kill\": true}],\n"
+		 " \"restore_after\": \"5s\", \"cooldown\": \"60s\"},"
+		 "{\"name\": \"other\", \"match\": {\"path\": \"nothing\"}, \"when\": {\"metric\": \"procs\","
+		 "\"value\": 1}, \"then\": [{\"log\": \"x\"}]}]}");
+	CHECK(q);
+	if (!q)
+		goto out;
+	policy_state_rebind(&st, q);
+	policy_free(p);
+	p = q;
+	CHECK_INT(eval(p, &f, 12 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 16 * SEC, &st), 1);
+	CHECK(ds.d[0].action == POL_KILL);
+	/* A changed rule: what the old one did is restored at once. */
+	changed = strdup(memory_rule);
+	memcpy(strstr(changed, "150M"), "160M", 4);
+	q = load(changed);
+	free(changed);
+	CHECK(q);
+	if (!q)
+		goto out;
+	policy_state_rebind(&st, q);
+	policy_free(p);
+	p = q;
+	CHECK_INT(eval(p, &f, 17 * SEC, &st), 1);
+	CHECK(ds.d[0].restore && ds.d[0].action == POL_MEMORY_HIGH && ds.d[0].value == CG_UNLIMITED);
+out:
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_psi_trigger(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"psi\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"psi.cpu.some.avg10\", \"value\": 20, \"window\": \"500ms\"},"
+				"\"then\": [{\"cpu.max\": \"10000 100000\"}]}]}");
+	struct pol_trigger tr[4];
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_INT(policy_rule_triggers(&p->rules[0], tr, 4), 1);
+	CHECK(tr[0].res == CG_PSI_CPU && !tr[0].full && tr[0].stall_usec == 100000 &&
+	      tr[0].window_usec == 500000);
+	policy_state_init(&st);
+	fake_init(&f);
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 0);	/* avg10 0.00 */
+	policy_note_trigger(&st, f.x[HOG].id, CG_PSI_CPU, false, 1500000);
+	CHECK_INT(eval(p, &f, 1501000, &st), 1);	/* the trigger, not the average */
+	CHECK(ds.d[0].values[0].by_trigger && ds.d[0].values[0].met);
+	/* The average alone does it too (ticks without triggers). */
+	fake_init(&f);
+	policy_state_free(&st);
+	policy_state_init(&st);
+	f.x[HOG].psi[CG_PSI_CPU].some.avg10 = 2550;	/* 25.50 % */
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK_NEAR(ds.d[0].values[0].value, 25.5, 0.001);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static void test_state_round_trip(void)
+{
+	struct policy *p = load(memory_rule);
+	struct policy_state st, back;
+	char path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	struct fake f;
+	bool ignored;
+	FILE *out;
+	int fd;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	policy_state_init(&back);
+	fake_init(&f);
+	f.x[HOG].mem_current = 200 * MiB;
+	f.x[HOG].mem_high = 300 * MiB;
+	eval(p, &f, 1 * SEC, &st);
+	eval(p, &f, 11 * SEC, &st);
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	out = fdopen(fd, "w");
+	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 11 * SEC), 0);
+	fclose(out);
+	CHECK_INT(json_policy_state_read(path, "boot-a", &back, &ignored, why, sizeof(why)), 0);
+	CHECK(!ignored);
+	CHECK_INT(back.nr_targets, 1);
+	if (back.nr_targets == 1) {
+		struct pol_target *t = &back.targets[0];
+
+		CHECK_STR(t->rule, "hog");
+		CHECK_STR(t->path, "hog");
+		CHECK_U64(t->cgroup_id, f.x[HOG].id);
+		CHECK_U64(t->step, 1);
+		CHECK_U64(t->last_step_usec, 11 * SEC);
+		CHECK_U64(t->fingerprint, p->rules[0].fingerprint);
+		CHECK(t->saved[0].valid && t->saved[0].value == 300 * MiB &&
+		      t->saved[0].action == POL_MEMORY_HIGH);
+		CHECK(t->cond_on[0] && t->cond_since_usec[0] == 1 * SEC);
+	}
+	/* After a restart (kill -9): no repeated step, the kill follows. */
+	CHECK_INT(eval(p, &f, 12 * SEC, &back), 0);
+	CHECK_INT(eval(p, &f, 16 * SEC, &back), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_KILL);
+	policy_state_free(&back);
+	policy_state_init(&back);
+	CHECK_INT(json_policy_state_read(path, "boot-b", &back, &ignored, why, sizeof(why)), 0);
+	CHECK(ignored && back.nr_targets == 0);
+	unlink(path);
+	policy_state_free(&back);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+static bool has_error(const struct pol_errors *e, const char *needle)
+{
+	for (size_t i = 0; i < e->nr; i++)
+		if (strstr(e->msg[i], needle))
+			return true;
+	printf("  no error holds '%s'\n", needle);
+	for (size_t i = 0; i < e->nr; i++)
+		printf("    have: %s\n", e->msg[i]);
+	return false;
+}
+
+static void test_loader_errors(void)
+{
+	static const char bad[] =
+		"{\"rules\": [\n"
+		"  {\"name\": \"a\", \"match\": {\"path\": \"x\"},\n"
+		"   \"when\": {\"all\": [{\"metric\": \"memory.curent_bytes\", \"value\": 1}]},\n"
+		"   \"then\": [{\"memory.high\": \"1G\"}, {\"kill\": true, \"wait\": \"soon\"}]},\n"
+		"  {\"name\": \"a\", \"match\": {\"kind\": \"vm\"}, \"thn\": [],\n"
+		"   \"when\": {\"metric\": \"cpu.usage_ratio\", \"op\": \"=>\", \"value\": 1}}\n"
+		"]}\n";
+	static const char syntax[] = "{\"rules\": [\n  {\"name\": \"a\",,}\n]}";
+	struct pol_errors e = { 0 };
+	struct policy *p = NULL;
+
+	CHECK_INT(json_policy_parse("bad.json", bad, strlen(bad), &p, &e), -EINVAL);
+	CHECK(!p);
+	CHECK(has_error(&e, "bad.json: rules[0].when.all[0].metric: unknown metric 'memory.curent_bytes'"));
+	CHECK(has_error(&e, "bad.json: rules[0].then[1].wait: expected a duration"));
+	CHECK(has_error(&e, "bad.json: rules[1].thn: unknown field"));
+	CHECK(has_error(&e, "bad.json: rules[1].then: missing"));
+	CHECK(has_error(&e, "bad.json: rules[1].match.kind: 'vm' is not a kind"));
+	CHECK(has_error(&e, "bad.json: rules[1].when.op: expected one of"));
+	CHECK(has_error(&e, "bad.json: rules[1].name: 'a' is also the name of rules[0]"));
+	CHECK(e.nr >= 7);
+	pol_errors_free(&e);
+	CHECK_INT(json_policy_parse("syn.json", syntax, strlen(syntax), &p, &e), -EINVAL);
+	CHECK_INT(e.nr, 1);
+	CHECK(has_error(&e, "syn.json:2:16: "));
+	pol_errors_free(&e);
+	CHECK_INT(json_policy_parse("cut.json", "{\"rules\": [", 11, &p, &e), -EINVAL);
+	CHECK(has_error(&e, "cut.json:1:12: the file ends inside"));
+	pol_errors_free(&e);
+	CHECK_INT(json_policy_load("/nonexistent/policy.json", &p, &e), -EINVAL);
+	CHECK(has_error(&e, "/nonexistent/policy.json: No such file"));
+	pol_errors_free(&e);
+}
+
+static void test_metric_names(void)
+{
+	static const char *const good[] = { "cpu.usage_ratio", "cpu.nr_throttled",
+		"memory.current_bytes", "memory.stat.anon", "memory.events.oom_kill",
+		"psi.memory.full.avg60", "psi.io.some.total_usec", "pids.current",
+		"sched.runq_p99_usec", "io.write_bytes_per_sec", "frozen" };
+	static const char *const badn[] = { "cpu", "memory.stat.nope", "psi.gpu.some.avg10",
+		"psi.cpu.half.avg10", "psi.cpu.some.avg10x", "" };
+	struct pol_metric m;
+	struct fake f;
+	double v;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(policy_metric_resolve(good[i], &m) == 0);
+	for (size_t i = 0; i < sizeof(badn) / sizeof(badn[0]); i++)
+		CHECK(policy_metric_resolve(badn[i], &m) == -EINVAL);
+	fake_init(&f);
+	CHECK(policy_metric_resolve("memory.high_bytes", &m) == 0 && m.bytes);
+	CHECK(policy_metric_get(&f.x[HOG], &m, &v) == 0 && isinf(v));
+	CHECK(policy_metric_resolve("memory.peak_bytes", &m) == 0);
+	CHECK_INT(policy_metric_get(&f.x[HOG], &m, &v), -ENOENT);
+}
+
+int main(void)
+{
+	RUN(test_for_duration_and_ladder);
+	RUN(test_condition_breaks_for);
+	RUN(test_restore_and_cooldown);
+	RUN(test_restore_reverse_and_thaw);
+	RUN(test_release_thaws);
+	RUN(test_hysteresis);
+	RUN(test_protected_and_self);
+	RUN(test_floor);
+	RUN(test_budget);
+	RUN(test_dry_run);
+	RUN(test_not_leaf);
+	RUN(test_reload_keeps_state);
+	RUN(test_psi_trigger);
+	RUN(test_state_round_trip);
+	RUN(test_loader_errors);
+	RUN(test_metric_names);
+	policy_decisions_free(&ds);
+	TEST_EXIT();
+}
