@@ -24,9 +24,7 @@
 #include <string.h>
 
 #include "json.h"
-
-/* U+FFFD REPLACEMENT CHARACTER, written for each byte of invalid UTF-8. */
-static const char json_replacement[] = "\xef\xbf\xbd";
+#include "utf8.h"
 
 #define JSON_FLUSH_AT (64 * 1024)
 
@@ -103,42 +101,6 @@ static void json_putc(struct json_w *w, char c)
 /* ---- strings ---------------------------------------------------------- */
 
 /*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), or 0 if the byte at p starts none.
- */
-static size_t json_utf8_seq(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range is what rules out overlongs and surrogates. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (avail < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
  * A JSON string that is always valid UTF-8 whatever bytes s holds (cgroup
  * directory names are arbitrary bytes): '"' and '\\' escaped, C0 controls
  * as \n \t ... or \u00XX, and U+007F and the C1 controls as \u escapes too
@@ -166,7 +128,7 @@ static void json_string(struct json_w *w, const char *s)
 		}
 		json_put(w, (const char *)p + i - run, run);
 		run = 0;
-		n = json_utf8_seq(p + i, len - i);
+		n = utf8_seq_len(p + i, len - i);
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -195,7 +157,7 @@ static void json_string(struct json_w *w, const char *s)
 		} else if (n) {
 			json_put(w, (const char *)p + i, n);
 		} else {
-			json_put(w, json_replacement, 3);
+			json_put(w, UTF8_REPLACEMENT, 3);
 			n = 1;
 		}
 		i += n;
