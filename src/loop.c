@@ -45,7 +45,7 @@ void loop_free(struct loop *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->nr; i++)
-		if (l->watches[i].owned)
+		if (l->watches[i].owned && l->watches[i].fd >= 0)
 			close(l->watches[i].fd);
 	free(l->watches);
 	close(l->epfd);
@@ -76,6 +76,23 @@ static int add(struct loop *l, int fd, bool owned, uint32_t events, loop_fn fn, 
 int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx)
 {
 	return add(l, fd, false, events, fn, ctx);
+}
+
+int loop_del_fd(struct loop *l, int fd)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		struct watch *w = &l->watches[i];
+
+		if (w->fd != fd || !w->fn || w->owned)
+			continue;
+		/* The slot stays (indices are stable); a dead one is skipped. */
+		w->fn = NULL;
+		w->fd = -1;
+		if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) && errno != EBADF)
+			return -errno;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx)
@@ -152,8 +169,11 @@ int loop_run(struct loop *l)
 		}
 		for (int i = 0; i < n; i++) {
 			struct watch *w = &l->watches[evs[i].data.u64];
-			int r = w->fn(l, w->fd, evs[i].events, w->ctx);
+			int r;
 
+			if (!w->fn)	/* deleted by an earlier callback of this batch */
+				continue;
+			r = w->fn(l, w->fd, evs[i].events, w->ctx);
 			if (r)
 				return r;
 		}

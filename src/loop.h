@@ -20,6 +20,11 @@ void loop_free(struct loop *l);	/* closes the timer and signal fds it made */
 
 int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx);
 
+/* Stops watching fd (added with loop_add_fd; the caller still owns it).
+ * Safe from a callback: an event of fd already fetched is not delivered.
+ * -ENOENT if fd is not watched. */
+int loop_del_fd(struct loop *l, int fd);
+
 /* A periodic timer, first firing after interval_usec. fn gets the timerfd;
  * loop_timer_expirations() drains it and says how many ticks were missed. */
 int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx);
