@@ -60,7 +60,8 @@ BIN := $(OUTPUT)/cgwarden
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
-BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong
+BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong \
+	$(OUTPUT)/bench/prom_render
 
 # libFuzzer targets, built with clang; their corpora are replayed by check.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -107,7 +108,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUTPUT)/bench/%: tests/bench/%.c $(LIB)
+$(OUTPUT)/bench/%: tests/bench/%.c tests/bench/synth.h $(LIB)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)

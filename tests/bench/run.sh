@@ -18,6 +18,8 @@ for total in 1000 10000; do
 done
 echo "== JSON output"
 "$BUILD/bench/json_tick" 10000 5
+echo "== /metrics output (cgwarden serve), eBPF counters included"
+"$BUILD/bench/prom_render" 10000 5
 
 # Pipe ping-pong (issue 5): a context-switch-heavy workload with and without
 # cgwarden's eBPF programs attached. Both ends are pinned to CPU 0, so every
