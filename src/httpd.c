@@ -332,8 +332,13 @@ static int listen_inet(struct httpd *h, const char *spec)
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		/* "[::]:9333" is one dual-stack socket that serves IPv4 too; any
+		 * other IPv6 address means IPv6 only. */
+		if (ai->ai_family == AF_INET6) {
+			int v6only = strcmp(host, "::") != 0;
+
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+		}
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
 			break;
 		int err = -errno;
