@@ -34,9 +34,19 @@
  * plain count: the snapshot's cache holds one reference, each response one. */
 struct body {
 	unsigned refs;
+	bool retired;		/* no longer in the cache: only responses hold it */
+	struct httpd *h;
 	size_t len;
 	char *data;
 };
+
+/*
+ * Bodies of past snapshots still held by responses being sent. A client
+ * that reads a little every few seconds never hits the idle timeout; one
+ * per tick would pin a body per tick (176 MB each at 10,000 cgroups). Past
+ * this many, requests that need a body get 503 until the slow ones finish.
+ */
+#define HTTPD_MAX_RETIRED 4
 
 enum { BODY_PROM_TEXT, BODY_PROM_OM, BODY_JSON, BODY__COUNT };
 
@@ -56,6 +66,7 @@ struct httpd {
 	size_t nr_policy;
 	uint64_t snap_mono_usec;	/* when it was set */
 	struct body *cache[BODY__COUNT];
+	unsigned retired;		/* bodies out of the cache, still referenced */
 };
 
 static uint64_t mono_usec(void)
@@ -69,6 +80,8 @@ static uint64_t mono_usec(void)
 static void body_put(struct body *b)
 {
 	if (b && --b->refs == 0) {
+		if (b->retired)
+			b->h->retired--;
 		free(b->data);
 		free(b);
 	}
@@ -83,7 +96,13 @@ static void body_release(void *cls)
 static void cache_drop(struct httpd *h)
 {
 	for (int i = 0; i < BODY__COUNT; i++) {
-		body_put(h->cache[i]);
+		struct body *b = h->cache[i];
+
+		if (b && b->refs > 1) {
+			b->retired = true;
+			h->retired++;
+		}
+		body_put(b);
 		h->cache[i] = NULL;
 	}
 }
@@ -97,7 +116,7 @@ static struct body *body_get(struct httpd *h, int k)
 
 	if (h->cache[k])
 		return h->cache[k];
-	if (!h->snap)
+	if (!h->snap || h->retired >= HTTPD_MAX_RETIRED)
 		return NULL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -126,6 +145,7 @@ static struct body *body_get(struct httpd *h, int k)
 		b->len = pb.len;
 	}
 	b->refs = 1;
+	b->h = h;
 	h->cache[k] = b;
 	return b;
 }
@@ -158,8 +178,10 @@ static enum MHD_Result reply_body(struct httpd *h, struct MHD_Connection *conn, 
 
 	if (!b)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				  h->snap ? "cannot render: out of memory\n" : "no snapshot yet\n",
-				  NULL);
+				  !h->snap ? "no snapshot yet\n"
+				  : h->retired >= HTTPD_MAX_RETIRED ? "busy: slow clients hold "
+								      "older bodies\n"
+				  : "cannot render: out of memory\n", NULL);
 	r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data,
 								    body_release, b);
 	if (!r)
