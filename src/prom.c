@@ -666,8 +666,9 @@ static void render_io(struct pw *w, const struct cg_snapshot *s, const struct la
  * in log2 buckets of microseconds: bucket i holds delays d (usec, truncated)
  * with 2^i <= d + 1 < 2^(i+1), so every delay in buckets 0..i was shorter
  * than 2^(i+1) - 1 usec, an exact "le" bound. Every second bound is kept
- * (a factor of 4: 3 us, 15 us, ... 16.8 s, then +Inf): 13 series per cgroup
- * instead of 33, which matters at 10,000 cgroups, and still exact.
+ * (a factor of 4: 3 us, 15 us, ... 16.8 s, then +Inf): 15 series per cgroup
+ * with _sum and _count instead of 34, which matters at 10,000 cgroups, and
+ * every bound is still exact.
  */
 #define RUNQ_FIRST_LE 1		/* bucket whose upper bound is the first le */
 #define RUNQ_LAST_LE 23		/* 2^24 - 1 usec = 16.8 s */
