@@ -22,7 +22,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := json-c ncursesw libbpf
+PKGS := json-c ncursesw libbpf libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
@@ -60,7 +60,8 @@ BIN := $(OUTPUT)/cgwarden
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
-BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong
+BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong \
+	$(OUTPUT)/bench/prom_render
 
 # libFuzzer targets, built with clang; their corpora are replayed by check.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -107,7 +108,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUTPUT)/bench/%: tests/bench/%.c $(LIB)
+$(OUTPUT)/bench/%: tests/bench/%.c tests/bench/synth.h $(LIB)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)

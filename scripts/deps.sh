@@ -7,14 +7,14 @@
 set -euo pipefail
 
 build_pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool
-	libbpf-dev libjson-c-dev libncurses-dev)
+	libbpf-dev libjson-c-dev libncurses-dev libmicrohttpd-dev)
 # Test layers: fuzzing (clang's libFuzzer runtime), schema checks, ground-truth
 # workloads, leak checks, locales (charmaps for the decimal-comma JSON
 # test), the VM suite (qemu, busybox, a Debian kernel fetched
 # with apt-get download), the dashboard driver.
 test_pkgs=(libclang-rt-14-dev python3 python3-jsonschema jq valgrind stress-ng locales
 	busybox-static qemu-system-x86 procps util-linux coreutils tmux curl
-	ca-certificates)
+	ca-certificates prometheus python3-yaml)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && want+=("${test_pkgs[@]}")

@@ -26,9 +26,7 @@
 
 #include "json.h"
 #include "limitval.h"
-
-/* U+FFFD REPLACEMENT CHARACTER, written for each byte of invalid UTF-8. */
-static const char json_replacement[] = "\xef\xbf\xbd";
+#include "utf8.h"
 
 #define JSON_FLUSH_AT (64 * 1024)
 
@@ -40,6 +38,33 @@ struct json_w {
 	int err;		/* first failure, -errno */
 	char *buf;
 	size_t len, cap;
+
+	/* --fields: inside a cgroup object only the selected members are
+	 * written (json_select). sel_depth is the depth of that object's
+	 * members (0: not in one), all_depth the depth from which everything
+	 * is selected (0: none), skip the nesting inside an unselected
+	 * container, prefix[d] the dotted path of depth d's container. */
+	const struct json_fields *fields;
+	unsigned sel_depth, all_depth, skip;
+	char path[128];
+	size_t prefix[16];
+};
+
+struct json_fields {
+	size_t n;
+	char **id;		/* "cpu", "memory.current_bytes", "psi.cpu" */
+};
+
+/* Identity members of a cgroup object: kept whatever --fields says. */
+static const char *const json_identity[] = {
+	"id", "parent_id", "path", "depth", "name", "kind", "runtime", "container_id",
+	"short_id", "image", "k8s",
+};
+
+/* The other members of a cgroup object (first component of a --fields id). */
+static const char *const json_groups[] = {
+	"cpu", "memory", "io", "pids", "psi", "procs", "threads", "populated", "frozen",
+	"sched", "net", "proc", "oom",
 };
 
 static void json_fail(struct json_w *w, int err)
@@ -105,42 +130,6 @@ static void json_putc(struct json_w *w, char c)
 /* ---- strings ---------------------------------------------------------- */
 
 /*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), or 0 if the byte at p starts none.
- */
-static size_t json_utf8_seq(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range is what rules out overlongs and surrogates. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (avail < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
  * A JSON string that is always valid UTF-8 whatever bytes s holds (cgroup
  * directory names are arbitrary bytes): '"' and '\\' escaped, C0 controls
  * as \n \t ... or \u00XX, and U+007F and the C1 controls as \u escapes too
@@ -168,7 +157,7 @@ static void json_string(struct json_w *w, const char *s)
 		}
 		json_put(w, (const char *)p + i - run, run);
 		run = 0;
-		n = json_utf8_seq(p + i, len - i);
+		n = utf8_seq_len(p + i, len - i);
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -197,7 +186,7 @@ static void json_string(struct json_w *w, const char *s)
 		} else if (n) {
 			json_put(w, (const char *)p + i, n);
 		} else {
-			json_put(w, json_replacement, 3);
+			json_put(w, UTF8_REPLACEMENT, 3);
 			n = 1;
 		}
 		i += n;
@@ -229,9 +218,52 @@ static void json_indent(struct json_w *w)
 	}
 }
 
-/* Starts a member (key != NULL, inside an object) or an array element. */
-static void json_member(struct json_w *w, const char *key)
+static bool json_in(const char *const *set, size_t n, const char *key)
 {
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(set[i], key) == 0)
+			return true;
+	return false;
+}
+
+enum { SEL_NO, SEL_ALL, SEL_PART };
+
+/* Whether member key of the open container is selected by --fields: all of
+ * it (an id names it or one of its parents), part of it (an id names one of
+ * its members), or not. */
+static int json_select(struct json_w *w, const char *key)
+{
+	const struct json_fields *f = w->fields;
+	char full[sizeof(w->path) + 64];
+	size_t n;
+	int sel = SEL_NO;
+
+	if (!f || !w->sel_depth || w->depth < w->sel_depth || !key ||
+	    (w->all_depth && w->depth >= w->all_depth))
+		return SEL_ALL;
+	if (w->depth == w->sel_depth &&
+	    json_in(json_identity, sizeof(json_identity) / sizeof(json_identity[0]), key))
+		return SEL_ALL;
+	n = (size_t)snprintf(full, sizeof(full), "%.*s%s", (int)w->prefix[w->depth], w->path, key);
+	if (n >= sizeof(full))
+		return SEL_NO;
+	for (size_t i = 0; i < f->n; i++) {
+		size_t l = strlen(f->id[i]);
+
+		if (l <= n && memcmp(f->id[i], full, l) == 0 && (full[l] == '\0' || full[l] == '.'))
+			return SEL_ALL;
+		if (l > n && memcmp(f->id[i], full, n) == 0 && f->id[i][n] == '.')
+			sel = SEL_PART;
+	}
+	return sel;
+}
+
+/* Starts a member (key != NULL, inside an object) or an array element.
+ * false: --fields leaves it out, write nothing. */
+static bool json_member(struct json_w *w, const char *key)
+{
+	if (w->skip || (w->fields && w->sel_depth && json_select(w, key) != SEL_ALL))
+		return false;
 	if (w->comma)
 		json_putc(w, ',');
 	if (w->pretty && w->depth)
@@ -244,20 +276,58 @@ static void json_member(struct json_w *w, const char *key)
 			json_putc(w, ':');
 	}
 	w->comma = true;
+	return true;
 }
 
 static void json_open(struct json_w *w, const char *key, char brace)
 {
-	json_member(w, key);
+	int sel = SEL_ALL;
+
+	if (w->skip) {
+		w->skip++;
+		return;
+	}
+	if (w->fields && w->sel_depth)
+		sel = json_select(w, key);
+	if (sel == SEL_NO) {
+		w->skip = 1;
+		return;
+	}
+	/* json_member would refuse a partly selected container. */
+	if (sel == SEL_PART) {
+		const struct json_fields *f = w->fields;
+
+		w->fields = NULL;
+		json_member(w, key);
+		w->fields = f;
+	} else {
+		json_member(w, key);
+	}
 	json_putc(w, brace);
 	w->depth++;
 	w->comma = false;
+	if (!w->fields || !w->sel_depth || w->depth >= sizeof(w->prefix) / sizeof(w->prefix[0]))
+		return;
+	if (sel == SEL_PART) {
+		size_t at = w->prefix[w->depth - 1];
+		int n = snprintf(w->path + at, sizeof(w->path) - at, "%s.", key);
+
+		w->prefix[w->depth] = n > 0 && at + (size_t)n < sizeof(w->path) ? at + (size_t)n : at;
+	} else if (!w->all_depth && w->depth > w->sel_depth) {
+		w->all_depth = w->depth;
+	}
 }
 
 static void json_close(struct json_w *w, char brace)
 {
 	bool had_members = w->comma;
 
+	if (w->skip) {
+		w->skip--;
+		return;
+	}
+	if (w->all_depth == w->depth)
+		w->all_depth = 0;
 	w->depth--;
 	if (w->pretty && had_members)
 		json_indent(w);
@@ -270,8 +340,8 @@ static void json_close(struct json_w *w, char brace)
 
 static void json_null(struct json_w *w, const char *key)
 {
-	json_member(w, key);
-	json_lit(w, "null");
+	if (json_member(w, key))
+		json_lit(w, "null");
 }
 
 static void json_u64(struct json_w *w, const char *key, uint64_t v)
@@ -282,8 +352,8 @@ static void json_u64(struct json_w *w, const char *key, uint64_t v)
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	json_member(w, key);
-	json_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+	if (json_member(w, key))
+		json_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static void json_u64_if(struct json_w *w, const char *key, bool have, uint64_t v)
@@ -300,8 +370,8 @@ static void json_str_opt(struct json_w *w, const char *key, const char *s)
 		json_null(w, key);
 		return;
 	}
-	json_member(w, key);
-	json_string(w, s);
+	if (json_member(w, key))
+		json_string(w, s);
 }
 
 /* A limit: the number, "max" for CG_UNLIMITED, null when not read. */
@@ -315,7 +385,8 @@ static void json_limit(struct json_w *w, const char *key, bool have, uint64_t v)
 
 static void json_bool_if(struct json_w *w, const char *key, bool have, bool v)
 {
-	json_member(w, key);
+	if (!json_member(w, key))
+		return;
 	if (!have)
 		json_lit(w, "null");
 	else if (v)
@@ -363,8 +434,8 @@ static void json_rate(struct json_w *w, const char *key, bool have, double v)
 	}
 	snprintf(buf, sizeof(buf), "%.6g", v);
 	json_c_decimal_point(buf);
-	json_member(w, key);
-	json_put(w, buf, strlen(buf));
+	if (json_member(w, key))
+		json_put(w, buf, strlen(buf));
 }
 
 /* PSI averages are kept in hundredths, exactly as the kernel prints them;
@@ -374,8 +445,8 @@ static void json_hundredths(struct json_w *w, const char *key, uint32_t v)
 	char buf[16];
 	int n = snprintf(buf, sizeof(buf), "%u.%02u", v / 100, v % 100);
 
-	json_member(w, key);
-	json_put(w, buf, (size_t)n);
+	if (json_member(w, key))
+		json_put(w, buf, (size_t)n);
 }
 
 /* ---- the document ----------------------------------------------------- */
@@ -611,6 +682,10 @@ static void json_cgroup(struct json_w *w, const char *key, const struct cg_sampl
 	};
 
 	json_open(w, key, '{');
+	if (w->fields) {
+		w->sel_depth = w->depth;
+		w->prefix[w->depth] = 0;
+	}
 	json_u64(w, "id", c->id);
 	if (c->parent >= 0)
 		json_u64(w, "parent_id", c->parent_id);
@@ -636,6 +711,7 @@ static void json_cgroup(struct json_w *w, const char *key, const struct cg_sampl
 	json_bool_if(w, "populated", c->have & CG_HAVE_EVENTS, c->populated);
 	json_bool_if(w, "frozen", c->have & CG_HAVE_EVENTS, c->frozen);
 	json_bpf(w, c);
+	w->sel_depth = 0;
 	json_close(w, '}');
 }
 
@@ -674,7 +750,19 @@ static void json_self(struct json_w *w, const struct cg_self *s)
 	json_u64_if(w, "bpf_run_time_ns", s->bpf_run_time_known, s->bpf_run_time_ns);
 	json_u64(w, "bpf_map_entries", s->bpf_map_entries);
 	json_u64(w, "bpf_map_max", s->bpf_map_max);
+	json_u64_if(w, "dropped_lines", s->dropped_lines_known, s->dropped_lines);
 	json_close(w, '}');
+}
+
+/* "fields": the --fields ids, on lines whose cgroup objects they cut. */
+static void json_fields_member(struct json_w *w)
+{
+	if (!w->fields)
+		return;
+	json_open(w, "fields", '[');
+	for (size_t i = 0; i < w->fields->n; i++)
+		json_str_opt(w, NULL, w->fields->id[i]);
+	json_close(w, ']');
 }
 
 /* The shared body of a snapshot and a tick line, '\n' included. */
@@ -689,6 +777,7 @@ static void json_body(struct json_w *w, const struct cg_snapshot *s, const char 
 	/* 0 means there was no previous snapshot: no interval, not a zero one. */
 	json_u64_if(w, "interval_usec", s->interval_usec, s->interval_usec);
 	json_str_opt(w, "root", s->root ? s->root : "");
+	json_fields_member(w);
 	json_host(w, &s->host);
 	json_self(w, &s->self);
 	json_open(w, "cgroups", '[');
@@ -708,6 +797,7 @@ static void json_event(struct json_w *w, const struct cg_snapshot *s, const char
 	json_str_opt(w, "event", event);
 	json_u64(w, "seq", s->seq);
 	json_u64(w, "time_usec", s->wall_usec);
+	json_fields_member(w);
 	json_cgroup(w, "cgroup", c);
 	json_close(w, '}');
 	json_putc(w, '\n');
@@ -775,7 +865,13 @@ int json_write_snapshot(FILE *out, const struct cg_snapshot *s, bool pretty)
 
 int json_write_stream_tick(FILE *out, const struct cg_snapshot *s)
 {
-	struct json_w w = { .out = out };
+	return json_write_stream_tick_fields(out, s, NULL);
+}
+
+int json_write_stream_tick_fields(FILE *out, const struct cg_snapshot *s,
+				  const struct json_fields *fields)
+{
+	struct json_w w = { .out = out, .fields = fields };
 	int lines = 0, err;
 
 	if (!out || !json_snapshot_ok(s))
@@ -969,4 +1065,67 @@ int json_write_policy_state(FILE *out, const struct policy_state *st, const char
 	json_close(&w, '}');
 	json_putc(&w, '\n');
 	return json_finish(&w);
+}
+
+void json_fields_free(struct json_fields *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->id[i]);
+	free(f->id);
+	free(f);
+}
+
+int json_fields_parse(const char *list, struct json_fields **out)
+{
+	struct json_fields *f = calloc(1, sizeof(*f));
+	char *copy = strdup(list ? list : ""), *rest = copy, *tok;
+	int err = 0;
+
+	if (!f || !copy) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* strsep, not strtok: "cpu,,memory" is a mistake to report. */
+	while ((tok = strsep(&rest, ",")) != NULL) {
+		size_t len = strlen(tok), first = strcspn(tok, ".");
+		char group[64], **id;
+
+		if (!len || tok[0] == '.' || tok[len - 1] == '.' || strstr(tok, "..") ||
+		    strspn(tok, "abcdefghijklmnopqrstuvwxyz0123456789_.") != len ||
+		    first >= sizeof(group)) {
+			err = -EINVAL;
+			goto out;
+		}
+		memcpy(group, tok, first);
+		group[first] = '\0';
+		if (!json_in(json_groups, sizeof(json_groups) / sizeof(json_groups[0]), group) &&
+		    !json_in(json_identity, sizeof(json_identity) / sizeof(json_identity[0]), group)) {
+			err = -ENOENT;
+			goto out;
+		}
+		id = realloc(f->id, (f->n + 1) * sizeof(*id));
+		if (!id) {
+			err = -ENOMEM;
+			goto out;
+		}
+		f->id = id;
+		f->id[f->n] = strdup(tok);
+		if (!f->id[f->n]) {
+			err = -ENOMEM;
+			goto out;
+		}
+		f->n++;
+	}
+	if (!f->n)
+		err = -EINVAL;
+out:
+	free(copy);
+	if (err) {
+		json_fields_free(f);
+		return err;
+	}
+	*out = f;
+	return 0;
 }

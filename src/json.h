@@ -23,6 +23,22 @@ int json_write_snapshot(FILE *out, const struct cg_snapshot *s, bool pretty);
  * flushed whole. Returns the number of lines written or -errno. */
 int json_write_stream_tick(FILE *out, const struct cg_snapshot *s);
 
+/* --fields: which members of each cgroup object a stream line keeps. */
+struct json_fields;
+
+/* Parses "cpu,memory.current_bytes,psi.cpu": comma-separated dotted JSON
+ * ids of cgroup members (cgwarden-json(7)); an id keeps that member and
+ * everything under it, identity members (id, path, name, ...) are always
+ * kept. -EINVAL: not an id list; -ENOENT: a first component that is no
+ * member of a cgroup object; -ENOMEM. */
+int json_fields_parse(const char *list, struct json_fields **out);
+void json_fields_free(struct json_fields *f);
+
+/* json_write_stream_tick with only the selected cgroup members (fields
+ * NULL: all); the lines then carry "fields": [the ids]. */
+int json_write_stream_tick_fields(FILE *out, const struct cg_snapshot *s,
+				  const struct json_fields *fields);
+
 /* One audit record of the actuator as one line {"schema":1,"type":"audit",...}
  * (man cgwarden-json(7)). 0 or -errno. */
 int json_write_audit(FILE *out, const struct act_audit *rec);

@@ -17,6 +17,7 @@ static const struct command {
 } commands[] = {
 	{ "snapshot", cmd_snapshot, "print one JSON document of the whole cgroup tree" },
 	{ "stream", cmd_stream, "print one JSON line per tick and per event (NDJSON)" },
+	{ "serve", cmd_serve, "serve /metrics (Prometheus, OpenMetrics) and /snapshot over HTTP" },
 	{ "set", cmd_set, "change one cgroup's limits now (cpu, memory, pids, freeze, kill)" },
 	{ "daemon", cmd_daemon, "enforce a policy file: rules, ladders, restores, audit" },
 	{ "check-policy", cmd_check_policy, "validate a policy file and show what it matches now" },
@@ -30,7 +31,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'cgwarden COMMAND --help' describes a command; man cgwarden(8) has it all.\n"
-		   "Not yet built: top (dashboard), serve.\n");
+		   "Not yet built: top (dashboard).\n");
 }
 
 int main(int argc, char **argv)

@@ -257,6 +257,10 @@ struct cg_self {
 	uint64_t bpf_run_time_ns;	/* our programs' run time (kernel BPF stats) */
 	uint64_t bpf_map_entries;	/* cgroups with an entry in the stats map */
 	uint64_t bpf_map_max;		/* its configured size */
+	/* Set by `cgwarden stream`, not the collector: lines a slow reader
+	 * made it drop since the stream started. */
+	bool dropped_lines_known;
+	uint64_t dropped_lines;
 };
 
 struct cg_arena;

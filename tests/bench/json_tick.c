@@ -7,25 +7,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include "collector.h"
 #include "json.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "synth.h"
 
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
 	int ticks = argc > 2 ? atoi(argv[2]) : 5;
-	struct collector_opts o = { .root = "tests/fixtures/v2-pure-6.1", .quiet = true };
-	const struct cg_snapshot *src;
 	struct collector *c;
 	struct cg_snapshot s;
 	FILE *null = fopen("/dev/null", "w");
@@ -34,35 +22,15 @@ int main(int argc, char **argv)
 	FILE *sizer = open_memstream(&mem, &memlen);
 	uint64_t spent = 0;
 
-	if (!null || !sizer || collector_new(&o, &c) || collector_tick(c, &src) ||
-	    collector_tick(c, &src))
+	if (!null || !sizer || synth_snapshot(n, false, &c, &s))
 		return 1;
-	const struct cg_sample *docker = NULL;
-
-	for (size_t i = 0; i < src->nr_samples; i++)
-		if (strstr(src->samples[i].path, "docker-"))
-			docker = &src->samples[i];
-	if (!docker)
-		return 1;
-	s = *src;
-	s.nr_added = s.nr_removed = 0;
-	s.nr_samples = n;
-	s.samples = calloc(n, sizeof(*s.samples));
-	for (size_t i = 0; i < n; i++) {
-		s.samples[i] = *docker;
-		s.samples[i].parent = i ? 0 : -1;
-		s.samples[i].id = 100 + i;
-		/* Rates present too, as on every tick after the first. */
-		s.samples[i].rate.have = 0xff;
-		s.samples[i].rate.cpu_usage_ratio = 0.123456 + (double)i / 1e6;
-	}
 	json_write_stream_tick(sizer, &s);
 	fclose(sizer);
 	for (int t = 0; t < ticks; t++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = synth_now_ns();
 
 		json_write_stream_tick(null, &s);
-		spent += now_ns() - t0;
+		spent += synth_now_ns() - t0;
 	}
 	printf("json stream tick, %zu full cgroups: %.1f ms/tick, %.2f us/cgroup, "
 	       "%.1f MB/tick, %zu bytes/cgroup\n",

@@ -3,7 +3,7 @@
 # make bench: the collector against its floor on 1,000 and 10,000 empty
 # cgroups (100 per parent, like pods with containers) in a test-owned
 # subtree. Prints figures and ratios; never fails on time.
-#   tests/bench/run.sh [PART...]   PART: cgroups json pingpong (default: all)
+#   tests/bench/run.sh [PART...]   PART: cgroups json prom pingpong top (default: all)
 . "$(dirname "$0")/../lib.sh"
 parts=" $* "
 want() { [ "$parts" = "  " ] || [[ $parts == *" $1 "* ]]; }
@@ -22,6 +22,10 @@ done
 if want json; then
 	echo "== JSON output"
 	"$BUILD/bench/json_tick" 10000 5
+fi
+if want prom; then
+	echo "== /metrics output (cgwarden serve), eBPF counters included"
+	"$BUILD/bench/prom_render" 10000 5
 fi
 
 # Pipe ping-pong (issue 5): a context-switch-heavy workload with and without

@@ -1136,6 +1136,76 @@ static void test_schema_accepts_output(void)
 		free(lines[i]);
 }
 
+/* --fields: the parser's verdicts, and what a selected line keeps. */
+static void test_stream_fields(void)
+{
+	struct cg_snapshot s = stream_snapshot();
+	struct json_fields *f = NULL;
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int ret, n = 0;
+
+	CHECK_INT(json_fields_parse("", &f), -EINVAL);
+	CHECK_INT(json_fields_parse("cpu,,memory", &f), -EINVAL);
+	CHECK_INT(json_fields_parse("cpu.", &f), -EINVAL);
+	CHECK_INT(json_fields_parse("CPU", &f), -EINVAL);
+	CHECK_INT(json_fields_parse("cpu,nosuch.thing", &f), -ENOENT);
+	CHECK(f == NULL);
+	CHECK_INT(json_fields_parse("cpu.usage_usec,memory.stat.anon,psi.cpu,procs", &f), 0);
+	if (!f)
+		return;
+	mem = open_memstream(&buf, &len);
+	ret = json_write_stream_tick_fields(mem, &s, f);
+	fclose(mem);
+	CHECK_INT(ret, 4);	/* 2 added, 1 removed, the tick */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *o = parse_exact(line, strlen(line)), *c;
+
+		CHECK(o != NULL);
+		if (!o)
+			continue;
+		n++;
+		CHECK_STR(jtext(o, "fields"),
+			  "[\"cpu.usage_usec\",\"memory.stat.anon\",\"psi.cpu\",\"procs\"]");
+		c = jexists(o, "cgroup") ? jget(o, "cgroup") : jget(o, "cgroups.1");
+		/* identity kept, the rest cut to the selection */
+		CHECK(jexists(c, "id") && jexists(c, "path") && jexists(c, "kind") &&
+		      jexists(c, "k8s"));
+		CHECK(jexists(c, "procs"));
+		CHECK(!jexists(c, "io") && !jexists(c, "pids") && !jexists(c, "threads") &&
+		      !jexists(c, "sched"));
+		CHECK_INT(json_object_object_length(jget(c, "cpu")), 1);
+		CHECK(jexists(c, "cpu.usage_usec"));
+		CHECK(jexists(c, "psi.cpu") && !jexists(c, "psi.io"));
+		json_object_put(o);
+	}
+	CHECK_INT(n, 4);
+	/* the container of the tick line: memory.stat holds anon only */
+	free(buf);
+	buf = NULL;
+	mem = open_memstream(&buf, &len);
+	json_write_stream_tick_fields(mem, &s, f);
+	fclose(mem);
+	line = strrchr(buf, '{') ? strstr(buf, "\"type\":\"tick\"") : NULL;
+	CHECK(line != NULL);
+	if (line) {
+		char *start = line;
+
+		while (start > buf && start[-1] != '\n')
+			start--;
+		struct json_object *o = parse_exact(start, strlen(start) - 1);
+
+		CHECK(o && jexists(o, "cgroups.1.memory.stat.anon"));
+		CHECK(o && json_object_object_length(jget(o, "cgroups.1.memory.stat")) == 1);
+		CHECK(o && json_object_object_length(jget(o, "cgroups.1.memory")) == 1);
+		CHECK(o && jexists(o, "self.dropped_lines"));
+		json_object_put(o);
+	}
+	free(buf);
+	json_fields_free(f);
+}
+
 /* The schema must catch drift: an unknown member, a wrong type, a bad enum. */
 static void test_schema_rejects_drift(void)
 {
@@ -1209,6 +1279,7 @@ int main(void)
 	RUN(test_stream_bad_input);
 	RUN(test_write_error);
 	RUN(test_stream_large);
+	RUN(test_stream_fields);
 	RUN(test_locale_decimal_point);
 	RUN(test_schema_accepts_output);
 	RUN(test_schema_rejects_drift);

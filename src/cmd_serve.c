@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* cgwarden serve: /metrics, /snapshot and /healthz over HTTP (src/httpd). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "commands.h"
+#include "httpd.h"
+#include "loop.h"
+
+static const char serve_help[] =
+	"Usage: cgwarden serve [OPTIONS]\n\n"
+	"Serve the cgroup tree over HTTP, read-only (GET and HEAD):\n"
+	"  /metrics    Prometheus text format 0.0.4, or OpenMetrics 1.0 when the\n"
+	"              Accept header asks for application/openmetrics-text\n"
+	"  /snapshot   the JSON document of `cgwarden snapshot` (cgwarden-json(7))\n"
+	"  /healthz    200 while snapshots are fresh, else 503\n"
+	"A collection runs every interval; requests are answered from the last one\n"
+	"and never trigger one.\n\n"
+	"Options:\n"
+	"  -l, --listen ADDR     where to listen: 127.0.0.1:9333 (default),\n"
+	"                        [::1]:9333, :9333 (all IPv4), [::]:9333 (all),\n"
+	"                        unix:/PATH\n"
+	"      --max-connections N  open connections at most (64); 16 per client\n"
+	"                        address\n"
+	"      --http-timeout SEC  close a connection idle this long (10)\n"
+	CLI_COMMON_HELP
+	"\nThe default interval is 2 s. SIGINT and SIGTERM stop the server.\n";
+
+enum { OPT_MAX_CONN = OPT__COMMON_END, OPT_HTTP_TIMEOUT };
+
+struct serve {
+	struct collector *c;
+	struct httpd *h;
+	int status;
+};
+
+static int serve_tick(struct serve *sv)
+{
+	const struct cg_snapshot *snap;
+	int err = collector_tick(sv->c, &snap);
+
+	if (err) {
+		fprintf(stderr, "cgwarden: reading %s: %s\n", collector_root(sv->c), strerror(-err));
+		sv->status = EXIT_RUNTIME;
+		return 1;
+	}
+	httpd_set_snapshot(sv->h, snap, NULL, 0);
+	return 0;
+}
+
+static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)l;
+	(void)events;
+	loop_timer_expirations(fd);
+	return serve_tick(ctx);
+}
+
+static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	int sig = loop_signal_read(fd);
+
+	(void)l;
+	(void)events;
+	(void)ctx;
+	return sig == SIGINT || sig == SIGTERM;
+}
+
+static int parse_uint(const char *opt, const char *arg, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || arg[0] == '-' || v == 0 || v > max) {
+		fprintf(stderr, "cgwarden serve: %s: '%s' is not a number from 1 to %u\n", opt, arg,
+			max);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "listen", required_argument, NULL, 'l' },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
+		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct cli_common cc = { .interval_usec = 2000000 };
+	struct httpd_opts ho = { 0 };
+	struct serve sv = { 0 };
+	struct loop *l = NULL;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "hl:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(serve_help, stdout);
+			return 0;
+		case 'l':
+			ho.listen = optarg;
+			break;
+		case OPT_MAX_CONN:
+			if (parse_uint("--max-connections", optarg, 100000, &ho.max_connections))
+				return EXIT_USAGE;
+			break;
+		case OPT_HTTP_TIMEOUT:
+			if (parse_uint("--http-timeout", optarg, 3600, &ho.timeout_sec))
+				return EXIT_USAGE;
+			break;
+		default:
+			err = cli_common_opt(&cc, opt, optarg);
+			if (err) {
+				if (err > 0)
+					fputs(serve_help, stderr);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cgwarden serve: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (ho.max_connections && ho.max_connections < 16)
+		ho.max_per_client = ho.max_connections;
+	ho.quiet = cc.copts.quiet;
+	/* Liveness: three missed ticks, and never less than 10 s. */
+	ho.stale_usec = 3 * cc.interval_usec > 10000000 ? 3 * cc.interval_usec : 10000000;
+	/* A client that goes away mid-response is MHD's to handle, not a
+	 * reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	err = loop_new(&l);
+	if (!err)
+		err = loop_add_signals(l, on_signal, &sv);
+	if (err) {
+		fprintf(stderr, "cgwarden serve: cannot set up the event loop: %s\n", strerror(-err));
+		loop_free(l);
+		return EXIT_RUNTIME;
+	}
+	/* Listen before the first (slow on big hosts) collection, so a bad
+	 * --listen fails at once; /healthz says 503 until it is done. */
+	err = httpd_start(l, &ho, &sv.h);
+	if (err) {
+		loop_free(l);
+		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (!cc.copts.quiet)
+		fprintf(stderr, "cgwarden: serving on %s\n", httpd_address(sv.h));
+	err = cli_open_collector(&cc, &sv.c);
+	if (err) {
+		sv.status = err;
+		goto out;
+	}
+	if (serve_tick(&sv))
+		goto out;
+	err = loop_add_timer(l, cc.interval_usec, on_timer, &sv);
+	if (err) {
+		fprintf(stderr, "cgwarden serve: cannot set up the event loop: %s\n", strerror(-err));
+		sv.status = EXIT_RUNTIME;
+		goto out;
+	}
+	err = loop_run(l);
+	if (err < 0) {
+		fprintf(stderr, "cgwarden serve: event loop: %s\n", strerror(-err));
+		sv.status = EXIT_RUNTIME;
+	}
+out:
+	httpd_stop(sv.h);
+	loop_free(l);
+	collector_free(sv.c);
+	return sv.status;
+}

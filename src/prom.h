@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Prometheus text exposition (format 0.0.4) and OpenMetrics 1.0 from one
+ * snapshot. Pure: no I/O, no clock; the output depends on its arguments only.
+ * Names and labels follow METRICS.md (cAdvisor's where one exists); the list
+ * of families is in man cgwarden(8), "METRICS".
+ */
+#ifndef CGWARDEN_PROM_H
+#define CGWARDEN_PROM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "snapshot.h"
+
+enum prom_format {
+	PROM_TEXT,		/* text/plain; version=0.0.4 */
+	PROM_OPENMETRICS,	/* application/openmetrics-text; version=1.0.0 */
+};
+
+/* A growable output buffer. Zero-initialise; prom_buf_free() when done.
+ * A render resets len and reuses the memory. */
+struct prom_buf {
+	char *data;		/* NUL-terminated after a successful render */
+	size_t len, cap;
+};
+
+void prom_buf_free(struct prom_buf *b);
+
+/* One policy counter (the daemon's rule engine, issue 8): how often a rule's
+ * action ended with a result ("ok", "dry-run", "refused", "failed"). */
+struct prom_policy_count {
+	const char *rule, *action, *result;
+	uint64_t count;
+};
+
+/*
+ * Renders every family of s into b (replacing what b held). policy is
+ * optional: with policy != NULL the cgwarden_policy_actions_total family is
+ * written (with its HELP and TYPE even when nr_policy is 0). Returns 0 or
+ * -EINVAL / -ENOMEM; on error b->len is 0.
+ */
+int prom_render(struct prom_buf *b, const struct cg_snapshot *s, enum prom_format fmt,
+		const struct prom_policy_count *policy, size_t nr_policy);
+
+/* The format a scraper asked for in its Accept header (NULL: none):
+ * OpenMetrics when it lists application/openmetrics-text with a q > 0,
+ * else the 0.0.4 text format. */
+enum prom_format prom_negotiate(const char *accept);
+
+/* The Content-Type header value of a format. */
+const char *prom_content_type(enum prom_format fmt);
+
+#endif

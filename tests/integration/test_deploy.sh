@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# deploy/: the DaemonSet YAML and the Grafana dashboard JSON parse; the
+# DaemonSet has what cgwarden needs (privileged, hostPID, the cgroup, BPF,
+# BTF and /proc mounts, scrape annotations, a /healthz liveness probe); every
+# dashboard query is valid PromQL (promtool check rules, Grafana variables
+# filled in) and names only metrics `cgwarden serve` declares.
+. "$(dirname "$0")/../lib.sh"
+if ! python3 -c 'import yaml' 2>/dev/null; then
+	skip deploy "python3-yaml not installed (scripts/deps.sh --test)"
+	finish
+fi
+tmp=$(mktemp -d)
+srv_pid=
+trap '[ -n "$srv_pid" ] && kill -TERM "$srv_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+out=$(python3 - deploy/cgwarden-daemonset.yaml <<'EOF' 2>&1
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+ds = [d for d in docs if d.get("kind") == "DaemonSet"]
+assert len(ds) == 1, "one DaemonSet"
+spec = ds[0]["spec"]["template"]
+pod, ann = spec["spec"], spec["metadata"]["annotations"]
+c = pod["containers"][0]
+assert pod.get("hostPID") is True, "hostPID"
+assert c["securityContext"].get("privileged") is True, "privileged"
+assert ann.get("prometheus.io/scrape") == "true", "scrape annotation"
+assert ann.get("prometheus.io/port") == "9333", "port annotation"
+assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", "liveness on /healthz"
+paths = {v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
+for p in ("/sys/fs/cgroup", "/sys/fs/bpf", "/sys/kernel/btf", "/proc"):
+    assert p in paths, "hostPath " + p
+assert c["args"][0] == "serve", "runs serve"
+assert any(a.startswith("--listen=") for a in c["args"]), "listens beyond loopback"
+print("ok")
+EOF
+)
+[ "$out" = ok ] && pass daemonset_parses_and_has_what_cgwarden_needs || fail daemonset "$out"
+
+# The dashboard's queries, Grafana variables filled in, one per line.
+if ! python3 - deploy/grafana-dashboard.json >"$tmp/exprs" 2>"$tmp/json.err" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["panels"], "panels"
+subst = {"$__rate_interval": "1m", "$__range": "1h", "$topk": "10", "$instance": ".*",
+         "$kind": ".*", "$job": ".*"}
+for p in d["panels"]:
+    for t in p["targets"]:
+        e = t["expr"]
+        for k, v in subst.items():
+            e = e.replace(k, v)
+        assert "$" not in e, "unfilled variable in " + e
+        print(e)
+EOF
+then
+	fail dashboard_json_parses "$(cat "$tmp/json.err")"
+	finish
+fi
+pass "dashboard_json_parses ($(wc -l <"$tmp/exprs") queries)"
+
+if command -v promtool >/dev/null; then
+	python3 - "$tmp/exprs" >"$tmp/rules.yml" <<'EOF'
+import sys, yaml
+rules = [{"record": "cgwarden:dashboard_%d" % i, "expr": e.strip()}
+         for i, e in enumerate(open(sys.argv[1])) if e.strip()]
+print(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+EOF
+	if r=$(promtool check rules "$tmp/rules.yml" 2>&1); then
+		pass dashboard_queries_are_valid_promql
+	else
+		fail dashboard_queries_are_valid_promql "$(echo "$r" | tail -5)"
+	fi
+else
+	skip dashboard_queries_are_valid_promql "promtool not installed"
+fi
+
+# Every metric name in a query is a family cgwarden serve declares
+# (families are declared even with no samples, so --no-bpf is enough).
+"$CGWARDEN" serve --listen 127.0.0.1:0 --no-bpf --interval 1 2>"$tmp/serve.err" &
+srv_pid=$!
+addr=
+for _ in $(seq 50); do
+	addr=$(sed -n 's/^cgwarden: serving on //p' "$tmp/serve.err")
+	[ -n "$addr" ] && curl -sf "http://$addr/metrics" >"$tmp/metrics" && break
+	sleep 0.1
+done
+if [ ! -s "$tmp/metrics" ]; then
+	fail dashboard_names_exist "no /metrics: $(cat "$tmp/serve.err")"
+	finish
+fi
+grep '^# TYPE ' "$tmp/metrics" | awk '{ print $3 }' | sort -u >"$tmp/declared"
+# Histogram series are named after their family.
+sed -n 's/^\(.*\) histogram$/\1/p' <(grep '^# TYPE ' "$tmp/metrics" | cut -d' ' -f3-) |
+	sed 's/$/_bucket/' >>"$tmp/declared"
+grep -oE '\b(container|cgwarden|machine|process)_[a-z_]+' "$tmp/exprs" | sort -u >"$tmp/used"
+missing=$(comm -23 "$tmp/used" <(sort -u "$tmp/declared") | grep -v '^cgwarden_dashboard')
+[ -z "$missing" ] && pass "dashboard_names_exist ($(wc -l <"$tmp/used") metrics)" ||
+	fail dashboard_names_exist "not served: $(echo $missing)"
+finish
