@@ -6,5 +6,6 @@
 int cmd_snapshot(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_set(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "top", cmd_top, "interactive dashboard (the default on a terminal)" },
 	{ "snapshot", cmd_snapshot, "print one JSON document of the whole cgroup tree" },
 	{ "stream", cmd_stream, "print one JSON line per tick and per event (NDJSON)" },
 	{ "set", cmd_set, "change one cgroup's limits now (cpu, memory, pids, freeze, kill)" },
@@ -28,12 +29,15 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'cgwarden COMMAND --help' describes a command; man cgwarden(8) has it all.\n"
-		   "Not yet built: top (dashboard), serve, daemon, check-policy.\n");
+		   "Not yet built: serve, daemon, check-policy.\n");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
+		/* On a terminal, no command means the dashboard (like htop). */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			return cmd_top(1, (char *[]){ "top", NULL });
 		usage(stderr);
 		return EXIT_USAGE;
 	}
