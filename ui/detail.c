@@ -37,6 +37,17 @@ static void line(struct pen *p, int attr, const char *fmt, ...)
 	ui_put(sy, 1, attr, buf, COLS - 1);
 }
 
+/* "12.3%", or "-" when absent. */
+static void pct(bool have, double v, char *out, size_t outlen)
+{
+	if (!have) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	fmt_pct(v, out, outlen);
+	strncat(out, "%", outlen - strlen(out) - 1);
+}
+
 static void bytes_or_dash(bool have, uint64_t v, char *out, size_t outlen)
 {
 	if (!have)
@@ -192,7 +203,7 @@ static void body(struct pen *p, const struct cg_sample *x)
 	const struct cg_identity *id = &x->ident;
 	char a[FMT_CELL_MAX], b[FMT_CELL_MAX], c[FMT_CELL_MAX], d[FMT_CELL_MAX], e[FMT_CELL_MAX];
 	char name[512], path[2048];
-	double v;
+	double v = 0;
 
 	fmt_sanitize(row_name(x, false), !s->utf8, name, sizeof(name));
 	fmt_sanitize(x->path[0] ? x->path : "/", !s->utf8, path, sizeof(path));
@@ -226,12 +237,13 @@ static void body(struct pen *p, const struct cg_sample *x)
 	line(p, A_NORMAL, "%s", "");
 
 	line(p, crt_attr(STYLE_TITLE), "CPU");
-	fmt_pct((r->have & CG_RATE_CPU_USAGE) ? r->cpu_usage_ratio * 100 : NAN, a, sizeof(a));
-	fmt_pct((r->have & CG_RATE_CPU_USER) ? r->cpu_user_ratio * 100 : NAN, b, sizeof(b));
-	fmt_pct((r->have & CG_RATE_CPU_SYSTEM) ? r->cpu_system_ratio * 100 : NAN, c, sizeof(c));
-	fmt_pct((r->have & CG_RATE_CPU_THROTTLED) ? r->cpu_throttled_ratio * 100 : NAN, d, sizeof(d));
+	pct(r->have & CG_RATE_CPU_USAGE, r->cpu_usage_ratio * 100, a, sizeof(a));
+	pct(r->have & CG_RATE_CPU_USER, r->cpu_user_ratio * 100, b, sizeof(b));
+	pct(r->have & CG_RATE_CPU_SYSTEM, r->cpu_system_ratio * 100, c, sizeof(c));
+	pct(r->have & CG_RATE_CPU_THROTTLED, r->cpu_throttled_ratio * 100, d, sizeof(d));
 	line(p, ui_level_attr(col_level(x, COL_CPU)),
-	     "  usage %s%%  user %s%%  system %s%%  throttled %s%% of periods", a, b, c, d);
+	     "  usage %s (100%% = one CPU)  user %s  system %s  throttled %s of periods",
+	     a, b, c, d);
 	if (x->have & CG_HAVE_CPU_STAT) {
 		fmt_usec((double)x->cpu[CG_CPU_USAGE_USEC], a, sizeof(a));
 		fmt_usec((double)x->cpu[CG_CPU_THROTTLED_USEC], b, sizeof(b));
@@ -256,11 +268,11 @@ static void body(struct pen *p, const struct cg_sample *x)
 	bytes_or_dash(x->have & CG_HAVE_MEM_CURRENT, x->mem_current, a, sizeof(a));
 	bytes_or_dash(x->have & CG_HAVE_MEM_PEAK, x->mem_peak, b, sizeof(b));
 	if (col_value(x, COL_MEMPCT, &v))
-		fmt_pct(v, c, sizeof(c));
+		pct(true, v, c, sizeof(c));
 	else
 		snprintf(c, sizeof(c), "-");
 	line(p, ui_level_attr(col_level(x, COL_MEM)),
-	     "  current %s (%s%% of max)  peak %s", a, c, b);
+	     "  current %s (%s of max)  peak %s", a, c, b);
 	bytes_or_dash(x->have & CG_HAVE_MEM_MAX, x->mem_max, a, sizeof(a));
 	bytes_or_dash(x->have & CG_HAVE_MEM_HIGH, x->mem_high, b, sizeof(b));
 	bytes_or_dash(x->have & CG_HAVE_MEM_LOW, x->mem_low, c, sizeof(c));

@@ -22,9 +22,9 @@ const struct col_def col_defs[COL__COUNT] = {
 	[COL_NETRX] = { "RX/s", 5, 12, "network bytes received per second (eBPF)" },
 	[COL_NETTX] = { "TX/s", 5, 12, "network bytes sent per second (eBPF)" },
 	[COL_PIDS] = { "PIDS", 5, 4, "pids.current, else tasks in cgroup.threads" },
-	[COL_PSI_CPU] = { "PCPU", 5, 6, "cpu.pressure some avg10 (% of time stalled)" },
-	[COL_PSI_MEM] = { "PMEM", 5, 8, "memory.pressure some avg10" },
-	[COL_PSI_IO] = { "PIO", 5, 10, "io.pressure some avg10" },
+	[COL_PSI_CPU] = { "PSIcpu", 6, 6, "cpu.pressure some avg10 (% of time stalled)" },
+	[COL_PSI_MEM] = { "PSImem", 6, 8, "memory.pressure some avg10" },
+	[COL_PSI_IO] = { "PSIio", 5, 10, "io.pressure some avg10" },
 	[COL_RUNQ] = { "RUNQ99", 6, 13, "run-queue latency p99 this interval (eBPF)" },
 	[COL_OOM] = { "OOM", 4, 14, "OOM kills (memory.events oom_kill, else eBPF)" },
 };
@@ -215,7 +215,9 @@ const char *row_name(const struct cg_sample *s, bool tree)
 
 	if (!s->path[0])
 		return "/";
-	if (tree) {
+	/* In the tree, a container or pod by its name, not its runtime's id. */
+	if (tree && !((s->ident.kind == CG_KIND_CONTAINER || s->ident.kind == CG_KIND_POD) &&
+		      s->ident.name && s->ident.name[0])) {
 		last = strrchr(s->path, '/');
 		return last ? last + 1 : s->path;
 	}

@@ -119,8 +119,10 @@ static void rebuild(struct screen *s)
 		status(s, "out of memory: the table was not updated");
 		return;
 	}
-	/* The selection follows its cgroup; if it went, the row stays put. */
-	for (size_t k = 0; k < s->rows.n; k++)
+	/* The selection follows its cgroup once picked (until then it stays on
+	 * the top row, which is what the sort put first); if it went, the row
+	 * stays put. */
+	for (size_t k = 0; (s->sel_moved || s->mode == MODE_DETAIL) && k < s->rows.n; k++)
 		if (s->snap->samples[s->rows.v[k].idx].id == s->sel_id) {
 			s->sel = k;
 			return;
@@ -141,6 +143,7 @@ static void select_row(struct screen *s, long k)
 		k = (long)s->rows.n - 1;
 	s->sel = (size_t)k;
 	s->sel_id = s->snap->samples[s->rows.v[k].idx].id;
+	s->sel_moved = true;
 }
 
 /* ---- open / close ------------------------------------------------------- */
@@ -516,6 +519,7 @@ static void tree_key(struct screen *s, bool expand)
 			status(s, "out of memory");
 	} else if (x->parent >= 0) {
 		s->sel_id = s->snap->samples[x->parent].id;
+		s->sel_moved = true;
 	}
 	rebuild(s);
 }

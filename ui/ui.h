@@ -42,7 +42,8 @@ struct screen {
 	size_t edit_len;
 	enum ui_mode mode, prev_mode;
 	size_t sel, top;		/* selected row, first row shown */
-	uint64_t sel_id;		/* the selection follows the cgroup */
+	uint64_t sel_id;		/* the selection follows the cgroup ... */
+	bool sel_moved;			/* ... once the user has picked one */
 	bool paused, utf8, dry_run;
 	uint64_t interval_usec;
 	int sort_sel;			/* sort menu cursor */
