@@ -110,4 +110,6 @@ void crt_resize(void)
 
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
 		resize_term(ws.ws_row, ws.ws_col);
+	/* The terminal rewrapped what it showed: repaint all of it. */
+	clearok(curscr, TRUE);
 }
