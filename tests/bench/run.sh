@@ -18,6 +18,10 @@ for total in 1000 10000; do
 done
 echo "== JSON output"
 "$BUILD/bench/json_tick" 10000 5
+# The dashboard (issue 6): take a 10,000-cgroup snapshot in and draw one
+# frame on a 200x50 curses screen (to /dev/null).
+echo "== dashboard frame"
+"$BUILD/bench/top_frame" 10000 20
 
 # Pipe ping-pong (issue 5): a context-switch-heavy workload with and without
 # cgwarden's eBPF programs attached. Both ends are pinned to CPU 0, so every
