@@ -53,6 +53,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
+	/* "cgwarden --tree" on a terminal: options without a command are top's. */
+	if (argv[1][0] == '-' && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return cmd_top(argc, argv);
 	fprintf(stderr, "cgwarden: '%s' is not a command.\n\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -60,6 +60,23 @@ check() {
 }
 keys() { tm send-keys -t top "$@"; }
 
+# ---- the command line -----------------------------------------------------------
+if out=$("$CGWARDEN" top --help) && grep -q 'Usage: cgwarden top' <<<"$out"; then
+	pass help_top
+else
+	fail help_top "no usage text"
+fi
+err=$("$CGWARDEN" top --root tests/fixtures/v2-pure-6.1 </dev/null 2>&1 >/dev/null)
+rc=$?
+[ "$rc" = 2 ] && grep -q 'needs a terminal' <<<"$err" && pass top_without_tty_exits_2 ||
+	fail top_without_tty_exits_2 "exit $rc: $err"
+err=$("$CGWARDEN" top --sort bogus 2>&1 >/dev/null)
+rc=$?
+[ "$rc" = 2 ] && grep -q "'bogus' is not a column" <<<"$err" && pass top_bad_sort_exits_2 ||
+	fail top_bad_sort_exits_2 "exit $rc: $err"
+"$CGWARDEN" </dev/null 2>&1 | grep -q '^Usage: cgwarden COMMAND' && pass no_command_without_tty_is_usage ||
+	fail no_command_without_tty_is_usage
+
 # ---- the fixture ------------------------------------------------------------
 FIX=(--root tests/fixtures/v2-pure-6.1 --state-root tests/fixtures/runtime-state
 	--proc-root tests/fixtures/v2-pure-6.1/nonexistent --no-bpf --quiet --interval 0.5)
@@ -129,6 +146,18 @@ check resize_wide wait_for 'RUNQ99 +OOM'
 
 keys q
 check quit_exits_0 wait_for '^EXITED 0'
+
+# No command on a terminal is the dashboard; a C locale (or --ascii) draws
+# in ASCII: tree marks and bars without Unicode.
+tm kill-server 2>/dev/null
+tm new-session -d -s top -x 160 -y 40 "$(printf '%q ' env LANG=C LC_ALL=C TERM=tmux-256color \
+	"$CGWARDEN" --root tests/fixtures/v2-pure-6.1 --no-bpf --quiet); echo EXITED \$?; sleep 600"
+check no_command_on_tty_is_top wait_for 'WORKLOADS 4 rows'
+keys t
+check ascii_tree_marks wait_row 1 '^- / '
+check ascii_only sh -c "! tmux -L '$SOCK' capture-pane -p -t top | LC_ALL=C grep -q '[^ -~]'"
+keys q
+check ascii_quit wait_for '^EXITED 0'
 
 # Hostile names: a copy of the fixture with a service whose directory name
 # holds an escape sequence (set the title, clear the screen), a newline, a
