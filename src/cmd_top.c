@@ -2,11 +2,13 @@
 /* cgwarden top: the interactive dashboard (ui/). This file owns the
  * collector, the actuator and the loop; ui/screen draws and reads keys. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -144,6 +146,43 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
 	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
 }
 
+/* While curses owns the terminal, a notice on stderr (libbpf, the fd
+ * budget) would scribble over the screen: keep them in a memfd and print
+ * them after the dashboard ends. Returns the saved stderr, or -1. */
+static int stderr_hold(int *memfd)
+{
+	int saved;
+
+	*memfd = memfd_create("cgwarden-top-stderr", MFD_CLOEXEC);
+	if (*memfd < 0)
+		return -1;
+	saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved < 0 || dup2(*memfd, STDERR_FILENO) < 0) {
+		if (saved >= 0)
+			close(saved);
+		close(*memfd);
+		*memfd = -1;
+		return -1;
+	}
+	return saved;
+}
+
+static void stderr_release(int saved, int memfd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (saved < 0)
+		return;
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	lseek(memfd, 0, SEEK_SET);
+	while ((n = read(memfd, buf, sizeof(buf))) > 0)
+		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+			break;
+	close(memfd);
+}
+
 static int parse_sort(const char *arg, enum col_id *out)
 {
 	for (int c = 0; c < COL__COUNT; c++) {
@@ -192,7 +231,7 @@ int cmd_top(int argc, char **argv)
 	FILE *audit = NULL;
 	char why[ACT_WHY_MAX] = "", who[128];
 	sigset_t winch;
-	int opt, err;
+	int opt, err, saved_stderr = -1, held_stderr = -1;
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -290,8 +329,10 @@ int cmd_top(int argc, char **argv)
 		err = EXIT_RUNTIME;
 		goto out;
 	}
+	saved_stderr = stderr_hold(&held_stderr);
 	err = screen_open(&so, &t.scr);
 	if (err) {
+		stderr_release(saved_stderr, held_stderr);
 		fprintf(stderr, "cgwarden top: cannot start the terminal (TERM=%s): %s\n",
 			getenv("TERM") ? getenv("TERM") : "", strerror(-err));
 		err = EXIT_USAGE;
@@ -301,6 +342,7 @@ int cmd_top(int argc, char **argv)
 	screen_draw(t.scr);
 	err = loop_run(l);
 	screen_close(t.scr);
+	stderr_release(saved_stderr, held_stderr);
 	if (err < 0) {
 		fprintf(stderr, "cgwarden top: event loop: %s\n", strerror(-err));
 		t.status = EXIT_RUNTIME;
