@@ -538,7 +538,8 @@ static int mouse(struct screen *s)
 		select_row(s, (long)s->sel + 3);
 		return 0;
 	}
-	if (s->mode != MODE_TABLE)
+	if (s->mode != MODE_TABLE ||
+	    !(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)))
 		return 0;
 	if (ev.y == s->table_y - 1) {
 		for (int c = 0; c < COL__COUNT; c++)

@@ -102,6 +102,22 @@ check sort_menu_opens wait_for 'Sort by \(Enter picks'
 keys Down Down Down Down Down Down Down Down Down Down Down Enter
 check sort_menu_picks wait_row 1 '^web-frontend '
 
+# The mouse (xterm X10 reports, what tmux-256color's kmous says): press and
+# release on a column title sorts by it, on a row selects it.
+click() {	# click X Y (0-based)
+	local b
+	for b in 0 3; do
+		tm send-keys -t top -l "$(printf '\033[M%b%b%b' "\\$(printf %03o $((32 + b)))" \
+			"\\$(printf %03o $(($1 + 33)))" "\\$(printf %03o $(($2 + 33)))")"
+	done
+}
+peak=$(screen | sed -n 5p | awk '{ print index($0, " PEAK ") }')
+click "$((peak + 1))" 4
+check mouse_sorts_by_peak wait_row 2 '^app .* 72M '
+click 3 6
+keys Enter
+check mouse_selects_row wait_for '^ app +\(container'
+keys Escape
 keys / d b Enter
 check filter_db wait_for "WORKLOADS 1 rows +filter 'db'"
 check filter_db_row wait_row 1 '^db-cache '
@@ -118,7 +134,7 @@ check tree_view wait_for 'TREE 9 rows'
 check tree_row_root wait_row 1 '^. /'
 check tree_row_kubepods wait_row 2 'kubepods\.slice +slice'
 check tree_shows_container_names wait_for '^ +web-frontend +ctr'
-keys Down Left	# collapse kubepods.slice: its three descendants go
+keys Home Down Left	# collapse kubepods.slice: its three descendants go
 check tree_collapse wait_for 'TREE 6 rows'
 keys Right
 check tree_expand wait_for 'TREE 9 rows'
