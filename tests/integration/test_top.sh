@@ -124,6 +124,15 @@ check filter_db_row wait_row 1 '^db-cache '
 keys Escape
 check filter_cleared wait_for 'WORKLOADS 4 rows  '
 
+keys +
+check interval_longer wait_for '^cgwarden top .* interval 1\.0s'
+keys - -
+check interval_shorter wait_for '^cgwarden top .* interval 250ms'
+keys ' '
+check pause wait_for 'interval 250ms .*\[PAUSED\]'
+keys ' '
+check resume sh -c "sleep 0.3; ! tmux -L '$SOCK' capture-pane -p -t top | grep -q PAUSED"
+
 keys '?'
 check help_shows wait_for 'RUNQ99 +run-queue latency'
 keys x
@@ -231,6 +240,16 @@ check thaw_applied wait_for 'cgroup\.freeze: 1 -> 0 \(read back: 0\)'
 keys Enter
 check event_recorded wait_for 'changed here: cgroup\.freeze: 1 -> 0'
 keys Escape
+# Limits: this host may lack the cpu and memory controllers; then the
+# actuator's refusal is shown, else the exact change is asked about.
+keys m 5 1 2 M Enter
+check memory_limit_checked wait_for '(refused: .*memory|memory\.max: .* -> 536870912 +Apply)'
+keys n
+keys c 0 . 5 Enter
+check cpu_limit_checked wait_for '(refused: .*cpu|cpu\.max: .* -> 50000 100000 +Apply)'
+keys n
+keys c b o g u s Enter
+check cpu_limit_typo_refused wait_for "bogus"
 # Kill the idle one (the busy loop sorts first; idle is the next row).
 keys Down K
 check kill_prompt wait_for 'KILL every process in cgwarden-test-[0-9]+/idle'
