@@ -41,14 +41,6 @@ void ui_put(int y, int x, int attr, const char *text, int w)
 	attrset(A_NORMAL);
 }
 
-void ui_put_raw(int y, int x, int attr, const char *raw, int w, bool utf8)
-{
-	char clean[2048];
-
-	fmt_sanitize(raw, !utf8, clean, sizeof(clean));
-	ui_put(y, x, attr, clean, w);
-}
-
 int ui_level_attr(enum cell_level l)
 {
 	return l == LEVEL_CRIT ? crt_attr(STYLE_CRIT) : l == LEVEL_WARN ? crt_attr(STYLE_WARN) :
@@ -655,6 +647,9 @@ static int key(struct screen *s, int ch)
 	case KEY_END: case 'G': select_row(s, (long)s->rows.n - 1); break;
 	case '\n': case '\r': case KEY_ENTER:
 		if (ui_selected(s)) {
+			/* The detail view stays on this cgroup whatever the sort does. */
+			s->sel_id = ui_selected(s)->id;
+			s->sel_moved = true;
 			s->mode = MODE_DETAIL;
 			s->detail_scroll = 0;
 		}

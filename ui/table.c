@@ -36,7 +36,7 @@ static void draw_name(struct screen *s, int y, const struct row *r, const struct
 		      int attr)
 {
 	char pre[160], raw[1024], out[1024];
-	int w = s->col_w[COL_NAME], pl = 0;
+	int w = s->col_w[COL_NAME];
 	bool tree = s->ro.view == VIEW_TREE;
 
 	pre[0] = '\0';
@@ -46,13 +46,12 @@ static void draw_name(struct screen *s, int y, const struct row *r, const struct
 				   r->collapsed ? (s->utf8 ? "\xe2\x96\xb8" : "+") :
 				   (s->utf8 ? "\xe2\x96\xbe" : "-");
 
-		pl = snprintf(pre, sizeof(pre), "%*s%s ", indent, "", mark);
+		snprintf(pre, sizeof(pre), "%*s%s ", indent, "", mark);
 	}
 	fmt_sanitize(row_name(x, tree), !s->utf8, raw, sizeof(raw));
 	if (x->have & CG_HAVE_EVENTS && x->frozen)
 		strncat(raw, " (frozen)", sizeof(raw) - strlen(raw) - 1);
 	snprintf(out, sizeof(out), "%s%s", pre, raw);
-	(void)pl;
 	fmt_fit(out, w, true, s->utf8, raw, sizeof(raw));
 	ui_put(y, s->col_x[COL_NAME], attr, raw, w);
 }

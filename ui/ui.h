@@ -78,8 +78,6 @@ void detail_draw(struct screen *s);
 
 /* Puts a sanitised string at (y, x) in at most w columns (cut with a mark). */
 void ui_put(int y, int x, int attr, const char *text, int w);
-/* The same for raw kernel bytes (a name or path): sanitised first. */
-void ui_put_raw(int y, int x, int attr, const char *raw, int w, bool utf8);
 
 /* The style for a cell level (normal, warn yellow, crit red). */
 int ui_level_attr(enum cell_level l);
