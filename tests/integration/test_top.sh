@@ -259,6 +259,18 @@ end=$((SECONDS + WAIT))
 while [ -s "$CG_TEST/idle/cgroup.procs" ] && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
 [ ! -s "$CG_TEST/idle/cgroup.procs" ] && pass kill_emptied_cgroup ||
 	fail kill_emptied_cgroup "still: $(cat "$CG_TEST/idle/cgroup.procs")"
+# A cgroup removed while its detail view is open: the view says so and the
+# removal is in its recent events.
+mkdir "$CG_TEST/gone"
+check real_new_cgroup_appears wait_for '^ +gone +- '
+keys / / g o n e Enter
+check real_filter_gone wait_for 'TREE 1 rows'
+keys Enter
+check real_detail_gone wait_for '^ gone +\(other\)'
+rmdir "$CG_TEST/gone"
+check removed_event wait_for 'cgroup removed: cgwarden-test-[0-9]+/gone'
+check removed_view wait_for 'This cgroup is gone'
+keys Escape
 keys q
 check real_quit_exits_0 wait_for '^EXITED 0'
 finish
