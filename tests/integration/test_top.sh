@@ -17,7 +17,12 @@ screen() { tm capture-pane -p -t top 2>/dev/null; }
 # Table rows start on line 6 (4 header lines, then the column titles).
 row() { screen | sed -n "$((5 + $1))p"; }
 tmp=$(mktemp -d)
-stop() { tm kill-server 2>/dev/null; rm -rf "$tmp"; }
+# kill-server leaves its socket file behind: remove ours.
+stop() {
+	tm kill-server 2>/dev/null
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
+	rm -rf "$tmp"
+}
 trap 'stop' EXIT
 
 # start ARGS...: a fresh 160x40 session running cgwarden top ARGS. Its exit
