@@ -209,6 +209,8 @@ if ! cg_setup; then
 	skip top_real_cgroups "$SKIP_WHY"
 	finish
 fi
+# cg_setup set its own EXIT trap; ours must run too.
+trap 'stop; cg_cleanup' EXIT
 mkdir "$CG_TEST/busy" "$CG_TEST/idle"
 cg_spawn "$CG_TEST/busy" sh -c 'while :; do :; done' >/dev/null
 cg_spawn "$CG_TEST/idle" sleep 600 >/dev/null
