@@ -33,7 +33,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -DCGWARDEN_VERSION='"$(VERSION)"' \
-	$(WARN) -Isrc $(PKG_CFLAGS)
+	$(WARN) -Isrc -Iui $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -50,9 +50,10 @@ BPF_OBJ := $(OUTPUT)/bpf/cgwarden.bpf.o
 BPF_SKEL := $(OUTPUT)/cgwarden.skel.h
 override CFLAGS += -I$(OUTPUT) -Ibpf
 
-# Everything but the command front end is a library the tests link against.
+# Everything but the command front end is a library the tests link against;
+# the dashboard (ui/, the only user of curses) is part of it.
 CMD_SRCS := src/main.c $(wildcard src/cmd_*.c)
-LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard src/*.c))
+LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard src/*.c)) $(wildcard ui/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUTPUT)/%.o)
 CMD_OBJS := $(CMD_SRCS:%.c=$(OUTPUT)/%.o)
 LIB := $(OUTPUT)/libcgwarden.a
@@ -61,12 +62,12 @@ BIN := $(OUTPUT)/cgwarden
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
 BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong \
-	$(OUTPUT)/bench/prom_render
+	$(OUTPUT)/bench/prom_render $(OUTPUT)/bench/top_frame
 
 # libFuzzer targets, built with clang; their corpora are replayed by check.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUTPUT)/fuzz/%)
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -Iui $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all check unit fuzz bench run install clean vmcheck
@@ -90,7 +91,7 @@ $(BPF_SKEL): $(BPF_OBJ)
 
 $(OUTPUT)/src/bpfsrc.o: $(BPF_SKEL)
 
-$(OUTPUT)/%.o: %.c $(wildcard src/*.h) | $(OUTPUT)
+$(OUTPUT)/%.o: %.c $(wildcard src/*.h ui/*.h) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -113,7 +114,7 @@ $(OUTPUT)/bench/%: tests/bench/%.c tests/bench/synth.h $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h) $(BPF_SKEL)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h ui/*.h) $(BPF_SKEL)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(OUTPUT) -Ibpf -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
@@ -142,9 +143,9 @@ vmcheck: $(BIN)
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)BUILD=$(OUTPUT) tests/bench/run.sh
 
-# Until the dashboard exists, "run" shows the live stream.
+# The dashboard; q quits.
 run: $(BIN)
-	$(BIN) stream --interval 2
+	$(BIN) top
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cgwarden

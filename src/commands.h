@@ -9,5 +9,6 @@ int cmd_set(int argc, char **argv);
 int cmd_check_policy(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "top", cmd_top, "interactive dashboard (the default on a terminal)" },
 	{ "snapshot", cmd_snapshot, "print one JSON document of the whole cgroup tree" },
 	{ "stream", cmd_stream, "print one JSON line per tick and per event (NDJSON)" },
 	{ "serve", cmd_serve, "serve /metrics (Prometheus, OpenMetrics) and /snapshot over HTTP" },
@@ -30,13 +31,15 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'cgwarden COMMAND --help' describes a command; man cgwarden(8) has it all.\n"
-		   "Not yet built: top (dashboard).\n");
+	fprintf(f, "\n'cgwarden COMMAND --help' describes a command; man cgwarden(8) has it all.\n");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
+		/* On a terminal, no command means the dashboard (like htop). */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			return cmd_top(1, (char *[]){ "top", NULL });
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -52,6 +55,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
+	/* "cgwarden --tree" on a terminal: options without a command are top's. */
+	if (argv[1][0] == '-' && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return cmd_top(argc, argv);
 	fprintf(stderr, "cgwarden: '%s' is not a command.\n\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

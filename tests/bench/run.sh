@@ -27,6 +27,12 @@ if want prom; then
 	echo "== /metrics output (cgwarden serve), eBPF counters included"
 	"$BUILD/bench/prom_render" 10000 5
 fi
+# The dashboard (issue 6): take a 10,000-cgroup snapshot in and draw one
+# frame on a 200x50 curses screen (to /dev/null).
+if want top; then
+	echo "== dashboard frame"
+	"$BUILD/bench/top_frame" 10000 20
+fi
 
 # Pipe ping-pong (issue 5): a context-switch-heavy workload with and without
 # cgwarden's eBPF programs attached. Both ends are pinned to CPU 0, so every

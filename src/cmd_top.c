@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* cgwarden top: the interactive dashboard (ui/). This file owns the
+ * collector, the actuator and the loop; ui/screen draws and reads keys. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include "actuator.h"
+#include "cli.h"
+#include "commands.h"
+#include "json.h"
+#include "loop.h"
+#include "screen.h"
+
+static const char top_help[] =
+	"Usage: cgwarden top [OPTIONS]\n\n"
+	"Interactive dashboard: one row per cgroup with CPU, throttling, memory,\n"
+	"io, network, tasks, pressure, run-queue latency and OOM kills; a detail\n"
+	"view with history graphs; limits, freeze and kill from the keyboard.\n"
+	"The default command on a terminal. What the kernel does not report is\n"
+	"shown as '-', never 0.\n\n"
+	"Options:\n"
+	"      --tree            start in the full tree (default: workloads, i.e.\n"
+	"                        containers, pods and services)\n"
+	"      --filter TEXT     show only cgroups whose name or path contains TEXT\n"
+	"      --sort COLUMN     sort by a column title (cpu%, mem, thr%, name ...)\n"
+	"      --reverse         the other way round\n"
+	"      --no-color        monochrome (also when NO_COLOR is set)\n"
+	"      --ascii           ASCII bars and graphs (also in a non-UTF-8 locale)\n"
+	"      --dry-run         actions are checked and shown but write nothing\n"
+	"      --audit-log FILE  append one JSON audit line per action\n"
+	CLI_COMMON_HELP
+	"\nKeys: ? help, q quit, Enter detail, t tree, / filter, s sort menu,\n"
+	"P/M/T/N sort by CPU/memory/throttling/name, r reverse, space pause,\n"
+	"+/- interval, c CPU limit, m memory limit, f freeze/thaw, K kill.\n"
+	"Actions go through the same checks as 'cgwarden set' and ask first.\n"
+	"The default interval is 2 s. See cgwarden(8), section top.\n";
+
+enum {
+	OPT_TREE = 0x300, OPT_FILTER, OPT_SORT, OPT_REVERSE, OPT_NO_COLOR, OPT_ASCII,
+	OPT_DRY_RUN, OPT_AUDIT_LOG, OPT_FIXTURE_ROOT, OPT_SELF_CGROUP,
+};
+
+struct top {
+	struct collector *c;
+	struct screen *scr;
+	const struct cg_snapshot *snap;
+	int timer_fd, winch_fd;
+	int status;
+	char error[512];
+};
+
+static int arm_timer(int fd, uint64_t first_usec, uint64_t interval_usec)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(first_usec / 1000000),
+			      .tv_nsec = (long)(first_usec % 1000000) * 1000 },
+		.it_interval = { .tv_sec = (time_t)(interval_usec / 1000000),
+				 .tv_nsec = (long)(interval_usec % 1000000) * 1000 },
+	};
+
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static int tick(struct top *t)
+{
+	const struct cg_snapshot *snap;
+	int err = collector_tick(t->c, &snap);
+
+	if (err) {
+		snprintf(t->error, sizeof(t->error), "cgwarden top: reading %s: %s\n",
+			 collector_root(t->c), strerror(-err));
+		t->status = EXIT_RUNTIME;
+		return 1;
+	}
+	t->snap = snap;
+	if (t->scr)
+		screen_snapshot(t->scr, snap);
+	return 0;
+}
+
+static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct top *t = ctx;
+	uint64_t n;
+
+	(void)l;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return 0;
+	if (screen_paused(t->scr))
+		return 0;
+	if (tick(t))
+		return 1;
+	screen_draw(t->scr);
+	return 0;
+}
+
+static int on_key(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct top *t = ctx;
+	int r;
+
+	(void)l;
+	(void)fd;
+	if (events & (EPOLLHUP | EPOLLERR))
+		return 1;	/* the terminal went away */
+	r = screen_input(t->scr);
+	if (r & SCREEN_QUIT)
+		return 1;
+	if (r & SCREEN_INTERVAL)
+		arm_timer(t->timer_fd, screen_interval(t->scr), screen_interval(t->scr));
+	screen_draw(t->scr);
+	return 0;
+}
+
+static int on_winch(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct top *t = ctx;
+	struct signalfd_siginfo si;
+
+	(void)l;
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si))
+		;
+	screen_resize(t->scr);
+	screen_draw(t->scr);
+	return 0;
+}
+
+static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)l;
+	(void)events;
+	(void)ctx;
+	int sig = loop_signal_read(fd);
+
+	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+}
+
+/* While curses owns the terminal, a notice on stderr (libbpf, the fd
+ * budget) would scribble over the screen: keep them in a memfd and print
+ * them after the dashboard ends. Returns the saved stderr, or -1. */
+static int stderr_hold(int *memfd)
+{
+	int saved;
+
+	*memfd = memfd_create("cgwarden-top-stderr", MFD_CLOEXEC);
+	if (*memfd < 0)
+		return -1;
+	saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved < 0 || dup2(*memfd, STDERR_FILENO) < 0) {
+		if (saved >= 0)
+			close(saved);
+		close(*memfd);
+		*memfd = -1;
+		return -1;
+	}
+	return saved;
+}
+
+static void stderr_release(int saved, int memfd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (saved < 0)
+		return;
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	lseek(memfd, 0, SEEK_SET);
+	while ((n = read(memfd, buf, sizeof(buf))) > 0)
+		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+			break;
+	close(memfd);
+}
+
+static int parse_sort(const char *arg, enum col_id *out)
+{
+	for (int c = 0; c < COL__COUNT; c++) {
+		const char *t = col_defs[c].title;
+		size_t n = strlen(arg);
+
+		/* "cpu" for "CPU%", "io-r" for "IO-R/s". */
+		if (strcasecmp(arg, t) == 0 ||
+		    (strncasecmp(arg, t, n) == 0 && (t[n] == '%' || t[n] == '/'))) {
+			*out = (enum col_id)c;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void audit_to_file(void *ctx, const struct act_audit *rec)
+{
+	json_write_audit(ctx, rec);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "tree", no_argument, NULL, OPT_TREE },
+		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "reverse", no_argument, NULL, OPT_REVERSE },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "ascii", no_argument, NULL, OPT_ASCII },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+		{ "fixture-root", no_argument, NULL, OPT_FIXTURE_ROOT },
+		{ "self-cgroup", required_argument, NULL, OPT_SELF_CGROUP },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct cli_common cc = { .interval_usec = 2000000 };
+	struct screen_opts so = { .view = VIEW_WORKLOADS, .sort = COL_CPU };
+	struct actuator_opts ao = { 0 };
+	struct top t = { .timer_fd = -1, .winch_fd = -1 };
+	struct actuator *act = NULL;
+	struct loop *l = NULL;
+	const char *audit_path = NULL;
+	FILE *audit = NULL;
+	char why[ACT_WHY_MAX] = "", who[128];
+	sigset_t winch;
+	int opt, err, saved_stderr = -1, held_stderr = -1;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(top_help, stdout);
+			return 0;
+		case OPT_TREE: so.view = VIEW_TREE; break;
+		case OPT_FILTER: so.filter = optarg; break;
+		case OPT_REVERSE: so.reverse = true; break;
+		case OPT_NO_COLOR: so.no_color = true; break;
+		case OPT_ASCII: so.ascii = true; break;
+		case OPT_DRY_RUN: ao.dry_run = so.dry_run = true; break;
+		case OPT_AUDIT_LOG: audit_path = optarg; break;
+		case OPT_FIXTURE_ROOT: ao.fixture_root = true; break;
+		case OPT_SELF_CGROUP: ao.self_cgroup = optarg; break;
+		case OPT_SORT:
+			if (parse_sort(optarg, &so.sort)) {
+				fprintf(stderr, "cgwarden top: --sort: '%s' is not a column (see "
+					"cgwarden top --help)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			err = cli_common_opt(&cc, opt, optarg);
+			if (err) {
+				if (err > 0)
+					fputs(top_help, stderr);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cgwarden top: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "cgwarden top: needs a terminal (for a stream of the same data: "
+			"cgwarden stream)\n");
+		return EXIT_USAGE;
+	}
+	if (audit_path) {
+		audit = fopen(audit_path, "ae");
+		if (!audit) {
+			fprintf(stderr, "cgwarden top: --audit-log %s: %s\n", audit_path,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	/* Notices (eBPF off and why) go to stderr before curses takes the screen. */
+	err = cli_open_collector(&cc, &t.c);
+	if (err)
+		goto out_audit;
+	if (tick(&t)) {
+		fputs(t.error, stderr);
+		err = t.status;
+		goto out;
+	}
+	snprintf(who, sizeof(who), "cgwarden top (uid %u, pid %d)", (unsigned)getuid(),
+		 (int)getpid());
+	ao.root = collector_root(t.c);
+	ao.mountinfo = cc.copts.mountinfo;
+	ao.who = who;
+	ao.audit = audit ? audit_to_file : NULL;
+	ao.audit_ctx = audit;
+	if (actuator_open(&ao, &act, why, sizeof(why)))
+		act = NULL;
+	so.act = act;
+	so.act_why = why;
+	so.interval_usec = cc.interval_usec;
+
+	/* SIGWINCH through a signalfd: the loop wakes on a resize even while no
+	 * key arrives (curses only learns of it on the next getch). */
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, NULL);
+	t.winch_fd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
+	t.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	err = loop_new(&l);
+	if (!err && (t.winch_fd < 0 || t.timer_fd < 0))
+		err = -errno;
+	if (!err)
+		err = loop_add_signals(l, on_signal, &t);
+	if (!err)
+		err = loop_add_fd(l, t.timer_fd, EPOLLIN, on_timer, &t);
+	if (!err)
+		err = loop_add_fd(l, t.winch_fd, EPOLLIN, on_winch, &t);
+	if (!err)
+		err = loop_add_fd(l, STDIN_FILENO, EPOLLIN, on_key, &t);
+	/* Rates need two ticks: the second comes soon, then every interval. */
+	if (!err)
+		err = arm_timer(t.timer_fd, cc.interval_usec < 500000 ? cc.interval_usec : 500000,
+				cc.interval_usec);
+	if (err) {
+		fprintf(stderr, "cgwarden top: cannot set up the event loop: %s\n", strerror(-err));
+		err = EXIT_RUNTIME;
+		goto out;
+	}
+	saved_stderr = stderr_hold(&held_stderr);
+	err = screen_open(&so, &t.scr);
+	if (err) {
+		stderr_release(saved_stderr, held_stderr);
+		fprintf(stderr, "cgwarden top: cannot start the terminal (TERM=%s): %s\n",
+			getenv("TERM") ? getenv("TERM") : "", strerror(-err));
+		err = EXIT_USAGE;
+		goto out;
+	}
+	screen_snapshot(t.scr, t.snap);
+	screen_draw(t.scr);
+	err = loop_run(l);
+	screen_close(t.scr);
+	stderr_release(saved_stderr, held_stderr);
+	if (err < 0) {
+		fprintf(stderr, "cgwarden top: event loop: %s\n", strerror(-err));
+		t.status = EXIT_RUNTIME;
+	}
+	if (t.error[0])
+		fputs(t.error, stderr);
+	err = t.status;
+out:
+	loop_free(l);
+	if (t.timer_fd >= 0)
+		close(t.timer_fd);
+	if (t.winch_fd >= 0)
+		close(t.winch_fd);
+	actuator_close(act);
+	collector_free(t.c);
+out_audit:
+	if (audit)
+		fclose(audit);
+	return err;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The dashboard's model without curses (ui/rows.c, ui/history.c): which rows
+ * a view lists and in what order, absent values as '-' and sorted last,
+ * colour levels, tree collapse, and the bounded history.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "test.h"
+#include "history.h"
+#include "rows.h"
+
+/* root
+ *   system.slice            slice
+ *     a.service             svc  cpu 0.50  mem 100 of max 1000
+ *     b.service             svc  cpu 1.50  mem (absent)
+ *   kubepods.slice          slice
+ *     pod1                  pod  cpu 0.10  mem 950 of max 1000 (95%)
+ *       ctr1                ctr  cpu (absent) throttled 20%
+ */
+static struct cg_sample smp[7];
+static struct cg_snapshot snap = { .samples = smp, .nr_samples = 7, .seq = 1 };
+
+static void add(int i, int parent, const char *path, const char *name, enum cg_kind k)
+{
+	smp[i] = (struct cg_sample){
+		.id = 100 + (uint64_t)i, .parent = parent, .path = path,
+		.depth = parent < 0 ? 0 : smp[parent].depth + 1,
+		.ident = { .kind = k, .name = name },
+	};
+}
+
+static void cpu(int i, double r)
+{
+	smp[i].rate.have |= CG_RATE_CPU_USAGE;
+	smp[i].rate.cpu_usage_ratio = r;
+}
+
+static void mem(int i, uint64_t cur, uint64_t max)
+{
+	smp[i].have |= CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_MAX;
+	smp[i].mem_current = cur;
+	smp[i].mem_max = max;
+}
+
+static void setup(void)
+{
+	add(0, -1, "", NULL, CG_KIND_OTHER);
+	add(1, 0, "system.slice", "system.slice", CG_KIND_SLICE);
+	add(2, 1, "system.slice/a.service", "a.service", CG_KIND_SERVICE);
+	add(3, 1, "system.slice/b.service", "b.service", CG_KIND_SERVICE);
+	add(4, 0, "kubepods.slice", "kubepods.slice", CG_KIND_SLICE);
+	add(5, 4, "kubepods.slice/pod1", "pod1", CG_KIND_POD);
+	add(6, 5, "kubepods.slice/pod1/ctr1", "ctr1", CG_KIND_CONTAINER);
+	cpu(2, 0.5);
+	cpu(3, 1.5);
+	cpu(5, 0.1);
+	mem(2, 100, 1000);
+	mem(5, 950, 1000);
+	smp[6].rate.have |= CG_RATE_CPU_THROTTLED;
+	smp[6].rate.cpu_throttled_ratio = 0.2;
+}
+
+static const char *order(const struct rows *r)
+{
+	static char buf[256];
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < r->n; k++) {
+		strcat(buf, k ? " " : "");
+		strcat(buf, row_name(&smp[r->v[k].idx], false));
+	}
+	return buf;
+}
+
+static void test_workloads_sorted_by_cpu_absent_last(void)
+{
+	struct rows r = { 0 };
+	struct rows_opts o = { .view = VIEW_WORKLOADS, .sort = COL_CPU };
+
+	CHECK_INT(rows_build(&r, &snap, &o), 0);
+	CHECK_STR(order(&r), "b.service a.service pod1 ctr1");
+	o.reverse = true;
+	rows_build(&r, &snap, &o);
+	CHECK_STR(order(&r), "pod1 a.service b.service ctr1");	/* absent still last */
+	o.reverse = false;
+	o.sort = COL_NAME;
+	rows_build(&r, &snap, &o);
+	CHECK_STR(order(&r), "a.service b.service ctr1 pod1");
+	o.sort = COL_MEMPCT;
+	rows_build(&r, &snap, &o);
+	CHECK_STR(order(&r), "pod1 a.service b.service ctr1");
+	rows_free(&r);
+}
+
+static void test_filter_by_name_or_path(void)
+{
+	struct rows r = { 0 };
+	struct rows_opts o = { .view = VIEW_WORKLOADS, .sort = COL_NAME, .filter = "SERVICE" };
+
+	rows_build(&r, &snap, &o);
+	CHECK_STR(order(&r), "a.service b.service");
+	o.filter = "kubepods";	/* only in the path */
+	rows_build(&r, &snap, &o);
+	CHECK_STR(order(&r), "ctr1 pod1");
+	o.filter = "nothing";
+	rows_build(&r, &snap, &o);
+	CHECK_INT(r.n, 0);
+	rows_free(&r);
+}
+
+static void test_tree_order_depth_and_collapse(void)
+{
+	struct rows r = { 0 };
+	struct idset col = { 0 };
+	struct rows_opts o = { .view = VIEW_TREE, .sort = COL_NAME, .collapsed = &col };
+
+	rows_build(&r, &snap, &o);
+	/* Parents before children, siblings by name. */
+	CHECK_STR(order(&r), "/ kubepods.slice pod1 ctr1 system.slice a.service b.service");
+	CHECK_INT(r.v[3].depth, 3);
+	CHECK(r.v[1].has_children && !r.v[3].has_children);
+	/* Siblings by CPU: b (1.5) before a (0.5); the slices have no figure
+	 * and keep their snapshot order. */
+	o.sort = COL_CPU;
+	rows_build(&r, &snap, &o);
+	CHECK_STR(order(&r), "/ system.slice b.service a.service kubepods.slice pod1 ctr1");
+	idset_add(&col, smp[4].id);
+	rows_build(&r, &snap, &o);
+	CHECK_STR(order(&r), "/ system.slice b.service a.service kubepods.slice");
+	CHECK(r.v[4].collapsed);
+	idset_del(&col, smp[4].id);
+	rows_build(&r, &snap, &o);
+	CHECK_INT(r.n, 7);
+	idset_free(&col);
+	rows_free(&r);
+}
+
+static void test_cells_and_levels(void)
+{
+	char buf[32];
+
+	col_format(&smp[3], COL_MEM, buf, sizeof(buf));
+	CHECK_STR(buf, "-");			/* absent, never 0 */
+	col_format(&smp[3], COL_CPU, buf, sizeof(buf));
+	CHECK_STR(buf, "150");
+	col_format(&smp[5], COL_MEMPCT, buf, sizeof(buf));
+	CHECK_STR(buf, "95.0");
+	col_format(&smp[6], COL_THR, buf, sizeof(buf));
+	CHECK_STR(buf, "20.0");
+	col_format(&smp[6], COL_KIND, buf, sizeof(buf));
+	CHECK_STR(buf, "ctr");
+	col_format(&smp[0], COL_OOM, buf, sizeof(buf));
+	CHECK_STR(buf, "-");
+	CHECK_INT(col_level(&smp[5], COL_MEMPCT), LEVEL_CRIT);	/* near the limit: red */
+	CHECK_INT(col_level(&smp[2], COL_MEMPCT), LEVEL_NORMAL);
+	CHECK_INT(col_level(&smp[6], COL_THR), LEVEL_WARN);	/* throttled: yellow */
+	CHECK_INT(col_level(&smp[3], COL_MEM), LEVEL_NORMAL);	/* absent: plain */
+	CHECK_STR(row_name(&smp[0], false), "/");
+	CHECK_STR(row_name(&smp[6], true), "ctr1");
+}
+
+static void test_history_bounded_and_compacted(void)
+{
+	struct history *h;
+	const struct hist_entry *e;
+
+	CHECK_INT(history_new(4, &h), 0);
+	for (int t = 0; t < HIST_POINTS + 2; t++) {
+		smp[2].rate.cpu_usage_ratio = t < HIST_POINTS ? 0.5 : 1.0;
+		snap.mono_usec = (uint64_t)t * 1000000;
+		history_update(h, &snap);
+	}
+	/* 7 cgroups, room for 4: the first four are tracked. */
+	CHECK_INT(history_size(h), 4);
+	CHECK(history_get(h, smp[6].id) == NULL);
+	e = history_get(h, smp[2].id);
+	CHECK(e != NULL);
+	if (e) {
+		/* Full at HIST_POINTS: halved, each point now two ticks. */
+		CHECK_INT(e->step, 2);
+		CHECK_INT(e->n, HIST_POINTS / 2 + 1);
+		CHECK_NEAR(e->v[HIST_CPU][0], 50, 1e-3);
+		CHECK_NEAR(e->v[HIST_CPU][e->n - 1], 100, 1e-3);
+		CHECK(isnan(e->v[HIST_MEM][0]) == 0);	/* a.service has memory */
+	}
+	e = history_get(h, smp[1].id);
+	CHECK(e && isnan(e->v[HIST_CPU][0]));		/* absent stays absent */
+	/* A removed cgroup is forgotten (and its slot reused). */
+	struct cg_sample gone = smp[1];
+	struct cg_snapshot s2 = snap;
+
+	s2.removed = &gone;
+	s2.nr_removed = 1;
+	s2.nr_samples = 0;
+	history_update(h, &s2);
+	CHECK(history_get(h, smp[1].id) == NULL);
+	CHECK(history_get(h, smp[2].id) != NULL);
+	CHECK_INT(history_size(h), 3);
+	history_free(h);
+}
+
+int main(void)
+{
+	setup();
+	RUN(test_workloads_sorted_by_cpu_absent_last);
+	RUN(test_filter_by_name_or_path);
+	RUN(test_tree_order_depth_and_collapse);
+	RUN(test_cells_and_levels);
+	RUN(test_history_bounded_and_compacted);
+	TEST_EXIT();
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Terminal set-up: curses mode, colours with a meaning (or monochrome
+ * attributes when colour is off: --no-color, NO_COLOR, or a terminal without
+ * colours), UTF-8 or ASCII drawing, mouse, and resizing.
+ */
+#ifndef CGWARDEN_UI_CRT_H
+#define CGWARDEN_UI_CRT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum crt_style {
+	STYLE_NORMAL,
+	STYLE_TITLE,		/* header labels */
+	STYLE_COLHEAD,		/* the table's column header line */
+	STYLE_SORTED,		/* the sorted column's title */
+	STYLE_SELECTED,		/* the selected row */
+	STYLE_WARN,		/* throttled, stalled: yellow */
+	STYLE_CRIT,		/* at or over a limit, OOM: red */
+	STYLE_OK,		/* bars below the warning level: green */
+	STYLE_DIM,		/* absent, frozen, tree guides */
+	STYLE_STATUS,		/* the bottom line */
+	STYLE__COUNT
+};
+
+struct crt_opts {
+	bool no_color;		/* monochrome */
+	bool ascii;		/* no UTF-8 even if the locale has it */
+	/* For the benchmark: a terminal of a fixed size on these streams
+	 * (newterm); NULL: the process's terminal (initscr). */
+	FILE *out, *in;
+	const char *term;
+	int lines, cols;
+};
+
+/* Sets the locale and enters curses mode. 0 or -errno (-ENOTTY). */
+int crt_open(const struct crt_opts *o);
+void crt_close(void);
+
+bool crt_utf8(void);
+bool crt_color(void);
+int crt_attr(enum crt_style s);
+
+/* Picks up a new terminal size (SIGWINCH) from the tty. */
+void crt_resize(void);
+
+#endif

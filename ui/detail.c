@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The detail view: every metric of one cgroup, its limits, memory.stat and
+ * memory.events, history graphs since the dashboard started, and recent
+ * events. Scrolls; only the lines on screen are drawn. */
+#include <curses.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "crt.h"
+#include "format.h"
+#include "limitval.h"
+#include "ui.h"
+
+struct pen {
+	struct screen *s;
+	int y;		/* virtual line, before scrolling */
+	int top, bottom;	/* screen lines we may use */
+};
+
+static void line(struct pen *p, int attr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void line(struct pen *p, int attr, const char *fmt, ...)
+{
+	char buf[1024];
+	int sy = p->top + p->y - p->s->detail_scroll;
+	va_list ap;
+
+	p->y++;
+	if (sy < p->top || sy >= p->bottom)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ui_put(sy, 1, attr, buf, COLS - 1);
+}
+
+/* "12.3%", or "-" when absent. */
+static void pct(bool have, double v, char *out, size_t outlen)
+{
+	if (!have) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	fmt_pct(v, out, outlen);
+	strncat(out, "%", outlen - strlen(out) - 1);
+}
+
+static void bytes_or_dash(bool have, uint64_t v, char *out, size_t outlen)
+{
+	if (!have)
+		snprintf(out, outlen, "-");
+	else if (v == CG_UNLIMITED)
+		snprintf(out, outlen, "max");
+	else
+		fmt_bytes(v, out, outlen);
+}
+
+static void graphs(struct pen *p, const struct cg_sample *x)
+{
+	static const char *const names[HIST__COUNT] = {
+		"CPU %", "memory", "io r+w/s", "net rx+tx/s"
+	};
+	const struct hist_entry *e = history_get(p->s->hist, x->id);
+	char buf[HIST_POINTS * 4 + 1], mx[FMT_CELL_MAX];
+	uint64_t secs;
+
+	if (!e || !e->n) {
+		line(p, crt_attr(STYLE_DIM), "History: none yet%s",
+		     e ? "" : " (not tracked: over the history's cgroup limit)");
+		return;
+	}
+	secs = (p->s->snap->mono_usec - e->first_mono_usec) / 1000000;
+	line(p, crt_attr(STYLE_TITLE), "History (since %llum%02llus ago, one column = %u tick%s)",
+	     (unsigned long long)(secs / 60), (unsigned long long)(secs % 60), e->step,
+	     e->step == 1 ? "" : "s");
+	for (int k = 0; k < HIST__COUNT; k++) {
+		double max = 0;
+		bool any = false;
+
+		for (int i = 0; i < e->n; i++)
+			if (!isnan(e->v[k][i])) {
+				any = true;
+				if (e->v[k][i] > max)
+					max = e->v[k][i];
+			}
+		if (!any) {
+			line(p, crt_attr(STYLE_DIM), "  %-12s -", names[k]);
+			continue;
+		}
+		if (k == HIST_CPU) {
+			if (max < 100)
+				max = 100;
+			fmt_pct(max, mx, sizeof(mx));
+		} else {
+			fmt_bytes_rate(max, mx, sizeof(mx));
+		}
+		for (int r = 0; r < 2; r++) {
+			fmt_graph_row(e->v[k], e->n, max, r, 2, p->s->utf8, buf, sizeof(buf));
+			line(p, crt_attr(STYLE_OK), "  %-12s|%s| %s",
+			     r == 0 ? names[k] : "", buf, r == 0 ? mx : "0");
+		}
+	}
+}
+
+static void events(struct pen *p, uint64_t id)
+{
+	struct screen *s = p->s;
+	size_t first = s->nr_ev > UI_EVENTS ? s->nr_ev - UI_EVENTS : 0;
+	int shown = 0;
+
+	line(p, crt_attr(STYLE_TITLE), "Recent events");
+	for (size_t i = s->nr_ev; i > first; i--) {
+		const struct ui_event *e = &s->ev[(i - 1) % UI_EVENTS];
+		time_t t = (time_t)(e->wall_usec / 1000000);
+		struct tm tm;
+		char clock[16] = "";
+
+		if (e->id != id)
+			continue;
+		if (localtime_r(&t, &tm))
+			strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+		line(p, A_NORMAL, "  %s  %s", clock, e->text);
+		shown++;
+	}
+	if (!shown)
+		line(p, crt_attr(STYLE_DIM), "  none since the dashboard started");
+}
+
+static void psi_line(struct pen *p, const struct cg_sample *x, enum cg_psi_resource r,
+		     uint32_t bit)
+{
+	const struct cg_psi *ps = &x->psi[r];
+	char a[8][FMT_CELL_MAX];
+
+	if (!(x->have & bit) || !ps->have_some) {
+		line(p, A_NORMAL, "  %-7s -", cg_psi_resource_name(r));
+		return;
+	}
+	fmt_psi(ps->some.avg10, a[0], sizeof(a[0]));
+	fmt_psi(ps->some.avg60, a[1], sizeof(a[1]));
+	fmt_psi(ps->some.avg300, a[2], sizeof(a[2]));
+	fmt_usec((double)ps->some.total_usec, a[3], sizeof(a[3]));
+	if (ps->have_full) {
+		fmt_psi(ps->full.avg10, a[4], sizeof(a[4]));
+		fmt_psi(ps->full.avg60, a[5], sizeof(a[5]));
+		fmt_psi(ps->full.avg300, a[6], sizeof(a[6]));
+		fmt_usec((double)ps->full.total_usec, a[7], sizeof(a[7]));
+	} else {
+		for (int i = 4; i < 8; i++)
+			snprintf(a[i], sizeof(a[i]), "-");
+	}
+	line(p, A_NORMAL, "  %-7s some %5s %5s %5s total %-7s  full %5s %5s %5s total %s",
+	     cg_psi_resource_name(r), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+}
+
+/* Several "key value" pairs per line. */
+static void keyed(struct pen *p, int n, const char *(*name)(int), const uint64_t *v,
+		  uint64_t have, bool bytes)
+{
+	char buf[1024], val[FMT_CELL_MAX];
+	size_t o = 0;
+	int per = COLS > 40 ? (COLS - 2) / 34 : 1;
+	int col = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < n; k++) {
+		if (!(have & (1ull << k)))
+			continue;
+		if (bytes)
+			fmt_bytes(v[k], val, sizeof(val));
+		else
+			fmt_count(v[k], val, sizeof(val));
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "  %-24s %6s  ", name(k), val);
+		if (++col == per || o > sizeof(buf) - 80) {
+			line(p, A_NORMAL, "%s", buf);
+			o = 0;
+			col = 0;
+			buf[0] = '\0';
+		}
+	}
+	if (o)
+		line(p, A_NORMAL, "%s", buf);
+}
+
+static const char *ms_name(int k) { return cg_memstat_key_name((enum cg_memstat_key)k); }
+static const char *me_name(int k) { return cg_memevent_key_name((enum cg_memevent_key)k); }
+
+/* memory.stat keys that are counts of events, not bytes. */
+static uint64_t memstat_byte_keys(uint64_t have)
+{
+	for (int k = CG_MS_WORKINGSET_REFAULT_ANON; k < CG_MS__COUNT; k++)
+		have &= ~(1ull << k);
+	return have;
+}
+
+static void body(struct pen *p, const struct cg_sample *x)
+{
+	struct screen *s = p->s;
+	const struct cg_rates *r = &x->rate;
+	const struct cg_identity *id = &x->ident;
+	char a[FMT_CELL_MAX], b[FMT_CELL_MAX], c[FMT_CELL_MAX], d[FMT_CELL_MAX], e[FMT_CELL_MAX];
+	char name[512], path[2048];
+	double v = 0;
+
+	fmt_sanitize(row_name(x, false), !s->utf8, name, sizeof(name));
+	fmt_sanitize(x->path[0] ? x->path : "/", !s->utf8, path, sizeof(path));
+	line(p, crt_attr(STYLE_TITLE), "%s  (%s%s%s)  cgroup id %llu", name,
+	     cg_kind_name(id->kind), cg_runtime_name(id->runtime) ? ", " : "",
+	     cg_runtime_name(id->runtime) ? cg_runtime_name(id->runtime) : "",
+	     (unsigned long long)x->id);
+	line(p, A_NORMAL, "path      %s", path);
+	if (id->container_id) {
+		fmt_sanitize(id->container_id, true, path, sizeof(path));
+		line(p, A_NORMAL, "container %s", path);
+	}
+	if (id->image) {
+		fmt_sanitize(id->image, !s->utf8, path, sizeof(path));
+		line(p, A_NORMAL, "image     %s", path);
+	}
+	if (id->k8s_namespace || id->k8s_pod) {
+		char ns[256], pod[256], ct[256];
+
+		fmt_sanitize(id->k8s_namespace ? id->k8s_namespace : "-", !s->utf8, ns, sizeof(ns));
+		fmt_sanitize(id->k8s_pod ? id->k8s_pod : "-", !s->utf8, pod, sizeof(pod));
+		fmt_sanitize(id->k8s_container ? id->k8s_container : "-", !s->utf8, ct, sizeof(ct));
+		line(p, A_NORMAL, "k8s       namespace %s  pod %s  container %s  qos %s", ns, pod, ct,
+		     cg_qos_name(id->qos) ? cg_qos_name(id->qos) : "-");
+	}
+	line(p, A_NORMAL, "state     %s%s  procs %s  threads %s",
+	     !(x->have & CG_HAVE_EVENTS) ? "-" : x->populated ? "populated" : "empty",
+	     (x->have & CG_HAVE_EVENTS) && x->frozen ? ", FROZEN" : "",
+	     (x->have & CG_HAVE_PROCS) ? (fmt_count(x->procs, a, sizeof(a)), a) : "-",
+	     (x->have & CG_HAVE_THREADS) ? (fmt_count(x->threads, b, sizeof(b)), b) : "-");
+	line(p, A_NORMAL, "%s", "");
+
+	line(p, crt_attr(STYLE_TITLE), "CPU");
+	pct(r->have & CG_RATE_CPU_USAGE, r->cpu_usage_ratio * 100, a, sizeof(a));
+	pct(r->have & CG_RATE_CPU_USER, r->cpu_user_ratio * 100, b, sizeof(b));
+	pct(r->have & CG_RATE_CPU_SYSTEM, r->cpu_system_ratio * 100, c, sizeof(c));
+	pct(r->have & CG_RATE_CPU_THROTTLED, r->cpu_throttled_ratio * 100, d, sizeof(d));
+	line(p, ui_level_attr(col_level(x, COL_CPU)),
+	     "  usage %s (100%% = one CPU)  user %s  system %s  throttled %s of periods",
+	     a, b, c, d);
+	if (x->have & CG_HAVE_CPU_STAT) {
+		fmt_usec((double)x->cpu[CG_CPU_USAGE_USEC], a, sizeof(a));
+		fmt_usec((double)x->cpu[CG_CPU_THROTTLED_USEC], b, sizeof(b));
+		line(p, A_NORMAL, "  total %s  periods %llu  throttled %llu (%s)  bursts %llu",
+		     a, (unsigned long long)x->cpu[CG_CPU_NR_PERIODS],
+		     (unsigned long long)x->cpu[CG_CPU_NR_THROTTLED], b,
+		     (unsigned long long)x->cpu[CG_CPU_NR_BURSTS]);
+	}
+	if (!(x->have & CG_HAVE_CPU_MAX))
+		snprintf(a, sizeof(a), "-");
+	else if (x->cpu_max_quota_usec == CG_UNLIMITED)
+		snprintf(a, sizeof(a), "max (no limit)");
+	else
+		snprintf(a, sizeof(a), "%.2f CPUs", (double)x->cpu_max_quota_usec /
+			 (double)(x->cpu_max_period_usec ? x->cpu_max_period_usec : 1));
+	line(p, A_NORMAL, "  limit cpu.max %s  cpu.weight %s", a,
+	     (x->have & CG_HAVE_CPU_WEIGHT) ? (snprintf(b, sizeof(b), "%llu",
+		(unsigned long long)x->cpu_weight), b) : "-");
+	line(p, A_NORMAL, "%s", "");
+
+	line(p, crt_attr(STYLE_TITLE), "Memory");
+	bytes_or_dash(x->have & CG_HAVE_MEM_CURRENT, x->mem_current, a, sizeof(a));
+	bytes_or_dash(x->have & CG_HAVE_MEM_PEAK, x->mem_peak, b, sizeof(b));
+	if (col_value(x, COL_MEMPCT, &v))
+		pct(true, v, c, sizeof(c));
+	else
+		snprintf(c, sizeof(c), "-");
+	line(p, ui_level_attr(col_level(x, COL_MEM)),
+	     "  current %s (%s of max)  peak %s", a, c, b);
+	bytes_or_dash(x->have & CG_HAVE_MEM_MAX, x->mem_max, a, sizeof(a));
+	bytes_or_dash(x->have & CG_HAVE_MEM_HIGH, x->mem_high, b, sizeof(b));
+	bytes_or_dash(x->have & CG_HAVE_MEM_LOW, x->mem_low, c, sizeof(c));
+	bytes_or_dash(x->have & CG_HAVE_MEM_MIN, x->mem_min, d, sizeof(d));
+	line(p, A_NORMAL, "  limits max %s  high %s  low %s  min %s", a, b, c, d);
+	bytes_or_dash(x->have & CG_HAVE_SWAP_CURRENT, x->swap_current, a, sizeof(a));
+	bytes_or_dash(x->have & CG_HAVE_SWAP_MAX, x->swap_max, b, sizeof(b));
+	fmt_count((uint64_t)((r->have & CG_RATE_PGFAULT) ? r->pgfault_per_sec : 0), c, sizeof(c));
+	fmt_count((uint64_t)((r->have & CG_RATE_PGMAJFAULT) ? r->pgmajfault_per_sec : 0), d,
+		  sizeof(d));
+	line(p, A_NORMAL, "  swap %s of %s  faults/s %s  major/s %s", a, b,
+	     (r->have & CG_RATE_PGFAULT) ? c : "-", (r->have & CG_RATE_PGMAJFAULT) ? d : "-");
+	line(p, A_NORMAL, "%s", "");
+
+	line(p, crt_attr(STYLE_TITLE), "Pressure (%% of time stalled: avg10 avg60 avg300)");
+	psi_line(p, x, CG_PSI_CPU, CG_HAVE_PSI_CPU);
+	psi_line(p, x, CG_PSI_MEMORY, CG_HAVE_PSI_MEMORY);
+	psi_line(p, x, CG_PSI_IO, CG_HAVE_PSI_IO);
+	line(p, A_NORMAL, "%s", "");
+
+	line(p, crt_attr(STYLE_TITLE), "IO, tasks, network, scheduler");
+	for (uint32_t i = 0; i < x->nr_io; i++) {
+		const struct cg_io_dev *dv = &x->io[i];
+		char dn[64];
+
+		fmt_sanitize(dv->name ? dv->name : "", true, dn, sizeof(dn));
+		fmt_bytes(dv->v[CG_IO_RBYTES], a, sizeof(a));
+		fmt_bytes(dv->v[CG_IO_WBYTES], b, sizeof(b));
+		fmt_count(dv->v[CG_IO_RIOS], c, sizeof(c));
+		fmt_count(dv->v[CG_IO_WIOS], d, sizeof(d));
+		line(p, A_NORMAL, "  io %u:%u %-8s read %s (%s ios)  written %s (%s ios)",
+		     dv->major, dv->minor, dn, a, c, b, d);
+	}
+	if (r->have & CG_RATE_IO) {
+		fmt_bytes_rate(r->io_read_bytes_per_sec, a, sizeof(a));
+		fmt_bytes_rate(r->io_write_bytes_per_sec, b, sizeof(b));
+		line(p, A_NORMAL, "  io read %s/s  write %s/s", a, b);
+	} else if (!x->nr_io) {
+		line(p, A_NORMAL, "  io -");
+	}
+	if (x->have & CG_HAVE_PIDS_CURRENT) {
+		fmt_count(x->pids_current, a, sizeof(a));
+		if (x->have & CG_HAVE_PIDS_MAX && x->pids_max != CG_UNLIMITED)
+			fmt_count(x->pids_max, b, sizeof(b));
+		else
+			snprintf(b, sizeof(b), (x->have & CG_HAVE_PIDS_MAX) ? "max" : "-");
+		line(p, ui_level_attr(col_level(x, COL_PIDS)),
+		     "  pids %s of %s", a, b);
+	} else {
+		line(p, A_NORMAL, "  pids -");
+	}
+	if (r->have & CG_RATE_NET) {
+		fmt_bytes_rate(r->rx_bytes_per_sec, a, sizeof(a));
+		fmt_bytes_rate(r->tx_bytes_per_sec, b, sizeof(b));
+		fmt_bytes(x->bpf.rx_bytes, c, sizeof(c));
+		fmt_bytes(x->bpf.tx_bytes, d, sizeof(d));
+		line(p, A_NORMAL, "  net rx %s/s tx %s/s (total rx %s tx %s)", a, b, c, d);
+	} else {
+		line(p, A_NORMAL, "  net -%s", s->snap->self.bpf ? "" : " (eBPF off)");
+	}
+	if (r->have & CG_RATE_RUNQ) {
+		fmt_usec(r->runq_p50_usec, a, sizeof(a));
+		fmt_usec(r->runq_p99_usec, b, sizeof(b));
+	} else {
+		snprintf(a, sizeof(a), "-");
+		snprintf(b, sizeof(b), "-");
+	}
+	if (r->have & CG_RATE_SCHED)
+		fmt_count((uint64_t)r->ctx_switches_per_sec, c, sizeof(c));
+	else
+		snprintf(c, sizeof(c), "-");
+	line(p, A_NORMAL, "  run-queue latency p50 %s p99 %s  context switches/s %s", a, b, c);
+	if (x->bpf.have & CG_BPF_PROC) {
+		fmt_count(x->bpf.forks, a, sizeof(a));
+		fmt_count(x->bpf.execs, b, sizeof(b));
+		fmt_count(x->bpf.exits, c, sizeof(c));
+		fmt_count(x->bpf.oom_kills, e, sizeof(e));
+		line(p, A_NORMAL, "  forks %s  execs %s  exits %s  OOM kills %s", a, b, c, e);
+	}
+	line(p, A_NORMAL, "%s", "");
+
+	graphs(p, x);
+	line(p, A_NORMAL, "%s", "");
+	line(p, crt_attr(STYLE_TITLE), "memory.events");
+	if (x->have & CG_HAVE_MEM_EVENTS)
+		keyed(p, CG_ME__COUNT, me_name, x->memevents, x->memevents_have, false);
+	else
+		line(p, A_NORMAL, "  -");
+	line(p, crt_attr(STYLE_TITLE), "memory.stat");
+	if (x->have & CG_HAVE_MEM_STAT) {
+		uint64_t bytes = memstat_byte_keys(x->memstat_have);
+
+		keyed(p, CG_MS__COUNT, ms_name, x->memstat, bytes, true);
+		keyed(p, CG_MS__COUNT, ms_name, x->memstat, x->memstat_have & ~bytes, false);
+	} else {
+		line(p, A_NORMAL, "  -");
+	}
+	line(p, A_NORMAL, "%s", "");
+	events(p, x->id);
+}
+
+void detail_draw(struct screen *s)
+{
+	const struct cg_sample *x = ui_find_id(s, s->sel_id);
+	struct pen p = { .s = s, .top = 0, .bottom = LINES - 1 };
+
+	if (!x) {
+		line(&p, crt_attr(STYLE_CRIT), "This cgroup is gone (removed, or not in this view).");
+		line(&p, A_NORMAL, "%s", "");
+		events(&p, s->sel_id);
+		return;
+	}
+	body(&p, x);
+	/* Do not scroll past the end. */
+	if (s->detail_scroll > p.y - (p.bottom - p.top))
+		s->detail_scroll = p.y - (p.bottom - p.top) > 0 ? p.y - (p.bottom - p.top) : 0;
+}

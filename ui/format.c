@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Pure formatting for the dashboard (see format.h). */
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+#include "format.h"
+
+/* v scaled by base until it is below 1000 (so at most three digits before a
+ * unit); one decimal while below 10. */
+static void fmt_scaled(double v, double base, const char *units, char *out, size_t outlen)
+{
+	int u = -1;
+
+	if (v < 999.5) {
+		snprintf(out, outlen, "%.0f", v);
+		return;
+	}
+	while (v >= 999.5 && units[u + 1]) {
+		v /= base;
+		u++;
+	}
+	if (v < 9.95)
+		snprintf(out, outlen, "%.1f%c", v, units[u]);
+	else
+		snprintf(out, outlen, "%.0f%c", v, units[u]);
+}
+
+void fmt_bytes(uint64_t v, char *out, size_t outlen)
+{
+	fmt_scaled((double)v, 1024, "KMGTPE", out, outlen);
+}
+
+void fmt_bytes_rate(double v, char *out, size_t outlen)
+{
+	if (!(v >= 0)) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	fmt_scaled(v, 1024, "KMGTPE", out, outlen);
+}
+
+void fmt_count(uint64_t v, char *out, size_t outlen)
+{
+	fmt_scaled((double)v, 1000, "kMGTPE", out, outlen);
+}
+
+void fmt_pct(double pct, char *out, size_t outlen)
+{
+	if (!(pct >= 0))
+		snprintf(out, outlen, "-");
+	else if (pct < 99.95)
+		snprintf(out, outlen, "%.1f", pct);
+	else if (pct < 99999.5)
+		snprintf(out, outlen, "%.0f", pct);
+	else
+		snprintf(out, outlen, "99999");
+}
+
+void fmt_psi(uint32_t v, char *out, size_t outlen)
+{
+	if (v < 1000)
+		snprintf(out, outlen, "%u.%02u", v / 100, v % 100);
+	else if (v < 10000)
+		snprintf(out, outlen, "%u.%u", v / 100, v % 100 / 10);
+	else
+		snprintf(out, outlen, "%u", v / 100);
+}
+
+void fmt_usec(double us, char *out, size_t outlen)
+{
+	if (!(us >= 0))
+		snprintf(out, outlen, "-");
+	else if (us < 999.5)
+		snprintf(out, outlen, "%.0fus", us);
+	else if (us < 9950)
+		snprintf(out, outlen, "%.1fms", us / 1e3);
+	else if (us < 999.5e3)
+		snprintf(out, outlen, "%.0fms", us / 1e3);
+	else if (us < 9.95e6)
+		snprintf(out, outlen, "%.1fs", us / 1e6);
+	else
+		snprintf(out, outlen, "%.0fs", us / 1e6);
+}
+
+const char *fmt_kind_short(enum cg_kind k)
+{
+	switch (k) {
+	case CG_KIND_CONTAINER: return "ctr";
+	case CG_KIND_POD: return "pod";
+	case CG_KIND_SERVICE: return "svc";
+	case CG_KIND_SCOPE: return "scope";
+	case CG_KIND_SLICE: return "slice";
+	case CG_KIND_SESSION: return "sess";
+	default: return "-";
+	}
+}
+
+/* Decodes one strict UTF-8 sequence (no overlongs, no surrogates, at most
+ * U+10FFFF). Returns its length and the code point, or 0 if invalid. */
+static int utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t c;
+	int len, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at NUL */
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Code points a terminal acts on or that reorder text (Trojan Source). */
+static bool unsafe_cp(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f ||
+	       c == 0x061c || c == 0xfeff;
+}
+
+size_t fmt_sanitize(const char *in, bool ascii, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+	char esc[12];
+
+	if (!outlen)
+		return 0;
+	while (p && *p) {
+		uint32_t cp;
+		int len = utf8_decode(p, &cp);
+		const char *put = esc;
+		size_t plen;
+
+		esc[0] = '\0';
+		if (!len) {
+			snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			len = 1;
+		} else if (cp == '\n') {
+			put = "\\n";
+		} else if (cp == '\t') {
+			put = "\\t";
+		} else if (cp == '\r') {
+			put = "\\r";
+		} else if (cp == 0x1b) {
+			put = "\\e";
+		} else if (cp < 0x20 || cp == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", cp);
+		} else if (unsafe_cp(cp)) {
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
+		} else if (cp >= 0x80 && ascii) {
+			put = "?";
+		} else {
+			put = (const char *)p;	/* the sequence itself */
+		}
+		plen = put == (const char *)p ? (size_t)len : strlen(put);
+		if (o + plen >= outlen)
+			break;
+		memcpy(out + o, put, plen);
+		o += plen;
+		p += len;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int cp_width(uint32_t cp)
+{
+	int w = cp < 0x80 ? 1 : wcwidth((wchar_t)cp);
+
+	/* Unknown to this locale: terminals mostly draw one cell. */
+	return w < 0 ? 1 : w;
+}
+
+int fmt_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int w = 0;
+
+	while (*p) {
+		uint32_t cp;
+		int len = utf8_decode(p, &cp);
+
+		if (!len) {
+			len = 1;
+			cp = '?';
+		}
+		w += cp_width(cp);
+		p += len;
+	}
+	return w;
+}
+
+size_t fmt_fit(const char *s, int width, bool left, bool utf8, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const char *mark = utf8 ? "\xe2\x80\xa6" : "~";
+	size_t o = 0, mlen = strlen(mark);
+	int w = 0, total = fmt_width(s), pad;
+	bool cut = total > width;
+	int room = cut ? width - 1 : width;	/* columns for text */
+
+	if (!outlen)
+		return 0;
+	if (width <= 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	pad = cut ? 0 : width - total;
+	if (!left)
+		for (; pad > 0 && o + 1 < outlen; pad--)
+			out[o++] = ' ';
+	while (*p) {
+		uint32_t cp;
+		int len = utf8_decode(p, &cp), cw;
+
+		if (!len) {
+			len = 1;
+			cp = '?';
+		}
+		cw = cp_width(cp);
+		if (w + cw > room)
+			break;
+		if (o + (size_t)len >= outlen)
+			break;
+		if (cp == '?' && *p != '?')
+			out[o++] = '?';
+		else {
+			memcpy(out + o, p, (size_t)len);
+			o += (size_t)len;
+		}
+		w += cw;
+		p += len;
+	}
+	if (cut) {
+		/* A wide character that did not fit leaves a gap before the mark. */
+		for (; w < room && o + 1 < outlen; w++)
+			out[o++] = ' ';
+		if (o + mlen < outlen) {
+			memcpy(out + o, mark, mlen);
+			o += mlen;
+		}
+	}
+	for (; pad > 0 && o + 1 < outlen; pad--)
+		out[o++] = ' ';
+	out[o] = '\0';
+	return o;
+}
+
+int fmt_fit_columns(const struct fmt_col *cols, size_t n, int total, bool *shown)
+{
+	int used = 0, nshown = 0, flex = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		shown[i] = true;
+		used += cols[i].flex ? cols[i].min : cols[i].width;
+		nshown++;
+		if (cols[i].flex)
+			flex = (int)i;
+	}
+	while (used + nshown - 1 > total) {
+		int drop = -1;
+
+		for (size_t i = 0; i < n; i++)
+			if (shown[i] && cols[i].prio > 0 && !cols[i].flex &&
+			    (drop < 0 || cols[i].prio >= cols[drop].prio))
+				drop = (int)i;
+		if (drop < 0)
+			break;
+		shown[drop] = false;
+		used -= cols[drop].width;
+		nshown--;
+	}
+	if (flex < 0)
+		return 0;
+	/* The flex column takes what is left (its min is already in used). */
+	int w = cols[flex].min + (total - (used + nshown - 1));
+
+	return w < cols[flex].min ? (cols[flex].min < total ? cols[flex].min : total) : w;
+}
+
+size_t fmt_bar(double frac, int width, bool utf8, char *out, size_t outlen)
+{
+	static const char *const eighth[8] = {
+		"", "\xe2\x96\x8f", "\xe2\x96\x8e", "\xe2\x96\x8d", "\xe2\x96\x8c",
+		"\xe2\x96\x8b", "\xe2\x96\x8a", "\xe2\x96\x89",
+	};
+	size_t o = 0;
+	int cells, col = 0;
+
+	if (!outlen)
+		return 0;
+	if (!(frac > 0))
+		frac = 0;
+	if (frac > 1)
+		frac = 1;
+	if (width < 0)
+		width = 0;
+	cells = (int)(frac * width * 8 + 0.5);	/* in eighths */
+	for (; col < width; col++) {
+		const char *c = " ";
+		int left = cells - col * 8;
+
+		if (left >= 8)
+			c = utf8 ? "\xe2\x96\x88" : "|";
+		else if (left > 0)
+			c = utf8 ? eighth[left] : (left >= 4 ? "|" : " ");
+		size_t l = strlen(c);
+
+		if (o + l >= outlen)
+			break;
+		memcpy(out + o, c, l);
+		o += l;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t fmt_graph_row(const float *v, size_t n, double max, int row, int rows, bool utf8,
+		     char *out, size_t outlen)
+{
+	static const char *const level[9] = {
+		" ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
+		"\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88",
+	};
+	size_t o = 0;
+
+	if (!outlen)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *c = " ";
+
+		if (!isnan(v[i]) && max > 0) {
+			double f = v[i] / max;
+			int h, l;
+
+			if (f < 0)
+				f = 0;
+			if (f > 1)
+				f = 1;
+			h = (int)(f * rows * 8 + 0.5);
+			/* A non-zero value always shows a sliver on the bottom row. */
+			if (h == 0 && v[i] > 0)
+				h = 1;
+			l = h - (rows - 1 - row) * 8;
+			l = l < 0 ? 0 : l > 8 ? 8 : l;
+			c = utf8 ? level[l] : (l >= 8 ? "#" : l > 0 ? "." : " ");
+		}
+		size_t len = strlen(c);
+
+		if (o + len >= outlen)
+			break;
+		memcpy(out + o, c, len);
+		o += len;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+bool fmt_match(const char *hay, const char *needle)
+{
+	size_t nl = needle ? strlen(needle) : 0;
+
+	if (!nl)
+		return true;
+	if (!hay)
+		return false;
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, nl) == 0)
+			return true;
+	return false;
+}

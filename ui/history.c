@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Per-cgroup history ring (see history.h): an open-addressing table of
+ * entries keyed by cgroup id, linear probing, backward-shift deletion. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "history.h"
+
+struct history {
+	struct hist_entry **slot;	/* NULL: empty */
+	size_t cap;			/* power of two, >= 2 * max */
+	size_t n, max;
+};
+
+static size_t hash_id(uint64_t id, size_t cap)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdull;
+	id ^= id >> 33;
+	return (size_t)id & (cap - 1);
+}
+
+int history_new(size_t max_entries, struct history **out)
+{
+	struct history *h = calloc(1, sizeof(*h));
+	size_t cap = 16;
+
+	if (!h)
+		return -ENOMEM;
+	while (cap < 2 * max_entries)
+		cap *= 2;
+	h->slot = calloc(cap, sizeof(*h->slot));
+	if (!h->slot) {
+		free(h);
+		return -ENOMEM;
+	}
+	h->cap = cap;
+	h->max = max_entries;
+	*out = h;
+	return 0;
+}
+
+void history_free(struct history *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->cap; i++)
+		free(h->slot[i]);
+	free(h->slot);
+	free(h);
+}
+
+static size_t find_pos(const struct history *h, uint64_t id)
+{
+	size_t p = hash_id(id, h->cap);
+
+	while (h->slot[p] && h->slot[p]->id != id)
+		p = (p + 1) & (h->cap - 1);
+	return p;
+}
+
+const struct hist_entry *history_get(const struct history *h, uint64_t id)
+{
+	return h ? h->slot[find_pos(h, id)] : NULL;
+}
+
+size_t history_size(const struct history *h)
+{
+	return h->n;
+}
+
+static void delete_at(struct history *h, size_t p)
+{
+	size_t q = p;
+
+	free(h->slot[p]);
+	h->slot[p] = NULL;
+	h->n--;
+	/* Backward shift: move later members of the probe run into the hole
+	 * when their home position allows it. */
+	for (;;) {
+		size_t home;
+
+		q = (q + 1) & (h->cap - 1);
+		if (!h->slot[q])
+			return;
+		home = hash_id(h->slot[q]->id, h->cap);
+		if (((q - home) & (h->cap - 1)) >= ((q - p) & (h->cap - 1))) {
+			h->slot[p] = h->slot[q];
+			h->slot[q] = NULL;
+			p = q;
+		}
+	}
+}
+
+float history_value(const struct cg_sample *s, enum hist_series k)
+{
+	const struct cg_rates *r = &s->rate;
+
+	switch (k) {
+	case HIST_CPU:
+		return (r->have & CG_RATE_CPU_USAGE) ? (float)(r->cpu_usage_ratio * 100) : NAN;
+	case HIST_MEM:
+		return (s->have & CG_HAVE_MEM_CURRENT) ? (float)s->mem_current : NAN;
+	case HIST_IO:
+		return (r->have & CG_RATE_IO) ?
+			(float)(r->io_read_bytes_per_sec + r->io_write_bytes_per_sec) : NAN;
+	case HIST_NET:
+		return (r->have & CG_RATE_NET) ?
+			(float)(r->rx_bytes_per_sec + r->tx_bytes_per_sec) : NAN;
+	default:
+		return NAN;
+	}
+}
+
+static void push(struct hist_entry *e, const struct cg_sample *s)
+{
+	for (int k = 0; k < HIST__COUNT; k++) {
+		float v = history_value(s, (enum hist_series)k);
+
+		/* One absent tick in a point makes the point absent. */
+		e->acc[k] = (e->acc_n && isnan(e->acc[k])) ? NAN : (e->acc_n ? e->acc[k] + v : v);
+	}
+	if (++e->acc_n < e->step)
+		return;
+	if (e->n == HIST_POINTS) {
+		for (int k = 0; k < HIST__COUNT; k++)
+			for (int i = 0; i < HIST_POINTS / 2; i++)
+				e->v[k][i] = (e->v[k][2 * i] + e->v[k][2 * i + 1]) / 2;
+		e->n = HIST_POINTS / 2;
+		e->step *= 2;
+	}
+	for (int k = 0; k < HIST__COUNT; k++)
+		e->v[k][e->n] = e->acc[k] / (float)e->acc_n;
+	e->n++;
+	e->acc_n = 0;
+}
+
+int history_update(struct history *h, const struct cg_snapshot *s)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < s->nr_removed; i++) {
+		size_t p = find_pos(h, s->removed[i].id);
+
+		if (h->slot[p])
+			delete_at(h, p);
+	}
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+		size_t p = find_pos(h, x->id);
+		struct hist_entry *e = h->slot[p];
+
+		if (!e) {
+			if (h->n >= h->max)
+				continue;
+			e = calloc(1, sizeof(*e));
+			if (!e) {
+				err = -ENOMEM;
+				continue;
+			}
+			e->id = x->id;
+			e->step = 1;
+			e->first_mono_usec = s->mono_usec;
+			h->slot[p] = e;
+			h->n++;
+		}
+		e->seen_seq = s->seq;
+		push(e, x);
+	}
+	return err;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The table's model, without curses: its columns (what each shows, how it is
+ * sorted, when it is coloured) and which snapshot rows are listed in what
+ * order for a view, filter and sort. Sorting works on indices and numeric
+ * keys, never on formatted text, so only the rows on screen are formatted.
+ */
+#ifndef CGWARDEN_UI_ROWS_H
+#define CGWARDEN_UI_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "snapshot.h"
+
+enum col_id {
+	COL_NAME, COL_KIND, COL_CPU, COL_THR, COL_MEM, COL_MEMPCT, COL_PEAK,
+	COL_IOR, COL_IOW, COL_NETRX, COL_NETTX, COL_PIDS, COL_PSI_CPU, COL_PSI_MEM,
+	COL_PSI_IO, COL_RUNQ, COL_OOM,
+	COL__COUNT
+};
+
+struct col_def {
+	const char *title;	/* header text, right-aligned like the values */
+	int width;		/* NAME: the least it gets */
+	int prio;		/* dropped first when narrow: higher */
+	const char *what;	/* one line for the help and sort menu */
+};
+extern const struct col_def col_defs[COL__COUNT];
+
+/* How a cell should look: nothing special, throttled/stalled (yellow),
+ * at or over a limit (red). */
+enum cell_level { LEVEL_NORMAL, LEVEL_WARN, LEVEL_CRIT };
+
+/* The column's number for sorting; false when absent (shown as "-"). */
+bool col_value(const struct cg_sample *s, enum col_id c, double *v);
+/* The cell's text ("-" when absent). NAME is not formatted here. */
+void col_format(const struct cg_sample *s, enum col_id c, char *out, size_t outlen);
+enum cell_level col_level(const struct cg_sample *s, enum col_id c);
+
+/* The name a row shows: container/pod/unit name, else the path ("/" for
+ * the root). In the tree, the last path component. Raw kernel bytes:
+ * sanitise before display. */
+const char *row_name(const struct cg_sample *s, bool tree);
+
+enum view { VIEW_WORKLOADS, VIEW_TREE };
+
+/* A sorted set of cgroup ids (the tree's collapsed nodes). */
+struct idset {
+	uint64_t *ids;
+	size_t n, cap;
+};
+bool idset_has(const struct idset *s, uint64_t id);
+int idset_add(struct idset *s, uint64_t id);	/* 0 or -ENOMEM */
+void idset_del(struct idset *s, uint64_t id);
+void idset_free(struct idset *s);
+
+struct rows_opts {
+	enum view view;
+	enum col_id sort;
+	bool reverse;
+	const char *filter;		/* substring of name or path, any case; NULL: all */
+	const struct idset *collapsed;	/* tree view */
+};
+
+struct row {
+	uint32_t idx;			/* into snapshot samples[] */
+	uint16_t depth;			/* tree indent */
+	bool has_children, collapsed;
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+	/* scratch, kept across builds */
+	double *key;
+	uint32_t *tmp, *child_start, *child;
+	size_t scratch_cap;
+};
+
+/* Lists the rows of s for o. 0 or -ENOMEM (r keeps its old content). */
+int rows_build(struct rows *r, const struct cg_snapshot *s, const struct rows_opts *o);
+void rows_free(struct rows *r);
+
+/* Whether a sample is listed in the workloads view. */
+bool rows_is_workload(const struct cg_sample *s);
+
+#endif

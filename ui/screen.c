@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The dashboard's state and keys (see screen.h): views, sort, filter, help,
+ * pause, interval, detail, and actions through the actuator. */
+#include <curses.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "crt.h"
+#include "format.h"
+#include "limitval.h"
+#include "ui.h"
+
+#define HISTORY_MAX_CGROUPS 16384
+#define KEY_ESC 27
+#define KEY_CTRL(c) ((c) & 0x1f)
+
+static const uint64_t intervals[] = {
+	250000, 500000, 1000000, 2000000, 3000000, 5000000, 10000000, 30000000, 60000000,
+};
+
+/* ---- helpers shared with the drawing files ----------------------------- */
+
+void ui_put(int y, int x, int attr, const char *text, int w)
+{
+	char fit[2048];
+
+	if (y < 0 || y >= LINES || x >= COLS || w <= 0)
+		return;
+	if (w > COLS - x)
+		w = COLS - x;
+	if (fmt_width(text) > w) {
+		fmt_fit(text, w, true, crt_utf8(), fit, sizeof(fit));
+		text = fit;
+	}
+	attrset(attr);
+	mvaddstr(y, x, text);
+	attrset(A_NORMAL);
+}
+
+int ui_level_attr(enum cell_level l)
+{
+	return l == LEVEL_CRIT ? crt_attr(STYLE_CRIT) : l == LEVEL_WARN ? crt_attr(STYLE_WARN) :
+	       crt_attr(STYLE_NORMAL);
+}
+
+const struct cg_sample *ui_find_id(const struct screen *s, uint64_t id)
+{
+	if (!s->snap)
+		return NULL;
+	for (size_t i = 0; i < s->snap->nr_samples; i++)
+		if (s->snap->samples[i].id == id)
+			return &s->snap->samples[i];
+	return NULL;
+}
+
+const struct cg_sample *ui_selected(const struct screen *s)
+{
+	if (!s->snap || s->sel >= s->rows.n)
+		return NULL;
+	return &s->snap->samples[s->rows.v[s->sel].idx];
+}
+
+static void status(struct screen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void status(struct screen *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->status, sizeof(s->status), fmt, ap);
+	va_end(ap);
+}
+
+static void add_event(struct screen *s, uint64_t wall_usec, uint64_t id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void add_event(struct screen *s, uint64_t wall_usec, uint64_t id, const char *fmt, ...)
+{
+	struct ui_event *e = &s->ev[s->nr_ev % UI_EVENTS];
+	va_list ap;
+
+	e->wall_usec = wall_usec;
+	e->id = id;
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	s->nr_ev++;
+}
+
+static uint64_t now_wall_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- rows ----------------------------------------------------------------- */
+
+static void rebuild(struct screen *s)
+{
+	if (!s->snap)
+		return;
+	s->ro.filter = s->filter;
+	s->ro.collapsed = &s->collapsed;
+	if (rows_build(&s->rows, s->snap, &s->ro)) {
+		status(s, "out of memory: the table was not updated");
+		return;
+	}
+	/* The selection follows its cgroup once picked (until then it stays on
+	 * the top row, which is what the sort put first); if it went, the row
+	 * stays put. */
+	for (size_t k = 0; (s->sel_moved || s->mode == MODE_DETAIL) && k < s->rows.n; k++)
+		if (s->snap->samples[s->rows.v[k].idx].id == s->sel_id) {
+			s->sel = k;
+			return;
+		}
+	if (s->sel >= s->rows.n)
+		s->sel = s->rows.n ? s->rows.n - 1 : 0;
+	if (s->rows.n && s->mode != MODE_DETAIL)
+		s->sel_id = s->snap->samples[s->rows.v[s->sel].idx].id;
+}
+
+static void select_row(struct screen *s, long k)
+{
+	if (!s->rows.n)
+		return;
+	if (k < 0)
+		k = 0;
+	if ((size_t)k >= s->rows.n)
+		k = (long)s->rows.n - 1;
+	s->sel = (size_t)k;
+	s->sel_id = s->snap->samples[s->rows.v[k].idx].id;
+	s->sel_moved = true;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+int screen_open(const struct screen_opts *o, struct screen **out)
+{
+	struct crt_opts co = {
+		.no_color = o->no_color, .ascii = o->ascii,
+		.out = o->out, .in = o->in, .lines = o->lines, .cols = o->cols,
+	};
+	struct screen *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = history_new(HISTORY_MAX_CGROUPS, &s->hist);
+	if (err) {
+		free(s);
+		return err;
+	}
+	s->ro.view = o->view;
+	s->ro.sort = o->sort;
+	s->ro.reverse = o->reverse;
+	if (o->filter)
+		snprintf(s->filter, sizeof(s->filter), "%s", o->filter);
+	s->interval_usec = o->interval_usec;
+	s->act = o->act;
+	snprintf(s->act_why, sizeof(s->act_why), "%s", o->act_why ? o->act_why : "");
+	s->dry_run = o->dry_run;
+	s->self_cpu_pct = NAN;
+	err = crt_open(&co);
+	if (err) {
+		history_free(s->hist);
+		free(s);
+		return err;
+	}
+	s->utf8 = crt_utf8();
+	*out = s;
+	return 0;
+}
+
+void screen_close(struct screen *s)
+{
+	if (!s)
+		return;
+	crt_close();
+	rows_free(&s->rows);
+	idset_free(&s->collapsed);
+	history_free(s->hist);
+	free(s);
+}
+
+bool screen_paused(const struct screen *s) { return s->paused; }
+uint64_t screen_interval(const struct screen *s) { return s->interval_usec; }
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+void screen_snapshot(struct screen *s, const struct cg_snapshot *snap)
+{
+	const struct cg_self *self = &snap->self;
+
+	if (s->prev_mono_usec && snap->mono_usec > s->prev_mono_usec &&
+	    self->cpu_usec >= s->prev_self_cpu_usec)
+		s->self_cpu_pct = 100.0 * (double)(self->cpu_usec - s->prev_self_cpu_usec) /
+				  (double)(snap->mono_usec - s->prev_mono_usec);
+	s->prev_mono_usec = snap->mono_usec;
+	s->prev_self_cpu_usec = self->cpu_usec;
+	s->snap = snap;
+	history_update(s->hist, snap);
+
+	for (size_t i = 0; i < snap->nr_removed; i++) {
+		const struct cg_sample *x = &snap->removed[i];
+		char p[512];
+
+		fmt_sanitize(x->path, !s->utf8, p, sizeof(p));
+		add_event(s, snap->wall_usec, x->id, "cgroup removed: %s", p);
+		idset_del(&s->collapsed, x->id);
+	}
+	for (size_t i = 0; i < snap->nr_oom; i++) {
+		const struct cg_oom_event *e = &snap->oom[i];
+		char comm[64];
+
+		fmt_sanitize(e->comm, true, comm, sizeof(comm));
+		add_event(s, e->time_usec, e->cgroup_id, "OOM kill: pid %u (%s)", e->pid, comm);
+	}
+	/* Without eBPF, memory.events says that OOM kills happened. */
+	if (!self->bpf)
+		for (size_t i = 0; i < snap->nr_samples; i++) {
+			const struct cg_sample *x = &snap->samples[i];
+			double n = x->rate.oom_kill_per_sec * (double)snap->interval_usec / 1e6;
+
+			if ((x->rate.have & CG_RATE_MEM_EVENTS) && n >= 0.5)
+				add_event(s, snap->wall_usec, x->id,
+					  "OOM kill%s: %.0f (memory.events oom_kill)",
+					  n >= 1.5 ? "s" : "", n);
+		}
+	rebuild(s);
+}
+
+/* ---- drawing -------------------------------------------------------------- */
+
+static const char *const help_text[] = {
+	"cgwarden top: one row per cgroup; what the kernel does not say is shown as -",
+	"",
+	"  Up/Down j/k PgUp/PgDn Home/End   move            Enter  details of the cgroup",
+	"  t F5      workloads <-> full tree                Right/Left  expand/collapse (tree)",
+	"  s F6      sort menu      < >  sort column        r   reverse the order",
+	"  P M T N   sort by CPU%, MEM, THR%, NAME           /   filter by name or path",
+	"  Esc       clear the filter, close a view          space  pause / resume",
+	"  + -       longer / shorter interval               ? h F1  this help",
+	"  q F10     quit                                    mouse  click a row, or a title to sort",
+	"",
+	"Actions (asked first; they show the file, its old and its new value):",
+	"  c  CPU limit (cpu.max)    m  memory limit (memory.max)",
+	"  f  freeze / thaw          K  kill every process in the cgroup",
+	"",
+	"Colours: red = at or over a limit (cpu.max, memory.max, pids.max) or OOM kills;",
+	"yellow = throttled by cpu.max, above memory.high, or stalled (PSI avg10 >= 10%).",
+	"",
+	"Columns:",
+};
+
+static void help_draw(struct screen *s)
+{
+	int y = 0, n = (int)(sizeof(help_text) / sizeof(help_text[0]));
+	char line[256];
+
+	(void)s;
+	for (int i = 0; i < n && y < LINES - 1; i++)
+		ui_put(y++, 1, crt_attr(i == 0 ? STYLE_TITLE : STYLE_NORMAL), help_text[i], COLS - 1);
+	for (int c = 0; c < COL__COUNT && y < LINES - 1; c++) {
+		snprintf(line, sizeof(line), "  %-7s %s", col_defs[c].title, col_defs[c].what);
+		ui_put(y++, 1, A_NORMAL, line, COLS - 1);
+	}
+}
+
+static void sort_menu_draw(struct screen *s)
+{
+	int w = 60, y0 = UI_HEADER_LINES + 1;
+	char line[256];
+
+	ui_put(y0, 0, crt_attr(STYLE_COLHEAD), "Sort by (Enter picks, Esc cancels)  ", w);
+	for (int c = 0; c < COL__COUNT && y0 + 1 + c < LINES - 1; c++) {
+		snprintf(line, sizeof(line), "%s %-7s %-48s", c == (int)s->ro.sort ? "*" : " ",
+			 col_defs[c].title, col_defs[c].what);
+		ui_put(y0 + 1 + c, 0, crt_attr(c == s->sort_sel ? STYLE_SELECTED : STYLE_NORMAL),
+		       line, w);
+	}
+}
+
+static void bottom_draw(struct screen *s)
+{
+	char line[1536], f[256];
+	int y = LINES - 1;
+
+	attrset(crt_attr(STYLE_STATUS));
+	mvhline(y, 0, ' ', COLS);
+	attrset(A_NORMAL);
+	switch (s->mode) {
+	case MODE_FILTER:
+		fmt_sanitize(s->edit, !s->utf8, f, sizeof(f));
+		snprintf(line, sizeof(line), "Filter: %s_   (Enter keeps it, Esc clears)", f);
+		break;
+	case MODE_INPUT:
+		fmt_sanitize(s->edit, !s->utf8, f, sizeof(f));
+		snprintf(line, sizeof(line), "%s%s_", s->prompt, f);
+		break;
+	case MODE_CONFIRM:
+		snprintf(line, sizeof(line), "%s", s->prompt);
+		break;
+	default:
+		if (s->status[0])
+			snprintf(line, sizeof(line), "%s", s->status);
+		else if (s->mode == MODE_DETAIL)
+			snprintf(line, sizeof(line), "Esc/q back  Up/Down scroll  c cpu  m memory  "
+				 "f freeze/thaw  K kill");
+		else {
+			fmt_sanitize(s->filter, !s->utf8, f, sizeof(f));
+			snprintf(line, sizeof(line), "%s %zu rows  %s%s%s ?:help /:filter t:tree "
+				 "s:sort Enter:detail space:pause q:quit",
+				 s->ro.view == VIEW_TREE ? "TREE" : "WORKLOADS", s->rows.n,
+				 f[0] ? "filter '" : "", f, f[0] ? "'  " : "");
+		}
+	}
+	ui_put(y, 0, crt_attr(s->mode == MODE_CONFIRM ? STYLE_CRIT : STYLE_STATUS) |
+	       (s->mode == MODE_CONFIRM ? A_REVERSE : 0), line, COLS);
+}
+
+void screen_draw(struct screen *s)
+{
+	erase();
+	if (!s->snap) {
+		refresh();
+		return;
+	}
+	switch (s->mode == MODE_INPUT || s->mode == MODE_CONFIRM ? s->prev_mode : s->mode) {
+	case MODE_DETAIL:
+		detail_draw(s);
+		break;
+	case MODE_HELP:
+		help_draw(s);
+		break;
+	default:
+		header_draw(s);
+		table_draw(s);
+		if (s->mode == MODE_SORT)
+			sort_menu_draw(s);
+	}
+	bottom_draw(s);
+	refresh();
+}
+
+void screen_resize(struct screen *s)
+{
+	crt_resize();
+	(void)s;
+}
+
+/* ---- actions -------------------------------------------------------------- */
+
+static const char *describe(const struct act_outcome *o, char *buf, size_t len)
+{
+	if (o->err)
+		snprintf(buf, len, "%s: %s -> %s FAILED: %s", o->file, o->old, o->wrote, o->why);
+	else if (o->dry_run)
+		snprintf(buf, len, "%s: %s -> %s (dry run: nothing written)", o->file, o->old,
+			 o->wrote);
+	else
+		snprintf(buf, len, "%s: %s -> %s (read back: %s)%s%s", o->file, o->old, o->wrote,
+			 o->now, o->cut_short ? "; " : "", o->cut_short ? o->why : "");
+	return buf;
+}
+
+/* Checks the pending change and asks for confirmation, or says why not. */
+static void ask_confirm(struct screen *s)
+{
+	struct act_outcome o;
+	char path[512];
+
+	if (actuator_validate(s->act, s->pending_path, &s->pending, &o)) {
+		status(s, "refused: %s", o.why);
+		s->mode = s->prev_mode;
+		return;
+	}
+	fmt_sanitize(s->pending_path, !s->utf8, path, sizeof(path));
+	if (s->pending.kind == ACT_KILL)
+		snprintf(s->prompt, sizeof(s->prompt),
+			 "KILL every process in %s (%s: %s -> %s)%s? [y/N]", path, o.file, o.old,
+			 o.wrote, s->dry_run ? " [dry run]" : "");
+	else
+		snprintf(s->prompt, sizeof(s->prompt), "%s: %s: %s -> %s%s  Apply? [y/N]", path,
+			 o.file, o.old, o.wrote, s->dry_run ? " [dry run]" : "");
+	s->mode = MODE_CONFIRM;
+}
+
+static void start_action(struct screen *s, enum act_kind kind)
+{
+	const struct cg_sample *x = s->mode == MODE_DETAIL ? ui_find_id(s, s->sel_id) :
+				    ui_selected(s);
+	char name[256];
+
+	if (!s->act) {
+		status(s, "actions are not available: %s", s->act_why[0] ? s->act_why : "no actuator");
+		return;
+	}
+	if (!x) {
+		status(s, "no cgroup selected");
+		return;
+	}
+	s->prev_mode = s->mode;
+	memset(&s->pending, 0, sizeof(s->pending));
+	s->pending.kind = kind;
+	s->pending_id = x->id;
+	snprintf(s->pending_path, sizeof(s->pending_path), "%s", x->path);
+	s->edit[0] = '\0';
+	s->edit_len = 0;
+	fmt_sanitize(row_name(x, false), !s->utf8, name, sizeof(name));
+	switch (kind) {
+	case ACT_CPU_MAX:
+		s->pending.period = LIMITVAL_CPU_PERIOD_DEFAULT;
+		snprintf(s->prompt, sizeof(s->prompt), "CPU limit for %s (CPUs like 1.5, or max): ",
+			 name);
+		s->mode = MODE_INPUT;
+		break;
+	case ACT_MEMORY_MAX:
+		snprintf(s->prompt, sizeof(s->prompt),
+			 "Memory limit for %s (like 512M, 2G, or max): ", name);
+		s->mode = MODE_INPUT;
+		break;
+	default:
+		ask_confirm(s);
+	}
+}
+
+static void input_done(struct screen *s)
+{
+	char why[LIMITVAL_WHY_MAX];
+	int err;
+
+	if (s->pending.kind == ACT_CPU_MAX)
+		err = limitval_parse_cpus(s->edit, s->pending.period, &s->pending.value, why,
+					  sizeof(why));
+	else
+		err = limitval_parse_bytes(s->edit, &s->pending.value, why, sizeof(why));
+	if (err) {
+		status(s, "%s", why);
+		s->mode = s->prev_mode;
+		return;
+	}
+	ask_confirm(s);
+}
+
+static void apply(struct screen *s)
+{
+	struct act_outcome o;
+	char text[600];
+
+	actuator_apply(s->act, s->pending_path, &s->pending, &o);
+	describe(&o, text, sizeof(text));
+	status(s, "%s", text);
+	add_event(s, now_wall_usec(), s->pending_id, "%s%s", o.err ? "" : "changed here: ", text);
+	s->mode = s->prev_mode;
+}
+
+/* ---- keys ------------------------------------------------------------------- */
+
+static void set_sort(struct screen *s, enum col_id c)
+{
+	if (s->ro.sort == c)
+		s->ro.reverse = !s->ro.reverse;
+	else {
+		s->ro.sort = c;
+		s->ro.reverse = false;
+	}
+	rebuild(s);
+}
+
+static int change_interval(struct screen *s, int dir)
+{
+	size_t n = sizeof(intervals) / sizeof(intervals[0]), i = 0;
+	char a[FMT_CELL_MAX];
+
+	while (i < n && intervals[i] < s->interval_usec)
+		i++;
+	if (dir > 0)
+		i = (i < n && intervals[i] == s->interval_usec) ? i + 1 : i;
+	else
+		i = i ? i - 1 : 0;
+	if (i >= n)
+		i = n - 1;
+	if (intervals[i] == s->interval_usec)
+		return 0;
+	s->interval_usec = intervals[i];
+	fmt_usec((double)s->interval_usec, a, sizeof(a));
+	status(s, "interval %s", a);
+	return SCREEN_INTERVAL;
+}
+
+/* Right: expand; Left: collapse, or go to the parent when already closed. */
+static void tree_key(struct screen *s, bool expand)
+{
+	const struct row *r;
+	const struct cg_sample *x;
+
+	if (s->ro.view != VIEW_TREE || s->sel >= s->rows.n)
+		return;
+	r = &s->rows.v[s->sel];
+	x = &s->snap->samples[r->idx];
+	if (expand) {
+		idset_del(&s->collapsed, x->id);
+	} else if (r->has_children && !r->collapsed) {
+		if (idset_add(&s->collapsed, x->id))
+			status(s, "out of memory");
+	} else if (x->parent >= 0) {
+		s->sel_id = s->snap->samples[x->parent].id;
+		s->sel_moved = true;
+	}
+	rebuild(s);
+}
+
+static int mouse(struct screen *s)
+{
+	MEVENT ev;
+
+	if (getmouse(&ev) != OK)
+		return 0;
+	if (ev.bstate & BUTTON4_PRESSED) {
+		select_row(s, (long)s->sel - 3);
+		return 0;
+	}
+	if (ev.bstate & BUTTON5_PRESSED) {
+		select_row(s, (long)s->sel + 3);
+		return 0;
+	}
+	if (s->mode != MODE_TABLE ||
+	    !(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)))
+		return 0;
+	if (ev.y == s->table_y - 1) {
+		for (int c = 0; c < COL__COUNT; c++)
+			if (s->col_shown[c] && ev.x >= s->col_x[c] && ev.x < s->col_x[c] + s->col_w[c])
+				set_sort(s, (enum col_id)c);
+		return 0;
+	}
+	if (ev.y >= s->table_y && ev.y < s->table_y + s->table_h) {
+		select_row(s, (long)(s->top + (size_t)(ev.y - s->table_y)));
+		if (ev.bstate & BUTTON1_DOUBLE_CLICKED) {
+			s->mode = MODE_DETAIL;
+			s->detail_scroll = 0;
+		}
+	}
+	return 0;
+}
+
+static void edit_key(struct screen *s, int ch)
+{
+	if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && s->edit_len)
+		s->edit[--s->edit_len] = '\0';
+	else if (ch == KEY_CTRL('u'))
+		s->edit[s->edit_len = 0] = '\0';
+	else if (ch >= 0x20 && ch < 0x100 && ch != 127 && s->edit_len + 1 < sizeof(s->edit)) {
+		s->edit[s->edit_len++] = (char)ch;
+		s->edit[s->edit_len] = '\0';
+	}
+}
+
+static int key(struct screen *s, int ch)
+{
+	long page = s->table_h > 1 ? s->table_h - 1 : 1;
+
+	if (ch == KEY_RESIZE)
+		return 0;
+	if (ch == KEY_MOUSE)
+		return mouse(s);
+	switch (s->mode) {
+	case MODE_FILTER:
+		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			s->mode = MODE_TABLE;
+		} else if (ch == KEY_ESC) {
+			s->filter[0] = '\0';
+			s->mode = MODE_TABLE;
+		} else {
+			edit_key(s, ch);
+			snprintf(s->filter, sizeof(s->filter), "%s", s->edit);
+		}
+		rebuild(s);
+		return 0;
+	case MODE_INPUT:
+		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
+			input_done(s);
+		else if (ch == KEY_ESC) {
+			status(s, "nothing changed");
+			s->mode = s->prev_mode;
+		} else
+			edit_key(s, ch);
+		return 0;
+	case MODE_CONFIRM:
+		if (ch == 'y' || ch == 'Y')
+			apply(s);
+		else {
+			status(s, "nothing changed");
+			s->mode = s->prev_mode;
+		}
+		return 0;
+	case MODE_HELP:
+		if (ch == 'q' || ch == KEY_F(10))
+			return SCREEN_QUIT;
+		s->mode = MODE_TABLE;	/* any key closes the help */
+		return 0;
+	case MODE_SORT:
+		if (ch == KEY_UP || ch == 'k')
+			s->sort_sel = s->sort_sel ? s->sort_sel - 1 : COL__COUNT - 1;
+		else if (ch == KEY_DOWN || ch == 'j')
+			s->sort_sel = (s->sort_sel + 1) % COL__COUNT;
+		else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			s->ro.sort = (enum col_id)s->sort_sel;
+			s->mode = MODE_TABLE;
+			rebuild(s);
+		} else if (ch == KEY_ESC || ch == 'q' || ch == 's' || ch == KEY_F(6))
+			s->mode = MODE_TABLE;
+		return 0;
+	case MODE_DETAIL:
+		switch (ch) {
+		case KEY_ESC: case 'q': case KEY_LEFT: case '\n': case '\r': case KEY_ENTER:
+			s->mode = MODE_TABLE;
+			rebuild(s);
+			return 0;
+		case KEY_UP: case 'k': if (s->detail_scroll) s->detail_scroll--; return 0;
+		case KEY_DOWN: case 'j': s->detail_scroll++; return 0;
+		case KEY_PPAGE: s->detail_scroll -= LINES / 2;
+			if (s->detail_scroll < 0) s->detail_scroll = 0;
+			return 0;
+		case KEY_NPAGE: s->detail_scroll += LINES / 2; return 0;
+		case KEY_HOME: s->detail_scroll = 0; return 0;
+		}
+		break;
+	default:
+		break;
+	}
+
+	/* The table (and the keys the detail view shares with it). */
+	switch (ch) {
+	case 'q': case KEY_F(10):
+		return SCREEN_QUIT;
+	case KEY_UP: case 'k': select_row(s, (long)s->sel - 1); break;
+	case KEY_DOWN: case 'j': select_row(s, (long)s->sel + 1); break;
+	case KEY_PPAGE: select_row(s, (long)s->sel - page); break;
+	case KEY_NPAGE: select_row(s, (long)s->sel + page); break;
+	case KEY_HOME: case 'g': select_row(s, 0); break;
+	case KEY_END: case 'G': select_row(s, (long)s->rows.n - 1); break;
+	case '\n': case '\r': case KEY_ENTER:
+		if (ui_selected(s)) {
+			/* The detail view stays on this cgroup whatever the sort does. */
+			s->sel_id = ui_selected(s)->id;
+			s->sel_moved = true;
+			s->mode = MODE_DETAIL;
+			s->detail_scroll = 0;
+		}
+		break;
+	case 't': case KEY_F(5):
+		s->ro.view = s->ro.view == VIEW_TREE ? VIEW_WORKLOADS : VIEW_TREE;
+		rebuild(s);
+		break;
+	case KEY_RIGHT: case '=': tree_key(s, true); break;
+	case KEY_LEFT: tree_key(s, false); break;
+	case 's': case KEY_F(6):
+		s->sort_sel = s->ro.sort;
+		s->mode = MODE_SORT;
+		break;
+	case '<': set_sort(s, (enum col_id)((s->ro.sort + COL__COUNT - 1) % COL__COUNT)); break;
+	case '>': set_sort(s, (enum col_id)((s->ro.sort + 1) % COL__COUNT)); break;
+	case 'r': case 'I': s->ro.reverse = !s->ro.reverse; rebuild(s); break;
+	case 'P': set_sort(s, COL_CPU); break;
+	case 'M': set_sort(s, COL_MEM); break;
+	case 'T': set_sort(s, COL_THR); break;
+	case 'N': set_sort(s, COL_NAME); break;
+	case '/':
+		snprintf(s->edit, sizeof(s->edit), "%s", s->filter);
+		s->edit_len = strlen(s->edit);
+		s->mode = MODE_FILTER;
+		break;
+	case KEY_ESC:
+		s->filter[0] = '\0';
+		rebuild(s);
+		break;
+	case '?': case 'h': case KEY_F(1):
+		s->mode = MODE_HELP;
+		break;
+	case ' ':
+		s->paused = !s->paused;
+		status(s, s->paused ? "paused (space resumes)" : "resumed");
+		return SCREEN_PAUSE;
+	case '+': return change_interval(s, 1);
+	case '-': return change_interval(s, -1);
+	case 'c': start_action(s, ACT_CPU_MAX); break;
+	case 'm': start_action(s, ACT_MEMORY_MAX); break;
+	case 'f': {
+		const struct cg_sample *x = s->mode == MODE_DETAIL ? ui_find_id(s, s->sel_id) :
+					    ui_selected(s);
+
+		start_action(s, x && (x->have & CG_HAVE_EVENTS) && x->frozen ? ACT_THAW : ACT_FREEZE);
+		break;
+	}
+	case 'K': start_action(s, ACT_KILL); break;
+	case KEY_CTRL('l'): clearok(curscr, TRUE); break;
+	}
+	return 0;
+}
+
+int screen_input(struct screen *s)
+{
+	int ch, r = 0;
+
+	while ((ch = getch()) != ERR) {
+		/* A message stays until the next key (or mouse action). */
+		if (s->mode != MODE_CONFIRM)
+			s->status[0] = '\0';
+		r |= key(s, ch);
+		if (r & SCREEN_QUIT)
+			break;
+	}
+	return r;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The dashboard (`cgwarden top`): state, keys and frames. The command front
+ * end (src/cmd_top.c) owns the collector and the loop; it hands each
+ * snapshot here, asks for a frame, and passes keys on. Actions go through
+ * the actuator it opened (the only writer of cgroupfs).
+ */
+#ifndef CGWARDEN_UI_SCREEN_H
+#define CGWARDEN_UI_SCREEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "rows.h"
+#include "snapshot.h"
+
+struct actuator;
+
+struct screen_opts {
+	bool no_color, ascii;
+	enum view view;
+	const char *filter;
+	enum col_id sort;
+	bool reverse;
+	uint64_t interval_usec;
+	struct actuator *act;		/* NULL: actions say why not */
+	const char *act_why;
+	bool dry_run;			/* say so in the header and confirmations */
+	/* Benchmark only: draw on these streams at a fixed size. */
+	FILE *out, *in;
+	int lines, cols;
+};
+
+/* What screen_input() asks of its caller (bits). */
+enum {
+	SCREEN_QUIT = 1,
+	SCREEN_INTERVAL = 2,	/* screen_interval() changed */
+	SCREEN_PAUSE = 4,	/* screen_paused() changed */
+};
+
+struct screen;
+
+/* Enters curses mode. 0 or -errno (-ENOTTY: not a terminal). */
+int screen_open(const struct screen_opts *o, struct screen **out);
+void screen_close(struct screen *s);
+
+/* A new snapshot (valid until the next one): history, events, rows. */
+void screen_snapshot(struct screen *s, const struct cg_snapshot *snap);
+/* Draws one frame: only the rows on screen are formatted. */
+void screen_draw(struct screen *s);
+/* Reads every pending key and mouse event; returns SCREEN_* bits. */
+int screen_input(struct screen *s);
+/* The terminal changed size. */
+void screen_resize(struct screen *s);
+
+bool screen_paused(const struct screen *s);
+uint64_t screen_interval(const struct screen *s);
+
+#endif
