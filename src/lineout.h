@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * NDJSON output that never blocks the loop: stdout, a file (reopened on
+ * request, for log rotation) or a unix stream socket, written non-blocking.
+ * A line goes out whole or not at all: when the reader's buffer (a pipe, a
+ * socket) is full, the line is dropped and counted; a line the kernel took
+ * only part of is finished later (when the fd is writable again, or before
+ * the next line) and any line arriving meanwhile is dropped. So a slow
+ * reader costs lines, never the collector's time, and never sees half a
+ * line. `cgwarden stream` and `cgwarden daemon` write through it.
+ */
+#ifndef CGWARDEN_LINEOUT_H
+#define CGWARDEN_LINEOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "loop.h"
+
+struct lineout;
+
+/* dest: NULL for stdout (made non-blocking until lineout_close), "unix:PATH"
+ * to connect to a unix stream socket, else a file appended to (created
+ * 0666 & ~umask). loop (may be NULL) is where the fd is watched to finish a
+ * partly written line. 0 or -errno (*out untouched). */
+int lineout_open(const char *dest, struct loop *loop, struct lineout **out);
+
+/* Writes buf, one or more '\n'-terminated lines, each whole or dropped.
+ * Returns 0, or the first hard error (-EPIPE: the reader went away) from
+ * this call or from an earlier background flush; after one, nothing more is
+ * written. */
+int lineout_write(struct lineout *o, const char *buf, size_t len);
+
+/* Closes and opens dest again (log rotation moved the file away, the
+ * socket's reader restarted). A partly written line is finished on the old
+ * fd if it can be at once, else counted as dropped. No-op for stdout.
+ * 0 or -errno (then nothing is open: later writes fail with that error). */
+int lineout_reopen(struct lineout *o);
+
+/* Lines dropped so far. */
+uint64_t lineout_dropped(const struct lineout *o);
+
+/* Waits up to drain_ms for the reader to take a pending partial line, then
+ * closes (stdout gets its flags back). NULL is fine. */
+void lineout_close(struct lineout *o, int drain_ms);
+
+#endif
