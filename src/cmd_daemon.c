@@ -26,6 +26,8 @@
 #include "enforcer.h"
 #include "json.h"
 #include "json_policy.h"
+#include "httpd.h"
+#include "lineout.h"
 #include "loop.h"
 #include "policy.h"
 
@@ -35,8 +37,10 @@ static const char daemon_help[] =
 	"kernel PSI trigger fires or a matched cgroup's cgroup.events or\n"
 	"memory.events changes, evaluate every rule and carry out its ladder\n"
 	"through the actuator. Every decision, acted on or stopped by a guard, is\n"
-	"one JSON line (type \"policy_action\", cgwarden-json(7)) on standard\n"
-	"output and in --log FILE; every write is also an audit line.\n\n"
+	"one JSON line (type \"policy_action\", cgwarden-json(7)) on the stream\n"
+	"and in --log FILE; every write is also an audit line. It also serves\n"
+	"/metrics, /snapshot and /healthz (cgwarden serve), with\n"
+	"cgwarden_policy_actions_total{rule,action,result}: one process per node.\n\n"
 	"Options:\n"
 	"  -p, --policy FILE     the policy file (required)\n"
 	"      --state FILE      where the ladders' progress is kept across\n"
@@ -44,7 +48,14 @@ static const char daemon_help[] =
 	"      --log FILE        append the records to FILE too\n"
 	"      --dry-run         record decisions, change nothing (whatever\n"
 	"                        the file says)\n"
-	"      --ticks           also write a \"tick\" line per tick (cgwarden stream)\n"
+	"  -o, --output DEST     the stream: standard output (default), a FILE\n"
+	"                        (reopened on SIGHUP) or unix:/PATH; never blocks:\n"
+	"                        lines a slow reader has no room for are dropped\n"
+	"                        and counted (self.dropped_lines)\n"
+	"      --ticks           also write a \"tick\" line per tick to the stream\n"
+	"  -l, --listen ADDR     serve HTTP on ADDR (as cgwarden serve; default\n"
+	"                        127.0.0.1:9333, where a busy port is only a\n"
+	"                        warning); \"off\": no HTTP\n"
 	CLI_COMMON_HELP
 	"\nThe default interval is 1 s. SIGHUP reloads the policy: a file with\n"
 	"errors is refused with the reasons and the old policy stays in force.\n"
@@ -56,6 +67,8 @@ static const char daemon_help[] =
 #define EVENT_TICK_MIN_USEC 250000
 
 enum { OPT_POLICY = 0x300, OPT_STATE, OPT_LOG, OPT_DRY_RUN, OPT_TICKS };
+
+#define LISTEN_OFF "off"
 
 /* One PSI trigger fd in the loop (fd -1: the kernel refused it). */
 struct trig {
@@ -78,7 +91,13 @@ struct daemon {
 	const struct cg_snapshot *snap;
 	uint64_t last_tick_usec;
 	FILE *log;
+	const char *output;		/* --output; NULL: stdout */
+	struct lineout *out;
+	struct httpd *http;
+	struct prom_policy_count *counts;	/* enforcer counters as /metrics takes them */
+	size_t cap_counts;
 	bool ticks, force_dry_run;
+	bool stream_broken;		/* said so once */
 	char boot_id[64];
 	char self_path[4096];
 	struct loop *loop;
@@ -100,12 +119,34 @@ static uint64_t mono_usec(void)
 
 /* ---- records ------------------------------------------------------------ */
 
+/* Renders one record (or a tick's lines) in memory and hands it to the
+ * stream, where a slow reader can only make it drop. */
+static void to_stream(struct daemon *dm, char *buf, size_t len)
+{
+	int err = lineout_write(dm->out, buf, len);
+
+	free(buf);
+	if (err && !dm->stream_broken) {
+		/* The reader went away: enforcement goes on; say so once. */
+		fprintf(stderr, "cgwarden daemon: writing the stream: %s; records go to "
+			"--log only from now (SIGHUP reopens a file)\n", strerror(-err));
+		dm->stream_broken = true;
+	}
+}
+
 static void on_record(void *ctx, const struct pol_decision *d, uint64_t time_usec,
 		      uint64_t latency_usec)
 {
 	struct daemon *dm = ctx;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
 
-	json_write_policy_action(stdout, d, time_usec, latency_usec);
+	if (mem) {
+		json_write_policy_action(mem, d, time_usec, latency_usec);
+		fclose(mem);
+		to_stream(dm, buf, len);
+	}
 	if (dm->log)
 		json_write_policy_action(dm->log, d, time_usec, latency_usec);
 }
@@ -113,10 +154,58 @@ static void on_record(void *ctx, const struct pol_decision *d, uint64_t time_use
 static void on_audit(void *ctx, const struct act_audit *rec)
 {
 	struct daemon *dm = ctx;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
 
-	json_write_audit(stdout, rec);
+	if (mem) {
+		json_write_audit(mem, rec);
+		fclose(mem);
+		to_stream(dm, buf, len);
+	}
 	if (dm->log)
 		json_write_audit(dm->log, rec);
+}
+
+/* The tick line, with the lines dropped so far, like cgwarden stream's. */
+static void tick_to_stream(struct daemon *dm)
+{
+	struct cg_snapshot s = *dm->snap;	/* shallow: arrays stay the collector's */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (!mem)
+		return;
+	s.self.dropped_lines_known = true;
+	s.self.dropped_lines = lineout_dropped(dm->out);
+	json_write_stream_tick(mem, &s);
+	fclose(mem);
+	to_stream(dm, buf, len);
+}
+
+/* Hands the snapshot and the action counters to the HTTP endpoint. */
+static void publish(struct daemon *dm)
+{
+	size_t nr;
+	const struct enforcer_counter *ec = enforcer_counters(dm->enf, &nr);
+
+	if (!dm->http || !dm->snap)
+		return;
+	if (nr > dm->cap_counts) {
+		struct prom_policy_count *p = realloc(dm->counts, nr * sizeof(*p));
+
+		if (!p)
+			nr = dm->cap_counts;	/* serve what fits; the next tick retries */
+		else {
+			dm->counts = p;
+			dm->cap_counts = nr;
+		}
+	}
+	for (size_t i = 0; i < nr; i++)
+		dm->counts[i] = (struct prom_policy_count){ ec[i].rule, ec[i].action,
+							    ec[i].result, ec[i].count };
+	httpd_set_snapshot(dm->http, dm->snap, dm->counts, nr);
 }
 
 /* ---- the state file ------------------------------------------------------ */
@@ -233,7 +322,6 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 	 * counts as taken (not repeated) and its restore is still known. */
 	state_save(dm);
 	enforcer_run(dm->enf, &dm->ds, trigger_usec);
-	fflush(stdout);
 	if (dm->log)
 		fflush(dm->log);
 }
@@ -382,8 +470,9 @@ static int tick(struct daemon *dm)
 	}
 	dm->last_tick_usec = mono_usec();
 	if (dm->ticks)
-		json_write_stream_tick(stdout, dm->snap);
+		tick_to_stream(dm);
 	evaluate(dm, dm->last_tick_usec, 0);
+	publish(dm);
 	sync_triggers(dm);
 	sync_watches(dm);
 	return 0;
@@ -485,6 +574,14 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
 	(void)l;
 	(void)events;
 	if (sig == SIGHUP) {
+		/* Log rotation and a new policy share the signal, as with
+		 * most daemons: reopen the stream's file, then reload. */
+		int err = lineout_reopen(dm->out);
+
+		dm->stream_broken = err != 0;
+		if (err)
+			fprintf(stderr, "cgwarden daemon: reopening %s: %s\n", dm->output,
+				strerror(-err));
 		reload(dm);
 		return 0;
 	}
@@ -500,7 +597,6 @@ static void release_freezes(struct daemon *dm)
 	if (n > 0) {
 		state_save(dm);
 		enforcer_run(dm->enf, &dm->ds, 0);
-		fflush(stdout);
 		if (dm->log)
 			fflush(dm->log);
 	}
@@ -515,6 +611,7 @@ static void daemon_free(struct daemon *dm)
 	free(dm->watched);
 	if (dm->ino_fd >= 0)
 		close(dm->ino_fd);
+	free(dm->counts);
 	enforcer_free(dm->enf);
 	actuator_close(dm->act);
 	collector_free(dm->c);
@@ -547,12 +644,15 @@ int cmd_daemon(int argc, char **argv)
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "ticks", no_argument, NULL, OPT_TICKS },
+		{ "output", required_argument, NULL, 'o' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct cli_common cc = { .interval_usec = 1000000 };
 	struct daemon dm = { .state_path = DEFAULT_STATE, .ino_fd = -1 };
 	struct actuator_opts ao = { 0 };
+	struct httpd_opts ho = { 0 };
 	struct pol_errors errs = { 0 };
 	const char *log_path = NULL;
 	struct loop *l = NULL;
@@ -560,7 +660,7 @@ int cmd_daemon(int argc, char **argv)
 	bool ignored;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "hp:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hp:o:l:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(daemon_help, stdout);
@@ -570,6 +670,8 @@ int cmd_daemon(int argc, char **argv)
 		case OPT_LOG: log_path = optarg; break;
 		case OPT_DRY_RUN: dm.force_dry_run = true; break;
 		case OPT_TICKS: dm.ticks = true; break;
+		case 'o': dm.output = optarg; break;
+		case 'l': ho.listen = optarg; break;
 		default:
 			err = opt == '?' ? 1 : cli_common_opt(&cc, opt, optarg);
 			if (err) {
@@ -646,6 +748,31 @@ int cmd_daemon(int argc, char **argv)
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
+	err = lineout_open(dm.output, l, &dm.out);
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: --output %s: %s\n",
+			dm.output ? dm.output : "(stdout)", strerror(-err));
+		dm.status = EXIT_USAGE;
+		goto out;
+	}
+	if (!ho.listen || strcmp(ho.listen, LISTEN_OFF) != 0) {
+		bool asked = ho.listen != NULL;
+
+		ho.quiet = cc.copts.quiet;
+		ho.stale_usec = 3 * cc.interval_usec > 10000000 ? 3 * cc.interval_usec : 10000000;
+		err = httpd_start(l, &ho, &dm.http);
+		if (err && asked) {
+			dm.status = err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+		/* The default address busy (a cgwarden serve, another daemon):
+		 * enforcing matters more than serving. httpd_start said why. */
+		if (err)
+			fprintf(stderr, "cgwarden daemon: no HTTP endpoint (--listen to choose "
+				"another address)\n");
+		else if (!cc.copts.quiet)
+			fprintf(stderr, "cgwarden daemon: serving on %s\n", httpd_address(dm.http));
+	}
 	fprintf(stderr, "cgwarden daemon: %s: %zu rule%s%s, interval %" PRIu64 " ms, state %s\n",
 		dm.policy_path, dm.p->nr_rules, dm.p->nr_rules == 1 ? "" : "s",
 		dm.p->dry_run ? " (dry run)" : "", cc.interval_usec / 1000, dm.state_path);
@@ -661,6 +788,9 @@ int cmd_daemon(int argc, char **argv)
 	state_save(&dm);
 	fprintf(stderr, "cgwarden daemon: exiting\n");
 out:
+	/* Both are watched by the loop: gone before it is. */
+	httpd_stop(dm.http);
+	lineout_close(dm.out, 2000);
 	loop_free(l);
 	daemon_free(&dm);
 	return dm.status;

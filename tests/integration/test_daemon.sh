@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# cgwarden daemon on the host: one process enforces, streams and serves.
+# A rule that only logs (this host's cgroup2 has no controllers to limit)
+# fires on a busy loop in a test cgroup and not on its idle sibling; the
+# decision is a policy_action line on the stream (schema-valid, with the
+# value that fired: the loop's ~1.0 CPU), /metrics counts it in
+# cgwarden_policy_actions_total{rule,action,result} and passes promtool,
+# SIGHUP reopens a rotated stream file, a bad reload keeps the old policy,
+# and SIGTERM exits 0. The limit ladders themselves run in the VM suite
+# (tests/vm/cases/policy-*.sh).
+. "$(dirname "$0")/../lib.sh"
+if ! cg_setup; then skip daemon "$SKIP_WHY"; finish; fi
+tmp=$(mktemp -d)
+dpid=
+trap '[ -n "$dpid" ] && kill -KILL "$dpid" 2>/dev/null; rm -rf "$tmp"; cg_cleanup' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+mkdir "$CG_TEST/busy" "$CG_TEST/idle"
+cg_spawn "$CG_TEST/busy" sh -c 'while :; do :; done' >/dev/null
+cg_spawn "$CG_TEST/idle" sleep 300 >/dev/null
+cat >"$tmp/policy.json" <<JSON
+{"rules": [
+  {"name": "busy-loop", "match": {"path": "$CG_REL/*"},
+   "when": {"metric": "cpu.usage_ratio", "op": ">", "value": 0.5, "for": "1s"},
+   "then": [{"log": "a test cgroup burns CPU"}]}
+]}
+JSON
+port=$(free_port)
+"$CGWARDEN" daemon --policy "$tmp/policy.json" --state "$tmp/state.json" --interval 0.5 \
+	--listen "127.0.0.1:$port" --output "$tmp/stream.ndjson" --ticks --quiet \
+	2>"$tmp/err" &
+dpid=$!
+
+# The rule holds from the second tick (rates) for 1 s: a record within ~3 s.
+for _ in $(seq 100); do
+	grep -q '"type":"policy_action"' "$tmp/stream.ndjson" 2>/dev/null && break
+	sleep 0.1
+done
+rec=$(grep '"type":"policy_action"' "$tmp/stream.ndjson" | head -n 1)
+read -r target action result value <<<"$(jq -r '"\(.target) \(.action) \(.result) \(.values[0].value)"' <<<"$rec" 2>/dev/null)"
+if [ "$target" = "$CG_REL/busy" ] && [ "$action" = log ] && [ "$result" = ok ] &&
+	awk -v v="$value" 'BEGIN { exit !(v > 0.8 && v < 1.2) }'; then
+	pass "record_for_the_busy_cgroup (cpu.usage_ratio $value)"
+else
+	fail record_for_the_busy_cgroup "first record: ${rec:0:300}; stderr: $(head -c 300 "$tmp/err")"
+fi
+if grep '"type":"policy_action"' "$tmp/stream.ndjson" | grep -q "\"target\":\"$CG_REL/idle\""; then
+	fail idle_sibling_untouched "a record names $CG_REL/idle"
+else
+	pass idle_sibling_untouched
+fi
+
+sleep 1	# the next tick publishes the counter
+curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
+line=$(grep '^cgwarden_policy_actions_total{' "$tmp/metrics")
+if grep -q 'rule="busy-loop",action="log",result="ok"} [1-9]' <<<"$line"; then
+	pass "metrics_count_the_action ($line)"
+else
+	fail metrics_count_the_action "'$line'"
+fi
+if grep -q "^container_cpu_usage_seconds_total{id=\"/$CG_REL/busy\"" "$tmp/metrics"; then
+	pass metrics_served_by_the_daemon
+else
+	fail metrics_served_by_the_daemon "no container_cpu_usage_seconds_total for /$CG_REL/busy"
+fi
+if command -v promtool >/dev/null; then
+	if out=$(promtool check metrics <"$tmp/metrics" 2>&1) && [ -z "$out" ]; then
+		pass promtool_check_metrics
+	else
+		fail promtool_check_metrics "$(head -c 300 <<<"$out")"
+	fi
+else
+	skip promtool_check_metrics "no promtool (scripts/deps.sh --test installs prometheus)"
+fi
+
+# Rotation: move the file away, SIGHUP, the stream goes on in a new file.
+mv "$tmp/stream.ndjson" "$tmp/stream.1"
+kill -HUP "$dpid"
+for _ in $(seq 50); do [ -s "$tmp/stream.ndjson" ] && break; sleep 0.1; done
+if grep -q '"type":"tick"' "$tmp/stream.ndjson" 2>/dev/null; then
+	pass sighup_reopens_the_stream
+else
+	fail sighup_reopens_the_stream "no tick in the new file; stderr: $(tail -c 300 "$tmp/err")"
+fi
+
+# A bad reload: refused with the reason, the old rule keeps firing.
+cp "$tmp/policy.json" "$tmp/good.json"
+echo '{"rules": [{"name": "x", "then": [{"memory.high": "lots"}]}]}' >"$tmp/policy.json"
+kill -HUP "$dpid"
+sleep 1.5
+if kill -0 "$dpid" 2>/dev/null && grep -q 'memory.high' "$tmp/err"; then
+	pass bad_reload_refused_daemon_runs
+else
+	fail bad_reload_refused_daemon_runs "alive: $(kill -0 "$dpid" 2>/dev/null && echo yes || echo no); stderr: $(tail -c 300 "$tmp/err")"
+fi
+
+kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+dpid=
+[ "$rc" = 0 ] && pass sigterm_exits_0 || fail sigterm_exits_0 "exit $rc"
+if python3 tests/schema_validate.py --ndjson "$tmp/stream.1" "$tmp/stream.ndjson" >"$tmp/val" 2>&1; then
+	pass "stream_lines_validate ($(cat "$tmp/stream.1" "$tmp/stream.ndjson" | wc -l) lines)"
+else
+	fail stream_lines_validate "$(head -c 300 "$tmp/val")"
+fi
+finish
