@@ -100,3 +100,20 @@ int cli_open_collector(const struct cli_common *cc, struct collector **out)
 	fprintf(stderr, "cgwarden: cannot start the collector: %s\n", strerror(-err));
 	return EXIT_RUNTIME;
 }
+
+int cli_other_opt(struct cli_common *cc, int opt, const char *arg, const char *help)
+{
+	int err = cli_common_opt(cc, opt, arg);
+
+	if (err > 0)
+		fputs(help, stderr);
+	return err ? EXIT_USAGE : 0;
+}
+
+int cli_no_operands(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		return 0;
+	fprintf(stderr, "cgwarden %s: unexpected argument '%s'\n", cmd, argv[optind]);
+	return EXIT_USAGE;
+}

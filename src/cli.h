@@ -56,6 +56,16 @@ enum {
  * -EINVAL after printing what is wrong. */
 int cli_common_opt(struct cli_common *cc, int opt, const char *arg);
 
+/* The default: branch of a command's getopt loop: handles a common option;
+ * for anything else prints help on stderr (what is wrong with a common
+ * option's value is printed by cli_common_opt). 0 to go on, else
+ * EXIT_USAGE for the command to return. */
+int cli_other_opt(struct cli_common *cc, int opt, const char *arg, const char *help);
+
+/* After the getopt loop of a command that takes no operands: 0, or says
+ * which argument is unexpected and returns EXIT_USAGE. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
+
 /* "2", "0.5", "1.5s", "500ms", "2m" -> usec. -EINVAL on anything else or 0. */
 int cli_parse_duration(const char *s, uint64_t *usec);
 

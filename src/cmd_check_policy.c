@@ -173,10 +173,8 @@ int cmd_check_policy(int argc, char **argv)
 			quiet = true;	/* here: nothing on success */
 			break;
 		default:
-			if (opt == '?' || cli_common_opt(&cc, opt, optarg)) {
-				fputs(check_help, stderr);
+			if (cli_other_opt(&cc, opt, optarg, check_help))
 				return EXIT_USAGE;
-			}
 		}
 	}
 	if (optind + 1 != argc) {

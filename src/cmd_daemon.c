@@ -673,12 +673,8 @@ int cmd_daemon(int argc, char **argv)
 		case 'o': dm.output = optarg; break;
 		case 'l': ho.listen = optarg; break;
 		default:
-			err = opt == '?' ? 1 : cli_common_opt(&cc, opt, optarg);
-			if (err) {
-				if (err > 0)
-					fputs(daemon_help, stderr);
+			if (cli_other_opt(&cc, opt, optarg, daemon_help))
 				return EXIT_USAGE;
-			}
 		}
 	}
 	if (optind < argc || !dm.policy_path) {

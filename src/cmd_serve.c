@@ -118,18 +118,12 @@ int cmd_serve(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		default:
-			err = cli_common_opt(&cc, opt, optarg);
-			if (err) {
-				if (err > 0)
-					fputs(serve_help, stderr);
+			if (cli_other_opt(&cc, opt, optarg, serve_help))
 				return EXIT_USAGE;
-			}
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "cgwarden serve: unexpected argument '%s'\n", argv[optind]);
+	if (cli_no_operands("serve", argc, argv))
 		return EXIT_USAGE;
-	}
 	if (ho.max_connections && ho.max_connections < 16)
 		ho.max_per_client = ho.max_connections;
 	ho.quiet = cc.copts.quiet;

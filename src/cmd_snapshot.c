@@ -49,17 +49,11 @@ int cmd_snapshot(int argc, char **argv)
 			pretty = false;
 			continue;
 		}
-		err = cli_common_opt(&cc, opt, optarg);
-		if (err) {
-			if (err > 0)
-				fputs(snapshot_help, stderr);
+		if (cli_other_opt(&cc, opt, optarg, snapshot_help))
 			return EXIT_USAGE;
-		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "cgwarden snapshot: unexpected argument '%s'\n", argv[optind]);
+	if (cli_no_operands("snapshot", argc, argv))
 		return EXIT_USAGE;
-	}
 	err = cli_open_collector(&cc, &c);
 	if (err)
 		return err;

@@ -157,18 +157,14 @@ int cmd_stream(int argc, char **argv)
 			}
 			break;
 		default:
-			err = cli_common_opt(&cc, opt, optarg);
-			if (err) {
-				if (err > 0)
-					fputs(stream_help, stderr);
+			if (cli_other_opt(&cc, opt, optarg, stream_help)) {
 				json_fields_free(fields);
 				return EXIT_USAGE;
 			}
 		}
 	}
 	st.fields = fields;
-	if (optind < argc) {
-		fprintf(stderr, "cgwarden stream: unexpected argument '%s'\n", argv[optind]);
+	if (cli_no_operands("stream", argc, argv)) {
 		json_fields_free(fields);
 		return EXIT_USAGE;
 	}

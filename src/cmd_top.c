@@ -255,18 +255,12 @@ int cmd_top(int argc, char **argv)
 			}
 			break;
 		default:
-			err = cli_common_opt(&cc, opt, optarg);
-			if (err) {
-				if (err > 0)
-					fputs(top_help, stderr);
+			if (cli_other_opt(&cc, opt, optarg, top_help))
 				return EXIT_USAGE;
-			}
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "cgwarden top: unexpected argument '%s'\n", argv[optind]);
+	if (cli_no_operands("top", argc, argv))
 		return EXIT_USAGE;
-	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "cgwarden top: needs a terminal (for a stream of the same data: "
 			"cgwarden stream)\n");
