@@ -49,6 +49,7 @@ struct bpfsrc {
 	uint32_t have;			/* CG_BPF_* we can fill */
 	uint32_t max_entries;
 	bool no_batch;			/* batch lookup refused once: don't retry */
+	bool sched;			/* the scheduler programs are loaded */
 
 	/* The map as of the last refresh. */
 	uint64_t *keys;
@@ -143,7 +144,7 @@ static bool kernel_has_sched_info(void)
 /* The tp_btf program of each tracepoint and its raw_tp twin. */
 #define TRACE_PROGS(X) X(wakeup) X(wakeup_new) X(switch) X(migrate) X(fork) X(exec) X(exit)
 
-static void choose_programs(struct cgwarden_bpf *s, bool raw)
+static void choose_programs(struct cgwarden_bpf *s, bool raw, bool sched)
 {
 #define X(name)								\
 	bpf_program__set_autoload(s->progs.btf_##name, !raw);		\
@@ -165,6 +166,16 @@ static void choose_programs(struct cgwarden_bpf *s, bool raw)
 		bpf_program__set_autoload(s->progs.btf_wakeup_new, false);
 		bpf_map__set_autocreate(s->maps.wakeup_tls, false);
 	}
+	/* --no-bpf-sched: nothing on the scheduler's hot path at all. */
+	if (!sched) {
+#define X(name)								\
+		bpf_program__set_autoload(s->progs.btf_##name, false);	\
+		bpf_program__set_autoload(s->progs.raw_##name, false);
+		X(wakeup) X(wakeup_new) X(switch) X(migrate)
+#undef X
+		bpf_map__set_autocreate(s->maps.wakeup_tls, false);
+		bpf_map__set_autocreate(s->maps.wakeup_ts, false);
+	}
 }
 
 /* Opens, loads and attaches the tracing programs of one flavour. */
@@ -181,7 +192,7 @@ static int load_flavour(struct bpfsrc *b, bool raw)
 	if (err)
 		goto fail;
 	b->skel->rodata->slot_mask = b->slot_mask;
-	choose_programs(b->skel, raw);
+	choose_programs(b->skel, raw, b->sched);
 	err = cgwarden_bpf__load(b->skel);
 	if (err)
 		goto fail;
@@ -282,6 +293,7 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 	b->stats_fd = -1;
 	b->map_fd = -1;
 	b->max_entries = o->max_cgroups ? o->max_cgroups : DEFAULT_MAX_CGROUPS;
+	b->sched = !o->no_sched;
 	/* As many slots as map entries, rounded up to a power of two. */
 	b->slot_mask = 1;
 	while (b->slot_mask < b->max_entries)
@@ -317,7 +329,7 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 		say(why, whylen, "tp_btf refused (%s), using raw_tp", btf_warn);
 	}
 
-	b->have = CG_BPF_SCHED | CG_BPF_PROC | CG_BPF_NET;
+	b->have = (b->sched ? CG_BPF_SCHED : 0) | CG_BPF_PROC | CG_BPF_NET;
 	first_warn[0] = '\0';
 	err = attach_net(b, o->cgroup_root, root, sizeof(root));
 	if (err) {

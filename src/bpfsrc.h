@@ -23,6 +23,10 @@ struct bpfsrc_opts {
 	 * every BPF program on the host pay two clock reads per run (~15% on
 	 * a context-switch-heavy load with ours attached). */
 	bool run_time_stats;
+	/* Leave the scheduler alone: no program on sched_switch, sched_wakeup
+	 * or sched_migrate_task, so no cost per context switch (sched fields
+	 * absent); net, process and OOM counters stay. */
+	bool no_sched;
 };
 
 struct bpfsrc;

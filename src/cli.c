@@ -44,6 +44,7 @@ int cli_common_opt(struct cli_common *cc, int opt, const char *arg)
 	case OPT_QUIET: cc->copts.quiet = true; return 0;
 	case OPT_NO_BPF: cc->no_bpf = true; return 0;
 	case OPT_BPF_STATS: cc->copts.bpf_stats = true; return 0;
+	case OPT_NO_BPF_SCHED: cc->copts.bpf_no_sched = true; return 0;
 	case OPT_INTERVAL:
 		if (cli_parse_duration(arg, &cc->interval_usec)) {
 			fprintf(stderr, "cgwarden: --interval: '%s' is not a duration between "

@@ -22,7 +22,7 @@ struct cli_common {
 enum {
 	OPT_ROOT = 0x100, OPT_INTERVAL, OPT_NO_BPF, OPT_PROC_ROOT, OPT_SYS_ROOT,
 	OPT_STATE_ROOT, OPT_MOUNTINFO, OPT_FD_BUDGET, OPT_QUIET, OPT_BPF_MAX_CGROUPS,
-	OPT_BPF_STATS,
+	OPT_BPF_STATS, OPT_NO_BPF_SCHED,
 	OPT__COMMON_END
 };
 
@@ -37,13 +37,16 @@ enum {
 	{ "fd-budget", required_argument, NULL, OPT_FD_BUDGET },              \
 	{ "quiet", no_argument, NULL, OPT_QUIET },                            \
 	{ "bpf-max-cgroups", required_argument, NULL, OPT_BPF_MAX_CGROUPS },  \
-	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS }
+	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },                    \
+	{ "no-bpf-sched", no_argument, NULL, OPT_NO_BPF_SCHED }
 
 #define CLI_COMMON_HELP                                                       \
 	"      --root DIR        cgroup2 tree to read (default: the cgroup2 mount\n" \
 	"                        found in /proc/self/mountinfo)\n"             \
 	"      --interval DUR    time between ticks: 2, 0.5, 500ms, 1m\n"      \
 	"      --no-bpf          cgroupfs only (no eBPF counters)\n"           \
+	"      --no-bpf-sched    no eBPF on the scheduler (no run-queue and\n" \
+	"                        context-switch counts, no cost per switch)\n" \
 	"      --bpf-max-cgroups N  size of the eBPF per-cgroup map (16384)\n" \
 	"      --bpf-stats       report our BPF programs' run time (turns on\n" \
 	"                        the kernel's BPF stats: every program pays)\n" \

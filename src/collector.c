@@ -1056,7 +1056,8 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 	if (o->bpf && c->on_cgroupfs) {
 		struct bpfsrc_opts bo = { .cgroup_root = c->root_path,
 					  .max_cgroups = o->bpf_max_cgroups,
-					  .run_time_stats = o->bpf_stats };
+					  .run_time_stats = o->bpf_stats,
+					  .no_sched = o->bpf_no_sched };
 		char why[256];
 
 		/* Optional: without it cgwarden is cgroupfs-only, and says so once;

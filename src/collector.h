@@ -23,6 +23,7 @@ struct collector_opts {
 	bool bpf;			/* load the eBPF counters (one line on stderr if not) */
 	uint32_t bpf_max_cgroups;	/* their map size; 0: the default */
 	bool bpf_stats;			/* kernel BPF run-time stats for self-cost */
+	bool bpf_no_sched;		/* no scheduler programs (bpfsrc_opts.no_sched) */
 };
 
 struct collector;

@@ -37,17 +37,21 @@ fi
 # Pipe ping-pong (issue 5): a context-switch-heavy workload with and without
 # cgwarden's eBPF programs attached. Both ends are pinned to CPU 0, so every
 # round trip is two wakeups and two context switches, each running our
-# sched_wakeup/sched_switch programs. cgwarden itself (a tick per second) is
-# pinned to another CPU when there is one, so the figure is the programs'
-# cost on the switching CPU. Runs alternate off/on/off/... (4 off, 3 on,
-# ~2.5 s each) so drift hits both; medians and their ratio are printed,
-# target <= 1.03, with the kernel's run time per call of our two hottest
-# programs (BPF stats, which cgwarden turns on while it runs). Never fails
-# on time.
+# sched_switch program (and sched_wakeup where the kernel has no sched_info).
+# cgwarden itself (a tick per second) is pinned to another CPU when there is
+# one, so the figure is the programs' cost on the switching CPU. Runs
+# alternate off/on/off/... (PINGPONG_PAIRS on runs, default 8, ~1.5 s each)
+# so drift hits both. On a shared VM single runs swing by 15%, more than
+# the effect measured: the medians and the fastest runs (interference only
+# adds time) are both printed with their ratios, target <= 1.03, and the
+# per-call cost of our programs from a separate BPF-stats run. Never fails
+# on time. PINGPONG_ARGS adds options to cgwarden (e.g. --no-bpf-sched).
 want pingpong && echo "== pipe ping-pong on CPU 0, without and with cgwarden's eBPF programs"
 pp=$BUILD/bench/pingpong
 # median SECONDS...: the median of its arguments.
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# fastest SECONDS...: the smallest: interference only ever adds time.
+fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
 # pp_secs N: one pinned run's wall and CPU seconds (6th and 14th fields).
 pp_secs() { taskset -c 0 "$pp" "$1" | awk '{ print $6, $14 }'; }
 # prog_costs IDS: run time per call of the switch and wakeup programs loaded
@@ -72,18 +76,21 @@ else
 	sleep 2
 	other=
 	[ "$(nproc)" -gt 1 ] && other="taskset -c 1"
-	# Round trips for ~2.5 s, from a short calibration run.
+	# Round trips for ~1.5 s, from a short calibration run.
 	cal=$(pp_secs 50000 | cut -d' ' -f1)
-	n=$(awk -v s="$cal" 'BEGIN { if (s + 0 > 0) { n = int(50000 * 2.5 / s); print (n < 50000) ? 50000 : n } }')
+	n=$(awk -v s="$cal" 'BEGIN { if (s + 0 > 0) { n = int(50000 * 1.5 / s); print (n < 50000) ? 50000 : n } }')
 	[ -n "$n" ] || echo "bench: pingpong skipped: the calibration run failed"
 	pp_err=$(mktemp)
 	off=() on=() off_cpu=() on_cpu=() cgw_pid=
 	trap '[ -n "$cgw_pid" ] && kill -TERM "$cgw_pid" 2>/dev/null; rm -f "$pp_err"; cg_cleanup' EXIT
-	for run in off on off on off on off; do
+	runs=off
+	for ((i = 0; i < ${PINGPONG_PAIRS:-8}; i++)); do runs+=" on off"; done
+	for run in $runs; do
 		[ -n "$n" ] || break
 		if [ "$run" = on ]; then
 			ids0=$(bpftool prog show -j 2>/dev/null | jq -c '[.[].id]' 2>/dev/null)
-			$other "$BUILD/cgwarden" stream --interval 1 --output /dev/null 2>"$pp_err" &
+			# shellcheck disable=SC2086 # PINGPONG_ARGS: extra options, split
+			$other "$BUILD/cgwarden" stream --interval 1 --output /dev/null ${PINGPONG_ARGS:-} 2>"$pp_err" &
 			cgw_pid=$!
 			# Attached once its cgroup_skb programs show on the root (the
 			# tracing ones are attached before them); without bpftool, wait.
@@ -119,7 +126,8 @@ else
 	# what each of our programs costs per call.
 	if [ "${#on[@]}" -gt 0 ] && command -v bpftool >/dev/null; then
 		ids0=$(bpftool prog show -j 2>/dev/null | jq -c '[.[].id]' 2>/dev/null)
-		$other "$BUILD/cgwarden" stream --interval 1 --bpf-stats --output /dev/null 2>/dev/null &
+		# shellcheck disable=SC2086
+		$other "$BUILD/cgwarden" stream --interval 1 --bpf-stats --output /dev/null ${PINGPONG_ARGS:-} 2>/dev/null &
 		cgw_pid=$!
 		for _ in $(seq 100); do
 			bpftool cgroup show "$(cg2_mount)" 2>/dev/null | grep -q skb_egress && break
@@ -142,6 +150,10 @@ else
 		moff=$(median "${off_cpu[@]}") mon=$(median "${on_cpu[@]}")
 		awk -v a="$moff" -v b="$mon" -v n="$n" 'BEGIN {
 			printf "pingpong cpu:  median without %.3f s (%.2f us/round trip), with %.3f s (%.2f us), ratio %.3f (target <= 1.03)\n",
+				a, a * 1e6 / n, b, b * 1e6 / n, b / a }'
+		moff=$(fastest "${off_cpu[@]}") mon=$(fastest "${on_cpu[@]}")
+		awk -v a="$moff" -v b="$mon" -v n="$n" 'BEGIN {
+			printf "pingpong cpu:  fastest without %.3f s (%.2f us/round trip), with %.3f s (%.2f us), ratio %.3f (target <= 1.03)\n",
 				a, a * 1e6 / n, b, b * 1e6 / n, b / a }'
 	fi
 	rm -f "$pp_err"

@@ -323,6 +323,15 @@ else
 fi
 [ "$(jq -r .self.bpf "$tmp/nobpf.json")" = false ] && pass no_bpf_self_bpf_false ||
 	fail no_bpf_self_bpf_false "self.bpf $(jq -c .self.bpf "$tmp/nobpf.json")"
+# --no-bpf-sched: the scheduler's fields absent, the rest counted.
+"$CGWARDEN" snapshot --no-bpf-sched --compact >"$tmp/nosched.json" 2>"$tmp/nosched.err"
+rc=$?
+bad=$(jq '[.cgroups[] | select(.sched != null or .proc == null or .net == null) | .path] | length' "$tmp/nosched.json" 2>/dev/null)
+if [ "$rc" = 0 ] && [ "$bad" = 0 ] && [ "$(jq -r .self.bpf "$tmp/nosched.json")" = true ]; then
+	pass no_bpf_sched_only_sched_absent
+else
+	fail no_bpf_sched_only_sched_absent "exit $rc, $bad cgroups with sched set or proc/net null; stderr: $(head -c 300 "$tmp/nosched.err")"
+fi
 if grep -q 'eBPF counters off' "$tmp/nobpf.err"; then
 	fail no_bpf_says_nothing "$(cat "$tmp/nobpf.err")"
 else
