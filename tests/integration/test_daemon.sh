@@ -4,7 +4,7 @@
 # A rule that only logs (this host's cgroup2 has no controllers to limit)
 # fires on a busy loop in a test cgroup and not on its idle sibling; the
 # decision is a policy_action line on the stream (schema-valid, with the
-# value that fired: the loop's ~1.0 CPU), /metrics counts it in
+# value that fired: over the rule's 0.5 CPU, ~1.0 on a quiet machine), /metrics counts it in
 # cgwarden_policy_actions_total{rule,action,result} and passes promtool,
 # SIGHUP reopens a rotated stream file, a bad reload keeps the old policy,
 # and SIGTERM exits 0. The limit ladders themselves run in the VM suite
@@ -40,7 +40,7 @@ done
 rec=$(grep '"type":"policy_action"' "$tmp/stream.ndjson" | head -n 1)
 read -r target action result value <<<"$(jq -r '"\(.target) \(.action) \(.result) \(.values[0].value)"' <<<"$rec" 2>/dev/null)"
 if [ "$target" = "$CG_REL/busy" ] && [ "$action" = log ] && [ "$result" = ok ] &&
-	awk -v v="$value" 'BEGIN { exit !(v > 0.8 && v < 1.2) }'; then
+	awk -v v="$value" 'BEGIN { exit !(v > 0.5 && v < 1.2) }'; then
 	pass "record_for_the_busy_cgroup (cpu.usage_ratio $value)"
 else
 	fail record_for_the_busy_cgroup "first record: ${rec:0:300}; stderr: $(head -c 300 "$tmp/err")"
