@@ -669,7 +669,7 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 		d = new_decision(ds, path);
 		if (!d)
 			return -ENOMEM;
-		d->rule = t->rule;
+		snprintf(d->rule, sizeof(d->rule), "%s", t->rule);
 		d->cgroup_id = t->cgroup_id;
 		d->step = k;
 		d->restore = true;
@@ -731,7 +731,7 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	d = new_decision(ds, x->path);
 	if (!d)
 		return -ENOMEM;
-	d->rule = r->name;
+	snprintf(d->rule, sizeof(d->rule), "%s", r->name);
 	d->cgroup_id = x->id;
 	d->step = (int)t->step;
 	d->action = sp->action;

@@ -215,7 +215,9 @@ struct pol_value {
 #define POL_WHY_MAX 320
 
 struct pol_decision {
-	const char *rule;		/* the rule's name */
+	/* The rule's name, a copy: a restore's rule lives in a state entry,
+	 * which the same evaluation may move (realloc, drop). */
+	char rule[POL_NAME_MAX];
 	uint64_t cgroup_id;
 	char *path;			/* owned; freed with the decision list */
 	int step;			/* index in the ladder */
@@ -250,8 +252,8 @@ struct policy_env {
 
 /*
  * One evaluation at now_usec (monotonic). ds is emptied and refilled;
- * decisions point into p (rule names, hook paths), valid until the policy
- * is freed or the next call. Blocked steps are
+ * decisions point into p (hook paths, messages; rule names are copies),
+ * valid until the policy is freed or the next call. Blocked steps are
  * recorded once per guard change, not every tick. Returns the number of
  * decisions or -ENOMEM.
  */

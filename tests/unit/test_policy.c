@@ -621,6 +621,59 @@ static void test_metric_names(void)
 	CHECK_INT(policy_metric_get(&f.x[HOG], &m, &v), -ENOENT);
 }
 
+/* Review finding 1: a restore's rule name pointed into st->targets[], which
+ * the same evaluation reshuffles (drop_target) and reallocates (new
+ * targets); the decision must carry its own copy. */
+static void test_restore_rule_name_owned(void)
+{
+	enum { NX = 40 };
+	static struct cg_sample x[NX];
+	static char paths[NX][16];
+	struct cg_snapshot s = { .samples = x, .nr_samples = NX };
+	struct policy_env env = { 0 };
+	struct policy *p = load("{\"rules\": [{\"name\": \"a-rule\", \"match\": {\"path\": \"c0*\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
+				"\"then\": [{\"memory.high\": \"200M\"}], \"restore_after\": \"1s\"},"
+				"{\"name\": \"b-rule\", \"match\": {\"path\": \"c[1-3]*\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
+				"\"then\": [{\"memory.high\": \"200M\"}]}]}");
+	struct policy_state st;
+	int restores = 0;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	memset(x, 0, sizeof(x));
+	for (int i = 0; i < NX; i++) {
+		snprintf(paths[i], sizeof(paths[i]), i ? "c%02d" : "", i);
+		x[i].id = 100 + (uint64_t)i;
+		x[i].parent = i ? 0 : -1;
+		x[i].path = x[i].ident.name = paths[i];
+		x[i].have = CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_HIGH | CG_HAVE_EVENTS;
+		x[i].mem_current = (i >= 1 && i < 10) ? 500 * MiB : 10 * MiB;
+		x[i].mem_high = CG_UNLIMITED;
+	}
+	policy_state_init(&st);
+	CHECK_INT(policy_evaluate(p, &env, &s, 1 * SEC, &st, &ds), 9);
+	x[1].mem_current = 10 * MiB;
+	policy_evaluate(p, &env, &s, 2 * SEC, &st, &ds);
+	for (int i = 10; i < NX; i++)
+		x[i].mem_current = 500 * MiB;
+	CHECK(policy_evaluate(p, &env, &s, 4 * SEC, &st, &ds) > 20);
+	for (size_t i = 0; i < ds.nr; i++) {
+		if (!ds.d[i].restore)
+			continue;
+		restores++;
+		CHECK_STR(ds.d[i].rule, "a-rule");
+		CHECK_STR(ds.d[i].path, "c01");
+	}
+	CHECK_INT(restores, 1);
+	policy_decisions_free(&ds);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -639,6 +692,7 @@ int main(void)
 	RUN(test_state_round_trip);
 	RUN(test_loader_errors);
 	RUN(test_metric_names);
+	RUN(test_restore_rule_name_owned);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
