@@ -1048,6 +1048,7 @@ int json_write_policy_state(FILE *out, const struct policy_state *st, const char
 			json_str_opt(&w, "action", policy_action_name((enum pol_action)sv->action));
 			json_limit(&w, "value", true, sv->value);
 			json_u64(&w, "period", sv->period);
+			json_bool_if(&w, "dry_run", true, sv->dry_run);
 			json_close(&w, '}');
 		}
 		json_close(&w, ']');

@@ -989,6 +989,10 @@ int json_policy_state_read(const char *path, const char *boot_id, struct policy_
 			t->saved[idx].action = (uint8_t)a;
 			t->saved[idx].value = u64_of(s, "value");
 			t->saved[idx].period = u64_of(s, "period");
+			/* Files from before per-step dry_run: the ladder's. */
+			t->saved[idx].dry_run = get(s, "dry_run")
+						? json_object_get_boolean(get(s, "dry_run"))
+						: t->dry_run;
 		}
 		cs = get(o, "cond_since_usec");
 		for (size_t k = 0; cs && k < json_object_array_length(cs) && k < POL_MAX_CONDS; k++) {

@@ -676,11 +676,13 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 		d->action = sv->action == POL_FREEZE ? POL_THAW : (enum pol_action)sv->action;
 		d->value = sv->value;
 		d->period = sv->period;
-		d->dry_run = t->dry_run;
-		d->guards = t->dry_run ? POL_G_DRY_RUN : 0;
+		/* As the step was taken: a real freeze is thawed for real even
+		 * if the policy went to dry run since, and the other way round. */
+		d->dry_run = sv->dry_run;
+		d->guards = sv->dry_run ? POL_G_DRY_RUN : 0;
 		d->time_usec = now;
 		sv->valid = false;
-		if (sv->action == POL_FREEZE)
+		if (sv->action == POL_FREEZE && !sv->dry_run)
 			t->frozen = false;
 	}
 	return 0;
@@ -755,6 +757,7 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 
 	memset(sv, 0, sizeof(*sv));
 	sv->action = (uint8_t)sp->action;
+	sv->dry_run = d->dry_run;
 	switch (sp->action) {
 	case POL_MEMORY_HIGH:
 		sv->valid = x->have & CG_HAVE_MEM_HIGH;
@@ -776,7 +779,8 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	case POL_FREEZE:
 		/* Frozen before us: not ours to thaw. */
 		sv->valid = !((x->have & CG_HAVE_EVENTS) && x->frozen);
-		t->frozen = sv->valid;
+		if (sv->valid && !sv->dry_run)
+			t->frozen = true;
 		break;
 	default:
 		break;

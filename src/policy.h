@@ -124,6 +124,7 @@ const char *policy_action_name(enum pol_action a);
 /* What was there before a step, for restore_after. */
 struct pol_saved {
 	bool valid;
+	bool dry_run;			/* the step was recorded only: so is its restore */
 	uint8_t action;			/* enum pol_action of the step */
 	uint64_t value, period;
 };
@@ -140,8 +141,10 @@ struct pol_target {
 	bool clearing;			/* the condition has been false since clear_since_usec */
 	uint64_t clear_since_usec;
 	uint64_t last_action_usec;	/* any step or restore, for cooldown */
-	bool frozen;			/* a freeze step of ours is in force */
-	bool dry_run;			/* the ladder ran in dry run: so do its restores */
+	bool frozen;			/* a real (not dry-run) freeze of ours is in force */
+	/* Step 0 ran in dry run. Informational: a policy's dry_run may change
+	 * mid-ladder (SIGHUP, restart), so each saved step has its own. */
+	bool dry_run;
 	bool orphan;			/* its rule is gone or changed: restore now */
 	uint32_t blocked;		/* the guard that stopped the last attempt (logged once) */
 	struct pol_saved saved[POL_MAX_STEPS];

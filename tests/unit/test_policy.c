@@ -674,6 +674,73 @@ static void test_restore_rule_name_owned(void)
 	policy_free(p);
 }
 
+/* Review finding 3: dry_run was fixed for the whole ladder at step 0, so a
+ * real freeze taken after the policy left dry run was "thawed" in dry run
+ * and stayed frozen. Each step's restore runs as the step did, also after
+ * a restart (the state file). */
+static void test_dry_run_per_step(void)
+{
+	static const char rule[] = "\"rules\": [{\"name\": \"hog\", \"match\": {\"path\": \"hog\"},"
+		"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
+		"\"then\": [{\"log\": \"hi\", \"wait\": \"1s\"}, {\"freeze\": true}],"
+		"\"restore_after\": \"5s\"}]}";
+	char v1[1024], v2[1024], path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	struct policy *p, *q;
+	struct policy_state st, back;
+	struct fake f;
+	bool ignored;
+	FILE *out;
+	int fd;
+
+	snprintf(v1, sizeof(v1), "{\"dry_run\": true, %s", rule);
+	snprintf(v2, sizeof(v2), "{%s", rule);
+	p = load(v1);
+	q = load(v2);
+	if (!p || !q) {
+		CHECK(p && q);
+		policy_free(p);
+		policy_free(q);
+		return;
+	}
+	policy_state_init(&st);
+	policy_state_init(&back);
+	fake_init(&f);
+	f.x[HOG].mem_current = 500 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK(ds.d[0].dry_run);
+	/* SIGHUP: dry_run off; the rule's text is the same, its ladder goes on. */
+	policy_state_rebind(&st, q);
+	CHECK_INT(eval(q, &f, 3 * SEC, &st), 1);
+	CHECK(ds.d[0].action == POL_FREEZE && !ds.d[0].dry_run);
+	CHECK(st.nr_targets == 1 && st.targets[0].frozen);
+	/* Restart: the state file keeps each step's dry_run. */
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	out = fdopen(fd, "w");
+	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 3 * SEC), 0);
+	fclose(out);
+	CHECK_INT(json_policy_state_read(path, "boot-a", &back, &ignored, why, sizeof(why)), 0);
+	unlink(path);
+	CHECK(back.nr_targets == 1 && back.targets[0].saved[1].valid &&
+	      !back.targets[0].saved[1].dry_run && back.targets[0].frozen);
+	/* SIGTERM: the thaw is real. */
+	CHECK_INT(policy_release(q, &st, 4 * SEC, true, &ds), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW && !ds.d[0].dry_run &&
+	      !(ds.d[0].guards & POL_G_DRY_RUN));
+	/* The other way: a dry-run freeze never marks the target frozen. */
+	policy_state_free(&st);
+	policy_state_init(&st);
+	f.x[HOG].mem_current = 500 * MiB;
+	eval(p, &f, 10 * SEC, &st);
+	CHECK_INT(eval(p, &f, 12 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_FREEZE && ds.d[0].dry_run);
+	CHECK(st.nr_targets == 1 && !st.targets[0].frozen);
+	policy_state_free(&back);
+	policy_state_free(&st);
+	policy_free(p);
+	policy_free(q);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -693,6 +760,7 @@ int main(void)
 	RUN(test_loader_errors);
 	RUN(test_metric_names);
 	RUN(test_restore_rule_name_owned);
+	RUN(test_dry_run_per_step);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
