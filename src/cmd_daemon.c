@@ -304,6 +304,21 @@ static void find_self(struct daemon *dm)
 
 /* ---- evaluation ------------------------------------------------------------ */
 
+/* After the executor: a thaw that did not happen goes back into the state
+ * (retried at the next evaluation, or the next start). */
+static void after_run(struct daemon *dm)
+{
+	int n = policy_restores_failed(&dm->st, &dm->ds);
+
+	if (n < 0)
+		fprintf(stderr, "cgwarden daemon: keeping a failed thaw in the state: %s\n",
+			strerror(-n));
+	if (n > 0)
+		state_save(dm);
+	if (dm->log)
+		fflush(dm->log);
+}
+
 static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 {
 	struct policy_env env = { .self_path = dm->self_path };
@@ -322,8 +337,7 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 	 * counts as taken (not repeated) and its restore is still known. */
 	state_save(dm);
 	enforcer_run(dm->enf, &dm->ds, trigger_usec);
-	if (dm->log)
-		fflush(dm->log);
+	after_run(dm);
 }
 
 static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx);
@@ -597,8 +611,7 @@ static void release_freezes(struct daemon *dm)
 	if (n > 0) {
 		state_save(dm);
 		enforcer_run(dm->enf, &dm->ds, 0);
-		if (dm->log)
-			fflush(dm->log);
+		after_run(dm);
 	}
 }
 

@@ -688,6 +688,31 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 	return 0;
 }
 
+static unsigned path_depth(const char *path)
+{
+	unsigned d = path && path[0] ? 1 : 0;
+
+	for (; path && *path; path++)
+		d += *path == '/';
+	return d;
+}
+
+/* Decisions [from, nr) ancestors first (stable: one target's restores keep
+ * their newest-first order). A cgroup under a frozen ancestor cannot be
+ * thawed (the actuator refuses), so a parent is thawed before its child. */
+static void ancestors_first(struct pol_decisions *ds, size_t from)
+{
+	for (size_t i = from + 1; i < ds->nr; i++) {
+		struct pol_decision d = ds->d[i];
+		unsigned depth = path_depth(d.path);
+		size_t j = i;
+
+		for (; j > from && path_depth(ds->d[j - 1].path) > depth; j--)
+			ds->d[j] = ds->d[j - 1];
+		ds->d[j] = d;
+	}
+}
+
 /* Step k of r on x: guards, then the decision (and the state, unless blocked). */
 static int take_step(const struct policy *p, const struct policy_env *env,
 		     const struct pol_rule *r, const struct cg_sample *x, bool leaf,
@@ -886,6 +911,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			goto out;
 		drop_target(st, i);
 	}
+	ancestors_first(ds, 0);
 
 	for (size_t ri = 0; ri < p->nr_rules; ri++) {
 		const struct pol_rule *r = &p->rules[ri];
@@ -961,5 +987,38 @@ int policy_release(const struct policy *p, struct policy_state *st, uint64_t now
 		if (!freezes_only)
 			t->step = 0;
 	}
+	ancestors_first(ds, 0);
 	return (int)ds->nr;
+}
+
+int policy_restores_failed(struct policy_state *st, const struct pol_decisions *ds)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ds->nr; i++) {
+		const struct pol_decision *d = &ds->d[i];
+		struct pol_target *t;
+
+		if (!d->restore || d->action != POL_THAW || d->dry_run || d->blocked ||
+		    d->step < 0 || d->step >= POL_MAX_STEPS ||
+		    (strcmp(d->result, "failed") != 0 && strcmp(d->result, "refused") != 0))
+			continue;
+		t = find_target(st, d->rule, d->cgroup_id);
+		if (!t) {
+			/* An orphan's entry was dropped with its restore. */
+			t = policy_state_add(st, d->rule, d->cgroup_id, d->path);
+			if (!t)
+				return -ENOMEM;
+			t->last_action_usec = d->time_usec;
+		}
+		t->saved[d->step] = (struct pol_saved){ .valid = true, .action = POL_FREEZE };
+		t->frozen = true;
+		/* Its ladder was reset with the restore: only the orphan path
+		 * restores without the rule firing first. A ladder still in
+		 * progress (SIGTERM's release) keeps its steps. */
+		if (t->step == 0)
+			t->orphan = true;
+		n++;
+	}
+	return n;
 }

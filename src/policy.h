@@ -265,9 +265,16 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 		    struct policy_state *st, struct pol_decisions *ds);
 
 /* Restores every change of ours in force (freeze only when freezes_only):
- * for SIGTERM (thaw what we froze) or for a daemon asked to let go. */
+ * for SIGTERM (thaw what we froze) or for a daemon asked to let go.
+ * Ancestors come before their descendants. */
 int policy_release(const struct policy *p, struct policy_state *st, uint64_t now_usec,
 		   bool freezes_only, struct pol_decisions *ds);
+
+/* After the executor ran ds: a thaw that failed or was refused (a frozen
+ * ancestor, say) is still owed, so its freeze goes back into the state and
+ * the next evaluation (or start) tries again instead of forgetting it.
+ * Returns how many, or -ENOMEM. */
+int policy_restores_failed(struct policy_state *st, const struct pol_decisions *ds);
 
 /* Durations and sizes in messages and records: "1.5s", "300ms". */
 void policy_format_usec(uint64_t usec, char *out, size_t outlen);

@@ -741,6 +741,94 @@ static void test_dry_run_per_step(void)
 	policy_free(q);
 }
 
+static void set_result(const char *path, const char *result)
+{
+	for (size_t i = 0; i < ds.nr; i++)
+		if (strcmp(ds.d[i].path, path) == 0)
+			snprintf(ds.d[i].result, sizeof(ds.d[i].result), "%s", result);
+}
+
+/* Review finding 4a: SIGTERM thawed in state order, a child frozen before
+ * its parent was refused (frozen ancestor) and then forgotten. Parents are
+ * thawed first, and a thaw that fails stays owed. */
+static void test_thaw_order_and_retry(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"pod\", \"match\": {\"path\": \"parent\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"4G\"},"
+				"\"then\": [{\"freeze\": true}]},"
+				"{\"name\": \"ctr\", \"match\": {\"path\": \"parent/*\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1G\"},"
+				"\"then\": [{\"freeze\": true}]}]}");
+	struct policy_state st;
+	struct fake f;
+	size_t i;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[PARENT].mem_current = f.x[CHILD].mem_current = 2000 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);	/* the child first */
+	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent/child") == 0);
+	f.x[CHILD].frozen = true;
+	f.x[PARENT].mem_current = f.x[CHILD].mem_current = 5000 * MiB;
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 1);	/* then the parent */
+	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent") == 0);
+	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &ds), 2);
+	CHECK(ds.nr == 2 && strcmp(ds.d[0].path, "parent") == 0 &&
+	      strcmp(ds.d[1].path, "parent/child") == 0);
+	/* Say the child's thaw was refused anyway: it stays owed. */
+	set_result("parent", "ok");
+	set_result("parent/child", "refused");
+	CHECK_INT(policy_restores_failed(&st, &ds), 1);
+	for (i = 0; i < st.nr_targets; i++)
+		if (strcmp(st.targets[i].path, "parent/child") == 0)
+			break;
+	CHECK(i < st.nr_targets && st.targets[i].frozen && st.targets[i].saved[0].valid);
+	CHECK_INT(policy_release(p, &st, 4 * SEC, true, &ds), 1);	/* tried again */
+	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent/child") == 0 &&
+	      ds.d[0].action == POL_THAW);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+/* A restore_after thaw that fails is retried at the next evaluation. */
+static void test_failed_thaw_retried(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"f\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1G\"},"
+				"\"then\": [{\"freeze\": true}], \"restore_after\": 1}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].mem_current = 2000 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	f.x[HOG].frozen = true;
+	f.x[HOG].mem_current = 10 * MiB;
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 3 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW);
+	set_result("hog", "failed");
+	CHECK_INT(policy_restores_failed(&st, &ds), 1);
+	CHECK_INT(eval(p, &f, 4 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW && ds.d[0].restore &&
+	      strcmp(ds.d[0].rule, "f") == 0);
+	set_result("hog", "ok");
+	CHECK_INT(policy_restores_failed(&st, &ds), 0);
+	CHECK_INT(eval(p, &f, 5 * SEC, &st), 0);
+	CHECK_INT(st.nr_targets, 0);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -761,6 +849,8 @@ int main(void)
 	RUN(test_metric_names);
 	RUN(test_restore_rule_name_owned);
 	RUN(test_dry_run_per_step);
+	RUN(test_thaw_order_and_retry);
+	RUN(test_failed_thaw_retried);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
