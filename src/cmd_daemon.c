@@ -328,8 +328,12 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 		return;
 	n = policy_evaluate(dm->p, &env, dm->snap, now, &dm->st, &dm->ds);
 	if (n < 0) {
-		fprintf(stderr, "cgwarden daemon: evaluating the policy: %s\n", strerror(-n));
-		return;
+		/* The state already went on for what was decided before the
+		 * failure (steps counted as taken, saved values invalidated by
+		 * restores): dropping those decisions would lose them for good. */
+		fprintf(stderr, "cgwarden daemon: evaluating the policy: %s%s\n", strerror(-n),
+			dm->ds.nr ? "; carrying out what was decided before" : "");
+		n = (int)dm->ds.nr;
 	}
 	if (!n)
 		return;
@@ -608,6 +612,10 @@ static void release_freezes(struct daemon *dm)
 {
 	int n = policy_release(dm->p, &dm->st, mono_usec(), true, &dm->ds);
 
+	if (n < 0) {
+		fprintf(stderr, "cgwarden daemon: releasing freezes: %s\n", strerror(-n));
+		n = (int)dm->ds.nr;
+	}
 	if (n > 0) {
 		state_save(dm);
 		enforcer_run(dm->enf, &dm->ds, 0);

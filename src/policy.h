@@ -258,7 +258,8 @@ struct policy_env {
  * decisions point into p (hook paths, messages; rule names are copies),
  * valid until the policy is freed or the next call. Blocked steps are
  * recorded once per guard change, not every tick. Returns the number of
- * decisions or -ENOMEM.
+ * decisions or -ENOMEM; on -ENOMEM ds still holds the decisions made before
+ * the failure, which the state already counts as done: carry them out.
  */
 int policy_evaluate(const struct policy *p, const struct policy_env *env,
 		    const struct cg_snapshot *s, uint64_t now_usec,
