@@ -703,6 +703,15 @@ static void parse_top(struct ctx *c, struct json_object *root, struct policy *p)
 					leave(c, old);
 					continue;
 				}
+				/* As match.path: a leading '/' would never match. */
+				if (json_object_get_string(e)[0] == '/') {
+					size_t old = enter(c, "protected[%zu]", i);
+
+					err_at(c, NULL, "paths are relative to the cgroup2 root: "
+					       "drop the leading '/'");
+					leave(c, old);
+					continue;
+				}
 				p->protected[p->nr_protected] = strdup(json_object_get_string(e));
 				if (!p->protected[p->nr_protected])
 					c->errs->oom = true;

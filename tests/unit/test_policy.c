@@ -869,6 +869,24 @@ static void test_state_bad_types(void)
 	}
 }
 
+/* Review finding 9: "protected" with a leading '/' loaded and never matched. */
+static void test_protected_leading_slash(void)
+{
+	static const char t[] = "{\"protected\": [\"system.slice/a\", \"/system.slice/sshd.service\"],"
+		"\"rules\": [{\"name\": \"x\", \"match\": {\"path\": \"system.slice/*\"},"
+		"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1G\"},"
+		"\"then\": [{\"freeze\": true}]}]}";
+	struct pol_errors e = { 0 };
+	struct policy *p = NULL;
+
+	CHECK_INT(json_policy_parse("t.json", t, strlen(t), &p, &e), -EINVAL);
+	CHECK(!p);
+	CHECK(has_error(&e, "t.json: protected[1]: paths are relative to the cgroup2 root"));
+	CHECK_INT(e.nr, 1);
+	pol_errors_free(&e);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -892,6 +910,7 @@ int main(void)
 	RUN(test_thaw_order_and_retry);
 	RUN(test_failed_thaw_retried);
 	RUN(test_state_bad_types);
+	RUN(test_protected_leading_slash);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
