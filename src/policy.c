@@ -816,7 +816,9 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	t->last_step_usec = now;
 	t->last_action_usec = now;
 	t->fingerprint = r->fingerprint;
-	if (counted(sp->action) && p->budget_per_minute)
+	/* A dry run changes nothing: a rule on trial must not use up the
+	 * budget of the rules that enforce. */
+	if (counted(sp->action) && p->budget_per_minute && !d->dry_run)
 		budget_take(st, now);
 	return 0;
 }

@@ -887,6 +887,37 @@ static void test_protected_leading_slash(void)
 	policy_free(p);
 }
 
+/* Review finding 10: a rule on dry-run trial used up the budget and
+ * blocked the rules that enforce. */
+static void test_dry_run_takes_no_budget(void)
+{
+	struct policy *p = load("{\"budget\": {\"actions_per_minute\": 1}, \"rules\": ["
+				"{\"name\": \"trial\", \"dry_run\": true, \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"cpu.weight\": 10}]},"
+				"{\"name\": \"real\", \"match\": {\"path\": \"calm\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"cpu.weight\": 10}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
+	CHECK(ds.nr == 2 && ds.d[0].dry_run && !ds.d[0].blocked);
+	CHECK(ds.nr == 2 && !ds.d[1].dry_run && !ds.d[1].blocked &&
+	      !(ds.d[1].guards & POL_G_BUDGET));
+	CHECK_INT(st.budget_len, 1);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -911,6 +942,7 @@ int main(void)
 	RUN(test_failed_thaw_retried);
 	RUN(test_state_bad_types);
 	RUN(test_protected_leading_slash);
+	RUN(test_dry_run_takes_no_budget);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
