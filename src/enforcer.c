@@ -279,6 +279,8 @@ static const char *execute(struct enforcer *e, struct pol_decision *d)
 		char g[96];
 
 		policy_guard_names(d->guards & POL_G_BLOCKING, g, sizeof(g));
+		if (!g[0] && (d->guards & POL_G_FLOOR))
+			snprintf(g, sizeof(g), "floor (memory.min is max)");
 		snprintf(d->why, sizeof(d->why), "stopped by a guard: %s", g);
 		return RES_BLOCKED;
 	}

@@ -723,6 +723,7 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	struct pol_decision *d;
 	uint32_t g = 0;
 	uint64_t value = sp->value;
+	uint32_t blocking;
 
 	if (p->dry_run || r->dry_run)
 		g |= POL_G_DRY_RUN;
@@ -734,7 +735,8 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	if (sp->action == POL_MEMORY_HIGH || sp->action == POL_MEMORY_MAX) {
 		uint64_t fl = p->floor_bytes > r->floor_bytes ? p->floor_bytes : r->floor_bytes;
 
-		if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min != CG_UNLIMITED && x->mem_min > fl)
+		/* memory.min max protects all of it: the floor is max too. */
+		if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min > fl)
 			fl = x->mem_min;
 		if (value < fl) {
 			value = fl;
@@ -743,15 +745,21 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	}
 	if (sp->action == POL_KILL && !leaf)
 		g |= POL_G_NOT_LEAF;
-	if (!(g & POL_G_BLOCKING) && counted(sp->action) && p->budget_per_minute &&
-	    budget_used(st, now) >= p->budget_per_minute)
+	blocking = g & POL_G_BLOCKING;
+	/* Raised to a floor of max the step would only lift a limit: blocked. */
+	if ((g & POL_G_FLOOR) && value == CG_UNLIMITED)
+		blocking |= POL_G_FLOOR;
+	if (!blocking && counted(sp->action) && p->budget_per_minute &&
+	    budget_used(st, now) >= p->budget_per_minute) {
 		g |= POL_G_BUDGET;
+		blocking |= POL_G_BUDGET;
+	}
 
-	if (g & POL_G_BLOCKING) {
+	if (blocking) {
 		/* Logged when the reason changes, not on every tick. */
-		if (t->blocked == (g & POL_G_BLOCKING))
+		if (t->blocked == blocking)
 			return 0;
-		t->blocked = g & POL_G_BLOCKING;
+		t->blocked = blocking;
 	} else {
 		t->blocked = 0;
 	}
@@ -768,7 +776,7 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	d->hook_timeout_usec = sp->hook_timeout_usec;
 	d->message = sp->message;
 	d->guards = g;
-	d->blocked = g & POL_G_BLOCKING;
+	d->blocked = blocking != 0;
 	d->dry_run = g & POL_G_DRY_RUN;
 	d->time_usec = now;
 	fill_values(d, r, vals);

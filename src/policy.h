@@ -195,7 +195,8 @@ int policy_note_trigger(struct policy_state *st, uint64_t cgroup_id,
 enum pol_guard {
 	POL_G_DRY_RUN	= 1u << 0,	/* recorded, not done */
 	POL_G_PROTECTED	= 1u << 1,	/* blocked */
-	POL_G_FLOOR	= 1u << 2,	/* value raised to the floor */
+	POL_G_FLOOR	= 1u << 2,	/* value raised to the floor; blocked when
+					 * the floor is max (memory.min max) */
 	POL_G_COOLDOWN	= 1u << 3,	/* blocked */
 	POL_G_BUDGET	= 1u << 4,	/* blocked */
 	POL_G_NOT_LEAF	= 1u << 5,	/* kill of a cgroup with children: the executor

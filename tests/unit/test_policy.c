@@ -918,6 +918,33 @@ static void test_dry_run_takes_no_budget(void)
 	policy_free(p);
 }
 
+/* Review finding 11: memory.min max was skipped as a floor, so a
+ * memory.max step cut into memory the cgroup had fully protected. */
+static void test_floor_min_max(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"g\", \"match\": {\"path\": \"calm\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"memory.max\": \"80M\"}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	f.x[CALM].mem_min = CG_UNLIMITED;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].blocked && (ds.d[0].guards & POL_G_FLOOR) &&
+	      ds.d[0].value == CG_UNLIMITED);
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 0);	/* said once */
+	CHECK(st.nr_targets == 1 && st.targets[0].step == 0);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -943,6 +970,7 @@ int main(void)
 	RUN(test_state_bad_types);
 	RUN(test_protected_leading_slash);
 	RUN(test_dry_run_takes_no_budget);
+	RUN(test_floor_min_max);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
