@@ -340,7 +340,7 @@ static void parse_cond(struct ctx *c, struct json_object *o, struct pol_cond *pc
 		uint64_t b;
 
 		if (pc->metric.bytes && bytes_value(c, v, "clear", &b) == 0)
-			pc->clear = (double)b;
+			pc->clear = b == CG_UNLIMITED ? INFINITY : (double)b;
 		else if (!pc->metric.bytes && (json_object_is_type(v, json_type_int) ||
 					       json_object_is_type(v, json_type_double)))
 			pc->clear = json_object_get_double(v);

@@ -945,6 +945,22 @@ static void test_floor_min_max(void)
 	policy_free(p);
 }
 
+/* Review finding 12: a clear of "max" on a _bytes metric was 2^64-1 (shown
+ * as 16E), not the unlimited value "max" is everywhere else. */
+static void test_clear_max(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"c\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"memory.high_bytes\", \"op\": \"<\", \"value\": \"1G\","
+				"\"clear\": \"max\"}, \"then\": [{\"log\": \"limited\"}]}]}");
+
+	CHECK(p);
+	if (!p)
+		return;
+	CHECK(isinf(p->rules[0].conds[0].clear));
+	CHECK(p->rules[0].conds[0].value == 1024.0 * MiB);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -971,6 +987,7 @@ int main(void)
 	RUN(test_protected_leading_slash);
 	RUN(test_dry_run_takes_no_budget);
 	RUN(test_floor_min_max);
+	RUN(test_clear_max);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
