@@ -187,6 +187,10 @@ static void tick_to_stream(struct daemon *dm)
 /* Hands the snapshot and the action counters to the HTTP endpoint. */
 static void publish(struct daemon *dm)
 {
+	/* Non-NULL even before the first action: prom_render writes the
+	 * family's HELP and TYPE only for a non-NULL array (prom.h), and a
+	 * scraper should see cgwarden_policy_actions_total from the start. */
+	static const struct prom_policy_count none[1];
 	size_t nr;
 	const struct enforcer_counter *ec = enforcer_counters(dm->enf, &nr);
 
@@ -205,7 +209,7 @@ static void publish(struct daemon *dm)
 	for (size_t i = 0; i < nr; i++)
 		dm->counts[i] = (struct prom_policy_count){ ec[i].rule, ec[i].action,
 							    ec[i].result, ec[i].count };
-	httpd_set_snapshot(dm->http, dm->snap, dm->counts, nr);
+	httpd_set_snapshot(dm->http, dm->snap, dm->counts ? dm->counts : none, nr);
 }
 
 /* ---- the state file ------------------------------------------------------ */
