@@ -573,6 +573,40 @@ static bool is_protected(const struct policy *p, const struct policy_env *env, c
 	return false;
 }
 
+/* Does acting on path with a freeze, kill or limit reach a protected
+ * cgroup below it? A frozen, killed or limited parent freezes, kills or
+ * limits its whole subtree: a protected cgroup's ancestors are protected
+ * from those too. Checked against the cgroups of the snapshot, our own
+ * cgroup, and the literal part of each protected glob (which covers
+ * cgroups not there yet). */
+static bool covers_protected(const struct policy *p, const struct policy_env *env,
+			     const struct cg_snapshot *s, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (!len)
+		return true;
+	if (env && env->self_path && strncmp(env->self_path, path, len) == 0 &&
+	    env->self_path[len] == '/')
+		return true;
+	for (size_t i = 0; i < p->nr_protected; i++)
+		if (strncmp(p->protected[i], path, len) == 0 && p->protected[i][len] == '/')
+			return true;
+	for (size_t i = 0; s && i < s->nr_samples; i++) {
+		const char *q = s->samples[i].path;
+
+		if (q && strncmp(q, path, len) == 0 && q[len] == '/' && is_protected(p, env, q))
+			return true;
+	}
+	return false;
+}
+
+static bool reaches_subtree(enum pol_action a)
+{
+	return a == POL_FREEZE || a == POL_KILL || a == POL_MEMORY_HIGH || a == POL_MEMORY_MAX ||
+	       a == POL_CPU_MAX;
+}
+
 /* Actions counted by the budget: those that change something. */
 static bool counted(enum pol_action a)
 {
@@ -715,6 +749,7 @@ static void ancestors_first(struct pol_decisions *ds, size_t from)
 
 /* Step k of r on x: guards, then the decision (and the state, unless blocked). */
 static int take_step(const struct policy *p, const struct policy_env *env,
+		     const struct cg_snapshot *snap,
 		     const struct pol_rule *r, const struct cg_sample *x, bool leaf,
 		     struct pol_target *t, uint64_t now, const struct pol_value *vals,
 		     struct policy_state *st, struct pol_decisions *ds)
@@ -727,7 +762,8 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 
 	if (p->dry_run || r->dry_run)
 		g |= POL_G_DRY_RUN;
-	if (is_protected(p, env, x->path))
+	if (is_protected(p, env, x->path) ||
+	    (reaches_subtree(sp->action) && covers_protected(p, env, snap, x->path)))
 		g |= POL_G_PROTECTED;
 	if (t->step == 0 && t->last_action_usec && r->cooldown_usec &&
 	    now - t->last_action_usec < r->cooldown_usec)
@@ -832,7 +868,8 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 }
 
 /* The ladder of r on target t, given whether the rule fires now. */
-static int ladder(const struct policy *p, const struct policy_env *env, const struct pol_rule *r,
+static int ladder(const struct policy *p, const struct policy_env *env,
+		  const struct cg_snapshot *snap, const struct pol_rule *r,
 		  const struct cg_sample *x, bool leaf, struct pol_target *t, bool fired,
 		  uint64_t now, const struct pol_value *vals, struct policy_state *st,
 		  struct pol_decisions *ds)
@@ -844,7 +881,7 @@ static int ladder(const struct policy *p, const struct policy_env *env, const st
 			return 0;
 		if (t->step > 0 && now - t->last_step_usec < r->steps[t->step - 1].wait_usec)
 			return 0;
-		return take_step(p, env, r, x, leaf, t, now, vals, st, ds);
+		return take_step(p, env, snap, r, x, leaf, t, now, vals, st, ds);
 	}
 	t->blocked = 0;
 	if (t->step == 0 || !r->restore_after_usec)
@@ -945,7 +982,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			}
 			t->seen = true;
 			fired = eval_conds(r, x, st, t, now, vals, &any_raw, true);
-			if (ladder(p, env, r, x, !has_child[i], t, fired, now, vals, st, ds))
+			if (ladder(p, env, s, r, x, !has_child[i], t, fired, now, vals, st, ds))
 				goto out;
 		}
 	}
@@ -961,7 +998,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			struct cg_sample lost = { .id = t->cgroup_id, .path = t->path };
 
 			memset(t->cond_on, 0, sizeof(t->cond_on));
-			if (ladder(p, env, r, &lost, true, t, false, now, NULL, st, ds))
+			if (ladder(p, env, s, r, &lost, true, t, false, now, NULL, st, ds))
 				goto out;
 		}
 		if (!exists || target_idle(t, r, now)) {

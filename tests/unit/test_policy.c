@@ -961,6 +961,51 @@ static void test_clear_max(void)
 	policy_free(p);
 }
 
+/* Review finding 5: freezing or limiting a parent reaches the protected
+ * cgroups below it (and cgwarden itself). */
+static void test_protected_ancestors(void)
+{
+	struct policy *p = load("{\"protected\": [\"parent/child\", \"calm/sshd.service\"],"
+				"\"rules\": [{\"name\": \"f\", \"match\": {\"path\": \"parent\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"freeze\": true}]},"
+				"{\"name\": \"m\", \"match\": {\"path\": \"calm\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"memory.max\": \"1G\"}]},"
+				"{\"name\": \"w\", \"match\": {\"path\": \"parent\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"cpu.weight\": 10}]},"
+				"{\"name\": \"k\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"kill\": true}]}]}");
+	struct policy_env env = { .self_path = "hog/cgwarden.service" };
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[PARENT].have |= CG_HAVE_PROCS;
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	CHECK_INT(policy_evaluate(p, &env, &f.s, 1 * SEC, &st, &ds), 4);
+	for (size_t i = 0; i < ds.nr; i++) {
+		const struct pol_decision *d = &ds.d[i];
+		bool want = d->action != POL_CPU_WEIGHT;	/* weight only shares */
+
+		if (want != (d->blocked && (d->guards & POL_G_PROTECTED)))
+			printf("  %s on %s: blocked %d guards %#x\n", policy_action_name(d->action),
+			       d->path, d->blocked, d->guards);
+		CHECK(want == (d->blocked && (d->guards & POL_G_PROTECTED)));
+	}
+	policy_decisions_free(&ds);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -988,6 +1033,7 @@ int main(void)
 	RUN(test_dry_run_takes_no_budget);
 	RUN(test_floor_min_max);
 	RUN(test_clear_max);
+	RUN(test_protected_ancestors);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
