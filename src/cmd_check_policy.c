@@ -230,5 +230,7 @@ int cmd_check_policy(int argc, char **argv)
 		printf("(rates need two ticks and are absent in this one-tick view)\n");
 	collector_free(c);
 	policy_free(p);
-	return 0;
+	/* The file is valid, but what it matches could not be shown: "no
+	 * cgroup tree" in --help's words. */
+	return snap ? 0 : EXIT_USAGE;
 }

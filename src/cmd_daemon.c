@@ -187,6 +187,10 @@ static void tick_to_stream(struct daemon *dm)
 /* Hands the snapshot and the action counters to the HTTP endpoint. */
 static void publish(struct daemon *dm)
 {
+	/* Non-NULL even before the first action: prom_render writes the
+	 * family's HELP and TYPE only for a non-NULL array (prom.h), and a
+	 * scraper should see cgwarden_policy_actions_total from the start. */
+	static const struct prom_policy_count none[1];
 	size_t nr;
 	const struct enforcer_counter *ec = enforcer_counters(dm->enf, &nr);
 
@@ -205,7 +209,7 @@ static void publish(struct daemon *dm)
 	for (size_t i = 0; i < nr; i++)
 		dm->counts[i] = (struct prom_policy_count){ ec[i].rule, ec[i].action,
 							    ec[i].result, ec[i].count };
-	httpd_set_snapshot(dm->http, dm->snap, dm->counts, nr);
+	httpd_set_snapshot(dm->http, dm->snap, dm->counts ? dm->counts : none, nr);
 }
 
 /* ---- the state file ------------------------------------------------------ */
@@ -304,6 +308,21 @@ static void find_self(struct daemon *dm)
 
 /* ---- evaluation ------------------------------------------------------------ */
 
+/* After the executor: a thaw that did not happen goes back into the state
+ * (retried at the next evaluation, or the next start). */
+static void after_run(struct daemon *dm)
+{
+	int n = policy_restores_failed(&dm->st, &dm->ds);
+
+	if (n < 0)
+		fprintf(stderr, "cgwarden daemon: keeping a failed thaw in the state: %s\n",
+			strerror(-n));
+	if (n > 0)
+		state_save(dm);
+	if (dm->log)
+		fflush(dm->log);
+}
+
 static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 {
 	struct policy_env env = { .self_path = dm->self_path };
@@ -313,8 +332,12 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 		return;
 	n = policy_evaluate(dm->p, &env, dm->snap, now, &dm->st, &dm->ds);
 	if (n < 0) {
-		fprintf(stderr, "cgwarden daemon: evaluating the policy: %s\n", strerror(-n));
-		return;
+		/* The state already went on for what was decided before the
+		 * failure (steps counted as taken, saved values invalidated by
+		 * restores): dropping those decisions would lose them for good. */
+		fprintf(stderr, "cgwarden daemon: evaluating the policy: %s%s\n", strerror(-n),
+			dm->ds.nr ? "; carrying out what was decided before" : "");
+		n = (int)dm->ds.nr;
 	}
 	if (!n)
 		return;
@@ -322,8 +345,7 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 	 * counts as taken (not repeated) and its restore is still known. */
 	state_save(dm);
 	enforcer_run(dm->enf, &dm->ds, trigger_usec);
-	if (dm->log)
-		fflush(dm->log);
+	after_run(dm);
 }
 
 static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx);
@@ -594,11 +616,14 @@ static void release_freezes(struct daemon *dm)
 {
 	int n = policy_release(dm->p, &dm->st, mono_usec(), true, &dm->ds);
 
+	if (n < 0) {
+		fprintf(stderr, "cgwarden daemon: releasing freezes: %s\n", strerror(-n));
+		n = (int)dm->ds.nr;
+	}
 	if (n > 0) {
 		state_save(dm);
 		enforcer_run(dm->enf, &dm->ds, 0);
-		if (dm->log)
-			fflush(dm->log);
+		after_run(dm);
 	}
 }
 

@@ -141,13 +141,34 @@ static int oom_group(struct enforcer *e, const char *path)
 	return v;
 }
 
-/* Runs the hook with the decision as JSON on stdin; waits up to its timeout. */
+/* Without a pidfd (kernel < 5.3, seccomp): poll waitpid until the deadline.
+ * Returns 0 with *status filled, or -ETIMEDOUT. */
+static int wait_deadline(pid_t pid, uint64_t timeout_usec, int *status)
+{
+	uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + timeout_usec;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return 0;
+		if (clock_usec(CLOCK_MONOTONIC) >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+}
+
+/* Runs the hook with the decision as JSON on stdin; waits up to its timeout.
+ * Synchronous: the loop (ticks, triggers, /metrics) waits for it, so
+ * hook_timeout bounds the stall. Running hooks in the background (a child
+ * table reaped from the loop) is future work. */
 static int run_hook(struct pol_decision *d)
 {
 	char *json = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&json, &len);
 	int pipefd[2], pidfd, status = 0, err = 0;
+	bool reaped = false;
 	pid_t pid;
 
 	if (!mem)
@@ -173,9 +194,18 @@ static int run_hook(struct pol_decision *d)
 
 		/* The loop blocks SIGTERM/SIGINT/SIGHUP for its signalfd; the
 		 * hook must get them normally. */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(pipefd[0], STDIN_FILENO);
+		/* Our stdout is the JSON stream, and O_NONBLOCK (lineout): the
+		 * hook's output would land in it, or fail with EAGAIN. Its stderr
+		 * stays ours (the journal). */
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		else
+			dup2(STDERR_FILENO, STDOUT_FILENO);
 		setenv("CGWARDEN_RULE", d->rule, 1);
 		setenv("CGWARDEN_TARGET", d->path, 1);
 		execv(d->hook_path, argv);
@@ -192,15 +222,23 @@ static int run_hook(struct pol_decision *d)
 		struct pollfd p = { .fd = pidfd, .events = POLLIN };
 		int ms = (int)(d->hook_timeout_usec / 1000);
 
-		if (poll(&p, 1, ms) == 0) {
-			kill(pid, SIGKILL);
-			snprintf(d->why, sizeof(d->why), "hook %s did not finish within %" PRIu64
-				 " ms: killed", d->hook_path, d->hook_timeout_usec / 1000);
+		if (poll(&p, 1, ms) == 0)
 			err = -ETIMEDOUT;
-		}
 		close(pidfd);
+	} else {
+		int werr = wait_deadline(pid, d->hook_timeout_usec, &status);
+
+		reaped = !werr;
+		if (werr)
+			err = werr;
 	}
-	waitpid(pid, &status, 0);
+	if (err == -ETIMEDOUT) {
+		kill(pid, SIGKILL);
+		snprintf(d->why, sizeof(d->why), "hook %s did not finish within %" PRIu64
+			 " ms: killed", d->hook_path, d->hook_timeout_usec / 1000);
+	}
+	if (!reaped)
+		waitpid(pid, &status, 0);
 	if (!err && WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		snprintf(d->why, sizeof(d->why), "hook %s could not be run", d->hook_path);
 	if (!err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
@@ -241,6 +279,8 @@ static const char *execute(struct enforcer *e, struct pol_decision *d)
 		char g[96];
 
 		policy_guard_names(d->guards & POL_G_BLOCKING, g, sizeof(g));
+		if (!g[0] && (d->guards & POL_G_FLOOR))
+			snprintf(g, sizeof(g), "floor (memory.min is max)");
 		snprintf(d->why, sizeof(d->why), "stopped by a guard: %s", g);
 		return RES_BLOCKED;
 	}

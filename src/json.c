@@ -966,7 +966,7 @@ int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t t
 	json_u64(&w, "schema", CGWARDEN_JSON_SCHEMA_VERSION);
 	json_str_opt(&w, "type", "policy_action");
 	json_u64(&w, "time_usec", time_usec);
-	json_str_opt(&w, "rule", d->rule ? d->rule : "");
+	json_str_opt(&w, "rule", d->rule);
 	json_str_opt(&w, "target", d->path ? d->path : "");
 	json_u64(&w, "target_id", d->cgroup_id);
 	json_u64(&w, "step", (uint64_t)(d->step < 0 ? 0 : d->step));
@@ -1048,6 +1048,7 @@ int json_write_policy_state(FILE *out, const struct policy_state *st, const char
 			json_str_opt(&w, "action", policy_action_name((enum pol_action)sv->action));
 			json_limit(&w, "value", true, sv->value);
 			json_u64(&w, "period", sv->period);
+			json_bool_if(&w, "dry_run", true, sv->dry_run);
 			json_close(&w, '}');
 		}
 		json_close(&w, ']');

@@ -340,7 +340,7 @@ static void parse_cond(struct ctx *c, struct json_object *o, struct pol_cond *pc
 		uint64_t b;
 
 		if (pc->metric.bytes && bytes_value(c, v, "clear", &b) == 0)
-			pc->clear = (double)b;
+			pc->clear = b == CG_UNLIMITED ? INFINITY : (double)b;
 		else if (!pc->metric.bytes && (json_object_is_type(v, json_type_int) ||
 					       json_object_is_type(v, json_type_double)))
 			pc->clear = json_object_get_double(v);
@@ -703,6 +703,15 @@ static void parse_top(struct ctx *c, struct json_object *root, struct policy *p)
 					leave(c, old);
 					continue;
 				}
+				/* As match.path: a leading '/' would never match. */
+				if (json_object_get_string(e)[0] == '/') {
+					size_t old = enter(c, "protected[%zu]", i);
+
+					err_at(c, NULL, "paths are relative to the cgroup2 root: "
+					       "drop the leading '/'");
+					leave(c, old);
+					continue;
+				}
 				p->protected[p->nr_protected] = strdup(json_object_get_string(e));
 				if (!p->protected[p->nr_protected])
 					c->errs->oom = true;
@@ -923,6 +932,18 @@ static int action_by_name(const char *s)
 	return -1;
 }
 
+/* A field of the state file of the wrong type: said, and skipped (the file
+ * is ours, but a hand edit or a bug must not abort the daemon). */
+static bool state_type_ok(const char *path, struct json_object *v, enum json_type want,
+			  const char *what, size_t i, const char *field)
+{
+	if (!v || json_object_is_type(v, want))
+		return true;
+	fprintf(stderr, "cgwarden: state file %s: targets[%zu]%s%s: expected %s, not %s; "
+		"skipped\n", path, i, field ? "." : "", field ? field : "", what, type_name(v));
+	return false;
+}
+
 int json_policy_state_read(const char *path, const char *boot_id, struct policy_state *st,
 			   bool *ignored, char *why, size_t whylen)
 {
@@ -947,18 +968,34 @@ int json_policy_state_read(const char *path, const char *boot_id, struct policy_
 		return -EINVAL;
 	}
 	v = get(root, "boot_id");
-	if (!v || !boot_id || strcmp(json_object_get_string(v), boot_id) != 0) {
+	if (!v || !boot_id || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), boot_id) != 0) {
 		*ignored = true;
 		json_object_put(root);
 		return 0;
 	}
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		struct json_object *o = json_object_array_get_idx(targets, i), *saved, *cs;
-		const char *rule = json_object_get_string(get(o, "rule"));
+		struct json_object *o = json_object_array_get_idx(targets, i), *saved, *cs, *r;
+		const char *rule;
 		struct pol_target *t;
 
-		if (!json_object_is_type(o, json_type_object) || !rule || !*rule ||
-		    strlen(rule) >= POL_NAME_MAX)
+		if (!o || !state_type_ok(path, o, json_type_object, "an object", i, NULL))
+			continue;
+		r = get(o, "rule");
+		if (!r || !state_type_ok(path, r, json_type_string, "a string", i, "rule"))
+			continue;
+		rule = json_object_get_string(r);
+		if (!*rule || strlen(rule) >= POL_NAME_MAX)
+			continue;
+		saved = get(o, "saved");
+		cs = get(o, "cond_since_usec");
+		/* A ladder without its saved values cannot be restored: skipped whole. */
+		if (!state_type_ok(path, saved, json_type_array, "a list", i, "saved"))
+			continue;
+		if (!state_type_ok(path, cs, json_type_array, "a list", i, "cond_since_usec"))
+			cs = NULL;
+		if (get(o, "path") && !state_type_ok(path, get(o, "path"), json_type_string,
+						     "a string", i, "path"))
 			continue;
 		t = policy_state_add(st, rule, u64_of(o, "cgroup_id"),
 				     get(o, "path") ? json_object_get_string(get(o, "path")) : "");
@@ -976,21 +1013,32 @@ int json_policy_state_read(const char *path, const char *boot_id, struct policy_
 		t->clear_since_usec = u64_of(o, "clear_since_usec");
 		t->frozen = json_object_get_boolean(get(o, "frozen"));
 		t->dry_run = json_object_get_boolean(get(o, "dry_run"));
-		saved = get(o, "saved");
 		for (size_t k = 0; saved && k < json_object_array_length(saved); k++) {
-			struct json_object *s = json_object_array_get_idx(saved, k);
-			uint64_t idx = u64_of(s, "step");
-			int a = get(s, "action") ? action_by_name(json_object_get_string(get(s, "action")))
-						 : -1;
+			struct json_object *s = json_object_array_get_idx(saved, k), *an;
+			char field[48];
+			uint64_t idx;
+			int a;
 
+			snprintf(field, sizeof(field), "saved[%zu]", k);
+			if (!s || !state_type_ok(path, s, json_type_object, "an object", i, field))
+				continue;
+			an = get(s, "action");
+			snprintf(field, sizeof(field), "saved[%zu].action", k);
+			if (an && !state_type_ok(path, an, json_type_string, "a string", i, field))
+				continue;
+			idx = u64_of(s, "step");
+			a = an ? action_by_name(json_object_get_string(an)) : -1;
 			if (idx >= POL_MAX_STEPS || a < 0)
 				continue;
 			t->saved[idx].valid = true;
 			t->saved[idx].action = (uint8_t)a;
 			t->saved[idx].value = u64_of(s, "value");
 			t->saved[idx].period = u64_of(s, "period");
+			/* Files from before per-step dry_run: the ladder's. */
+			t->saved[idx].dry_run = get(s, "dry_run")
+						? json_object_get_boolean(get(s, "dry_run"))
+						: t->dry_run;
 		}
-		cs = get(o, "cond_since_usec");
 		for (size_t k = 0; cs && k < json_object_array_length(cs) && k < POL_MAX_CONDS; k++) {
 			struct json_object *e = json_object_array_get_idx(cs, k);
 
@@ -1002,6 +1050,11 @@ int json_policy_state_read(const char *path, const char *boot_id, struct policy_
 		}
 	}
 	v = get(root, "budget_usec");
+	if (v && !json_object_is_type(v, json_type_array)) {
+		fprintf(stderr, "cgwarden: state file %s: budget_usec: expected a list, not %s; "
+			"skipped\n", path, type_name(v));
+		v = NULL;
+	}
 	for (size_t k = 0; v && k < json_object_array_length(v) && k < POL_BUDGET_MAX; k++) {
 		st->budget_times[k] = json_object_get_uint64(json_object_array_get_idx(v, k));
 		st->budget_len++;

@@ -573,6 +573,40 @@ static bool is_protected(const struct policy *p, const struct policy_env *env, c
 	return false;
 }
 
+/* Does acting on path with a freeze, kill or limit reach a protected
+ * cgroup below it? A frozen, killed or limited parent freezes, kills or
+ * limits its whole subtree: a protected cgroup's ancestors are protected
+ * from those too. Checked against the cgroups of the snapshot, our own
+ * cgroup, and the literal part of each protected glob (which covers
+ * cgroups not there yet). */
+static bool covers_protected(const struct policy *p, const struct policy_env *env,
+			     const struct cg_snapshot *s, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (!len)
+		return true;
+	if (env && env->self_path && strncmp(env->self_path, path, len) == 0 &&
+	    env->self_path[len] == '/')
+		return true;
+	for (size_t i = 0; i < p->nr_protected; i++)
+		if (strncmp(p->protected[i], path, len) == 0 && p->protected[i][len] == '/')
+			return true;
+	for (size_t i = 0; s && i < s->nr_samples; i++) {
+		const char *q = s->samples[i].path;
+
+		if (q && strncmp(q, path, len) == 0 && q[len] == '/' && is_protected(p, env, q))
+			return true;
+	}
+	return false;
+}
+
+static bool reaches_subtree(enum pol_action a)
+{
+	return a == POL_FREEZE || a == POL_KILL || a == POL_MEMORY_HIGH || a == POL_MEMORY_MAX ||
+	       a == POL_CPU_MAX;
+}
+
 /* Actions counted by the budget: those that change something. */
 static bool counted(enum pol_action a)
 {
@@ -669,25 +703,53 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 		d = new_decision(ds, path);
 		if (!d)
 			return -ENOMEM;
-		d->rule = t->rule;
+		snprintf(d->rule, sizeof(d->rule), "%s", t->rule);
 		d->cgroup_id = t->cgroup_id;
 		d->step = k;
 		d->restore = true;
 		d->action = sv->action == POL_FREEZE ? POL_THAW : (enum pol_action)sv->action;
 		d->value = sv->value;
 		d->period = sv->period;
-		d->dry_run = t->dry_run;
-		d->guards = t->dry_run ? POL_G_DRY_RUN : 0;
+		/* As the step was taken: a real freeze is thawed for real even
+		 * if the policy went to dry run since, and the other way round. */
+		d->dry_run = sv->dry_run;
+		d->guards = sv->dry_run ? POL_G_DRY_RUN : 0;
 		d->time_usec = now;
 		sv->valid = false;
-		if (sv->action == POL_FREEZE)
+		if (sv->action == POL_FREEZE && !sv->dry_run)
 			t->frozen = false;
 	}
 	return 0;
 }
 
+static unsigned path_depth(const char *path)
+{
+	unsigned d = path && path[0] ? 1 : 0;
+
+	for (; path && *path; path++)
+		d += *path == '/';
+	return d;
+}
+
+/* Decisions [from, nr) ancestors first (stable: one target's restores keep
+ * their newest-first order). A cgroup under a frozen ancestor cannot be
+ * thawed (the actuator refuses), so a parent is thawed before its child. */
+static void ancestors_first(struct pol_decisions *ds, size_t from)
+{
+	for (size_t i = from + 1; i < ds->nr; i++) {
+		struct pol_decision d = ds->d[i];
+		unsigned depth = path_depth(d.path);
+		size_t j = i;
+
+		for (; j > from && path_depth(ds->d[j - 1].path) > depth; j--)
+			ds->d[j] = ds->d[j - 1];
+		ds->d[j] = d;
+	}
+}
+
 /* Step k of r on x: guards, then the decision (and the state, unless blocked). */
 static int take_step(const struct policy *p, const struct policy_env *env,
+		     const struct cg_snapshot *snap,
 		     const struct pol_rule *r, const struct cg_sample *x, bool leaf,
 		     struct pol_target *t, uint64_t now, const struct pol_value *vals,
 		     struct policy_state *st, struct pol_decisions *ds)
@@ -696,10 +758,12 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	struct pol_decision *d;
 	uint32_t g = 0;
 	uint64_t value = sp->value;
+	uint32_t blocking;
 
 	if (p->dry_run || r->dry_run)
 		g |= POL_G_DRY_RUN;
-	if (is_protected(p, env, x->path))
+	if (is_protected(p, env, x->path) ||
+	    (reaches_subtree(sp->action) && covers_protected(p, env, snap, x->path)))
 		g |= POL_G_PROTECTED;
 	if (t->step == 0 && t->last_action_usec && r->cooldown_usec &&
 	    now - t->last_action_usec < r->cooldown_usec)
@@ -707,7 +771,8 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	if (sp->action == POL_MEMORY_HIGH || sp->action == POL_MEMORY_MAX) {
 		uint64_t fl = p->floor_bytes > r->floor_bytes ? p->floor_bytes : r->floor_bytes;
 
-		if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min != CG_UNLIMITED && x->mem_min > fl)
+		/* memory.min max protects all of it: the floor is max too. */
+		if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min > fl)
 			fl = x->mem_min;
 		if (value < fl) {
 			value = fl;
@@ -716,22 +781,28 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	}
 	if (sp->action == POL_KILL && !leaf)
 		g |= POL_G_NOT_LEAF;
-	if (!(g & POL_G_BLOCKING) && counted(sp->action) && p->budget_per_minute &&
-	    budget_used(st, now) >= p->budget_per_minute)
+	blocking = g & POL_G_BLOCKING;
+	/* Raised to a floor of max the step would only lift a limit: blocked. */
+	if ((g & POL_G_FLOOR) && value == CG_UNLIMITED)
+		blocking |= POL_G_FLOOR;
+	if (!blocking && counted(sp->action) && p->budget_per_minute &&
+	    budget_used(st, now) >= p->budget_per_minute) {
 		g |= POL_G_BUDGET;
+		blocking |= POL_G_BUDGET;
+	}
 
-	if (g & POL_G_BLOCKING) {
+	if (blocking) {
 		/* Logged when the reason changes, not on every tick. */
-		if (t->blocked == (g & POL_G_BLOCKING))
+		if (t->blocked == blocking)
 			return 0;
-		t->blocked = g & POL_G_BLOCKING;
+		t->blocked = blocking;
 	} else {
 		t->blocked = 0;
 	}
 	d = new_decision(ds, x->path);
 	if (!d)
 		return -ENOMEM;
-	d->rule = r->name;
+	snprintf(d->rule, sizeof(d->rule), "%s", r->name);
 	d->cgroup_id = x->id;
 	d->step = (int)t->step;
 	d->action = sp->action;
@@ -741,7 +812,7 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	d->hook_timeout_usec = sp->hook_timeout_usec;
 	d->message = sp->message;
 	d->guards = g;
-	d->blocked = g & POL_G_BLOCKING;
+	d->blocked = blocking != 0;
 	d->dry_run = g & POL_G_DRY_RUN;
 	d->time_usec = now;
 	fill_values(d, r, vals);
@@ -755,6 +826,7 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 
 	memset(sv, 0, sizeof(*sv));
 	sv->action = (uint8_t)sp->action;
+	sv->dry_run = d->dry_run;
 	switch (sp->action) {
 	case POL_MEMORY_HIGH:
 		sv->valid = x->have & CG_HAVE_MEM_HIGH;
@@ -776,7 +848,8 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	case POL_FREEZE:
 		/* Frozen before us: not ours to thaw. */
 		sv->valid = !((x->have & CG_HAVE_EVENTS) && x->frozen);
-		t->frozen = sv->valid;
+		if (sv->valid && !sv->dry_run)
+			t->frozen = true;
 		break;
 	default:
 		break;
@@ -787,13 +860,16 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	t->last_step_usec = now;
 	t->last_action_usec = now;
 	t->fingerprint = r->fingerprint;
-	if (counted(sp->action) && p->budget_per_minute)
+	/* A dry run changes nothing: a rule on trial must not use up the
+	 * budget of the rules that enforce. */
+	if (counted(sp->action) && p->budget_per_minute && !d->dry_run)
 		budget_take(st, now);
 	return 0;
 }
 
 /* The ladder of r on target t, given whether the rule fires now. */
-static int ladder(const struct policy *p, const struct policy_env *env, const struct pol_rule *r,
+static int ladder(const struct policy *p, const struct policy_env *env,
+		  const struct cg_snapshot *snap, const struct pol_rule *r,
 		  const struct cg_sample *x, bool leaf, struct pol_target *t, bool fired,
 		  uint64_t now, const struct pol_value *vals, struct policy_state *st,
 		  struct pol_decisions *ds)
@@ -805,7 +881,7 @@ static int ladder(const struct policy *p, const struct policy_env *env, const st
 			return 0;
 		if (t->step > 0 && now - t->last_step_usec < r->steps[t->step - 1].wait_usec)
 			return 0;
-		return take_step(p, env, r, x, leaf, t, now, vals, st, ds);
+		return take_step(p, env, snap, r, x, leaf, t, now, vals, st, ds);
 	}
 	t->blocked = 0;
 	if (t->step == 0 || !r->restore_after_usec)
@@ -882,6 +958,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			goto out;
 		drop_target(st, i);
 	}
+	ancestors_first(ds, 0);
 
 	for (size_t ri = 0; ri < p->nr_rules; ri++) {
 		const struct pol_rule *r = &p->rules[ri];
@@ -905,7 +982,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			}
 			t->seen = true;
 			fired = eval_conds(r, x, st, t, now, vals, &any_raw, true);
-			if (ladder(p, env, r, x, !has_child[i], t, fired, now, vals, st, ds))
+			if (ladder(p, env, s, r, x, !has_child[i], t, fired, now, vals, st, ds))
 				goto out;
 		}
 	}
@@ -921,7 +998,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			struct cg_sample lost = { .id = t->cgroup_id, .path = t->path };
 
 			memset(t->cond_on, 0, sizeof(t->cond_on));
-			if (ladder(p, env, r, &lost, true, t, false, now, NULL, st, ds))
+			if (ladder(p, env, s, r, &lost, true, t, false, now, NULL, st, ds))
 				goto out;
 		}
 		if (!exists || target_idle(t, r, now)) {
@@ -957,5 +1034,38 @@ int policy_release(const struct policy *p, struct policy_state *st, uint64_t now
 		if (!freezes_only)
 			t->step = 0;
 	}
+	ancestors_first(ds, 0);
 	return (int)ds->nr;
+}
+
+int policy_restores_failed(struct policy_state *st, const struct pol_decisions *ds)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ds->nr; i++) {
+		const struct pol_decision *d = &ds->d[i];
+		struct pol_target *t;
+
+		if (!d->restore || d->action != POL_THAW || d->dry_run || d->blocked ||
+		    d->step < 0 || d->step >= POL_MAX_STEPS ||
+		    (strcmp(d->result, "failed") != 0 && strcmp(d->result, "refused") != 0))
+			continue;
+		t = find_target(st, d->rule, d->cgroup_id);
+		if (!t) {
+			/* An orphan's entry was dropped with its restore. */
+			t = policy_state_add(st, d->rule, d->cgroup_id, d->path);
+			if (!t)
+				return -ENOMEM;
+			t->last_action_usec = d->time_usec;
+		}
+		t->saved[d->step] = (struct pol_saved){ .valid = true, .action = POL_FREEZE };
+		t->frozen = true;
+		/* Its ladder was reset with the restore: only the orphan path
+		 * restores without the rule firing first. A ladder still in
+		 * progress (SIGTERM's release) keeps its steps. */
+		if (t->step == 0)
+			t->orphan = true;
+		n++;
+	}
+	return n;
 }

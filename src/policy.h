@@ -124,6 +124,7 @@ const char *policy_action_name(enum pol_action a);
 /* What was there before a step, for restore_after. */
 struct pol_saved {
 	bool valid;
+	bool dry_run;			/* the step was recorded only: so is its restore */
 	uint8_t action;			/* enum pol_action of the step */
 	uint64_t value, period;
 };
@@ -140,8 +141,10 @@ struct pol_target {
 	bool clearing;			/* the condition has been false since clear_since_usec */
 	uint64_t clear_since_usec;
 	uint64_t last_action_usec;	/* any step or restore, for cooldown */
-	bool frozen;			/* a freeze step of ours is in force */
-	bool dry_run;			/* the ladder ran in dry run: so do its restores */
+	bool frozen;			/* a real (not dry-run) freeze of ours is in force */
+	/* Step 0 ran in dry run. Informational: a policy's dry_run may change
+	 * mid-ladder (SIGHUP, restart), so each saved step has its own. */
+	bool dry_run;
 	bool orphan;			/* its rule is gone or changed: restore now */
 	uint32_t blocked;		/* the guard that stopped the last attempt (logged once) */
 	struct pol_saved saved[POL_MAX_STEPS];
@@ -192,7 +195,8 @@ int policy_note_trigger(struct policy_state *st, uint64_t cgroup_id,
 enum pol_guard {
 	POL_G_DRY_RUN	= 1u << 0,	/* recorded, not done */
 	POL_G_PROTECTED	= 1u << 1,	/* blocked */
-	POL_G_FLOOR	= 1u << 2,	/* value raised to the floor */
+	POL_G_FLOOR	= 1u << 2,	/* value raised to the floor; blocked when
+					 * the floor is max (memory.min max) */
 	POL_G_COOLDOWN	= 1u << 3,	/* blocked */
 	POL_G_BUDGET	= 1u << 4,	/* blocked */
 	POL_G_NOT_LEAF	= 1u << 5,	/* kill of a cgroup with children: the executor
@@ -215,7 +219,9 @@ struct pol_value {
 #define POL_WHY_MAX 320
 
 struct pol_decision {
-	const char *rule;		/* the rule's name */
+	/* The rule's name, a copy: a restore's rule lives in a state entry,
+	 * which the same evaluation may move (realloc, drop). */
+	char rule[POL_NAME_MAX];
 	uint64_t cgroup_id;
 	char *path;			/* owned; freed with the decision list */
 	int step;			/* index in the ladder */
@@ -250,19 +256,27 @@ struct policy_env {
 
 /*
  * One evaluation at now_usec (monotonic). ds is emptied and refilled;
- * decisions point into p (rule names, hook paths), valid until the policy
- * is freed or the next call. Blocked steps are
+ * decisions point into p (hook paths, messages; rule names are copies),
+ * valid until the policy is freed or the next call. Blocked steps are
  * recorded once per guard change, not every tick. Returns the number of
- * decisions or -ENOMEM.
+ * decisions or -ENOMEM; on -ENOMEM ds still holds the decisions made before
+ * the failure, which the state already counts as done: carry them out.
  */
 int policy_evaluate(const struct policy *p, const struct policy_env *env,
 		    const struct cg_snapshot *s, uint64_t now_usec,
 		    struct policy_state *st, struct pol_decisions *ds);
 
 /* Restores every change of ours in force (freeze only when freezes_only):
- * for SIGTERM (thaw what we froze) or for a daemon asked to let go. */
+ * for SIGTERM (thaw what we froze) or for a daemon asked to let go.
+ * Ancestors come before their descendants. */
 int policy_release(const struct policy *p, struct policy_state *st, uint64_t now_usec,
 		   bool freezes_only, struct pol_decisions *ds);
+
+/* After the executor ran ds: a thaw that failed or was refused (a frozen
+ * ancestor, say) is still owed, so its freeze goes back into the state and
+ * the next evaluation (or start) tries again instead of forgetting it.
+ * Returns how many, or -ENOMEM. */
+int policy_restores_failed(struct policy_state *st, const struct pol_decisions *ds);
 
 /* Durations and sizes in messages and records: "1.5s", "300ms". */
 void policy_format_usec(uint64_t usec, char *out, size_t outlen);

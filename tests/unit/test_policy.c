@@ -621,6 +621,391 @@ static void test_metric_names(void)
 	CHECK_INT(policy_metric_get(&f.x[HOG], &m, &v), -ENOENT);
 }
 
+/* Review finding 1: a restore's rule name pointed into st->targets[], which
+ * the same evaluation reshuffles (drop_target) and reallocates (new
+ * targets); the decision must carry its own copy. */
+static void test_restore_rule_name_owned(void)
+{
+	enum { NX = 40 };
+	static struct cg_sample x[NX];
+	static char paths[NX][16];
+	struct cg_snapshot s = { .samples = x, .nr_samples = NX };
+	struct policy_env env = { 0 };
+	struct policy *p = load("{\"rules\": [{\"name\": \"a-rule\", \"match\": {\"path\": \"c0*\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
+				"\"then\": [{\"memory.high\": \"200M\"}], \"restore_after\": \"1s\"},"
+				"{\"name\": \"b-rule\", \"match\": {\"path\": \"c[1-3]*\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
+				"\"then\": [{\"memory.high\": \"200M\"}]}]}");
+	struct policy_state st;
+	int restores = 0;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	memset(x, 0, sizeof(x));
+	for (int i = 0; i < NX; i++) {
+		snprintf(paths[i], sizeof(paths[i]), i ? "c%02d" : "", i);
+		x[i].id = 100 + (uint64_t)i;
+		x[i].parent = i ? 0 : -1;
+		x[i].path = x[i].ident.name = paths[i];
+		x[i].have = CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_HIGH | CG_HAVE_EVENTS;
+		x[i].mem_current = (i >= 1 && i < 10) ? 500 * MiB : 10 * MiB;
+		x[i].mem_high = CG_UNLIMITED;
+	}
+	policy_state_init(&st);
+	CHECK_INT(policy_evaluate(p, &env, &s, 1 * SEC, &st, &ds), 9);
+	x[1].mem_current = 10 * MiB;
+	policy_evaluate(p, &env, &s, 2 * SEC, &st, &ds);
+	for (int i = 10; i < NX; i++)
+		x[i].mem_current = 500 * MiB;
+	CHECK(policy_evaluate(p, &env, &s, 4 * SEC, &st, &ds) > 20);
+	for (size_t i = 0; i < ds.nr; i++) {
+		if (!ds.d[i].restore)
+			continue;
+		restores++;
+		CHECK_STR(ds.d[i].rule, "a-rule");
+		CHECK_STR(ds.d[i].path, "c01");
+	}
+	CHECK_INT(restores, 1);
+	policy_decisions_free(&ds);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+/* Review finding 3: dry_run was fixed for the whole ladder at step 0, so a
+ * real freeze taken after the policy left dry run was "thawed" in dry run
+ * and stayed frozen. Each step's restore runs as the step did, also after
+ * a restart (the state file). */
+static void test_dry_run_per_step(void)
+{
+	static const char rule[] = "\"rules\": [{\"name\": \"hog\", \"match\": {\"path\": \"hog\"},"
+		"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
+		"\"then\": [{\"log\": \"hi\", \"wait\": \"1s\"}, {\"freeze\": true}],"
+		"\"restore_after\": \"5s\"}]}";
+	char v1[1024], v2[1024], path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	struct policy *p, *q;
+	struct policy_state st, back;
+	struct fake f;
+	bool ignored;
+	FILE *out;
+	int fd;
+
+	snprintf(v1, sizeof(v1), "{\"dry_run\": true, %s", rule);
+	snprintf(v2, sizeof(v2), "{%s", rule);
+	p = load(v1);
+	q = load(v2);
+	if (!p || !q) {
+		CHECK(p && q);
+		policy_free(p);
+		policy_free(q);
+		return;
+	}
+	policy_state_init(&st);
+	policy_state_init(&back);
+	fake_init(&f);
+	f.x[HOG].mem_current = 500 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK(ds.d[0].dry_run);
+	/* SIGHUP: dry_run off; the rule's text is the same, its ladder goes on. */
+	policy_state_rebind(&st, q);
+	CHECK_INT(eval(q, &f, 3 * SEC, &st), 1);
+	CHECK(ds.d[0].action == POL_FREEZE && !ds.d[0].dry_run);
+	CHECK(st.nr_targets == 1 && st.targets[0].frozen);
+	/* Restart: the state file keeps each step's dry_run. */
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	out = fdopen(fd, "w");
+	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 3 * SEC), 0);
+	fclose(out);
+	CHECK_INT(json_policy_state_read(path, "boot-a", &back, &ignored, why, sizeof(why)), 0);
+	unlink(path);
+	CHECK(back.nr_targets == 1 && back.targets[0].saved[1].valid &&
+	      !back.targets[0].saved[1].dry_run && back.targets[0].frozen);
+	/* SIGTERM: the thaw is real. */
+	CHECK_INT(policy_release(q, &st, 4 * SEC, true, &ds), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW && !ds.d[0].dry_run &&
+	      !(ds.d[0].guards & POL_G_DRY_RUN));
+	/* The other way: a dry-run freeze never marks the target frozen. */
+	policy_state_free(&st);
+	policy_state_init(&st);
+	f.x[HOG].mem_current = 500 * MiB;
+	eval(p, &f, 10 * SEC, &st);
+	CHECK_INT(eval(p, &f, 12 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_FREEZE && ds.d[0].dry_run);
+	CHECK(st.nr_targets == 1 && !st.targets[0].frozen);
+	policy_state_free(&back);
+	policy_state_free(&st);
+	policy_free(p);
+	policy_free(q);
+}
+
+static void set_result(const char *path, const char *result)
+{
+	for (size_t i = 0; i < ds.nr; i++)
+		if (strcmp(ds.d[i].path, path) == 0)
+			snprintf(ds.d[i].result, sizeof(ds.d[i].result), "%s", result);
+}
+
+/* Review finding 4a: SIGTERM thawed in state order, a child frozen before
+ * its parent was refused (frozen ancestor) and then forgotten. Parents are
+ * thawed first, and a thaw that fails stays owed. */
+static void test_thaw_order_and_retry(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"pod\", \"match\": {\"path\": \"parent\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"4G\"},"
+				"\"then\": [{\"freeze\": true}]},"
+				"{\"name\": \"ctr\", \"match\": {\"path\": \"parent/*\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1G\"},"
+				"\"then\": [{\"freeze\": true}]}]}");
+	struct policy_state st;
+	struct fake f;
+	size_t i;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[PARENT].mem_current = f.x[CHILD].mem_current = 2000 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);	/* the child first */
+	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent/child") == 0);
+	f.x[CHILD].frozen = true;
+	f.x[PARENT].mem_current = f.x[CHILD].mem_current = 5000 * MiB;
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 1);	/* then the parent */
+	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent") == 0);
+	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &ds), 2);
+	CHECK(ds.nr == 2 && strcmp(ds.d[0].path, "parent") == 0 &&
+	      strcmp(ds.d[1].path, "parent/child") == 0);
+	/* Say the child's thaw was refused anyway: it stays owed. */
+	set_result("parent", "ok");
+	set_result("parent/child", "refused");
+	CHECK_INT(policy_restores_failed(&st, &ds), 1);
+	for (i = 0; i < st.nr_targets; i++)
+		if (strcmp(st.targets[i].path, "parent/child") == 0)
+			break;
+	CHECK(i < st.nr_targets && st.targets[i].frozen && st.targets[i].saved[0].valid);
+	CHECK_INT(policy_release(p, &st, 4 * SEC, true, &ds), 1);	/* tried again */
+	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent/child") == 0 &&
+	      ds.d[0].action == POL_THAW);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+/* A restore_after thaw that fails is retried at the next evaluation. */
+static void test_failed_thaw_retried(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"f\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1G\"},"
+				"\"then\": [{\"freeze\": true}], \"restore_after\": 1}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].mem_current = 2000 * MiB;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	f.x[HOG].frozen = true;
+	f.x[HOG].mem_current = 10 * MiB;
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 3 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW);
+	set_result("hog", "failed");
+	CHECK_INT(policy_restores_failed(&st, &ds), 1);
+	CHECK_INT(eval(p, &f, 4 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW && ds.d[0].restore &&
+	      strcmp(ds.d[0].rule, "f") == 0);
+	set_result("hog", "ok");
+	CHECK_INT(policy_restores_failed(&st, &ds), 0);
+	CHECK_INT(eval(p, &f, 5 * SEC, &st), 0);
+	CHECK_INT(st.nr_targets, 0);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+/* Review finding 7c: the state file's lists were read without type checks
+ * ("saved": 5 aborted the daemon in a json-c assertion). Bad entries are
+ * skipped, the rest loads. */
+static void test_state_bad_types(void)
+{
+	static const char *const bad[] = {
+		"{\"boot_id\":\"b\",\"targets\":[{\"rule\":\"r\",\"cgroup_id\":5,\"saved\":5},"
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"saved\":[]}]}",
+		"{\"boot_id\":\"b\",\"targets\":[{\"rule\":\"r\",\"cgroup_id\":5,\"saved\":{\"step\":0}},"
+		"{\"rule\":\"ok\",\"cgroup_id\":6}]}",
+		"{\"boot_id\":\"b\",\"targets\":[5, {\"rule\":7}, {\"rule\":\"r\",\"path\":[]},"
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"saved\":[3,{\"step\":0,\"action\":4},"
+		"{\"step\":1,\"action\":\"freeze\"}],\"cond_since_usec\":\"x\"}],"
+		"\"budget_usec\":3}",
+	};
+	char path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	struct policy_state st;
+	bool ignored;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = mkstemp(path);
+		FILE *f = fdopen(fd, "w");
+
+		CHECK(f);
+		if (!f)
+			return;
+		fputs(bad[i], f);
+		fclose(f);
+		policy_state_init(&st);
+		CHECK_INT(json_policy_state_read(path, "b", &st, &ignored, why, sizeof(why)), 0);
+		CHECK(!ignored && st.nr_targets == 1 && strcmp(st.targets[0].rule, "ok") == 0);
+		if (i == 2 && st.nr_targets == 1)
+			CHECK(!st.targets[0].saved[0].valid && st.targets[0].saved[1].valid &&
+			      st.budget_len == 0);
+		unlink(path);
+		memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+		policy_state_free(&st);
+	}
+}
+
+/* Review finding 9: "protected" with a leading '/' loaded and never matched. */
+static void test_protected_leading_slash(void)
+{
+	static const char t[] = "{\"protected\": [\"system.slice/a\", \"/system.slice/sshd.service\"],"
+		"\"rules\": [{\"name\": \"x\", \"match\": {\"path\": \"system.slice/*\"},"
+		"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1G\"},"
+		"\"then\": [{\"freeze\": true}]}]}";
+	struct pol_errors e = { 0 };
+	struct policy *p = NULL;
+
+	CHECK_INT(json_policy_parse("t.json", t, strlen(t), &p, &e), -EINVAL);
+	CHECK(!p);
+	CHECK(has_error(&e, "t.json: protected[1]: paths are relative to the cgroup2 root"));
+	CHECK_INT(e.nr, 1);
+	pol_errors_free(&e);
+	policy_free(p);
+}
+
+/* Review finding 10: a rule on dry-run trial used up the budget and
+ * blocked the rules that enforce. */
+static void test_dry_run_takes_no_budget(void)
+{
+	struct policy *p = load("{\"budget\": {\"actions_per_minute\": 1}, \"rules\": ["
+				"{\"name\": \"trial\", \"dry_run\": true, \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"cpu.weight\": 10}]},"
+				"{\"name\": \"real\", \"match\": {\"path\": \"calm\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"cpu.weight\": 10}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
+	CHECK(ds.nr == 2 && ds.d[0].dry_run && !ds.d[0].blocked);
+	CHECK(ds.nr == 2 && !ds.d[1].dry_run && !ds.d[1].blocked &&
+	      !(ds.d[1].guards & POL_G_BUDGET));
+	CHECK_INT(st.budget_len, 1);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+/* Review finding 11: memory.min max was skipped as a floor, so a
+ * memory.max step cut into memory the cgroup had fully protected. */
+static void test_floor_min_max(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"g\", \"match\": {\"path\": \"calm\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"memory.max\": \"80M\"}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	f.x[CALM].mem_min = CG_UNLIMITED;
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].blocked && (ds.d[0].guards & POL_G_FLOOR) &&
+	      ds.d[0].value == CG_UNLIMITED);
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 0);	/* said once */
+	CHECK(st.nr_targets == 1 && st.targets[0].step == 0);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
+/* Review finding 12: a clear of "max" on a _bytes metric was 2^64-1 (shown
+ * as 16E), not the unlimited value "max" is everywhere else. */
+static void test_clear_max(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"c\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"memory.high_bytes\", \"op\": \"<\", \"value\": \"1G\","
+				"\"clear\": \"max\"}, \"then\": [{\"log\": \"limited\"}]}]}");
+
+	CHECK(p);
+	if (!p)
+		return;
+	CHECK(isinf(p->rules[0].conds[0].clear));
+	CHECK(p->rules[0].conds[0].value == 1024.0 * MiB);
+	policy_free(p);
+}
+
+/* Review finding 5: freezing or limiting a parent reaches the protected
+ * cgroups below it (and cgwarden itself). */
+static void test_protected_ancestors(void)
+{
+	struct policy *p = load("{\"protected\": [\"parent/child\", \"calm/sshd.service\"],"
+				"\"rules\": [{\"name\": \"f\", \"match\": {\"path\": \"parent\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"freeze\": true}]},"
+				"{\"name\": \"m\", \"match\": {\"path\": \"calm\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"memory.max\": \"1G\"}]},"
+				"{\"name\": \"w\", \"match\": {\"path\": \"parent\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"cpu.weight\": 10}]},"
+				"{\"name\": \"k\", \"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"procs\", \"op\": \">=\", \"value\": 0},"
+				"\"then\": [{\"kill\": true}]}]}");
+	struct policy_env env = { .self_path = "hog/cgwarden.service" };
+	struct policy_state st;
+	struct fake f;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	policy_state_init(&st);
+	fake_init(&f);
+	f.x[PARENT].have |= CG_HAVE_PROCS;
+	f.x[CALM].have |= CG_HAVE_PROCS;
+	f.x[HOG].have |= CG_HAVE_PROCS;
+	CHECK_INT(policy_evaluate(p, &env, &f.s, 1 * SEC, &st, &ds), 4);
+	for (size_t i = 0; i < ds.nr; i++) {
+		const struct pol_decision *d = &ds.d[i];
+		bool want = d->action != POL_CPU_WEIGHT;	/* weight only shares */
+
+		if (want != (d->blocked && (d->guards & POL_G_PROTECTED)))
+			printf("  %s on %s: blocked %d guards %#x\n", policy_action_name(d->action),
+			       d->path, d->blocked, d->guards);
+		CHECK(want == (d->blocked && (d->guards & POL_G_PROTECTED)));
+	}
+	policy_decisions_free(&ds);
+	policy_state_free(&st);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -639,6 +1024,16 @@ int main(void)
 	RUN(test_state_round_trip);
 	RUN(test_loader_errors);
 	RUN(test_metric_names);
+	RUN(test_restore_rule_name_owned);
+	RUN(test_dry_run_per_step);
+	RUN(test_thaw_order_and_retry);
+	RUN(test_failed_thaw_retried);
+	RUN(test_state_bad_types);
+	RUN(test_protected_leading_slash);
+	RUN(test_dry_run_takes_no_budget);
+	RUN(test_floor_min_max);
+	RUN(test_clear_max);
+	RUN(test_protected_ancestors);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }

