@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		policy_note_trigger(&st, 2, CG_PSI_CPU, false, t * 700000);
 		ASSERT(policy_evaluate(p, NULL, &s, t * 700000, &st, &ds) >= 0);
 		for (size_t i = 0; i < ds.nr; i++)
-			ASSERT(ds.d[i].path && ds.d[i].rule);
+			ASSERT(ds.d[i].path && ds.d[i].rule[0]);
 	}
 	ASSERT(policy_release(p, &st, 10000000, false, &ds) >= 0);
 	policy_decisions_free(&ds);
