@@ -203,6 +203,18 @@ check hostile_name_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t t
 check hostile_header_intact wait_for '^cgwarden top '
 keys q
 check hostile_quit wait_for '^EXITED 0'
+# A notice that quotes a path (cgroups too deep to show, the first one
+# named) is held while curses owns the screen and printed after: escaped,
+# both where the collector words it and where top lets it out.
+deep="$tmp/fix/system.slice/$bad"
+for _ in $(seq 130); do deep="$deep/d"; done
+mkdir -p "$deep"
+start --root "$tmp/fix" --state-root tests/fixtures/runtime-state --no-bpf --interval 0.5
+check deep_notice_held wait_for 'WORKLOADS '
+keys q
+check deep_notice_escaped wait_for 'deeper than 128 levels .*evil\\e\]0;pwned\\x07\\e\[2J\\nx'
+check deep_notice_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t top '#{pane_title}')\" != pwned ]"
+check deep_quit wait_for '^EXITED 0'
 
 # ---- real cgroups -------------------------------------------------------------
 if ! cg_setup; then
