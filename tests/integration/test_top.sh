@@ -203,6 +203,18 @@ check hostile_name_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t t
 check hostile_header_intact wait_for '^cgwarden top '
 keys q
 check hostile_quit wait_for '^EXITED 0'
+# The actuator's reasons quote paths as given (here --root: it is not a
+# cgroup2 filesystem); the bottom line escapes them, bidi overrides too.
+evil=$'evil\e]0;pwned\a\xe2\x80\xaerev'
+cp -r tests/fixtures/v2-pure-6.1 "$tmp/$evil"
+start --root "$tmp/$evil" --state-root tests/fixtures/runtime-state --no-bpf --quiet --interval 0.5
+check evil_root_starts wait_for 'WORKLOADS 4 rows'
+keys K
+check status_why_escaped wait_for 'not available: .*evil\\e\]0;pwned\\x07\\u202erev'
+check status_why_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t top '#{pane_title}')\" != pwned ]"
+keys q
+check evil_root_quit wait_for '^EXITED 0'
+
 # A notice that quotes a path (cgroups too deep to show, the first one
 # named) is held while curses owns the screen and printed after: escaped,
 # both where the collector words it and where top lets it out.
