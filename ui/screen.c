@@ -135,7 +135,11 @@ static void rebuild(struct screen *s)
 	s->ro.filter = s->filter;
 	s->ro.collapsed = &s->collapsed;
 	if (rows_build(&s->rows, s->snap, &s->ro)) {
-		status(s, "out of memory: the table was not updated");
+		/* The old rows index the previous snapshot, which s->snap no
+		 * longer is: show none rather than read past the new one. */
+		s->rows.n = 0;
+		s->sel = s->top = 0;
+		status(s, "out of memory: the table is empty until the next update");
 		return;
 	}
 	/* The selection follows its cgroup once picked (until then it stays on
