@@ -550,12 +550,16 @@ static int mouse(struct screen *s)
 
 	if (getmouse(&ev) != OK)
 		return 0;
-	if (ev.bstate & BUTTON4_PRESSED) {
-		select_row(s, (long)s->sel - 3);
-		return 0;
-	}
-	if (ev.bstate & BUTTON5_PRESSED) {
-		select_row(s, (long)s->sel + 3);
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+		int d = ev.bstate & BUTTON4_PRESSED ? -3 : 3;
+
+		/* The wheel moves what is shown: the detail view scrolls (its
+		 * cgroup stays), the table's selection moves. Under a prompt
+		 * or a menu it does nothing. */
+		if (s->mode == MODE_DETAIL)
+			s->detail_scroll = s->detail_scroll + d > 0 ? s->detail_scroll + d : 0;
+		else if (s->mode == MODE_TABLE || s->mode == MODE_FILTER)
+			select_row(s, (long)s->sel + d);
 		return 0;
 	}
 	if (s->mode != MODE_TABLE ||

@@ -122,6 +122,14 @@ check mouse_sorts_by_peak wait_row 2 '^app .* 72M '
 click 3 6
 keys Enter
 check mouse_selects_row wait_for '^ app +\(container'
+# The wheel in the detail view scrolls it; it does not pick another cgroup.
+wheel() {	# wheel 4|5: up, down (where does not matter)
+	tm send-keys -t top -l "$(printf '\033[M%b!!' "\\$(printf %03o $((96 + $1 - 4)))")"
+}
+wheel 5
+check mouse_wheel_scrolls_detail wait_for '^ image +registry\.example\.com/shop/app:'
+wheel 4
+check mouse_wheel_keeps_detail wait_for '^ app +\(container'
 keys Escape
 keys / d b Enter
 check filter_db wait_for "WORKLOADS 1 rows +filter 'db'"
