@@ -45,6 +45,13 @@ struct body {
  * that reads a little every few seconds never hits the idle timeout; one
  * per tick would pin a body per tick (176 MB each at 10,000 cgroups). Past
  * this many, requests that need a body get 503 until the slow ones finish.
+ *
+ * Known limit: the cap is global, so a few slow readers (deliberate or not)
+ * keep /metrics at 503 for everyone until they finish or time out. The
+ * intended fix: send bodies with MHD_create_response_from_callback reading
+ * from the refcounted body, and end a response with
+ * MHD_CONTENT_READER_END_WITH_ERROR once its body is more than about two
+ * snapshots old, so stale readers are cut off instead of blocking others.
  */
 #define HTTPD_MAX_RETIRED 4
 
