@@ -21,14 +21,17 @@ static const char stream_help[] =
 	"  -n, --count N         stop after N ticks (default: until interrupted)\n"
 	"  -o, --output DEST     FILE: append to it, reopened on SIGHUP (log\n"
 	"                        rotation); unix:/PATH: connect to that unix stream\n"
-	"                        socket (reconnected on SIGHUP). Default: stdout\n"
+	"                        socket (reconnected when its reader is back: on\n"
+	"                        the next tick, or SIGHUP). Default: stdout\n"
 	"  -f, --fields LIST     keep only these members of each cgroup object, e.g.\n"
 	"                        cpu,memory.current_bytes,psi.cpu (identity members\n"
 	"                        id, path, name, kind, ... are always kept)\n"
 	CLI_COMMON_HELP
 	"\nThe default interval is 2 s. The output never blocks the collector: a\n"
 	"line the reader has no room for is dropped whole and counted in the next\n"
-	"tick's self.dropped_lines. SIGINT and SIGTERM end the stream.\n";
+	"tick's self.dropped_lines; so is every line while a --output file or\n"
+	"socket is unavailable (said once on stderr). On stdout, a reader that\n"
+	"goes away ends the stream (status 0). SIGINT and SIGTERM end it.\n";
 
 struct stream {
 	struct collector *c;
@@ -68,8 +71,17 @@ static int stream_tick(struct stream *st)
 	if (err >= 0)
 		err = lineout_write(st->out, buf, len);
 	free(buf);
-	if (err < 0) {
-		/* A reader that went away (| head) is a normal end. */
+	if (err < 0 && st->dest && err != -ENOMEM) {
+		/* A file or socket whose reader went (a restart, a full disk):
+		 * lineout says so once per outage; the lines are dropped and
+		 * counted until it is back. */
+		fprintf(stderr, "cgwarden stream: writing to %s: %s; lines are dropped (counted "
+			"in self.dropped_lines) until %s\n", st->dest, strerror(-err),
+			strncmp(st->dest, "unix:", 5) == 0 ?
+				"it accepts again (retried each tick and on SIGHUP)" :
+				"SIGHUP reopens it");
+	} else if (err < 0) {
+		/* On stdout, a reader that went away (| head) is a normal end. */
 		if (err != -EPIPE) {
 			fprintf(stderr, "cgwarden: writing the stream: %s\n", strerror(-err));
 			st->status = EXIT_RUNTIME;
@@ -99,12 +111,10 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
 	if (sig == SIGHUP) {
 		int err = lineout_reopen(st->out);
 
-		if (err) {
-			fprintf(stderr, "cgwarden stream: reopening %s: %s\n", st->dest,
-				strerror(-err));
-			st->status = EXIT_RUNTIME;
-			return 1;
-		}
+		/* Not fatal: lines are dropped and counted until it opens. */
+		if (err)
+			fprintf(stderr, "cgwarden stream: reopening %s: %s; lines are dropped "
+				"until it opens\n", st->dest, strerror(-err));
 		return 0;
 	}
 	return sig == SIGINT || sig == SIGTERM;

@@ -19,6 +19,7 @@
 #include "json.h"
 #include "loop.h"
 #include "screen.h"
+#include "textesc.h"
 
 static const char top_help[] =
 	"Usage: cgwarden top [OPTIONS]\n\n"
@@ -167,9 +168,15 @@ static int stderr_hold(int *memfd)
 	return saved;
 }
 
+/* Writes what was held, line by line through the terminal escaper: a
+ * notice may quote a cgroup path (any bytes), and this lands on the
+ * terminal the dashboard just gave back. Only the '\n' ending each line is
+ * kept as is. */
 static void stderr_release(int saved, int memfd)
 {
-	char buf[4096];
+	FILE *f;
+	char *line = NULL, *safe = NULL;
+	size_t cap = 0, safecap = 0;
 	ssize_t n;
 
 	if (saved < 0)
@@ -177,10 +184,32 @@ static void stderr_release(int saved, int memfd)
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	lseek(memfd, 0, SEEK_SET);
-	while ((n = read(memfd, buf, sizeof(buf))) > 0)
-		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+	f = fdopen(memfd, "r");
+	if (!f) {
+		close(memfd);
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		bool nl = line[n - 1] == '\n';
+		size_t len = (size_t)n - nl, need = 4 * len + 2;
+
+		if (need > safecap) {
+			char *p = realloc(safe, need);
+
+			if (!p)
+				break;
+			safe = p;
+			safecap = need;
+		}
+		len = text_escape_mem(line, len, false, safe, safecap);
+		if (nl)
+			safe[len++] = '\n';
+		if (write(STDERR_FILENO, safe, len) < 0)
 			break;
-	close(memfd);
+	}
+	free(line);
+	free(safe);
+	fclose(f);
 }
 
 static int parse_sort(const char *arg, enum col_id *out)

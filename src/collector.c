@@ -16,6 +16,7 @@
 #include "identity.h"
 #include "parse.h"
 #include "rates.h"
+#include "textesc.h"
 
 /* The per-cgroup files we read (METRICS.md, "From cgroupfs"). */
 enum cg_file {
@@ -657,6 +658,18 @@ static void retry_identity(struct collector *c, uint32_t n)
 	nd->ident_provisional = identity_is_provisional(&fresh);
 }
 
+/* The path is any bytes a cgroup's creator chose: escaped, it cannot drive
+ * the terminal this lands on. Out of line, so that visit()'s recursion does
+ * not carry the buffer. */
+static __attribute__((noinline, cold)) void warn_depth(const char *path)
+{
+	char safe[1024];
+
+	text_escape(path, false, safe, sizeof(safe));
+	fprintf(stderr, "cgwarden: cgroups deeper than %d levels are not shown (first: %s)\n",
+		MAX_DEPTH, safe);
+}
+
 /* Visits node n and its subtree, appending samples parent first. parent_fd
  * is an open fd of the parent's directory (-1 for the root). */
 static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent_sample,
@@ -674,8 +687,7 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 
 	if (nd->depth > MAX_DEPTH) {
 		if (!c->depth_warned && !c->quiet)
-			fprintf(stderr, "cgwarden: cgroups deeper than %d levels are not shown "
-				"(first: %s)\n", MAX_DEPTH, nd->path);
+			warn_depth(nd->path);
 		c->depth_warned = true;
 		return;
 	}

@@ -45,6 +45,13 @@ struct body {
  * that reads a little every few seconds never hits the idle timeout; one
  * per tick would pin a body per tick (176 MB each at 10,000 cgroups). Past
  * this many, requests that need a body get 503 until the slow ones finish.
+ *
+ * Known limit: the cap is global, so a few slow readers (deliberate or not)
+ * keep /metrics at 503 for everyone until they finish or time out. The
+ * intended fix: send bodies with MHD_create_response_from_callback reading
+ * from the refcounted body, and end a response with
+ * MHD_CONTENT_READER_END_WITH_ERROR once its body is more than about two
+ * snapshots old, so stale readers are cut off instead of blocking others.
  */
 #define HTTPD_MAX_RETIRED 4
 
@@ -56,7 +63,9 @@ struct httpd {
 	int epfd;		/* MHD's epoll set: watched by the loop, owned by MHD */
 	int tfd;		/* timerfd for MHD's timeouts */
 	bool watching_ep, watching_t;
-	char *unix_path;	/* a socket file we made, removed at stop */
+	char *unix_path;	/* a socket file we made, removed at stop ... */
+	dev_t unix_dev;		/* ... if it is still the one we bound */
+	ino_t unix_ino;
 	char addr[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	uint64_t stale_usec;
 	bool quiet;
@@ -301,19 +310,32 @@ static int listen_unix(struct httpd *h, const char *path)
 	if (!path[0] || strlen(path) >= sizeof(sa.sun_path))
 		return -EINVAL;
 	strcpy(sa.sun_path, path);
-	/* A socket left by a previous run (we died without cleaning up) is
-	 * replaced; anything else at that path is not ours to remove. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	/* A socket left by a previous run (it died without cleaning up) is
+	 * replaced, but only once a connect says nobody listens on it: one
+	 * that a live instance serves is not ours to take. Anything else at
+	 * that path is not ours to remove (bind fails with EADDRINUSE). */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return -errno;
+		err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
+		close(fd);
+		if (err != ECONNREFUSED)
+			return -EADDRINUSE;	/* live (or its backlog is full) */
 		unlink(path);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64) ||
+	    lstat(path, &st)) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	h->unix_path = strdup(path);
+	h->unix_dev = st.st_dev;
+	h->unix_ino = st.st_ino;
 	snprintf(h->addr, sizeof(h->addr), "unix:%s", path);
 	return fd;
 }
@@ -492,8 +514,14 @@ void httpd_stop(struct httpd *h)
 		MHD_stop_daemon(h->d);
 	if (h->tfd >= 0)
 		close(h->tfd);
+	/* The path may have been taken over since (another instance found
+	 * ours unanswered, or an admin replaced it): only our own file goes. */
 	if (h->unix_path) {
-		unlink(h->unix_path);
+		struct stat st;
+
+		if (lstat(h->unix_path, &st) == 0 && st.st_dev == h->unix_dev &&
+		    st.st_ino == h->unix_ino)
+			unlink(h->unix_path);
 		free(h->unix_path);
 	}
 	cache_drop(h);

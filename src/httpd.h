@@ -40,7 +40,9 @@ struct httpd_opts {
 struct httpd;
 
 /* Binds, listens and starts watching on l. On failure, -errno (-EINVAL for
- * an unparsable listen string, -EADDRINUSE, ...) with a message on stderr. */
+ * an unparsable listen string, -EADDRINUSE, ...) with a message on stderr.
+ * A unix socket file already at the path is replaced only when nothing
+ * listens on it (connect() is refused); a live one is -EADDRINUSE. */
 int httpd_start(struct loop *l, const struct httpd_opts *opts, struct httpd **out);
 
 /* The snapshot (and the policy counters, optional) to serve from now on.
@@ -55,8 +57,9 @@ void httpd_set_snapshot(struct httpd *h, const struct cg_snapshot *s,
  * "[::1]:9333", "unix:/run/cgwarden.sock"). */
 const char *httpd_address(const struct httpd *h);
 
-/* Stops serving (open connections are closed), removes a unix socket it
- * made, and frees h. NULL is fine. */
+/* Stops serving (open connections are closed), removes the unix socket
+ * file it made if the path still holds that file (same device and inode),
+ * and frees h. NULL is fine. */
 void httpd_stop(struct httpd *h);
 
 #endif

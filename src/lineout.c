@@ -14,17 +14,31 @@
 #include <unistd.h>
 #include "lineout.h"
 
+/* The least time between two connects to a unix: reader that is away. */
+#define LINEOUT_RETRY_MS 200
+
 struct lineout {
 	char *dest;		/* NULL: stdout */
 	struct loop *loop;
 	int fd;
 	int stdout_flags;	/* restored at close (the tty or pipe is shared) */
 	bool watched;		/* in the loop for EPOLLOUT */
-	int err;		/* sticky: first hard error */
+	int err;		/* stdout: sticky first hard error; else one from
+				 * a background flush, reported by the next write */
+	bool is_unix;		/* dest is unix:PATH: reconnected by itself */
+	uint64_t retry_ms;	/* when a closed unix: dest may next connect */
 	char *pending;
 	size_t pending_len, pending_off;
 	uint64_t dropped;
 };
+
+static uint64_t now_msec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static int open_fd(struct lineout *o)
 {
@@ -46,11 +60,13 @@ static int open_fd(struct lineout *o)
 		if (!d[5] || strlen(d + 5) >= sizeof(sa.sun_path))
 			return -EINVAL;
 		strcpy(sa.sun_path, d + 5);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Non-blocking from the start: a reader whose backlog is full
+		 * makes connect() fail with EAGAIN at once instead of holding
+		 * the loop until it accepts. */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-		    fcntl(fd, F_SETFL, O_NONBLOCK)) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 			int err = -errno;
 
 			close(fd);
@@ -134,6 +150,28 @@ static int watch(struct lineout *o)
 	return err;
 }
 
+/* A reader that is there but cannot take a connection now (its backlog
+ * is full): not an error, just not connected yet. */
+static bool not_yet(int err)
+{
+	return err == -EAGAIN || err == -EINPROGRESS;
+}
+
+/* Opens dest, watched. 0 or -errno (then fd is -1). */
+static int connect_dest(struct lineout *o)
+{
+	int err = open_fd(o);
+
+	if (!err) {
+		err = watch(o);
+		if (err)
+			close_fd(o);
+	}
+	if (err && o->is_unix)
+		o->retry_ms = now_msec() + LINEOUT_RETRY_MS;
+	return err;
+}
+
 int lineout_open(const char *dest, struct loop *loop, struct lineout **out)
 {
 	struct lineout *o = calloc(1, sizeof(*o));
@@ -147,9 +185,10 @@ int lineout_open(const char *dest, struct loop *loop, struct lineout **out)
 		free(o);
 		return -ENOMEM;
 	}
-	err = open_fd(o);
-	if (!err)
-		err = watch(o);
+	o->is_unix = dest && strncmp(dest, "unix:", 5) == 0;
+	err = connect_dest(o);
+	if (o->is_unix && not_yet(err))
+		err = 0;	/* retried on the next write */
 	if (err) {
 		close_fd(o);
 		free(o->dest);
@@ -192,20 +231,76 @@ static int write_line(struct lineout *o, const char *line, size_t len)
 	return 0;
 }
 
+/* Lines in buf (a last one without '\n' counts). */
+static uint64_t count_lines(const char *buf, size_t len)
+{
+	uint64_t n = 0;
+
+	for (const char *p = buf, *end = buf + len; p < end; n++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
+/* A destination that failed: closed, its partial line lost. */
+static void disconnect(struct lineout *o)
+{
+	if (o->pending) {
+		drop_pending(o);
+		o->dropped++;
+	}
+	close_fd(o);
+	if (o->is_unix)
+		o->retry_ms = now_msec() + LINEOUT_RETRY_MS;
+}
+
 int lineout_write(struct lineout *o, const char *buf, size_t len)
 {
-	for (size_t at = 0; !o->err && at < len;) {
+	size_t at = 0;
+	int err = 0;
+
+	if (!o->dest) {
+		/* stdout: the first hard error (EPIPE: | head is done) ends it. */
+		for (; !o->err && at < len;) {
+			const char *nl = memchr(buf + at, '\n', len - at);
+			size_t n = nl ? (size_t)(nl - buf) + 1 - at : len - at;
+
+			o->err = write_line(o, buf + at, n);
+			at += n;
+		}
+		return o->err;
+	}
+	/* A file or socket: a failure closes it and costs lines, never the
+	 * command; a unix: reader is connected to again, at most every
+	 * LINEOUT_RETRY_MS, a file is reopened by lineout_reopen. */
+	if (o->fd < 0 && o->is_unix && now_msec() >= o->retry_ms)
+		connect_dest(o);
+	if (o->fd >= 0 && o->err) {
+		err = o->err;	/* from a background flush */
+		o->err = 0;
+		disconnect(o);
+	}
+	while (o->fd >= 0 && at < len) {
 		const char *nl = memchr(buf + at, '\n', len - at);
 		size_t n = nl ? (size_t)(nl - buf) + 1 - at : len - at;
 
-		o->err = write_line(o, buf + at, n);
+		err = write_line(o, buf + at, n);
+		if (err) {
+			disconnect(o);
+			break;	/* this line is counted below */
+		}
 		at += n;
 	}
-	return o->err;
+	o->dropped += count_lines(buf + at, len - at);
+	return err;
 }
 
 int lineout_reopen(struct lineout *o)
 {
+	int err;
+
 	if (!o->dest)
 		return 0;
 	if (o->fd >= 0 && (flush_pending(o) || o->pending)) {
@@ -213,23 +308,14 @@ int lineout_reopen(struct lineout *o)
 		o->dropped++;
 	}
 	close_fd(o);
-	o->err = open_fd(o);
-	if (!o->err)
-		o->err = watch(o);
-	return o->err;
+	o->err = 0;
+	err = connect_dest(o);
+	return o->is_unix && not_yet(err) ? 0 : err;
 }
 
 uint64_t lineout_dropped(const struct lineout *o)
 {
 	return o->dropped;
-}
-
-static uint64_t now_msec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void lineout_close(struct lineout *o, int drain_ms)

@@ -7,7 +7,8 @@
  * only part of is finished later (when the fd is writable again, or before
  * the next line) and any line arriving meanwhile is dropped. So a slow
  * reader costs lines, never the collector's time, and never sees half a
- * line. `cgwarden stream` and `cgwarden daemon` write through it.
+ * line. A file or socket that fails costs lines, not the command.
+ * `cgwarden stream` and `cgwarden daemon` write through it.
  */
 #ifndef CGWARDEN_LINEOUT_H
 #define CGWARDEN_LINEOUT_H
@@ -19,21 +20,27 @@
 struct lineout;
 
 /* dest: NULL for stdout (made non-blocking until lineout_close), "unix:PATH"
- * to connect to a unix stream socket, else a file appended to (created
- * 0666 & ~umask). loop (may be NULL) is where the fd is watched to finish a
- * partly written line. 0 or -errno (*out untouched). */
+ * to connect to a unix stream socket (non-blocking: a reader whose backlog
+ * is full leaves it unconnected for now, not an error), else a file
+ * appended to (created 0666 & ~umask). loop (may be NULL) is where the fd is
+ * watched to finish a partly written line. 0 or -errno (*out untouched). */
 int lineout_open(const char *dest, struct loop *loop, struct lineout **out);
 
 /* Writes buf, one or more '\n'-terminated lines, each whole or dropped.
- * Returns 0, or the first hard error (-EPIPE: the reader went away) from
- * this call or from an earlier background flush; after one, nothing more is
- * written. */
+ * stdout: returns 0, or the first hard error (-EPIPE: the reader went away)
+ * from this call or an earlier background flush; after one, nothing more is
+ * written. A file or unix: socket: a hard error closes it and is returned
+ * once, by the call that met it; until it is open again, lines are dropped
+ * and counted and 0 is returned. A unix: destination is connected to again
+ * by later writes (at most every 200 ms), a file by lineout_reopen. */
 int lineout_write(struct lineout *o, const char *buf, size_t len);
 
 /* Closes and opens dest again (log rotation moved the file away, the
  * socket's reader restarted). A partly written line is finished on the old
  * fd if it can be at once, else counted as dropped. No-op for stdout.
- * 0 or -errno (then nothing is open: later writes fail with that error). */
+ * 0 (also when a unix: reader cannot accept yet) or -errno: then nothing is
+ * open and lines are dropped and counted until a later reopen (or, for
+ * unix:, a write) connects. */
 int lineout_reopen(struct lineout *o);
 
 /* Lines dropped so far. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wchar.h>
 #include "format.h"
+#include "textesc.h"
 
 /* v scaled by base until it is below 1000 (so at most three digits before a
  * unit); one decimal while below 10. */
@@ -98,93 +99,16 @@ const char *fmt_kind_short(enum cg_kind k)
 	}
 }
 
-/* Decodes one strict UTF-8 sequence (no overlongs, no surrogates, at most
- * U+10FFFF). Returns its length and the code point, or 0 if invalid. */
+/* One strict UTF-8 sequence of the NUL-terminated s (the NUL ends any
+ * sequence): its length and code point, or 0 if invalid. */
 static int utf8_decode(const unsigned char *s, uint32_t *cp)
 {
-	uint32_t c;
-	int len, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;	/* also stops at NUL */
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* Code points a terminal acts on or that reorder text (Trojan Source). */
-static bool unsafe_cp(uint32_t c)
-{
-	return (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f ||
-	       c == 0x061c || c == 0xfeff;
+	return (int)text_utf8_decode(s, strnlen((const char *)s, 4), cp);
 }
 
 size_t fmt_sanitize(const char *in, bool ascii, char *out, size_t outlen)
 {
-	const unsigned char *p = (const unsigned char *)in;
-	size_t o = 0;
-	char esc[12];
-
-	if (!outlen)
-		return 0;
-	while (p && *p) {
-		uint32_t cp;
-		int len = utf8_decode(p, &cp);
-		const char *put = esc;
-		size_t plen;
-
-		esc[0] = '\0';
-		if (!len) {
-			snprintf(esc, sizeof(esc), "\\x%02x", *p);
-			len = 1;
-		} else if (cp == '\n') {
-			put = "\\n";
-		} else if (cp == '\t') {
-			put = "\\t";
-		} else if (cp == '\r') {
-			put = "\\r";
-		} else if (cp == 0x1b) {
-			put = "\\e";
-		} else if (cp < 0x20 || cp == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", cp);
-		} else if (unsafe_cp(cp)) {
-			snprintf(esc, sizeof(esc), "\\u%04x", cp);
-		} else if (cp >= 0x80 && ascii) {
-			put = "?";
-		} else {
-			put = (const char *)p;	/* the sequence itself */
-		}
-		plen = put == (const char *)p ? (size_t)len : strlen(put);
-		if (o + plen >= outlen)
-			break;
-		memcpy(out + o, put, plen);
-		o += plen;
-		p += len;
-	}
-	out[o] = '\0';
-	return o;
+	return text_escape(in, ascii, out, outlen);
 }
 
 static int cp_width(uint32_t cp)

@@ -38,10 +38,11 @@ const char *fmt_kind_short(enum cg_kind k);
 
 /* Copies a name from the kernel (a cgroup directory name: any bytes but
  * '/' and NUL) into something safe to put on a terminal: C0 controls, DEL,
- * C1 controls and bidi overrides become visible escapes (\n, \t, \e, \x7f,
- * \u009b, \u202e), invalid UTF-8 bytes become \xNN. With ascii, every
- * non-ASCII character becomes '?'. Never splits a sequence; always
- * NUL-terminates (outlen > 0). Returns the length written. */
+ * C1 controls, bidi overrides and zero-width characters become visible
+ * escapes (\n, \t, \e, \x7f, \u009b, \u202e), invalid UTF-8 bytes become
+ * \xNN. With ascii, every non-ASCII character becomes '?'. Never splits a
+ * sequence; always NUL-terminates (outlen > 0). Returns the length written.
+ * This is text_escape() (src/textesc.h), the one escaper of src/ and ui/. */
 size_t fmt_sanitize(const char *in, bool ascii, char *out, size_t outlen);
 
 /* Display columns of a sanitised (valid UTF-8) string. */

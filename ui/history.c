@@ -124,7 +124,11 @@ static void push(struct hist_entry *e, const struct cg_sample *s)
 	}
 	if (++e->acc_n < e->step)
 		return;
-	if (e->n == HIST_POINTS) {
+	if (e->n == HIST_POINTS && e->step >= HIST_STEP_MAX) {
+		for (int k = 0; k < HIST__COUNT; k++)
+			memmove(e->v[k], e->v[k] + 1, (HIST_POINTS - 1) * sizeof(e->v[k][0]));
+		e->n = HIST_POINTS - 1;
+	} else if (e->n == HIST_POINTS) {
 		for (int k = 0; k < HIST__COUNT; k++)
 			for (int i = 0; i < HIST_POINTS / 2; i++)
 				e->v[k][i] = (e->v[k][2 * i] + e->v[k][2 * i + 1]) / 2;

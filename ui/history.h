@@ -16,14 +16,18 @@
 
 enum hist_series { HIST_CPU, HIST_MEM, HIST_IO, HIST_NET, HIST__COUNT };
 #define HIST_POINTS 64
+/* Past this many ticks per point (2^30: centuries at any interval) a full
+ * series drops its oldest point instead of doubling the step again, so the
+ * step never wraps. */
+#define HIST_STEP_MAX (UINT32_C(1) << 30)
 
 struct hist_entry {
 	uint64_t id;
 	uint64_t first_mono_usec;	/* when the first point was taken */
 	uint64_t seen_seq;
 	uint16_t n;			/* points in v */
-	uint16_t step;			/* ticks per point */
-	uint16_t acc_n;			/* ticks summed in acc */
+	uint32_t step;			/* ticks per point, at most HIST_STEP_MAX */
+	uint32_t acc_n;			/* ticks summed in acc */
 	float acc[HIST__COUNT];
 	float v[HIST__COUNT][HIST_POINTS];	/* NAN: absent */
 };

@@ -66,12 +66,39 @@ const struct cg_sample *ui_selected(const struct screen *s)
 
 static void status(struct screen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The bottom line, the prompts and the events list are sinks for text from
+ * elsewhere: the actuator's why (which quotes the target path and the
+ * --root as given), file contents, names. Each is formatted in full and
+ * then escaped as a whole, so nothing reaches the terminal raw whatever a
+ * caller forgot; escaping escaped text changes nothing. */
+static void vsafe(const struct screen *s, char *out, size_t outlen, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void vsafe(const struct screen *s, char *out, size_t outlen, const char *fmt, va_list ap)
+{
+	char raw[2048];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	fmt_sanitize(raw, !s->utf8, out, outlen);
+}
+
 static void status(struct screen *s, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(s->status, sizeof(s->status), fmt, ap);
+	vsafe(s, s->status, sizeof(s->status), fmt, ap);
+	va_end(ap);
+}
+
+static void prompt(struct screen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void prompt(struct screen *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsafe(s, s->prompt, sizeof(s->prompt), fmt, ap);
 	va_end(ap);
 }
 
@@ -86,7 +113,7 @@ static void add_event(struct screen *s, uint64_t wall_usec, uint64_t id, const c
 	e->wall_usec = wall_usec;
 	e->id = id;
 	va_start(ap, fmt);
-	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	vsafe(s, e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
 	s->nr_ev++;
 }
@@ -108,7 +135,11 @@ static void rebuild(struct screen *s)
 	s->ro.filter = s->filter;
 	s->ro.collapsed = &s->collapsed;
 	if (rows_build(&s->rows, s->snap, &s->ro)) {
-		status(s, "out of memory: the table was not updated");
+		/* The old rows index the previous snapshot, which s->snap no
+		 * longer is: show none rather than read past the new one. */
+		s->rows.n = 0;
+		s->sel = s->top = 0;
+		status(s, "out of memory: the table is empty until the next update");
 		return;
 	}
 	/* The selection follows its cgroup once picked (until then it stays on
@@ -382,12 +413,11 @@ static void ask_confirm(struct screen *s)
 	}
 	fmt_sanitize(s->pending_path, !s->utf8, path, sizeof(path));
 	if (s->pending.kind == ACT_KILL)
-		snprintf(s->prompt, sizeof(s->prompt),
-			 "KILL every process in %s (%s: %s -> %s)%s? [y/N]", path, o.file, o.old,
-			 o.wrote, s->dry_run ? " [dry run]" : "");
+		prompt(s, "KILL every process in %s (%s: %s -> %s)%s? [y/N]", path, o.file,
+		       o.old, o.wrote, s->dry_run ? " [dry run]" : "");
 	else
-		snprintf(s->prompt, sizeof(s->prompt), "%s: %s: %s -> %s%s  Apply? [y/N]", path,
-			 o.file, o.old, o.wrote, s->dry_run ? " [dry run]" : "");
+		prompt(s, "%s: %s: %s -> %s%s  Apply? [y/N]", path, o.file, o.old, o.wrote,
+		       s->dry_run ? " [dry run]" : "");
 	s->mode = MODE_CONFIRM;
 }
 
@@ -416,13 +446,11 @@ static void start_action(struct screen *s, enum act_kind kind)
 	switch (kind) {
 	case ACT_CPU_MAX:
 		s->pending.period = LIMITVAL_CPU_PERIOD_DEFAULT;
-		snprintf(s->prompt, sizeof(s->prompt), "CPU limit for %s (CPUs like 1.5, or max): ",
-			 name);
+		prompt(s, "CPU limit for %s (CPUs like 1.5, or max): ", name);
 		s->mode = MODE_INPUT;
 		break;
 	case ACT_MEMORY_MAX:
-		snprintf(s->prompt, sizeof(s->prompt),
-			 "Memory limit for %s (like 512M, 2G, or max): ", name);
+		prompt(s, "Memory limit for %s (like 512M, 2G, or max): ", name);
 		s->mode = MODE_INPUT;
 		break;
 	default:
@@ -522,12 +550,16 @@ static int mouse(struct screen *s)
 
 	if (getmouse(&ev) != OK)
 		return 0;
-	if (ev.bstate & BUTTON4_PRESSED) {
-		select_row(s, (long)s->sel - 3);
-		return 0;
-	}
-	if (ev.bstate & BUTTON5_PRESSED) {
-		select_row(s, (long)s->sel + 3);
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+		int d = ev.bstate & BUTTON4_PRESSED ? -3 : 3;
+
+		/* The wheel moves what is shown: the detail view scrolls (its
+		 * cgroup stays), the table's selection moves. Under a prompt
+		 * or a menu it does nothing. */
+		if (s->mode == MODE_DETAIL)
+			s->detail_scroll = s->detail_scroll + d > 0 ? s->detail_scroll + d : 0;
+		else if (s->mode == MODE_TABLE || s->mode == MODE_FILTER)
+			select_row(s, (long)s->sel + d);
 		return 0;
 	}
 	if (s->mode != MODE_TABLE ||

@@ -215,11 +215,43 @@ done
 n=$(curl -s --unix-socket "$sock" http://localhost/metrics | grep -c '^container_cpu_usage_seconds_total{')
 [ "$c" = 200 ] && [ "$n" -gt 0 ] && pass "unix_socket_serves ($n cpu series)" ||
 	fail unix_socket_serves "healthz $c, $n series: $(cat "$tmp/userve.err")"
+# A second instance on the same path must not take the live socket over
+# (one that did would serve on: the timeout ends it, and the check fails).
+timeout 5 "$CGWARDEN" serve --listen "unix:$sock" --interval 0.5 >/dev/null 2>"$tmp/userve2.err"
+rc=$?
+c=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" http://localhost/healthz)
+[ "$rc" != 0 ] && grep -q 'in use' "$tmp/userve2.err" && [ "$c" = 200 ] &&
+	pass unix_socket_live_not_hijacked ||
+	fail unix_socket_live_not_hijacked "rc $rc, healthz $c: $(cat "$tmp/userve2.err")"
 kill -TERM "$usrv_pid"
 wait "$usrv_pid"
 rc=$?
 usrv_pid=
 [ "$rc" = 0 ] && [ ! -e "$sock" ] && pass unix_socket_removed_on_exit || fail unix_socket_removed_on_exit "rc $rc"
+# A stale socket file (its server died without removing it) is replaced.
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock"
+"$CGWARDEN" serve --listen "unix:$sock" --interval 0.5 >/dev/null 2>"$tmp/userve3.err" &
+usrv_pid=$!
+for _ in $(seq 30); do
+	c=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" http://localhost/healthz)
+	[ "$c" = 200 ] && break
+	sleep 0.1
+done
+[ "$c" = 200 ] && pass unix_socket_stale_replaced ||
+	fail unix_socket_stale_replaced "healthz $c: $(cat "$tmp/userve3.err")"
+# Its path taken over meanwhile (another socket moved there; made while
+# ours still exists, so it cannot reuse its inode): at exit it leaves the
+# new file alone.
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock.new"
+mv -f "$sock.new" "$sock"
+ino=$(stat -c %i "$sock")
+kill -TERM "$usrv_pid"
+wait "$usrv_pid"
+rc=$?
+usrv_pid=
+[ "$rc" = 0 ] && [ -S "$sock" ] && [ "$(stat -c %i "$sock")" = "$ino" ] &&
+	pass unix_socket_not_ours_kept_on_exit || fail unix_socket_not_ours_kept_on_exit "rc $rc"
+rm -f "$sock"
 
 kill -TERM "$srv_pid"
 wait "$srv_pid"

@@ -4,9 +4,11 @@
 # during a fast run, every line (ticks and events) validates against the
 # schema; --fields keeps what it names and the identity; --output FILE is
 # reopened on SIGHUP after `mv` (log rotation) and loses no tick; --output
-# unix:PATH writes to a socket; a reader that stops reading makes the stream
-# drop whole lines (counted in a later tick's self.dropped_lines), never
-# write half of one, and never slows the ticks.
+# unix:PATH writes to a socket, neither blocks on a reader whose backlog is
+# full nor stops when its reader restarts (it reconnects); a reader that
+# stops reading makes the stream drop whole lines (counted in a later
+# tick's self.dropped_lines), never write half of one, and never slows the
+# ticks.
 . "$(dirname "$0")/../lib.sh"
 if ! cg_setup; then skip stream_feed "$SKIP_WHY"; finish; fi
 for t in jq python3; do
@@ -124,6 +126,113 @@ if [ "$rc" = 0 ] && [ "$n" = 3 ] && validate "$tmp/sock.ndjson" >/dev/null; then
 	pass unix_socket_output
 else
 	fail unix_socket_output "rc $rc, $n ticks: $(cat "$tmp/sock.err")"
+fi
+
+# ---- a unix: reader that cannot accept, then can -------------------------
+# Its backlog is full (listen(0) and a connection it does not accept): the
+# connect must not hold the loop. The lines meanwhile are dropped and
+# counted; once it accepts, the stream connects on a later tick.
+sock=$tmp/full.sock
+timeout 20 python3 - "$sock" 1.5 >"$tmp/full.ndjson" <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(0)
+filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+filler.connect(sys.argv[1])		# takes the one slot listen(0) gives
+open(sys.argv[1] + ".ready", "w").close()
+time.sleep(float(sys.argv[2]))
+c, _ = s.accept()			# the filler: the backlog has room again
+c.close()
+filler.close()
+c, _ = s.accept()
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    sys.stdout.buffer.write(d)
+EOF
+lpid=$!
+pids+=("$lpid")
+for _ in $(seq 50); do [ -e "$sock.ready" ] && break; sleep 0.1; done
+start=$(date +%s.%N)
+timeout 20 "$CGWARDEN" stream --interval 0.2 --count 15 --output "unix:$sock" 2>"$tmp/full.err"
+rc=$?
+took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+wait "$lpid"
+n=$(grep -c '"type":"tick"' "$tmp/full.ndjson")
+d=$(jq -r 'select(.type == "tick") | .self.dropped_lines' "$tmp/full.ndjson" | head -n 1)
+if [ "$rc" = 0 ] && awk -v t="$took" 'BEGIN { exit !(t < 8) }'; then
+	pass "unix_full_backlog_does_not_block (${took}s for 15 ticks)"
+else
+	fail unix_full_backlog_does_not_block "rc $rc after ${took}s: $(cat "$tmp/full.err")"
+fi
+if [ "$n" -ge 3 ] && [ "${d:-0}" -gt 0 ] && validate "$tmp/full.ndjson" >/dev/null; then
+	pass "unix_connects_when_accepted ($n ticks, the first says $d dropped)"
+else
+	fail unix_connects_when_accepted "$n ticks, dropped '$d': $(cat "$tmp/full.err")"
+fi
+
+# ---- a unix: reader that restarts -----------------------------------------
+# The first reader takes a few ticks and goes; another binds the same path.
+# The stream goes on (it is not the "| head" end of stdout), says so once,
+# and the second reader gets the rest with the gap counted.
+sock=$tmp/restart.sock
+reader() {	# reader PATH SECONDS: read for that long (0: to the end)
+	timeout 20 python3 - "$@" <<'EOF'
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+secs = float(sys.argv[2])
+end = time.monotonic() + secs
+while True:
+    if secs:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        c.settimeout(left)
+    try:
+        d = c.recv(65536)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    sys.stdout.buffer.write(d)
+os.unlink(sys.argv[1])
+EOF
+}
+reader "$sock" 1 >"$tmp/r1.ndjson" &
+lpid=$!
+pids+=("$lpid")
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+timeout 30 "$CGWARDEN" stream --interval 0.2 --count 25 --output "unix:$sock" 2>"$tmp/restart.err" &
+spid=$!
+pids+=("$spid")
+wait "$lpid"
+sleep 0.5	# a gap: the stream has nobody to write to
+reader "$sock" 0 >"$tmp/r2.ndjson" &
+lpid=$!
+pids+=("$lpid")
+wait "$spid"
+rc=$?
+wait "$lpid"
+n1=$(grep -c '"type":"tick"' "$tmp/r1.ndjson")
+n2=$(grep -c '"type":"tick"' "$tmp/r2.ndjson")
+said=$(grep -c 'lines are dropped' "$tmp/restart.err")
+d=$(jq -r 'select(.type == "tick") | .self.dropped_lines' "$tmp/r2.ndjson" | head -n 1)
+if [ "$rc" = 0 ] && [ "$n1" -ge 2 ] && [ "$n2" -ge 3 ] && [ "${d:-0}" -gt 0 ]; then
+	pass "unix_reader_restart_reconnects ($n1 + $n2 of 25 ticks, $d dropped between)"
+else
+	fail unix_reader_restart_reconnects "rc $rc, $n1 + $n2 ticks, dropped '$d': $(cat "$tmp/restart.err")"
+fi
+[ "$said" = 1 ] && pass unix_reader_gone_said_once ||
+	fail unix_reader_gone_said_once "said $said times: $(cat "$tmp/restart.err")"
+if validate "$tmp/r1.ndjson" "$tmp/r2.ndjson" >/dev/null; then
+	pass unix_reader_restart_lines_validate
+else
+	fail unix_reader_restart_lines_validate "$(validate "$tmp/r1.ndjson" "$tmp/r2.ndjson" | head -c 300)"
 fi
 
 # ---- a reader that stops reading ----------------------------------------

@@ -122,6 +122,14 @@ check mouse_sorts_by_peak wait_row 2 '^app .* 72M '
 click 3 6
 keys Enter
 check mouse_selects_row wait_for '^ app +\(container'
+# The wheel in the detail view scrolls it; it does not pick another cgroup.
+wheel() {	# wheel 4|5: up, down (where does not matter)
+	tm send-keys -t top -l "$(printf '\033[M%b!!' "\\$(printf %03o $((96 + $1 - 4)))")"
+}
+wheel 5
+check mouse_wheel_scrolls_detail wait_for '^ image +registry\.example\.com/shop/app:'
+wheel 4
+check mouse_wheel_keeps_detail wait_for '^ app +\(container'
 keys Escape
 keys / d b Enter
 check filter_db wait_for "WORKLOADS 1 rows +filter 'db'"
@@ -203,6 +211,30 @@ check hostile_name_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t t
 check hostile_header_intact wait_for '^cgwarden top '
 keys q
 check hostile_quit wait_for '^EXITED 0'
+# The actuator's reasons quote paths as given (here --root: it is not a
+# cgroup2 filesystem); the bottom line escapes them, bidi overrides too.
+evil=$'evil\e]0;pwned\a\xe2\x80\xaerev'
+cp -r tests/fixtures/v2-pure-6.1 "$tmp/$evil"
+start --root "$tmp/$evil" --state-root tests/fixtures/runtime-state --no-bpf --quiet --interval 0.5
+check evil_root_starts wait_for 'WORKLOADS 4 rows'
+keys K
+check status_why_escaped wait_for 'not available: .*evil\\e\]0;pwned\\x07\\u202erev'
+check status_why_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t top '#{pane_title}')\" != pwned ]"
+keys q
+check evil_root_quit wait_for '^EXITED 0'
+
+# A notice that quotes a path (cgroups too deep to show, the first one
+# named) is held while curses owns the screen and printed after: escaped,
+# both where the collector words it and where top lets it out.
+deep="$tmp/fix/system.slice/$bad"
+for _ in $(seq 130); do deep="$deep/d"; done
+mkdir -p "$deep"
+start --root "$tmp/fix" --state-root tests/fixtures/runtime-state --no-bpf --interval 0.5
+check deep_notice_held wait_for 'WORKLOADS '
+keys q
+check deep_notice_escaped wait_for 'deeper than 128 levels .*evil\\e\]0;pwned\\x07\\e\[2J\\nx'
+check deep_notice_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t top '#{pane_title}')\" != pwned ]"
+check deep_quit wait_for '^EXITED 0'
 
 # ---- real cgroups -------------------------------------------------------------
 if ! cg_setup; then

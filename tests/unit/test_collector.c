@@ -193,6 +193,48 @@ static void write_file(const char *path, const char *text)
 	}
 }
 
+/* The depth notice quotes the first path too deep: a hostile name in it
+ * reaches stderr (and so the terminal) escaped. */
+static void test_depth_warning_is_escaped(void)
+{
+	char *dir = copy_fixture(PURE);
+	char path[4096], text[2048];
+	struct collector_opts o = { .sys_root = "/nonexistent", .state_root = "/nonexistent" };
+	struct collector *c = NULL;
+	const struct cg_snapshot *s;
+	FILE *cap = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n, len;
+
+	CHECK(dir && cap && saved >= 0);
+	if (!dir || !cap || saved < 0)
+		return;
+	len = (size_t)snprintf(path, sizeof(path), "%s/evil\033]0;pwned\007\xe2\x80\xae", dir);
+	CHECK_INT(mkdir(path, 0755), 0);
+	for (int i = 0; i < 130 && len + 3 < sizeof(path); i++) {
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "/d");
+		CHECK_INT(mkdir(path, 0755), 0);
+	}
+	o.root = dir;
+	fflush(stderr);
+	dup2(fileno(cap), STDERR_FILENO);
+	if (collector_new(&o, &c) == 0)
+		CHECK_INT(collector_tick(c, &s), 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	collector_free(c);
+	rewind(cap);
+	n = fread(text, 1, sizeof(text) - 1, cap);
+	text[n] = '\0';
+	fclose(cap);
+	CHECK(strstr(text, "deeper than") != NULL);
+	CHECK(strstr(text, "evil\\e]0;pwned\\x07\\u202e/d/d") != NULL);
+	CHECK(strchr(text, '\033') == NULL && strchr(text, '\007') == NULL);
+	CHECK(strstr(text, "\xe2\x80\xae") == NULL);
+	rm_tree(dir);
+}
+
 static void test_births_deaths_and_rates(void)
 {
 	char *dir = copy_fixture(PURE);
@@ -329,6 +371,7 @@ int main(void)
 	RUN(test_ids_are_inodes);
 	RUN(test_fd_budget_fallback_reads_the_same);
 	RUN(test_births_deaths_and_rates);
+	RUN(test_depth_warning_is_escaped);
 	RUN(test_late_runtime_state_is_picked_up);
 	RUN(test_no_cgroup2_mount);
 	RUN(test_missing_root);

@@ -201,6 +201,46 @@ static void test_history_bounded_and_compacted(void)
 	history_free(h);
 }
 
+/* The step doubles each time a series fills: it must go past 2^16 ticks
+ * per point (about 2.1M ticks, 6 days at 250 ms) without wrapping to 0,
+ * after which every tick would be a point and the graph a blur. */
+static void test_history_step_does_not_wrap(void)
+{
+	struct history *h;
+	const struct hist_entry *e = NULL;
+	struct cg_snapshot one = snap;
+	long t;
+
+	one.samples = &smp[2];
+	one.nr_samples = 1;
+	one.nr_removed = 0;
+	CHECK_INT(history_new(1, &h), 0);
+	for (t = 0; t < 3000000; t++) {
+		uint64_t step;
+
+		smp[2].rate.cpu_usage_ratio = (t & 1) ? 1.0 : 0.0;
+		history_update(h, &one);
+		e = history_get(h, smp[2].id);
+		if (!e)
+			break;
+		step = e->step;
+		if (step >= 65536)
+			break;
+	}
+	CHECK(e != NULL);
+	if (e) {
+		/* 64 + 32 * (2 + 4 + ... + 32768) ticks fill it at 2^15; the
+		 * next one completes a point and doubles the step. */
+		CHECK_U64(e->step, 65536);
+		CHECK_INT(t + 1, 64 + 32 * (65536 - 2) + 1);
+		CHECK_INT(e->n, HIST_POINTS / 2 + 1);
+		/* Averages of alternating 0 and 100 stay 50. */
+		CHECK_NEAR(e->v[HIST_CPU][0], 50, 0.1);
+		CHECK_NEAR(e->v[HIST_CPU][e->n - 1], 50, 0.1);
+	}
+	history_free(h);
+}
+
 int main(void)
 {
 	setup();
@@ -209,5 +249,6 @@ int main(void)
 	RUN(test_tree_order_depth_and_collapse);
 	RUN(test_cells_and_levels);
 	RUN(test_history_bounded_and_compacted);
+	RUN(test_history_step_does_not_wrap);
 	TEST_EXIT();
 }
