@@ -126,11 +126,14 @@ static void to_stream(struct daemon *dm, char *buf, size_t len)
 	int err = lineout_write(dm->out, buf, len);
 
 	free(buf);
+	/* The reader went away: enforcement goes on, lines are dropped and
+	 * counted (self.dropped_lines) until the stream is back; lineout
+	 * reports each outage once. stdout that is gone stays gone. */
 	if (err && !dm->stream_broken) {
-		/* The reader went away: enforcement goes on; say so once. */
-		fprintf(stderr, "cgwarden daemon: writing the stream: %s; records go to "
-			"--log only from now (SIGHUP reopens a file)\n", strerror(-err));
-		dm->stream_broken = true;
+		fprintf(stderr, "cgwarden daemon: writing the stream: %s; its lines are "
+			"dropped until it is back (%s)\n", strerror(-err),
+			dm->output ? "SIGHUP reopens it" : "standard output: --log keeps them");
+		dm->stream_broken = !dm->output;
 	}
 }
 
