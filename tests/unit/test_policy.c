@@ -66,6 +66,24 @@ static struct policy *load(const char *text)
 	return p;
 }
 
+/* The start of most tests: the policy loaded (else a failure), an empty
+ * state, the fake tree. */
+static bool start(struct policy *p, struct policy_state *st, struct fake *f)
+{
+	CHECK(p);
+	if (!p)
+		return false;
+	policy_state_init(st);
+	fake_init(f);
+	return true;
+}
+
+static void stop(struct policy *p, struct policy_state *st)
+{
+	policy_state_free(st);
+	policy_free(p);
+}
+
 static struct pol_decisions ds;
 
 static int eval(const struct policy *p, struct fake *f, uint64_t now, struct policy_state *st)
@@ -88,11 +106,8 @@ static void test_for_duration_and_ladder(void)
 	struct policy_state st;
 	struct fake f;
 
-	CHECK(p);
-	if (!p)
+	if (!start(p, &st, &f))
 		return;
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].mem_current = 200 * MiB;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 0);	/* met, not yet for 10 s */
 	CHECK_INT(eval(p, &f, 6 * SEC, &st), 0);
@@ -113,8 +128,7 @@ static void test_for_duration_and_ladder(void)
 	CHECK_INT(eval(p, &f, 30 * SEC, &st), 0);	/* the ladder is done */
 	/* The sibling was never touched. */
 	CHECK_INT(st.nr_targets, 1);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_condition_breaks_for(void)
@@ -123,12 +137,8 @@ static void test_condition_breaks_for(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].mem_current = 200 * MiB;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 0);
 	f.x[HOG].mem_current = 50 * MiB;		/* dips: the 10 s start again */
@@ -140,8 +150,7 @@ static void test_condition_breaks_for(void)
 	/* Absent metric: not met, never "0 > x". */
 	f.x[HOG].have &= ~CG_HAVE_MEM_CURRENT;
 	CHECK_INT(eval(p, &f, 100 * SEC, &st), 0);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_restore_and_cooldown(void)
@@ -150,12 +159,8 @@ static void test_restore_and_cooldown(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].mem_current = 200 * MiB;
 	f.x[HOG].mem_high = 300 * MiB;			/* what restore must put back */
 	eval(p, &f, 1 * SEC, &st);
@@ -178,8 +183,7 @@ static void test_restore_and_cooldown(void)
 	CHECK_INT(eval(p, &f, 40 * SEC, &st), 0);
 	CHECK_INT(eval(p, &f, 78 * SEC, &st), 1);	/* 17 + 60 passed */
 	CHECK(!ds.d[0].blocked && ds.d[0].step == 0);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_restore_reverse_and_thaw(void)
@@ -191,12 +195,8 @@ static void test_restore_reverse_and_thaw(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].rate.have = CG_RATE_CPU_USAGE;
 	f.x[HOG].rate.cpu_usage_ratio = 0.9;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
@@ -214,8 +214,7 @@ static void test_restore_reverse_and_thaw(void)
 	      ds.d[2].action == POL_CPU_MAX);
 	CHECK(ds.nr == 3 && ds.d[1].value == 100 && ds.d[2].value == CG_UNLIMITED);
 	CHECK(st.nr_targets == 0 || !st.targets[0].frozen);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_release_thaws(void)
@@ -226,12 +225,8 @@ static void test_release_thaws(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].have |= CG_HAVE_PROCS;
 	f.x[HOG].procs = 3;
 	eval(p, &f, 1 * SEC, &st);
@@ -240,8 +235,7 @@ static void test_release_thaws(void)
 	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &ds), 1);	/* SIGTERM: thaw only */
 	CHECK(ds.nr == 1 && ds.d[0].action == POL_THAW && ds.d[0].restore);
 	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &ds), 0);	/* once */
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_hysteresis(void)
@@ -252,12 +246,8 @@ static void test_hysteresis(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].rate.have = CG_RATE_CPU_USAGE;
 	f.x[HOG].rate.cpu_usage_ratio = 0.9;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
@@ -270,8 +260,7 @@ static void test_hysteresis(void)
 	f.x[HOG].rate.cpu_usage_ratio = 0.7;		/* not met again until 0.8 */
 	CHECK_INT(eval(p, &f, 5 * SEC, &st), 0);
 	CHECK(!st.targets[0].cond_on[0]);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_protected_and_self(void)
@@ -283,12 +272,8 @@ static void test_protected_and_self(void)
 	struct fake f;
 	int blocked = 0, acted = 0;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[CHILD].path = "cgwarden.service";	/* our own cgroup */
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 5);	/* every one but the root */
 	for (size_t i = 0; i < ds.nr; i++) {
@@ -302,8 +287,7 @@ static void test_protected_and_self(void)
 	CHECK_INT(blocked, 3);
 	CHECK_INT(acted, 2);
 	CHECK_INT(eval(p, &f, 2 * SEC, &st), 0);	/* blocked ones recorded once */
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_floor(void)
@@ -316,12 +300,8 @@ static void test_floor(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].have |= CG_HAVE_PROCS;
 	f.x[CALM].have |= CG_HAVE_PROCS;
 	f.x[CALM].mem_min = 100 * MiB;			/* above the step's 80M */
@@ -329,8 +309,7 @@ static void test_floor(void)
 	CHECK(ds.nr == 2 && ds.d[0].value == 64 * MiB && (ds.d[0].guards & POL_G_FLOOR));
 	CHECK(ds.nr == 2 && ds.d[1].value == 100 * MiB && (ds.d[1].guards & POL_G_FLOOR));
 	CHECK(ds.nr == 2 && !ds.d[0].blocked && !ds.d[1].blocked);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_budget(void)
@@ -341,12 +320,8 @@ static void test_budget(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].have |= CG_HAVE_PROCS;
 	f.x[CALM].have |= CG_HAVE_PROCS;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
@@ -355,8 +330,7 @@ static void test_budget(void)
 	CHECK_INT(eval(p, &f, 30 * SEC, &st), 0);
 	CHECK_INT(eval(p, &f, 62 * SEC, &st), 1);	/* a minute later */
 	CHECK(ds.nr == 1 && !ds.d[0].blocked && strcmp(ds.d[0].path, "calm") == 0);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_dry_run(void)
@@ -368,12 +342,8 @@ static void test_dry_run(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].have |= CG_HAVE_PROCS;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
 	CHECK(ds.d[0].dry_run && (ds.d[0].guards & POL_G_DRY_RUN) && !ds.d[0].blocked);
@@ -383,8 +353,7 @@ static void test_dry_run(void)
 	eval(p, &f, 3 * SEC, &st);
 	CHECK_INT(eval(p, &f, 4 * SEC, &st), 1);	/* its restore is a dry run too */
 	CHECK(ds.d[0].restore && ds.d[0].dry_run);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_not_leaf(void)
@@ -395,18 +364,13 @@ static void test_not_leaf(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[PARENT].have |= CG_HAVE_PROCS;
 	f.x[CHILD].have |= CG_HAVE_PROCS;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
 	CHECK(ds.nr == 2 && (ds.d[0].guards & POL_G_NOT_LEAF) && !(ds.d[1].guards & POL_G_NOT_LEAF));
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_reload_keeps_state(void)
@@ -416,12 +380,8 @@ static void test_reload_keeps_state(void)
 	struct fake f;
 	char *changed;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].mem_current = 200 * MiB;
 	eval(p, &f, 1 * SEC, &st);
 	CHECK_INT(eval(p, &f, 11 * SEC, &st), 1);
@@ -457,8 +417,7 @@ static void test_reload_keeps_state(void)
 	CHECK_INT(eval(p, &f, 17 * SEC, &st), 1);
 	CHECK(ds.d[0].restore && ds.d[0].action == POL_MEMORY_HIGH && ds.d[0].value == CG_UNLIMITED);
 out:
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_psi_trigger(void)
@@ -490,8 +449,7 @@ static void test_psi_trigger(void)
 	f.x[HOG].psi[CG_PSI_CPU].some.avg10 = 2550;	/* 25.50 % */
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
 	CHECK_NEAR(ds.d[0].values[0].value, 25.5, 0.001);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static void test_state_round_trip(void)
@@ -546,8 +504,7 @@ static void test_state_round_trip(void)
 	CHECK(ignored && back.nr_targets == 0);
 	unlink(path);
 	policy_state_free(&back);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 static bool has_error(const struct pol_errors *e, const char *needle)
@@ -670,8 +627,7 @@ static void test_restore_rule_name_owned(void)
 	}
 	CHECK_INT(restores, 1);
 	policy_decisions_free(&ds);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 /* Review finding 3: dry_run was fixed for the whole ladder at step 0, so a
@@ -763,12 +719,8 @@ static void test_thaw_order_and_retry(void)
 	struct fake f;
 	size_t i;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[PARENT].mem_current = f.x[CHILD].mem_current = 2000 * MiB;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);	/* the child first */
 	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent/child") == 0);
@@ -790,8 +742,7 @@ static void test_thaw_order_and_retry(void)
 	CHECK_INT(policy_release(p, &st, 4 * SEC, true, &ds), 1);	/* tried again */
 	CHECK(ds.nr == 1 && strcmp(ds.d[0].path, "parent/child") == 0 &&
 	      ds.d[0].action == POL_THAW);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 /* A restore_after thaw that fails is retried at the next evaluation. */
@@ -803,12 +754,8 @@ static void test_failed_thaw_retried(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].mem_current = 2000 * MiB;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
 	f.x[HOG].frozen = true;
@@ -825,8 +772,7 @@ static void test_failed_thaw_retried(void)
 	CHECK_INT(policy_restores_failed(&st, &ds), 0);
 	CHECK_INT(eval(p, &f, 5 * SEC, &st), 0);
 	CHECK_INT(st.nr_targets, 0);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 /* Review finding 7c: the state file's lists were read without type checks
@@ -901,12 +847,8 @@ static void test_dry_run_takes_no_budget(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[HOG].have |= CG_HAVE_PROCS;
 	f.x[CALM].have |= CG_HAVE_PROCS;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 2);
@@ -914,8 +856,7 @@ static void test_dry_run_takes_no_budget(void)
 	CHECK(ds.nr == 2 && !ds.d[1].dry_run && !ds.d[1].blocked &&
 	      !(ds.d[1].guards & POL_G_BUDGET));
 	CHECK_INT(st.budget_len, 1);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 /* Review finding 11: memory.min max was skipped as a floor, so a
@@ -928,12 +869,8 @@ static void test_floor_min_max(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[CALM].have |= CG_HAVE_PROCS;
 	f.x[CALM].mem_min = CG_UNLIMITED;
 	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
@@ -941,8 +878,7 @@ static void test_floor_min_max(void)
 	      ds.d[0].value == CG_UNLIMITED);
 	CHECK_INT(eval(p, &f, 2 * SEC, &st), 0);	/* said once */
 	CHECK(st.nr_targets == 1 && st.targets[0].step == 0);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 /* Review finding 12: a clear of "max" on a _bytes metric was 2^64-1 (shown
@@ -982,12 +918,8 @@ static void test_protected_ancestors(void)
 	struct policy_state st;
 	struct fake f;
 
-	if (!p) {
-		CHECK(p);
+	if (!start(p, &st, &f))
 		return;
-	}
-	policy_state_init(&st);
-	fake_init(&f);
 	f.x[PARENT].have |= CG_HAVE_PROCS;
 	f.x[CALM].have |= CG_HAVE_PROCS;
 	f.x[HOG].have |= CG_HAVE_PROCS;
@@ -1002,8 +934,7 @@ static void test_protected_ancestors(void)
 		CHECK(want == (d->blocked && (d->guards & POL_G_PROTECTED)));
 	}
 	policy_decisions_free(&ds);
-	policy_state_free(&st);
-	policy_free(p);
+	stop(p, &st);
 }
 
 int main(void)
