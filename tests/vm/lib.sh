@@ -291,6 +291,19 @@ vm_fork_limit_verdict() {
 # background on $CGROOT (0.5 s ticks, no eBPF: the cases watch cgroupfs
 # limits), records in LOG (and LOG.out), stderr in LOG.err. Sets DAEMON (its
 # pid; killed when the case exits) and waits up to 10 s for its start line.
+# policy_case TEST NAME: the start every policy-* case shares: sets T, name,
+# cg (the case's cgroup, created and removed with the case), log (the
+# daemon's records) and policy (the file to write); a guest where cgwarden
+# cannot run ends the case here with its SKIP.
+policy_case() {
+	T=$1 name=$2
+	cg=$CGROOT/$name
+	log=$CASE_TMP/actions.ndjson
+	policy=$CASE_TMP/policy.json
+	cgw_ready "$T" || finish
+	vm_cg "$name"
+}
+
 cgw_daemon() {
 	local log=$1 state=$2 policy=$3 i
 	shift 3

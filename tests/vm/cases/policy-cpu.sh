@@ -9,16 +9,7 @@
 # 10 s average, so it takes ~10-20 s to fall under 15).
 set -euo pipefail
 . tests/vm/lib.sh
-T=vm.policy-cpu
-name=vmtest-polcpu
-cg=$CGROOT/$name
-log=$CASE_TMP/actions.ndjson
-policy=$CASE_TMP/policy.json
-
-if ! cgw_ready "$T"; then
-	finish
-fi
-vm_cg "$name"
+policy_case vm.policy-cpu vmtest-polcpu
 cat >"$policy" <<'JSON'
 {"rules": [{"name": "cpu-hog", "match": {"path": "vmtest-polcpu"},
   "when": {"metric": "psi.cpu.some.avg10", "op": ">", "value": 15, "window": "1s"},

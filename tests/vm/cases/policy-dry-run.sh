@@ -6,16 +6,7 @@
 # Exact checks.
 set -euo pipefail
 . tests/vm/lib.sh
-T=vm.policy-dry-run
-name=vmtest-poldry
-cg=$CGROOT/$name
-log=$CASE_TMP/actions.ndjson
-policy=$CASE_TMP/policy.json
-
-if ! cgw_ready "$T"; then
-	finish
-fi
-vm_cg "$name"
+policy_case vm.policy-dry-run vmtest-poldry
 cat >"$policy" <<'JSON'
 {"dry_run": true, "rules": [{"name": "dry", "match": {"path": "vmtest-poldry"},
   "when": {"metric": "memory.current_bytes", "value": "24M"},

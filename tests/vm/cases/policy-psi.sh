@@ -9,16 +9,7 @@
 # action. Pass: latency_usec < 100 ms, and the record says by_trigger.
 set -euo pipefail
 . tests/vm/lib.sh
-T=vm.policy-psi
-name=vmtest-polpsi
-cg=$CGROOT/$name
-log=$CASE_TMP/actions.ndjson
-policy=$CASE_TMP/policy.json
-
-if ! cgw_ready "$T"; then
-	finish
-fi
-vm_cg "$name"
+policy_case vm.policy-psi vmtest-polpsi
 cat >"$policy" <<'JSON'
 {"rules": [{"name": "psi-spike", "match": {"path": "vmtest-polpsi"},
   "when": {"metric": "psi.cpu.some.avg10", "op": ">", "value": 10, "window": "500ms"},

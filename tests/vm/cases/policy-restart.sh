@@ -9,18 +9,10 @@
 # checks on the files.
 set -euo pipefail
 . tests/vm/lib.sh
-T=vm.policy-restart
-name=vmtest-polrst
-cg=$CGROOT/$name
+policy_case vm.policy-restart vmtest-polrst
 log1=$CASE_TMP/first.ndjson
 log2=$CASE_TMP/second.ndjson
 state=$CASE_TMP/state.json
-policy=$CASE_TMP/policy.json
-
-if ! cgw_ready "$T"; then
-	finish
-fi
-vm_cg "$name"
 cat >"$policy" <<'JSON'
 {"rules": [{"name": "ladder", "match": {"path": "vmtest-polrst"},
   "when": {"metric": "procs", "op": ">", "value": 0},
