@@ -38,21 +38,12 @@ struct ctx {
 	char path[256];		/* the field being read: rules[2].then[1] */
 };
 
-__attribute__((format(printf, 3, 4)))
-static void err_at(struct ctx *c, const char *field, const char *fmt, ...)
+/* Adds a formatted message (owned by errs from now on); a failed
+ * allocation marks errs as incomplete. */
+static void push_error(struct ctx *c, char *m, int len)
 {
-	char reason[512], *m, **n;
-	va_list ap;
-	int len;
+	char **n;
 
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	if (field && *field)
-		len = asprintf(&m, "%s: %s%s%s: %s", c->file, c->path, *c->path ? "." : "", field,
-			       reason);
-	else
-		len = asprintf(&m, "%s: %s%s%s", c->file, c->path, *c->path ? ": " : "", reason);
 	if (len < 0) {
 		c->errs->oom = true;
 		return;
@@ -67,28 +58,37 @@ static void err_at(struct ctx *c, const char *field, const char *fmt, ...)
 	c->errs->msg[c->errs->nr++] = m;
 }
 
-/* A syntax error: FILE:LINE:COL: reason. */
-__attribute__((format(printf, 4, 5)))
-static void err_line(struct ctx *c, int line, int col, const char *fmt, ...)
+__attribute__((format(printf, 3, 4)))
+static void err_at(struct ctx *c, const char *field, const char *fmt, ...)
 {
-	char reason[256], *m, **n;
+	char reason[512], *m = NULL;
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (asprintf(&m, "%s:%d:%d: %s", c->file, line, col, reason) < 0) {
-		c->errs->oom = true;
-		return;
-	}
-	n = realloc(c->errs->msg, (c->errs->nr + 1) * sizeof(*n));
-	if (!n) {
-		free(m);
-		c->errs->oom = true;
-		return;
-	}
-	c->errs->msg = n;
-	c->errs->msg[c->errs->nr++] = m;
+	if (field && *field)
+		len = asprintf(&m, "%s: %s%s%s: %s", c->file, c->path, *c->path ? "." : "", field,
+			       reason);
+	else
+		len = asprintf(&m, "%s: %s%s%s", c->file, c->path, *c->path ? ": " : "", reason);
+	push_error(c, m, len);
+}
+
+/* A syntax error: FILE:LINE:COL: reason. */
+__attribute__((format(printf, 4, 5)))
+static void err_line(struct ctx *c, int line, int col, const char *fmt, ...)
+{
+	char reason[256], *m = NULL;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	len = asprintf(&m, "%s:%d:%d: %s", c->file, line, col, reason);
+	push_error(c, m, len);
 }
 
 /* Enters a sub-path ("rules[2]"); returns the old length to leave it. */
