@@ -949,3 +949,23 @@ void actuator_close(struct actuator *a)
 	free(a->who);
 	free(a);
 }
+
+const char *actuator_describe(const struct act_outcome *o, char *buf, size_t len)
+{
+	bool kill = o->file == actuator_file(ACT_KILL);
+
+	if (o->err)
+		snprintf(buf, len, "%s: %s -> %s FAILED: %s", o->file, o->old, o->wrote, o->why);
+	else if (o->dry_run && kill)
+		snprintf(buf, len, "would kill every process (%s; dry run: nothing written)",
+			 o->old);
+	else if (o->dry_run)
+		snprintf(buf, len, "%s: %s -> %s (dry run: nothing written)", o->file, o->old,
+			 o->wrote);
+	else if (kill)
+		snprintf(buf, len, "every process killed (%s -> %s)", o->old, o->now);
+	else
+		snprintf(buf, len, "%s: %s -> %s (read back: %s)%s%s", o->file, o->old, o->wrote,
+			 o->now, o->cut_short ? "; " : "", o->cut_short ? o->why : "");
+	return buf;
+}

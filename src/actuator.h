@@ -109,6 +109,12 @@ int actuator_open_psi_trigger(struct actuator *a, const char *target, const char
 			      bool full, uint64_t stall_usec, uint64_t window_usec,
 			      char *why, size_t whylen);
 
+/* What a change did, in one line for people, without the target:
+ * "memory.max: max -> 67108864 (read back: 67108864)", "... FAILED: why",
+ * "... (dry run: nothing written)", "every process killed (...)". `cgwarden
+ * set` and the dashboard both say it this way. Returns buf. */
+const char *actuator_describe(const struct act_outcome *o, char *buf, size_t len);
+
 /* The file a kind writes ("cpu.max"). */
 const char *actuator_file(enum act_kind kind);
 

@@ -217,25 +217,9 @@ static bool confirm_kill(const char *path)
 
 static void print_outcome(const char *path, const struct act_outcome *o)
 {
-	if (o->dry_run && !o->err && o->file == actuator_file(ACT_KILL)) {
-		printf("%s: would kill every process (%s; dry run: nothing written)\n", path, o->old);
-		return;
-	}
-	if (o->dry_run && !o->err) {
-		printf("%s: %s: %s -> %s (dry run: nothing written)\n", path, o->file, o->old,
-		       o->wrote);
-		return;
-	}
-	if (o->file == actuator_file(ACT_KILL) && !o->err) {
-		printf("%s: every process killed (%s -> %s)\n", path, o->old, o->now);
-		return;
-	}
-	if (o->err) {
-		printf("%s: %s: %s -> %s FAILED: %s\n", path, o->file, o->old, o->wrote, o->why);
-		return;
-	}
-	printf("%s: %s: %s -> %s (read back: %s)%s%s\n", path, o->file, o->old, o->wrote, o->now,
-	       o->cut_short ? "; " : "", o->cut_short ? o->why : "");
+	char text[3 * ACT_TEXT_MAX + ACT_WHY_MAX + 64];
+
+	printf("%s: %s\n", path, actuator_describe(o, text, sizeof(text)));
 }
 
 int cmd_set(int argc, char **argv)

@@ -387,19 +387,6 @@ void screen_resize(struct screen *s)
 
 /* ---- actions -------------------------------------------------------------- */
 
-static const char *describe(const struct act_outcome *o, char *buf, size_t len)
-{
-	if (o->err)
-		snprintf(buf, len, "%s: %s -> %s FAILED: %s", o->file, o->old, o->wrote, o->why);
-	else if (o->dry_run)
-		snprintf(buf, len, "%s: %s -> %s (dry run: nothing written)", o->file, o->old,
-			 o->wrote);
-	else
-		snprintf(buf, len, "%s: %s -> %s (read back: %s)%s%s", o->file, o->old, o->wrote,
-			 o->now, o->cut_short ? "; " : "", o->cut_short ? o->why : "");
-	return buf;
-}
-
 /* Checks the pending change and asks for confirmation, or says why not. */
 static void ask_confirm(struct screen *s)
 {
@@ -482,7 +469,7 @@ static void apply(struct screen *s)
 	char text[600];
 
 	actuator_apply(s->act, s->pending_path, &s->pending, &o);
-	describe(&o, text, sizeof(text));
+	actuator_describe(&o, text, sizeof(text));
 	status(s, "%s", text);
 	add_event(s, now_wall_usec(), s->pending_id, "%s%s", o.err ? "" : "changed here: ", text);
 	s->mode = s->prev_mode;

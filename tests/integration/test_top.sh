@@ -293,7 +293,7 @@ check cpu_limit_typo_refused wait_for "bogus"
 keys Down K
 check kill_prompt wait_for 'KILL every process in cgwarden-test-[0-9]+/idle'
 keys y
-check kill_applied wait_for 'cgroup\.kill: .*read back'
+check kill_applied wait_for 'every process killed'
 end=$((SECONDS + WAIT))
 while [ -s "$CG_TEST/idle/cgroup.procs" ] && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
 [ ! -s "$CG_TEST/idle/cgroup.procs" ] && pass kill_emptied_cgroup ||
