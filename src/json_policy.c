@@ -22,7 +22,10 @@
 #include "json_policy.h"
 #include "limitval.h"
 
+/* Caps on what is read (cgwarden-policy(5), cgwarden(8)): a policy is
+ * written by people, a few KiB; the state holds ~500 bytes per ladder. */
 #define POLICY_FILE_MAX (4u << 20)
+#define STATE_FILE_MAX (64u << 20)
 
 void pol_errors_free(struct pol_errors *e)
 {
@@ -749,6 +752,332 @@ static void parse_top(struct ctx *c, struct json_object *root, struct policy *p)
 	}
 }
 
+/* ---- what json-c lets through ------------------------------------------- */
+
+/*
+ * json-c keeps the last of two equal keys without a word, and takes NaN,
+ * Infinity and numbers beyond a double (1e400 -> inf) even in strict mode.
+ * A second "dry_run" that silently wins turns a trial into enforcement, so
+ * after json-c has accepted the syntax this scan of the same text finds
+ * both, each at its byte offset: the second of two equal keys (compared as
+ * json-c compares them, after unescaping) and the non-finite number.
+ */
+struct strict_key {
+	size_t at, len;		/* the unescaped key in the arena */
+	size_t off;		/* its opening quote in the text */
+};
+
+struct strict_problem {
+	size_t off;
+	const char *why;	/* static text */
+};
+
+struct strict_scan {
+	const char *text;
+	size_t len;
+	char *arena;
+	size_t arena_len, arena_cap;
+	struct strict_key *keys;
+	size_t nr_keys, cap_keys;
+	struct strict_problem *probs;
+	size_t nr_probs, cap_probs;
+};
+
+#define STRICT_DEPTH 256
+/* The reason of a duplicate key; the report names the key. */
+static const char STRICT_DUP_KEY[] = "is a key this object already has: each key once "
+				     "(json-c would silently keep only the last)";
+
+static int strict_problem(struct strict_scan *sc, size_t off, const char *why)
+{
+	if (sc->nr_probs == sc->cap_probs) {
+		size_t cap = sc->cap_probs ? sc->cap_probs * 2 : 8;
+		struct strict_problem *n = realloc(sc->probs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		sc->probs = n;
+		sc->cap_probs = cap;
+	}
+	sc->probs[sc->nr_probs++] = (struct strict_problem){ off, why };
+	return 0;
+}
+
+static int arena_put(struct strict_scan *sc, const char *b, size_t n)
+{
+	if (sc->arena_len + n > sc->arena_cap) {
+		size_t cap = sc->arena_cap ? sc->arena_cap : 4096;
+		char *a;
+
+		while (cap < sc->arena_len + n)
+			cap *= 2;
+		a = realloc(sc->arena, cap);
+		if (!a)
+			return -ENOMEM;
+		sc->arena = a;
+		sc->arena_cap = cap;
+	}
+	memcpy(sc->arena + sc->arena_len, b, n);
+	sc->arena_len += n;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static unsigned hex4(const char *p)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v = v << 4 | (unsigned)hexval(p[i]);
+	return v;
+}
+
+/*
+ * The string starting at the quote at *i (json-c accepted it, so escapes are
+ * whole). As a key (is_key) it is unescaped into the arena; a NUL or an
+ * unpaired surrogate in a key is a problem (json-c would cut or replace it,
+ * making two different texts one key). *i ends after the closing quote.
+ */
+static int strict_string(struct strict_scan *sc, size_t *i, bool is_key, struct strict_key *k)
+{
+	const char *t = sc->text;
+	size_t p = *i + 1, start = *i;
+	int err = 0;
+
+	k->at = sc->arena_len;
+	k->off = start;
+	while (p < sc->len && t[p] != '"') {
+		char u8[4];
+		size_t n = 0;
+		unsigned cp;
+
+		if (t[p] != '\\') {
+			size_t run = p;
+
+			while (run < sc->len && t[run] != '"' && t[run] != '\\')
+				run++;
+			if (is_key && (err = arena_put(sc, t + p, run - p)))
+				return err;
+			p = run;
+			continue;
+		}
+		if (p + 1 >= sc->len)
+			break;
+		switch (t[p + 1]) {
+		case 'u':
+			if (p + 6 > sc->len)
+				return -EINVAL;
+			cp = hex4(t + p + 2);
+			p += 6;
+			if (cp >= 0xd800 && cp < 0xdc00 && p + 6 <= sc->len && t[p] == '\\' &&
+			    t[p + 1] == 'u' && hex4(t + p + 2) >= 0xdc00 && hex4(t + p + 2) < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(t + p + 2) - 0xdc00);
+				p += 6;
+			} else if (cp >= 0xd800 && cp < 0xe000) {
+				if (is_key && (err = strict_problem(sc, start, "a key with an unpaired "
+								   "\\u surrogate: not accepted")))
+					return err;
+				continue;
+			}
+			if (cp == 0 && is_key &&
+			    (err = strict_problem(sc, start, "a key with \\u0000 in it: not accepted")))
+				return err;
+			if (cp < 0x80) {
+				u8[n++] = (char)cp;
+			} else if (cp < 0x800) {
+				u8[n++] = (char)(0xc0 | cp >> 6);
+				u8[n++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				u8[n++] = (char)(0xe0 | cp >> 12);
+				u8[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				u8[n++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				u8[n++] = (char)(0xf0 | cp >> 18);
+				u8[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				u8[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				u8[n++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		case 'b': u8[n++] = '\b'; p += 2; break;
+		case 'f': u8[n++] = '\f'; p += 2; break;
+		case 'n': u8[n++] = '\n'; p += 2; break;
+		case 'r': u8[n++] = '\r'; p += 2; break;
+		case 't': u8[n++] = '\t'; p += 2; break;
+		default: u8[n++] = t[p + 1]; p += 2; break;	/* " \\ / */
+		}
+		if (is_key && (err = arena_put(sc, u8, n)))
+			return err;
+	}
+	k->len = sc->arena_len - k->at;
+	*i = p + 1;
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b, void *arena)
+{
+	const struct strict_key *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp((char *)arena + x->at, (char *)arena + y->at, n);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The keys of one object, [from, nr_keys): every key after the first of its
+ * name is a problem. */
+static int strict_object_done(struct strict_scan *sc, size_t from)
+{
+	struct strict_key *k = sc->keys + from;
+	size_t n = sc->nr_keys - from;
+	int err;
+
+	qsort_r(k, n, sizeof(*k), key_cmp, sc->arena);
+	for (size_t i = 1; i < n; i++) {
+		if (k[i].len == k[i - 1].len &&
+		    memcmp(sc->arena + k[i].at, sc->arena + k[i - 1].at, k[i].len) == 0 &&
+		    (err = strict_problem(sc, k[i].off, STRICT_DUP_KEY)))
+			return err;
+	}
+	sc->nr_keys = from;
+	return 0;
+}
+
+static int prob_cmp(const void *a, const void *b)
+{
+	const struct strict_problem *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Scans text (valid JSON by json-c's judgement) for what json-c lets
+ * through. Fills *probs (sorted by offset, malloc'd) and *nr. 0 or -ENOMEM.
+ */
+static int strict_scan(const char *text, size_t len, struct strict_problem **probs, size_t *nr)
+{
+	struct { bool obj, want_key; size_t keys_from; } stack[STRICT_DEPTH];
+	struct strict_scan sc = { .text = text, .len = len };
+	size_t depth = 0, i = 0;
+	int err = 0;
+
+	while (i < len && !err) {
+		char ch = text[i];
+
+		if (ch == '{' || ch == '[') {
+			if (depth == STRICT_DEPTH) {
+				err = strict_problem(&sc, i, "nested deeper than 256 levels");
+				break;
+			}
+			stack[depth].obj = ch == '{';
+			stack[depth].want_key = ch == '{';
+			stack[depth].keys_from = sc.nr_keys;
+			depth++;
+			i++;
+		} else if (ch == '}' || ch == ']') {
+			if (depth && stack[depth - 1].obj)
+				err = strict_object_done(&sc, stack[depth - 1].keys_from);
+			if (depth)
+				depth--;
+			i++;
+		} else if (ch == ':') {
+			if (depth)
+				stack[depth - 1].want_key = false;
+			i++;
+		} else if (ch == ',') {
+			if (depth && stack[depth - 1].obj)
+				stack[depth - 1].want_key = true;
+			i++;
+		} else if (ch == '"') {
+			bool is_key = depth && stack[depth - 1].obj && stack[depth - 1].want_key;
+			struct strict_key k;
+
+			err = strict_string(&sc, &i, is_key, &k);
+			if (!err && is_key) {
+				if (sc.nr_keys == sc.cap_keys) {
+					size_t cap = sc.cap_keys ? sc.cap_keys * 2 : 64;
+					struct strict_key *nk = realloc(sc.keys, cap * sizeof(*nk));
+
+					if (!nk) {
+						err = -ENOMEM;
+						break;
+					}
+					sc.keys = nk;
+					sc.cap_keys = cap;
+				}
+				sc.keys[sc.nr_keys++] = k;
+			}
+		} else if (ch == '-' || (ch >= '0' && ch <= '9') || ch == '+' || ch == '.' ||
+			   (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')) {
+			size_t s = i;
+			char num[64];
+			double d;
+
+			while (i < len && (text[i] == '-' || text[i] == '+' || text[i] == '.' ||
+					   (text[i] >= '0' && text[i] <= '9') ||
+					   (text[i] >= 'A' && text[i] <= 'Z') ||
+					   (text[i] >= 'a' && text[i] <= 'z')))
+				i++;
+			if ((i - s == 4 && (!memcmp(text + s, "true", 4) || !memcmp(text + s, "null", 4))) ||
+			    (i - s == 5 && !memcmp(text + s, "false", 5)))
+				continue;
+			/* NaN, Infinity, -Infinity and friends: no JSON number. */
+			for (size_t j = s; j < i; j++) {
+				char c = (char)(text[j] | 0x20);
+
+				if (c >= 'a' && c <= 'z' && c != 'e') {
+					err = strict_problem(&sc, s, "not a finite number (JSON has no "
+							     "NaN or Infinity)");
+					goto next;
+				}
+			}
+			if (i - s >= sizeof(num)) {
+				/* 64 digits fit a double only with a small exponent:
+				 * strtod says so either way, on a copy without cut. */
+				char *big = strndup(text + s, i - s);
+
+				if (!big) {
+					err = -ENOMEM;
+					break;
+				}
+				d = strtod(big, NULL);
+				free(big);
+			} else {
+				memcpy(num, text + s, i - s);
+				num[i - s] = '\0';
+				d = strtod(num, NULL);
+			}
+			if (!isfinite(d))
+				err = strict_problem(&sc, s, "a number beyond the range of a double "
+						     "(it would read as infinity)");
+next:
+			;
+		} else {
+			i++;
+		}
+	}
+	free(sc.arena);
+	free(sc.keys);
+	if (err) {
+		free(sc.probs);
+		return err;
+	}
+	if (sc.nr_probs)
+		qsort(sc.probs, sc.nr_probs, sizeof(*sc.probs), prob_cmp);
+	*probs = sc.probs;
+	*nr = sc.nr_probs;
+	return 0;
+}
+
 /* line:column (1-based) of byte offset off in text. */
 static void line_col(const char *text, size_t len, size_t off, int *line, int *col)
 {
@@ -764,6 +1093,53 @@ static void line_col(const char *text, size_t len, size_t off, int *line, int *c
 	}
 }
 
+#define STRICT_REPORT_MAX 20
+
+/* The length of the quoted key at off as written, quotes included (at
+ * most 80 bytes of it, for a message). */
+static int key_text_len(const char *text, size_t len, size_t off)
+{
+	size_t e = off + 1;
+
+	while (e < len && text[e] != '"' && e - off < 80)
+		e += text[e] == '\\' ? 2 : 1;
+	return (int)(e < len && text[e] == '"' ? e + 1 - off : (e > len ? len : e) - off);
+}
+
+/* The strict scan's problems as FILE:LINE:COL errors (at most 20 and a
+ * count of the rest). Returns whether there was any (or no memory). */
+static bool strict_report(struct ctx *c, const char *text, size_t len)
+{
+	struct strict_problem *probs = NULL;
+	size_t nr = 0, at = 0;
+	int line = 1, col = 1;
+
+	if (strict_scan(text, len, &probs, &nr)) {
+		c->errs->oom = true;
+		return true;
+	}
+	for (size_t i = 0; i < nr && i < STRICT_REPORT_MAX; i++) {
+		/* Sorted by offset: line and column go on from the last one. */
+		for (; at < probs[i].off && at < len; at++) {
+			if (text[at] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		if (probs[i].why == STRICT_DUP_KEY)
+			err_line(c, line, col, "%.*s %s", key_text_len(text, len, probs[i].off),
+				 text + probs[i].off, STRICT_DUP_KEY);
+		else
+			err_line(c, line, col, "%s", probs[i].why);
+	}
+	if (nr > STRICT_REPORT_MAX)
+		err_at(c, NULL, "%zu more like these", nr - STRICT_REPORT_MAX);
+	free(probs);
+	return nr > 0;
+}
+
 int json_policy_parse(const char *name, const char *text, size_t len, struct policy **out,
 		      struct pol_errors *errs)
 {
@@ -776,7 +1152,8 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 	int line, col;
 
 	if (len > POLICY_FILE_MAX) {
-		err_at(&c, NULL, "larger than %u bytes: not a policy", POLICY_FILE_MAX);
+		err_at(&c, NULL, "larger than the cap of %u bytes (4 MiB) for a policy file: "
+		       "not read", POLICY_FILE_MAX);
 		return -EINVAL;
 	}
 	if (memchr(text, '\0', len)) {
@@ -813,6 +1190,10 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 		}
 	}
 	json_tokener_free(tok);
+	if (strict_report(&c, text, len)) {
+		json_object_put(root);
+		return errs->nr ? -EINVAL : -ENOMEM;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		json_object_put(root);
@@ -833,6 +1214,11 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 	return 0;
 }
 
+/*
+ * The whole file, at most max bytes: one byte more is -EFBIG, whatever
+ * st_size said (a file may grow while it is read). The buffer never grows
+ * past max + 1, so a huge file costs no more than the cap.
+ */
 static int read_file(const char *path, size_t max, char **out, size_t *outlen)
 {
 	struct stat st;
@@ -852,11 +1238,13 @@ static int read_file(const char *path, size_t max, char **out, size_t *outlen)
 		if (len == cap) {
 			char *nb;
 
-			if (cap > max) {
+			if (len > max) {
 				err = -EFBIG;
 				break;
 			}
 			cap = cap ? cap * 2 : 65536;
+			if (cap > max + 1)
+				cap = max + 1;
 			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				err = -ENOMEM;
@@ -876,6 +1264,8 @@ static int read_file(const char *path, size_t max, char **out, size_t *outlen)
 		len += (size_t)n;
 	}
 	close(fd);
+	if (!err && len > max)
+		err = -EFBIG;
 	if (err) {
 		free(buf);
 		return err;
@@ -897,8 +1287,11 @@ int json_policy_load(const char *path, struct policy **out, struct pol_errors *e
 	if (err) {
 		struct ctx c = { .file = path, .errs = errs };
 
-		err_at(&c, NULL, "%s", err == -EINVAL ? "not a regular file" :
-		       err == -EFBIG ? "larger than 4 MiB: not a policy" : strerror(-err));
+		if (err == -EFBIG)
+			err_at(&c, NULL, "larger than the cap of %u bytes (4 MiB) for a policy file: "
+			       "not read", POLICY_FILE_MAX);
+		else
+			err_at(&c, NULL, "%s", err == -EINVAL ? "not a regular file" : strerror(-err));
 		return err == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	err = json_policy_parse(path, text, len, out, errs);
@@ -950,7 +1343,7 @@ int json_policy_state_read(const char *path, const char *boot_id, struct policy_
 	struct json_object *root = NULL, *v, *targets;
 	char *text;
 	size_t len;
-	int err = read_file(path, 64u << 20, &text, &len);
+	int err = read_file(path, STATE_FILE_MAX, &text, &len);
 
 	*ignored = false;
 	if (err == -ENOENT)
