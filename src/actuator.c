@@ -302,6 +302,17 @@ int actuator_check_target(struct actuator *a, const char *target, enum act_kind 
 	return err;
 }
 
+int actuator_cgroup_id(struct actuator *a, const char *target, uint64_t *id)
+{
+	char why[ACT_WHY_MAX];
+	int fd = open_cgroup(a, target, id, why, sizeof(why));
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 /* ---- reading and writing one file ------------------------------------- */
 
 /* The file's text with trailing whitespace removed. 0 or -errno. */

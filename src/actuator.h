@@ -88,6 +88,9 @@ const char *actuator_root(const struct actuator *a);
 int actuator_check_target(struct actuator *a, const char *target, enum act_kind kind,
 			  char *why, size_t whylen);
 
+/* The id (inode) of the cgroup at target now: 0, or -errno (-ENOENT: none). */
+int actuator_cgroup_id(struct actuator *a, const char *target, uint64_t *id);
+
 /* Everything that can be known before writing: target, controller, value
  * range, usage. Fills o (old value, what would be written). 0 or -errno. */
 int actuator_validate(struct actuator *a, const char *target, const struct act_change *c,

@@ -309,6 +309,33 @@ static void find_self(struct daemon *dm)
 	fclose(f);
 }
 
+static int state_cgroup_id(void *ctx, const char *path, uint64_t *id)
+{
+	return actuator_cgroup_id(ctx, path, id);
+}
+
+/* The ladders of the last run, each checked (json_policy_state_read). */
+static void load_state(struct daemon *dm)
+{
+	struct json_state_read r = { .boot_id = dm->boot_id, .cgroup_id = state_cgroup_id,
+				     .ctx = dm->act };
+	int err = json_policy_state_read(dm->state_path, &dm->st, &r);
+
+	for (size_t i = 0; i < r.notes.nr; i++)
+		fprintf(stderr, "cgwarden daemon: state file %s\n", r.notes.msg[i]);
+	if (err && err != -ENOENT)
+		fprintf(stderr, "cgwarden daemon: %s; starting without it\n",
+			err == -ENOMEM ? "out of memory reading the state file" : r.why);
+	else if (!err && r.ignored)
+		fprintf(stderr, "cgwarden daemon: %s is from another boot: ignored\n", dm->state_path);
+	else if (!err)
+		fprintf(stderr, "cgwarden daemon: resumed %zu ladder%s from %s%s\n", dm->st.nr_targets,
+			dm->st.nr_targets == 1 ? "" : "s", dm->state_path,
+			r.notes.nr ? " (entries above skipped)" : "");
+	pol_errors_free(&r.notes);
+	policy_state_rebind(&dm->st, dm->p);
+}
+
 /* ---- evaluation ------------------------------------------------------------ */
 
 /* After the executor: a thaw that did not happen goes back into the state
@@ -685,7 +712,6 @@ int cmd_daemon(int argc, char **argv)
 	const char *log_path = NULL;
 	struct loop *l = NULL;
 	char who[96], why[ACT_WHY_MAX];
-	bool ignored;
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, "hp:o:l:", longopts, NULL)) != -1) {
@@ -733,16 +759,6 @@ int cmd_daemon(int argc, char **argv)
 	err = mkdir_parents(dm.state_path);
 	if (err)
 		fprintf(stderr, "cgwarden daemon: --state %s: %s\n", dm.state_path, strerror(-err));
-	err = json_policy_state_read(dm.state_path, dm.boot_id, &dm.st, &ignored, why, sizeof(why));
-	if (err && err != -ENOENT)
-		fprintf(stderr, "cgwarden daemon: %s; starting without it\n", why);
-	else if (!err && ignored)
-		fprintf(stderr, "cgwarden daemon: %s is from another boot: ignored\n", dm.state_path);
-	else if (!err)
-		fprintf(stderr, "cgwarden daemon: resumed %zu ladder%s from %s\n", dm.st.nr_targets,
-			dm.st.nr_targets == 1 ? "" : "s", dm.state_path);
-	policy_state_rebind(&dm.st, dm.p);
-
 	err = cli_open_collector(&cc, &dm.c);
 	if (err) {
 		dm.c = NULL;
@@ -762,6 +778,8 @@ int cmd_daemon(int argc, char **argv)
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
+	/* After the actuator: each entry's path is checked to be its cgroup. */
+	load_state(&dm);
 	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	err = loop_new(&l);
 	dm.loop = l;

@@ -24,8 +24,8 @@
 
 /* Caps on what is read (cgwarden-policy(5), cgwarden(8)): a policy is
  * written by people, a few KiB; the state holds ~500 bytes per ladder. */
-#define POLICY_FILE_MAX (4u << 20)
-#define STATE_FILE_MAX (64u << 20)
+#define POLICY_FILE_MAX JSON_POLICY_FILE_MAX
+#define STATE_FILE_MAX JSON_STATE_FILE_MAX
 
 void pol_errors_free(struct pol_errors *e)
 {
@@ -952,6 +952,26 @@ static int strict_object_done(struct strict_scan *sc, size_t from)
 	return 0;
 }
 
+/* Does the integer text fit json-c's int64 (negative) or uint64? */
+static bool int_fits(const char *t, size_t n)
+{
+	static const char max_u[] = "18446744073709551615", min_i[] = "9223372036854775808";
+	const char *lim = max_u;
+	size_t ln;
+
+	if (n && *t == '-') {
+		t++;
+		n--;
+		lim = min_i;
+	}
+	while (n > 1 && *t == '0') {
+		t++;
+		n--;
+	}
+	ln = strlen(lim);
+	return n < ln || (n == ln && memcmp(t, lim, n) <= 0);
+}
+
 static int prob_cmp(const void *a, const void *b)
 {
 	const struct strict_problem *x = a, *y = b;
@@ -1059,6 +1079,10 @@ static int strict_scan(const char *text, size_t len, struct strict_problem **pro
 			if (!isfinite(d))
 				err = strict_problem(&sc, s, "a number beyond the range of a double "
 						     "(it would read as infinity)");
+			else if (!memchr(text + s, '.', i - s) && !memchr(text + s, 'e', i - s) &&
+				 !memchr(text + s, 'E', i - s) && !int_fits(text + s, i - s))
+				/* json-c would clamp it to the largest 64-bit value. */
+				err = strict_problem(&sc, s, "a whole number beyond 64 bits");
 next:
 			;
 		} else {
@@ -1301,20 +1325,137 @@ int json_policy_load(const char *path, struct policy **out, struct pol_errors *e
 
 /* ---- the state file ----------------------------------------------------- */
 
-static uint64_t u64_of(struct json_object *o, const char *key)
+/*
+ * The state file is ours, but it sits on disk between two runs: a hand edit,
+ * a bug or someone with write access to it must not make the daemon act.
+ * Everything in it is checked as strictly as a policy: whole numbers only
+ * where numbers are written (no sign, no fraction, no text such as "zzzz"
+ * that strtoull would read as 0), "max" only where a limit is, a saved step
+ * only for what a restore can undo (memory.high, memory.max, cpu.max,
+ * cpu.weight, freeze), its value through the same checks `cgwarden set`
+ * uses (limitval.c), and the cgroup at the recorded path must still be the
+ * recorded one. What fails is skipped with a note; the rest is read.
+ */
+
+struct state_ctx {
+	const char *file;
+	struct json_state_read *r;
+	size_t target;			/* targets[i] being read */
+};
+
+__attribute__((format(printf, 3, 4)))
+static void state_note(struct state_ctx *sc, const char *field, const char *fmt, ...)
+{
+	struct ctx c = { .file = sc->file, .errs = &sc->r->notes };
+	char reason[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(c.path, sizeof(c.path), "targets[%zu]", sc->target);
+	err_at(&c, field, "%s", reason);
+}
+
+/* A whole number >= 0 as JSON writes it: no fraction, sign or string. */
+static int state_u64(struct json_object *v, uint64_t *out)
+{
+	if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return -EINVAL;
+	*out = json_object_get_uint64(v);
+	return 0;
+}
+
+/* An optional whole number (absent: 0); false (and a note) when malformed. */
+static bool state_u64_field(struct state_ctx *sc, struct json_object *o, const char *key,
+			    uint64_t *out)
 {
 	struct json_object *v = get(o, key);
 
+	*out = 0;
 	if (!v)
-		return 0;
-	if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-
-		if (strcmp(s, "max") == 0)
-			return CG_UNLIMITED;
-		return strtoull(s, NULL, 16);
+		return true;
+	if (state_u64(v, out)) {
+		state_note(sc, key, "expected a whole number >= 0, not %s; entry skipped",
+			   json_object_to_json_string(v));
+		return false;
 	}
-	return json_object_get_uint64(v);
+	return true;
+}
+
+/* An optional boolean (absent or null: false). */
+static bool state_bool_field(struct state_ctx *sc, struct json_object *o, const char *key,
+			     bool *out)
+{
+	struct json_object *v = get(o, key);
+
+	*out = false;
+	if (!v || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		state_note(sc, key, "expected true or false, not %s; entry skipped", type_name(v));
+		return false;
+	}
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+/* The fingerprint json.c writes: 1 to 16 hex digits, nothing else. */
+static int state_hex64(struct json_object *v, uint64_t *out)
+{
+	const char *s;
+	uint64_t x = 0;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(v);
+	n = strlen(s);
+	if (n == 0 || n > 16)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval(s[i]);
+
+		if (h < 0)
+			return -EINVAL;
+		x = x << 4 | (uint64_t)h;
+	}
+	*out = x;
+	return 0;
+}
+
+/* A cgroup path as the collector writes it: relative, no empty, "." or ".."
+ * component, no control character. */
+static bool state_path_ok(const char *p)
+{
+	const char *c = p;
+
+	if (!*p || *p == '/' || strlen(p) >= 4096)
+		return false;
+	for (const unsigned char *u = (const unsigned char *)p; *u; u++)
+		if (*u < 0x20 || *u == 0x7f)
+			return false;
+	while (*c) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+		if (*c == '/' && !*++c)
+			return false;
+	}
+	return true;
+}
+
+static bool state_rule_ok(const char *r)
+{
+	if (!*r || strlen(r) >= POL_NAME_MAX)
+		return false;
+	for (; *r; r++)
+		if (!(*r == '-' || *r == '_' || *r == '.' || (*r >= '0' && *r <= '9') ||
+		      (*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
+			return false;
+	return true;
 }
 
 static int action_by_name(const char *s)
@@ -1325,132 +1466,332 @@ static int action_by_name(const char *s)
 	return -1;
 }
 
-/* A field of the state file of the wrong type: said, and skipped (the file
- * is ours, but a hand edit or a bug must not abort the daemon). */
-static bool state_type_ok(const char *path, struct json_object *v, enum json_type want,
-			  const char *what, size_t i, const char *field)
+/* Actions whose restore the daemon makes; a kill, hook or log has none. */
+static bool restorable(int a)
 {
-	if (!v || json_object_is_type(v, want))
-		return true;
-	fprintf(stderr, "cgwarden: state file %s: targets[%zu]%s%s: expected %s, not %s; "
-		"skipped\n", path, i, field ? "." : "", field ? field : "", what, type_name(v));
-	return false;
+	return a == POL_MEMORY_HIGH || a == POL_MEMORY_MAX || a == POL_CPU_MAX ||
+	       a == POL_CPU_WEIGHT || a == POL_FREEZE;
 }
 
-int json_policy_state_read(const char *path, const char *boot_id, struct policy_state *st,
-			   bool *ignored, char *why, size_t whylen)
+/*
+ * One saved step into t->saved[]: what a restore would write back, checked
+ * as `cgwarden set` checks a value. false (and a note) when skipped.
+ */
+static bool state_saved(struct state_ctx *sc, struct pol_target *t, struct json_object *s,
+			size_t k)
+{
+	static const char *const keys[] = { "step", "action", "value", "period", "dry_run",
+					     NULL };
+	struct json_object *an, *v;
+	char field[48], text[64], why[LIMITVAL_WHY_MAX];
+	uint64_t idx, value = 0, period = 0, q, pd;
+	const char *name;
+	int a = -1, err = 0;
+
+	snprintf(field, sizeof(field), "saved[%zu]", k);
+	if (!json_object_is_type(s, json_type_object)) {
+		state_note(sc, field, "expected an object, not %s; skipped", type_name(s));
+		return false;
+	}
+	json_object_object_foreach(s, key, val) {
+		bool known = false;
+
+		(void)val;
+		for (const char *const *kk = keys; *kk; kk++)
+			known |= strcmp(*kk, key) == 0;
+		if (!known) {
+			state_note(sc, field, "unknown field '%.40s'; skipped", key);
+			return false;
+		}
+	}
+	if (state_u64(get(s, "step"), &idx) || idx >= POL_MAX_STEPS) {
+		state_note(sc, field, "step: expected 0 to %d; skipped", POL_MAX_STEPS - 1);
+		return false;
+	}
+	an = get(s, "action");
+	name = an && json_object_is_type(an, json_type_string) ? json_object_get_string(an) : "";
+	a = action_by_name(name);
+	if (a < 0 || !restorable(a)) {
+		state_note(sc, field, "action '%.40s' has no restore (only memory.high, "
+			   "memory.max, cpu.max, cpu.weight and freeze are undone); skipped", name);
+		return false;
+	}
+	if (t->saved[idx].valid) {
+		state_note(sc, field, "a second saved value for step %" PRIu64 "; skipped", idx);
+		return false;
+	}
+	v = get(s, "value");
+	if (a == POL_FREEZE) {
+		/* Nothing to write back but cgroup.freeze 0: no value. */
+		if (v && !json_object_is_type(v, json_type_null) &&
+		    (state_u64(v, &value) || value != 0)) {
+			state_note(sc, field, "a freeze has no value to restore, not %s; skipped",
+				   json_object_to_json_string(v));
+			return false;
+		}
+		value = 0;
+	} else {
+		if (v && json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), "max") == 0)
+			value = CG_UNLIMITED;
+		else if (state_u64(v, &value)) {
+			state_note(sc, field, "value: expected a whole number >= 0 or \"max\", "
+				   "not %s; skipped", v ? json_object_to_json_string(v) : "nothing");
+			return false;
+		}
+		limitval_format(value, text, sizeof(text));
+		switch (a) {
+		case POL_MEMORY_HIGH:
+		case POL_MEMORY_MAX:
+			err = limitval_parse_bytes(text, &q, why, sizeof(why));
+			break;
+		case POL_CPU_MAX:
+			if (state_u64(get(s, "period"), &period)) {
+				state_note(sc, field, "period: expected a whole number of usec; "
+					   "skipped");
+				return false;
+			}
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " %" PRIu64,
+				 period);
+			err = limitval_parse_cpu_max(text, &q, &pd, why, sizeof(why));
+			break;
+		case POL_CPU_WEIGHT:
+			err = limitval_parse_weight(text, &q, why, sizeof(why));
+			break;
+		}
+		if (err) {
+			state_note(sc, field, "%s; not restored to it: skipped", why);
+			return false;
+		}
+	}
+	t->saved[idx].action = (uint8_t)a;
+	t->saved[idx].value = value;
+	t->saved[idx].period = period;
+	/* Files from before per-step dry_run: the ladder's. */
+	t->saved[idx].dry_run = t->dry_run;
+	if (get(s, "dry_run") && !json_object_is_type(get(s, "dry_run"), json_type_null)) {
+		if (!json_object_is_type(get(s, "dry_run"), json_type_boolean)) {
+			state_note(sc, field, "dry_run: expected true or false; skipped");
+			return false;
+		}
+		t->saved[idx].dry_run = json_object_get_boolean(get(s, "dry_run"));
+	}
+	t->saved[idx].valid = true;
+	return true;
+}
+
+/* targets[i]: added to st when sound (0), skipped with a note (0), -ENOMEM. */
+static int state_target(struct state_ctx *sc, struct json_object *o, struct policy_state *st)
+{
+	struct json_object *r, *saved, *cs, *pv;
+	struct pol_target tmp = { 0 }, *t;
+	uint64_t id, step = 0;
+	const char *rule, *path;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		state_note(sc, NULL, "expected an object, not %s; skipped", type_name(o));
+		return 0;
+	}
+	r = get(o, "rule");
+	rule = r && json_object_is_type(r, json_type_string) ? json_object_get_string(r) : "";
+	if (!state_rule_ok(rule)) {
+		state_note(sc, "rule", "expected a rule name; entry skipped");
+		return 0;
+	}
+	if (state_u64(get(o, "cgroup_id"), &id) || id <= 1) {
+		state_note(sc, "cgroup_id", "expected a cgroup id (a whole number above 1); "
+			   "entry skipped");
+		return 0;
+	}
+	pv = get(o, "path");
+	path = pv && json_object_is_type(pv, json_type_string) ? json_object_get_string(pv) : "";
+	if (!state_path_ok(path)) {
+		state_note(sc, "path", "expected a cgroup path relative to the root; entry "
+			   "skipped");
+		return 0;
+	}
+	saved = get(o, "saved");
+	cs = get(o, "cond_since_usec");
+	/* A ladder without its saved values cannot be restored: skipped whole. */
+	if (saved && !json_object_is_type(saved, json_type_array)) {
+		state_note(sc, "saved", "expected a list, not %s; entry skipped", type_name(saved));
+		return 0;
+	}
+	if (cs && !json_object_is_type(cs, json_type_array)) {
+		state_note(sc, "cond_since_usec", "expected a list, not %s; taken as none met",
+			   type_name(cs));
+		cs = NULL;
+	}
+	if (get(o, "fingerprint") && state_hex64(get(o, "fingerprint"), &tmp.fingerprint)) {
+		state_note(sc, "fingerprint", "expected 1 to 16 hex digits; entry skipped");
+		return 0;
+	}
+	if (!state_u64_field(sc, o, "step", &step) ||
+	    !state_u64_field(sc, o, "last_step_usec", &tmp.last_step_usec) ||
+	    !state_u64_field(sc, o, "last_action_usec", &tmp.last_action_usec) ||
+	    !state_u64_field(sc, o, "clear_since_usec", &tmp.clear_since_usec) ||
+	    !state_bool_field(sc, o, "clearing", &tmp.clearing) ||
+	    !state_bool_field(sc, o, "frozen", &tmp.frozen) ||
+	    !state_bool_field(sc, o, "dry_run", &tmp.dry_run))
+		return 0;
+	if (step > POL_MAX_STEPS) {
+		state_note(sc, "step", "%" PRIu64 " is more than a ladder's %d steps; entry "
+			   "skipped", step, POL_MAX_STEPS);
+		return 0;
+	}
+	/* The path is what a restore writes to: it must still be the cgroup
+	 * the entry is about, or the restore would land on another one. */
+	if (sc->r->cgroup_id) {
+		uint64_t now_id = 0;
+		int err = sc->r->cgroup_id(sc->r->ctx, path, &now_id);
+
+		if (err == -ENOMEM)
+			return err;
+		if (err == -ENOENT) {
+			state_note(sc, "path", "no cgroup '%.200s' any more: nothing to restore; "
+				   "entry skipped", path);
+			return 0;
+		}
+		if (err) {
+			state_note(sc, "path", "cgroup '%.200s': %s; entry skipped", path,
+				   strerror(-err));
+			return 0;
+		}
+		if (now_id != id) {
+			state_note(sc, "path", "'%.200s' is cgroup %" PRIu64 ", not the recorded %"
+				   PRIu64 ": entry skipped (nothing is done to either)", path,
+				   now_id, id);
+			return 0;
+		}
+	}
+	t = policy_state_add(st, rule, id, path);
+	if (!t)
+		return -ENOMEM;
+	t->fingerprint = tmp.fingerprint;
+	t->step = (uint32_t)step;
+	t->last_step_usec = tmp.last_step_usec;
+	t->last_action_usec = tmp.last_action_usec;
+	t->clearing = tmp.clearing;
+	t->clear_since_usec = tmp.clear_since_usec;
+	t->dry_run = tmp.dry_run;
+	for (size_t k = 0; saved && k < json_object_array_length(saved); k++)
+		state_saved(sc, t, json_object_array_get_idx(saved, k), k);
+	/* Frozen by us only as far as a real freeze is on record. A saved
+	 * value without a ladder in progress is a restore still owed (a thaw
+	 * that was refused): made at the next evaluation, as an orphan's. */
+	t->frozen = false;
+	for (int k = 0; k < POL_MAX_STEPS; k++) {
+		if (!t->saved[k].valid)
+			continue;
+		if (t->saved[k].action == POL_FREEZE && !t->saved[k].dry_run)
+			t->frozen = tmp.frozen;
+		if (t->step == 0)
+			t->orphan = true;
+	}
+	for (size_t k = 0; cs && k < json_object_array_length(cs) && k < POL_MAX_CONDS; k++) {
+		struct json_object *e = json_object_array_get_idx(cs, k);
+		uint64_t since;
+
+		/* null: not met; a time: met since then. */
+		if (!e || json_object_is_type(e, json_type_null))
+			continue;
+		if (state_u64(e, &since)) {
+			state_note(sc, "cond_since_usec", "element %zu is not a time; taken as "
+				   "not met", k);
+			continue;
+		}
+		t->cond_on[k] = true;
+		t->cond_since_usec[k] = since;
+	}
+	return 0;
+}
+
+int json_policy_state_read(const char *path, struct policy_state *st, struct json_state_read *r)
 {
 	struct json_object *root = NULL, *v, *targets;
+	struct strict_problem *probs = NULL;
+	struct state_ctx sc = { .file = path, .r = r };
+	struct json_tokener *tok;
+	size_t len, nprobs = 0;
 	char *text;
-	size_t len;
 	int err = read_file(path, STATE_FILE_MAX, &text, &len);
 
-	*ignored = false;
+	r->ignored = false;
+	r->why[0] = '\0';
 	if (err == -ENOENT)
 		return err;
+	if (err == -EFBIG) {
+		snprintf(r->why, sizeof(r->why), "%s: larger than the cap of %u bytes (64 MiB) "
+			 "for a state file: not read", path, STATE_FILE_MAX);
+		return -EINVAL;
+	}
 	if (err) {
-		snprintf(why, whylen, "%s: %s", path, strerror(-err));
+		snprintf(r->why, sizeof(r->why), "%s: %s", path, strerror(-err));
 		return err == -ENOMEM ? err : -EINVAL;
 	}
-	root = json_tokener_parse(text);
+	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (!tok) {
+		free(text);
+		return -ENOMEM;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = memchr(text, '\0', len) ? NULL : json_tokener_parse_ex(tok, text, (int)len + 1);
+	json_tokener_free(tok);
+	/* Two equal keys or a non-finite number: a file json-c reads in a way
+	 * nobody wrote it. Not trusted at all. */
+	err = root ? strict_scan(text, len, &probs, &nprobs) : 0;
+	if (!err && nprobs) {
+		int line, col;
+
+		line_col(text, len, probs[0].off, &line, &col);
+		snprintf(r->why, sizeof(r->why), "%s:%d:%d: %s%s", path, line, col,
+			 probs[0].why == STRICT_DUP_KEY ? "a duplicate key, which " : "",
+			 probs[0].why);
+	}
+	free(probs);
 	free(text);
+	if (err) {
+		json_object_put(root);
+		return err;
+	}
+	if (nprobs) {
+		json_object_put(root);
+		return -EINVAL;
+	}
 	if (!root || !json_object_is_type(root, json_type_object) ||
 	    !(targets = get(root, "targets")) || !json_object_is_type(targets, json_type_array)) {
-		snprintf(why, whylen, "%s: not a cgwarden state file", path);
+		snprintf(r->why, sizeof(r->why), "%s: not a cgwarden state file", path);
 		json_object_put(root);
 		return -EINVAL;
 	}
 	v = get(root, "boot_id");
-	if (!v || !boot_id || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), boot_id) != 0) {
-		*ignored = true;
+	if (!v || !r->boot_id || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), r->boot_id) != 0) {
+		r->ignored = true;
 		json_object_put(root);
 		return 0;
 	}
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		struct json_object *o = json_object_array_get_idx(targets, i), *saved, *cs, *r;
-		const char *rule;
-		struct pol_target *t;
-
-		if (!o || !state_type_ok(path, o, json_type_object, "an object", i, NULL))
-			continue;
-		r = get(o, "rule");
-		if (!r || !state_type_ok(path, r, json_type_string, "a string", i, "rule"))
-			continue;
-		rule = json_object_get_string(r);
-		if (!*rule || strlen(rule) >= POL_NAME_MAX)
-			continue;
-		saved = get(o, "saved");
-		cs = get(o, "cond_since_usec");
-		/* A ladder without its saved values cannot be restored: skipped whole. */
-		if (!state_type_ok(path, saved, json_type_array, "a list", i, "saved"))
-			continue;
-		if (!state_type_ok(path, cs, json_type_array, "a list", i, "cond_since_usec"))
-			cs = NULL;
-		if (get(o, "path") && !state_type_ok(path, get(o, "path"), json_type_string,
-						     "a string", i, "path"))
-			continue;
-		t = policy_state_add(st, rule, u64_of(o, "cgroup_id"),
-				     get(o, "path") ? json_object_get_string(get(o, "path")) : "");
-		if (!t) {
+		sc.target = i;
+		err = state_target(&sc, json_object_array_get_idx(targets, i), st);
+		if (err) {
 			json_object_put(root);
-			return -ENOMEM;
-		}
-		t->fingerprint = u64_of(o, "fingerprint");
-		t->step = (uint32_t)u64_of(o, "step");
-		if (t->step > POL_MAX_STEPS)
-			t->step = POL_MAX_STEPS;
-		t->last_step_usec = u64_of(o, "last_step_usec");
-		t->last_action_usec = u64_of(o, "last_action_usec");
-		t->clearing = json_object_get_boolean(get(o, "clearing"));
-		t->clear_since_usec = u64_of(o, "clear_since_usec");
-		t->frozen = json_object_get_boolean(get(o, "frozen"));
-		t->dry_run = json_object_get_boolean(get(o, "dry_run"));
-		for (size_t k = 0; saved && k < json_object_array_length(saved); k++) {
-			struct json_object *s = json_object_array_get_idx(saved, k), *an;
-			char field[48];
-			uint64_t idx;
-			int a;
-
-			snprintf(field, sizeof(field), "saved[%zu]", k);
-			if (!s || !state_type_ok(path, s, json_type_object, "an object", i, field))
-				continue;
-			an = get(s, "action");
-			snprintf(field, sizeof(field), "saved[%zu].action", k);
-			if (an && !state_type_ok(path, an, json_type_string, "a string", i, field))
-				continue;
-			idx = u64_of(s, "step");
-			a = an ? action_by_name(json_object_get_string(an)) : -1;
-			if (idx >= POL_MAX_STEPS || a < 0)
-				continue;
-			t->saved[idx].valid = true;
-			t->saved[idx].action = (uint8_t)a;
-			t->saved[idx].value = u64_of(s, "value");
-			t->saved[idx].period = u64_of(s, "period");
-			/* Files from before per-step dry_run: the ladder's. */
-			t->saved[idx].dry_run = get(s, "dry_run")
-						? json_object_get_boolean(get(s, "dry_run"))
-						: t->dry_run;
-		}
-		for (size_t k = 0; cs && k < json_object_array_length(cs) && k < POL_MAX_CONDS; k++) {
-			struct json_object *e = json_object_array_get_idx(cs, k);
-
-			/* null: not met; a time: met since then. */
-			if (e && !json_object_is_type(e, json_type_null)) {
-				t->cond_on[k] = true;
-				t->cond_since_usec[k] = json_object_get_uint64(e);
-			}
+			return err;
 		}
 	}
 	v = get(root, "budget_usec");
 	if (v && !json_object_is_type(v, json_type_array)) {
-		fprintf(stderr, "cgwarden: state file %s: budget_usec: expected a list, not %s; "
-			"skipped\n", path, type_name(v));
+		struct ctx c = { .file = path, .errs = &r->notes };
+
+		err_at(&c, "budget_usec", "expected a list, not %s; skipped", type_name(v));
 		v = NULL;
 	}
 	for (size_t k = 0; v && k < json_object_array_length(v) && k < POL_BUDGET_MAX; k++) {
-		st->budget_times[k] = json_object_get_uint64(json_object_array_get_idx(v, k));
-		st->budget_len++;
+		uint64_t when;
+
+		if (state_u64(json_object_array_get_idx(v, k), &when))
+			continue;
+		st->budget_times[st->budget_len++] = when;
 	}
 	json_object_put(root);
 	return 0;

@@ -452,11 +452,22 @@ static void test_psi_trigger(void)
 	stop(p, &st);
 }
 
+/* json_policy_state_read without the path check; its notes dropped. */
+static int read_state(const char *path, const char *boot, struct policy_state *st, bool *ignored)
+{
+	struct json_state_read r = { .boot_id = boot };
+	int err = json_policy_state_read(path, st, &r);
+
+	*ignored = r.ignored;
+	pol_errors_free(&r.notes);
+	return err;
+}
+
 static void test_state_round_trip(void)
 {
 	struct policy *p = load(memory_rule);
 	struct policy_state st, back;
-	char path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	char path[] = "/tmp/cgw-policy-state-XXXXXX";
 	struct fake f;
 	bool ignored;
 	FILE *out;
@@ -478,7 +489,7 @@ static void test_state_round_trip(void)
 	out = fdopen(fd, "w");
 	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 11 * SEC), 0);
 	fclose(out);
-	CHECK_INT(json_policy_state_read(path, "boot-a", &back, &ignored, why, sizeof(why)), 0);
+	CHECK_INT(read_state(path, "boot-a", &back, &ignored), 0);
 	CHECK(!ignored);
 	CHECK_INT(back.nr_targets, 1);
 	if (back.nr_targets == 1) {
@@ -500,7 +511,7 @@ static void test_state_round_trip(void)
 	CHECK(ds.nr == 1 && ds.d[0].action == POL_KILL);
 	policy_state_free(&back);
 	policy_state_init(&back);
-	CHECK_INT(json_policy_state_read(path, "boot-b", &back, &ignored, why, sizeof(why)), 0);
+	CHECK_INT(read_state(path, "boot-b", &back, &ignored), 0);
 	CHECK(ignored && back.nr_targets == 0);
 	unlink(path);
 	policy_state_free(&back);
@@ -640,7 +651,7 @@ static void test_dry_run_per_step(void)
 		"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
 		"\"then\": [{\"log\": \"hi\", \"wait\": \"1s\"}, {\"freeze\": true}],"
 		"\"restore_after\": \"5s\"}]}";
-	char v1[1024], v2[1024], path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	char v1[1024], v2[1024], path[] = "/tmp/cgw-policy-state-XXXXXX";
 	struct policy *p, *q;
 	struct policy_state st, back;
 	struct fake f;
@@ -675,7 +686,7 @@ static void test_dry_run_per_step(void)
 	out = fdopen(fd, "w");
 	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 3 * SEC), 0);
 	fclose(out);
-	CHECK_INT(json_policy_state_read(path, "boot-a", &back, &ignored, why, sizeof(why)), 0);
+	CHECK_INT(read_state(path, "boot-a", &back, &ignored), 0);
 	unlink(path);
 	CHECK(back.nr_targets == 1 && back.targets[0].saved[1].valid &&
 	      !back.targets[0].saved[1].dry_run && back.targets[0].frozen);
@@ -782,15 +793,15 @@ static void test_state_bad_types(void)
 {
 	static const char *const bad[] = {
 		"{\"boot_id\":\"b\",\"targets\":[{\"rule\":\"r\",\"cgroup_id\":5,\"saved\":5},"
-		"{\"rule\":\"ok\",\"cgroup_id\":6,\"saved\":[]}]}",
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"path\":\"a/b\",\"saved\":[]}]}",
 		"{\"boot_id\":\"b\",\"targets\":[{\"rule\":\"r\",\"cgroup_id\":5,\"saved\":{\"step\":0}},"
-		"{\"rule\":\"ok\",\"cgroup_id\":6}]}",
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"path\":\"a/b\"}]}",
 		"{\"boot_id\":\"b\",\"targets\":[5, {\"rule\":7}, {\"rule\":\"r\",\"path\":[]},"
-		"{\"rule\":\"ok\",\"cgroup_id\":6,\"saved\":[3,{\"step\":0,\"action\":4},"
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"path\":\"a/b\",\"saved\":[3,{\"step\":0,\"action\":4},"
 		"{\"step\":1,\"action\":\"freeze\"}],\"cond_since_usec\":\"x\"}],"
 		"\"budget_usec\":3}",
 	};
-	char path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	char path[] = "/tmp/cgw-policy-state-XXXXXX";
 	struct policy_state st;
 	bool ignored;
 
@@ -804,7 +815,7 @@ static void test_state_bad_types(void)
 		fputs(bad[i], f);
 		fclose(f);
 		policy_state_init(&st);
-		CHECK_INT(json_policy_state_read(path, "b", &st, &ignored, why, sizeof(why)), 0);
+		CHECK_INT(read_state(path, "b", &st, &ignored), 0);
 		CHECK(!ignored && st.nr_targets == 1 && strcmp(st.targets[0].rule, "ok") == 0);
 		if (i == 2 && st.nr_targets == 1)
 			CHECK(!st.targets[0].saved[0].valid && st.targets[0].saved[1].valid &&
