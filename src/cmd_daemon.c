@@ -289,24 +289,16 @@ static void read_line(const char *path, char *out, size_t len)
 	fclose(f);
 }
 
-/* Our cgroup relative to the cgroup2 root, for the engine's self guard. */
+/* Our cgroup relative to the cgroup2 root, for the engine's self guard:
+ * the actuator's (src/selfcg.c), which refuses every change when it
+ * cannot tell. */
 static void find_self(struct daemon *dm)
 {
-	char line[4200];
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	const char *why, *self = actuator_self(dm->act, &why);
 
-	dm->self_path[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::/", 4) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			if (strlen(line + 4) < sizeof(dm->self_path))
-				memcpy(dm->self_path, line + 4, strlen(line + 4) + 1);
-			break;
-		}
-	}
-	fclose(f);
+	snprintf(dm->self_path, sizeof(dm->self_path), "%s", self ? self : "");
+	if (why)
+		fprintf(stderr, "cgwarden daemon: %s: every change will be refused\n", why);
 }
 
 static int state_cgroup_id(void *ctx, const char *path, uint64_t *id)
@@ -755,7 +747,6 @@ int cmd_daemon(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	policy_state_init(&dm.st);
 	read_line("/proc/sys/kernel/random/boot_id", dm.boot_id, sizeof(dm.boot_id));
-	find_self(&dm);
 	err = mkdir_parents(dm.state_path);
 	if (err)
 		fprintf(stderr, "cgwarden daemon: --state %s: %s\n", dm.state_path, strerror(-err));
@@ -778,6 +769,7 @@ int cmd_daemon(int argc, char **argv)
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
+	find_self(&dm);
 	/* After the actuator: each entry's path is checked to be its cgroup. */
 	load_state(&dm);
 	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
