@@ -1744,9 +1744,13 @@ int json_policy_state_read(const char *path, struct policy_state *st, struct jso
 		int line, col;
 
 		line_col(text, len, probs[0].off, &line, &col);
-		snprintf(r->why, sizeof(r->why), "%s:%d:%d: %s%s", path, line, col,
-			 probs[0].why == STRICT_DUP_KEY ? "a duplicate key, which " : "",
-			 probs[0].why);
+		if (probs[0].why == STRICT_DUP_KEY)
+			snprintf(r->why, sizeof(r->why), "%s:%d:%d: %.*s %s", path, line, col,
+				 key_text_len(text, len, probs[0].off), text + probs[0].off,
+				 STRICT_DUP_KEY);
+		else
+			snprintf(r->why, sizeof(r->why), "%s:%d:%d: %s", path, line, col,
+				 probs[0].why);
 	}
 	free(probs);
 	free(text);
