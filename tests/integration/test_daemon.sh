@@ -106,6 +106,9 @@ else
 	fail stream_lines_validate "$(head -c 300 "$tmp/val")"
 fi
 
+# The daemons below read only this test's subtree (--root): paths are
+# relative to it, and others' cgroups on the host cannot slow their ticks.
+#
 # Review finding 5: a state file (this boot) whose entry has one cgroup's id
 # and another's path, with saved kill and hook, made a daemon with 0 rules
 # kill the processes at the path and fork a hook with a NULL path. The
@@ -119,14 +122,14 @@ sleep 0.3
 echo '{"rules": []}' >"$tmp/none.json"
 cat >"$tmp/hostile.json" <<JSON
 {"boot_id": "$boot", "targets": [
- {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/decoy"), "path": "$CG_REL/victim",
+ {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/decoy"), "path": "victim",
   "saved": [{"step": 0, "action": "kill"}, {"step": 1, "action": "hook"},
             {"step": 2, "action": "freeze"}]},
- {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/victim"), "path": "$CG_REL/victim",
+ {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/victim"), "path": "victim",
   "saved": [{"step": 0, "action": "kill"}, {"step": 1, "action": "hook"},
             {"step": 2, "action": "memory.max", "value": "zzzz"}]}]}
 JSON
-"$CGWARDEN" daemon --policy "$tmp/none.json" --state "$tmp/hostile.json" --interval 0.2 \
+"$CGWARDEN" daemon --root "$CG_TEST" --policy "$tmp/none.json" --state "$tmp/hostile.json" --interval 0.2 \
 	--listen off --output "$tmp/hostile.ndjson" --quiet 2>"$tmp/hostile.err" &
 dpid=$!
 sleep 2
@@ -139,12 +142,48 @@ for p in $victims; do
 	[ -n "$st" ] && [ "$st" != Z ] && alive=$((alive + 1))
 done
 if [ "$alive" = 2 ] && ! grep -q '"action":"\(kill\|hook\)"' "$tmp/hostile.ndjson" &&
-	grep -q "'$CG_REL/victim' is cgroup $(ino "$CG_TEST/victim"), not the recorded $(ino "$CG_TEST/decoy")" "$tmp/hostile.err" &&
+	grep -q "'victim' is cgroup $(ino "$CG_TEST/victim"), not the recorded $(ino "$CG_TEST/decoy")" "$tmp/hostile.err" &&
 	grep -q "action 'kill' has no restore" "$tmp/hostile.err" &&
 	grep -q 'not "zzzz"' "$tmp/hostile.err"; then
 	pass hostile_state_acts_on_nothing
 else
 	fail hostile_state_acts_on_nothing "$alive of 2 alive; records: $(head -c 300 "$tmp/hostile.ndjson"); stderr: $(head -c 600 "$tmp/hostile.err")"
+fi
+
+# Review finding 4, for the daemon: run in a cgroup namespace (unshare -C
+# in ns/inner), a rule that would freeze ns (our ancestor) is blocked as
+# protected, while the same rule on the sibling ns/other acts.
+if command -v unshare >/dev/null && unshare -C true 2>/dev/null; then
+	mkdir -p "$CG_TEST/ns/inner" "$CG_TEST/ns/other"
+	cat >"$tmp/ns.json" <<JSON
+{"rules": [
+ {"name": "up", "match": {"path": "ns"},
+  "when": {"metric": "cpu.usage_ratio", "op": ">=", "value": 0}, "then": [{"freeze": true}]},
+ {"name": "side", "match": {"path": "ns/other"},
+  "when": {"metric": "cpu.usage_ratio", "op": ">=", "value": 0}, "then": [{"freeze": true}]}]}
+JSON
+	timeout -k 2 60 sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec unshare -C "$@"' \
+		sh "$CG_TEST/ns/inner" "$CGWARDEN" daemon --root "$CG_TEST" --policy "$tmp/ns.json" \
+		--state "$tmp/ns-state.json" --interval 0.2 --listen off --output "$tmp/ns.ndjson" \
+		--quiet 2>"$tmp/ns.err" &
+	nspid=$!
+	for _ in $(seq 300); do
+		[ "$(grep -c '"type":"policy_action"' "$tmp/ns.ndjson" 2>/dev/null)" -ge 2 ] && break
+		sleep 0.1
+	done
+	up=$(grep '"rule":"up"' "$tmp/ns.ndjson" | head -n 1 | jq -r '"\(.result) \(.guards | join(","))"')
+	side=$(grep '"rule":"side"' "$tmp/ns.ndjson" | head -n 1 | jq -r .result)
+	nsfrozen=$(cat "$CG_TEST/ns/cgroup.freeze")
+	kill -TERM "$nspid" 2>/dev/null
+	wait "$nspid"
+	echo 0 >"$CG_TEST/ns/cgroup.freeze"
+	if [ "$up" = "blocked protected" ] && [ "$side" = ok ] && [ "$nsfrozen" = 0 ]; then
+		pass daemon_in_namespace_spares_its_ancestor
+	else
+		fail daemon_in_namespace_spares_its_ancestor "ancestor: '$up' (cgroup.freeze $nsfrozen), sibling: '$side'; stderr: $(head -c 300 "$tmp/ns.err")"
+	fi
+else
+	skip daemon_in_namespace_spares_its_ancestor "unshare -C is not available here"
 fi
 
 # A thaw the kernel refuses (the parent is frozen too) is retried with a
@@ -156,10 +195,10 @@ echo 1 >"$CG_TEST/pfrozen/child/cgroup.freeze"
 echo 1 >"$CG_TEST/pfrozen/cgroup.freeze"
 cat >"$tmp/owed.json" <<JSON
 {"boot_id": "$boot", "targets": [
- {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/pfrozen/child"), "path": "$CG_REL/pfrozen/child",
+ {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/pfrozen/child"), "path": "pfrozen/child",
   "frozen": true, "saved": [{"step": 0, "action": "freeze"}]}]}
 JSON
-"$CGWARDEN" daemon --policy "$tmp/none.json" --state "$tmp/owed.json" --interval 0.2 \
+"$CGWARDEN" daemon --root "$CG_TEST" --policy "$tmp/none.json" --state "$tmp/owed.json" --interval 0.2 \
 	--listen off --output "$tmp/owed.ndjson" --quiet 2>"$tmp/owed.err" &
 dpid=$!
 sleep 5
