@@ -908,8 +908,10 @@ int actuator_open(const struct actuator_opts *o, struct actuator **out, char *wh
 	a->audit_ctx = o->audit_ctx;
 	a->timeout_usec = o->timeout_usec ? o->timeout_usec : 5000000;
 	err = find_self(a, o);
-	if (err)
+	if (err) {
+		snprintf(why, whylen, "finding cgwarden's own cgroup: %s", strerror(-err));
 		goto fail;
+	}
 	openlog("cgwarden", LOG_PID, LOG_DAEMON);
 	*out = a;
 	return 0;

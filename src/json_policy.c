@@ -872,8 +872,10 @@ static int strict_string(struct strict_scan *sc, size_t *i, bool is_key, struct 
 			break;
 		switch (t[p + 1]) {
 		case 'u':
-			if (p + 6 > sc->len)
-				return -EINVAL;
+			if (p + 6 > sc->len) {
+				p = sc->len;	/* json-c took it: cannot be cut */
+				break;
+			}
 			cp = hex4(t + p + 2);
 			p += 6;
 			if (cp >= 0xd800 && cp < 0xdc00 && p + 6 <= sc->len && t[p] == '\\' &&

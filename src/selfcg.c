@@ -34,6 +34,8 @@
 
 /* Directories a search may visit before it gives up (UNKNOWN). */
 #define SEARCH_MAX 100000
+/* Levels a search goes down (each holds a directory open meanwhile). */
+#define SEARCH_DEPTH_MAX 256
 /* Tries when our pid is not where the lead says: we may have moved. */
 #define LOCATE_TRIES 3
 
@@ -430,6 +432,11 @@ static int locate_once(int root_fd, const struct selfcg_opts *o, struct selfcg *
 		/* Up to a common ancestor, then down another branch: the mount
 		 * shows a subtree that our namespace root is not in. */
 		out->where = SELFCG_OUTSIDE;
+		err = 0;
+		goto out;
+	} else if (mup > SEARCH_DEPTH_MAX) {
+		unknown(out, "our cgroup namespace's root is %u levels below the mount's: too "
+			"deep to search", mup);
 		err = 0;
 		goto out;
 	} else {
