@@ -1090,9 +1090,14 @@ int policy_restores_failed(struct policy_state *st, const struct pol_decisions *
 		    d->step < 0 || d->step >= POL_MAX_STEPS ||
 		    (strcmp(d->result, "failed") != 0 && strcmp(d->result, "refused") != 0))
 			continue;
-		t = find_target(st, d->rule, d->cgroup_id);
+		/* Its entry, live or an orphan kept by policy_release (an
+		 * evaluation drops an orphan's with its restore). */
+		t = NULL;
+		for (size_t k = 0; k < st->nr_targets && !t; k++)
+			if (st->targets[k].cgroup_id == d->cgroup_id &&
+			    strcmp(st->targets[k].rule, d->rule) == 0)
+				t = &st->targets[k];
 		if (!t) {
-			/* An orphan's entry was dropped with its restore. */
 			t = policy_state_add(st, d->rule, d->cgroup_id, d->path);
 			if (!t)
 				return -ENOMEM;

@@ -1266,11 +1266,18 @@ static void test_refused_thaw_backs_off(void)
 	CHECK_U64(tries, 6);
 	for (size_t i = 1; i < tries && i < 16; i++)
 		CHECK_U64(tries_at[i] - tries_at[i - 1], (1ull << (i - 1)) * SEC);
+	/* SIGTERM: the release tries at once; refused again, the same entry
+	 * stays owed (not a second one per try), next after 64 s. */
+	CHECK_INT(policy_release(p, &st, 62 * SEC, true, &ds), 1);
+	set_result("parent/child", "refused");
+	CHECK_INT(policy_restores_failed(&st, &ds), 1);
+	CHECK_U64(st.nr_targets, 1);
+	CHECK_INT(eval(p, &f, 100 * SEC, &st), 0);
 	/* The ancestor thawed: the next try succeeds, and the entry goes. */
-	CHECK_INT(eval(p, &f, 65 * SEC, &st), 1);
+	CHECK_INT(eval(p, &f, 126 * SEC, &st), 1);
 	set_result("parent/child", "ok");
 	CHECK_INT(policy_restores_failed(&st, &ds), 0);
-	CHECK_INT(eval(p, &f, 66 * SEC, &st), 0);
+	CHECK_INT(eval(p, &f, 127 * SEC, &st), 0);
 	CHECK_U64(st.nr_targets, 0);
 	stop(p, &st);
 }
