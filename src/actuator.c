@@ -21,9 +21,8 @@
 #include "cgfs.h"
 #include "limitval.h"
 #include "parse.h"
+#include "selfcg.h"
 #include "snapshot.h"
-
-#define MAX_SELF_DEPTH 64
 
 struct actuator {
 	int root_fd;			/* O_PATH dirfd of the root */
@@ -35,9 +34,9 @@ struct actuator {
 	act_audit_fn audit;
 	void *audit_ctx;
 	uint64_t timeout_usec;
-	/* Our own cgroup's id, then its ancestors' (root excluded). */
-	uint64_t self_ids[MAX_SELF_DEPTH];
-	size_t nr_self;
+	/* Our own cgroup's id, then its ancestors' (root excluded); or
+	 * SELFCG_UNKNOWN, and then every change is refused. */
+	struct selfcg self;
 	bool no_openat2;		/* the kernel (or seccomp) refused openat2 */
 };
 
@@ -272,14 +271,20 @@ static int protected_target(const struct actuator *a, const char *target, uint64
 		snprintf(why, whylen, "init.scope (PID 1) is never changed");
 		return -EPERM;
 	}
-	if (a->nr_self && ino == a->self_ids[0]) {
+	/* Not knowing where we are, any cgroup might hold us. */
+	if (a->self.where == SELFCG_UNKNOWN) {
+		snprintf(why, whylen, "cgwarden cannot tell which cgroup it runs in (%.160s): "
+			 "refused, as '%.100s' might contain it", a->self.why, target);
+		return -EPERM;
+	}
+	if (a->self.nr_ids && ino == a->self.ids[0]) {
 		snprintf(why, whylen, "'%.200s' is cgwarden's own cgroup: refused", target);
 		return -EPERM;
 	}
 	/* Freezing or killing an ancestor would freeze or kill us too. */
 	if (kind == ACT_FREEZE || kind == ACT_KILL) {
-		for (size_t i = 1; i < a->nr_self; i++) {
-			if (ino == a->self_ids[i]) {
+		for (size_t i = 1; i < a->self.nr_ids; i++) {
+			if (ino == a->self.ids[i]) {
 				snprintf(why, whylen, "'%.200s' contains cgwarden itself: "
 					 "refused", target);
 				return -EPERM;
@@ -300,6 +305,17 @@ int actuator_check_target(struct actuator *a, const char *target, enum act_kind 
 	err = protected_target(a, target, ino, kind, why, whylen);
 	close(fd);
 	return err;
+}
+
+int actuator_cgroup_id(struct actuator *a, const char *target, uint64_t *id)
+{
+	char why[ACT_WHY_MAX];
+	int fd = open_cgroup(a, target, id, why, sizeof(why));
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 /* ---- reading and writing one file ------------------------------------- */
@@ -641,6 +657,13 @@ static int prepare(struct actuator *a, const char *target, const struct act_chan
 	if (err < 0)
 		return refuse(o, err);
 	*cgfd = err;
+	if (c->expect_id && *ino != c->expect_id) {
+		say(o->why, sizeof(o->why), "'%.200s' is cgroup %" PRIu64 ", not %" PRIu64
+		    " which the decision was about: refused", target, *ino, c->expect_id);
+		close(*cgfd);
+		*cgfd = -1;
+		return refuse(o, -ESTALE);
+	}
 	err = protected_target(a, target, *ino, c->kind, o->why, sizeof(o->why));
 	if (!err)
 		err = validate_open(a, *cgfd, target, c, o, expect);
@@ -820,70 +843,24 @@ int actuator_open_psi_trigger(struct actuator *a, const char *target, const char
 
 /* ---- setup ------------------------------------------------------------ */
 
-/* The "0::/path" line of /proc/self/cgroup: our cgroup2 path. */
-static int self_cgroup_path(char *out, size_t outlen)
+/*
+ * Our own cgroup and its ancestors, by inode (src/selfcg.c: found the same
+ * way in any cgroup namespace), so the check holds whatever root the
+ * actuator was given. The test hook names it below the root instead.
+ */
+static int find_self(struct actuator *a, const struct actuator_opts *o)
 {
-	char line[PATH_MAX + 8];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	int err = -ENOENT;
+	struct selfcg_opts so = { .mountinfo = o->mountinfo };
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			const char *p = line[3] == '/' ? line + 4 : line + 3;
-
-			if (strlen(p) >= outlen)
-				break;
-			memcpy(out, p, strlen(p) + 1);
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
+	if (o->self_cgroup)
+		return selfcg_at(a->root_fd, o->self_cgroup, &a->self);
+	return selfcg_locate(a->root_fd, &so, &a->self);
 }
 
-/*
- * Ids of our own cgroup and its ancestors, by inode, so the check holds
- * whatever root the actuator was given. Found through the cgroup2 mount
- * (or, in tests, a path below the root).
- */
-static void find_self(struct actuator *a, const struct actuator_opts *o)
+const char *actuator_self(const struct actuator *a, const char **why)
 {
-	char path[PATH_MAX], mnt[PATH_MAX];
-	int base, fd;
-
-	if (o->self_cgroup) {
-		snprintf(path, sizeof(path), "%s", o->self_cgroup);
-		base = dup(a->root_fd);
-	} else {
-		if (self_cgroup_path(path, sizeof(path)) ||
-		    cgfs_find_cgroup2(o->mountinfo ? o->mountinfo : "/proc/self/mountinfo",
-				      mnt, sizeof(mnt)))
-			return;
-		base = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (base < 0)
-		return;
-	fd = *path ? openat(base, path, O_PATH | O_DIRECTORY | O_CLOEXEC) : dup(base);
-	while (fd >= 0 && a->nr_self < MAX_SELF_DEPTH) {
-		struct stat st, bst;
-		int up;
-
-		if (fstat(fd, &st) || fstat(base, &bst))
-			break;
-		a->self_ids[a->nr_self++] = (uint64_t)st.st_ino;
-		if (st.st_ino == bst.st_ino && st.st_dev == bst.st_dev)
-			break;	/* reached the mount's root */
-		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		close(fd);
-		fd = up;
-	}
-	if (fd >= 0)
-		close(fd);
-	close(base);
+	*why = a->self.where == SELFCG_UNKNOWN ? a->self.why : NULL;
+	return a->self.where == SELFCG_INSIDE ? a->self.path : NULL;
 }
 
 int actuator_open(const struct actuator_opts *o, struct actuator **out, char *why, size_t whylen)
@@ -930,7 +907,11 @@ int actuator_open(const struct actuator_opts *o, struct actuator **out, char *wh
 	a->audit = o->audit;
 	a->audit_ctx = o->audit_ctx;
 	a->timeout_usec = o->timeout_usec ? o->timeout_usec : 5000000;
-	find_self(a, o);
+	err = find_self(a, o);
+	if (err) {
+		snprintf(why, whylen, "finding cgwarden's own cgroup: %s", strerror(-err));
+		goto fail;
+	}
 	openlog("cgwarden", LOG_PID, LOG_DAEMON);
 	*out = a;
 	return 0;
@@ -945,6 +926,7 @@ void actuator_close(struct actuator *a)
 		return;
 	if (a->root_fd >= 0)
 		close(a->root_fd);
+	selfcg_free(&a->self);
 	free(a->root_path);
 	free(a->who);
 	free(a);

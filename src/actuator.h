@@ -35,6 +35,10 @@ struct act_change {
 	uint64_t value;		/* the limit, CG_UNLIMITED for "max" */
 	uint64_t period;	/* cpu.max period (usec) */
 	bool force;		/* allow memory.max/high below current usage */
+	/* Nonzero: the cgroup at the target must be this id (inode), or the
+	 * change is refused. The policy daemon decides on a cgroup by id and
+	 * acts by path (from a snapshot, or the state file of a last run). */
+	uint64_t expect_id;
 };
 
 #define ACT_TEXT_MAX 64
@@ -83,10 +87,18 @@ int actuator_open(const struct actuator_opts *o, struct actuator **out, char *wh
 void actuator_close(struct actuator *a);
 const char *actuator_root(const struct actuator *a);
 
+/* Our own cgroup relative to the root, or NULL when no cgroup under the
+ * root holds us or when it cannot be told; then *why says why (else NULL),
+ * and every change is refused. */
+const char *actuator_self(const struct actuator *a, const char **why);
+
 /* 0 if target names a cgroup below the root that may be acted on with kind;
  * else -errno and a sentence in why. Opens nothing for long, writes nothing. */
 int actuator_check_target(struct actuator *a, const char *target, enum act_kind kind,
 			  char *why, size_t whylen);
+
+/* The id (inode) of the cgroup at target now: 0, or -errno (-ENOENT: none). */
+int actuator_cgroup_id(struct actuator *a, const char *target, uint64_t *id);
 
 /* Everything that can be known before writing: target, controller, value
  * range, usage. Fills o (old value, what would be written). 0 or -errno. */

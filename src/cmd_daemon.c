@@ -44,7 +44,8 @@ static const char daemon_help[] =
 	"Options:\n"
 	"  -p, --policy FILE     the policy file (required)\n"
 	"      --state FILE      where the ladders' progress is kept across\n"
-	"                        restarts (default /var/lib/cgwarden/state.json)\n"
+	"                        restarts (default /var/lib/cgwarden/state.json;\n"
+	"                        read strictly, at most 64 MiB: cgwarden(8))\n"
 	"      --log FILE        append the records to FILE too\n"
 	"      --dry-run         record decisions, change nothing (whatever\n"
 	"                        the file says)\n"
@@ -289,24 +290,43 @@ static void read_line(const char *path, char *out, size_t len)
 	fclose(f);
 }
 
-/* Our cgroup relative to the cgroup2 root, for the engine's self guard. */
+/* Our cgroup relative to the cgroup2 root, for the engine's self guard:
+ * the actuator's (src/selfcg.c), which refuses every change when it
+ * cannot tell. */
 static void find_self(struct daemon *dm)
 {
-	char line[4200];
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	const char *why, *self = actuator_self(dm->act, &why);
 
-	dm->self_path[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::/", 4) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			if (strlen(line + 4) < sizeof(dm->self_path))
-				memcpy(dm->self_path, line + 4, strlen(line + 4) + 1);
-			break;
-		}
-	}
-	fclose(f);
+	snprintf(dm->self_path, sizeof(dm->self_path), "%s", self ? self : "");
+	if (why)
+		fprintf(stderr, "cgwarden daemon: %s: every change will be refused\n", why);
+}
+
+static int state_cgroup_id(void *ctx, const char *path, uint64_t *id)
+{
+	return actuator_cgroup_id(ctx, path, id);
+}
+
+/* The ladders of the last run, each checked (json_policy_state_read). */
+static void load_state(struct daemon *dm)
+{
+	struct json_state_read r = { .boot_id = dm->boot_id, .cgroup_id = state_cgroup_id,
+				     .ctx = dm->act };
+	int err = json_policy_state_read(dm->state_path, &dm->st, &r);
+
+	for (size_t i = 0; i < r.notes.nr; i++)
+		fprintf(stderr, "cgwarden daemon: state file %s\n", r.notes.msg[i]);
+	if (err && err != -ENOENT)
+		fprintf(stderr, "cgwarden daemon: %s; starting without it\n",
+			err == -ENOMEM ? "out of memory reading the state file" : r.why);
+	else if (!err && r.ignored)
+		fprintf(stderr, "cgwarden daemon: %s is from another boot: ignored\n", dm->state_path);
+	else if (!err)
+		fprintf(stderr, "cgwarden daemon: resumed %zu ladder%s from %s%s\n", dm->st.nr_targets,
+			dm->st.nr_targets == 1 ? "" : "s", dm->state_path,
+			r.notes.nr ? " (entries above skipped)" : "");
+	pol_errors_free(&r.notes);
+	policy_state_rebind(&dm->st, dm->p);
 }
 
 /* ---- evaluation ------------------------------------------------------------ */
@@ -685,7 +705,6 @@ int cmd_daemon(int argc, char **argv)
 	const char *log_path = NULL;
 	struct loop *l = NULL;
 	char who[96], why[ACT_WHY_MAX];
-	bool ignored;
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, "hp:o:l:", longopts, NULL)) != -1) {
@@ -729,20 +748,9 @@ int cmd_daemon(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	policy_state_init(&dm.st);
 	read_line("/proc/sys/kernel/random/boot_id", dm.boot_id, sizeof(dm.boot_id));
-	find_self(&dm);
 	err = mkdir_parents(dm.state_path);
 	if (err)
 		fprintf(stderr, "cgwarden daemon: --state %s: %s\n", dm.state_path, strerror(-err));
-	err = json_policy_state_read(dm.state_path, dm.boot_id, &dm.st, &ignored, why, sizeof(why));
-	if (err && err != -ENOENT)
-		fprintf(stderr, "cgwarden daemon: %s; starting without it\n", why);
-	else if (!err && ignored)
-		fprintf(stderr, "cgwarden daemon: %s is from another boot: ignored\n", dm.state_path);
-	else if (!err)
-		fprintf(stderr, "cgwarden daemon: resumed %zu ladder%s from %s\n", dm.st.nr_targets,
-			dm.st.nr_targets == 1 ? "" : "s", dm.state_path);
-	policy_state_rebind(&dm.st, dm.p);
-
 	err = cli_open_collector(&cc, &dm.c);
 	if (err) {
 		dm.c = NULL;
@@ -762,6 +770,9 @@ int cmd_daemon(int argc, char **argv)
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
+	find_self(&dm);
+	/* After the actuator: each entry's path is checked to be its cgroup. */
+	load_state(&dm);
 	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	err = loop_new(&l);
 	dm.loop = l;

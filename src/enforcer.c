@@ -257,6 +257,9 @@ static bool change_of(const struct pol_decision *d, struct act_change *c)
 	c->force = true;
 	c->value = d->value;
 	c->period = d->period;
+	/* The decision is about this cgroup: a path now naming another (a state
+	 * file's, or one removed and made again) is refused. */
+	c->expect_id = d->cgroup_id;
 	switch (d->action) {
 	case POL_MEMORY_HIGH: c->kind = ACT_MEMORY_HIGH; return true;
 	case POL_MEMORY_MAX: c->kind = ACT_MEMORY_MAX; return true;

@@ -22,7 +22,10 @@
 #include "json_policy.h"
 #include "limitval.h"
 
-#define POLICY_FILE_MAX (4u << 20)
+/* Caps on what is read (cgwarden-policy(5), cgwarden(8)): a policy is
+ * written by people, a few KiB; the state holds ~500 bytes per ladder. */
+#define POLICY_FILE_MAX JSON_POLICY_FILE_MAX
+#define STATE_FILE_MAX JSON_STATE_FILE_MAX
 
 void pol_errors_free(struct pol_errors *e)
 {
@@ -749,6 +752,358 @@ static void parse_top(struct ctx *c, struct json_object *root, struct policy *p)
 	}
 }
 
+/* ---- what json-c lets through ------------------------------------------- */
+
+/*
+ * json-c keeps the last of two equal keys without a word, and takes NaN,
+ * Infinity and numbers beyond a double (1e400 -> inf) even in strict mode.
+ * A second "dry_run" that silently wins turns a trial into enforcement, so
+ * after json-c has accepted the syntax this scan of the same text finds
+ * both, each at its byte offset: the second of two equal keys (compared as
+ * json-c compares them, after unescaping) and the non-finite number.
+ */
+struct strict_key {
+	size_t at, len;		/* the unescaped key in the arena */
+	size_t off;		/* its opening quote in the text */
+};
+
+struct strict_problem {
+	size_t off;
+	const char *why;	/* static text */
+};
+
+struct strict_scan {
+	const char *text;
+	size_t len;
+	char *arena;
+	size_t arena_len, arena_cap;
+	struct strict_key *keys;
+	size_t nr_keys, cap_keys;
+	struct strict_problem *probs;
+	size_t nr_probs, cap_probs;
+};
+
+#define STRICT_DEPTH 256
+/* The reason of a duplicate key; the report names the key. */
+static const char STRICT_DUP_KEY[] = "is a key this object already has: each key once "
+				     "(json-c would silently keep only the last)";
+
+static int strict_problem(struct strict_scan *sc, size_t off, const char *why)
+{
+	if (sc->nr_probs == sc->cap_probs) {
+		size_t cap = sc->cap_probs ? sc->cap_probs * 2 : 8;
+		struct strict_problem *n = realloc(sc->probs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		sc->probs = n;
+		sc->cap_probs = cap;
+	}
+	sc->probs[sc->nr_probs++] = (struct strict_problem){ off, why };
+	return 0;
+}
+
+static int arena_put(struct strict_scan *sc, const char *b, size_t n)
+{
+	if (sc->arena_len + n > sc->arena_cap) {
+		size_t cap = sc->arena_cap ? sc->arena_cap : 4096;
+		char *a;
+
+		while (cap < sc->arena_len + n)
+			cap *= 2;
+		a = realloc(sc->arena, cap);
+		if (!a)
+			return -ENOMEM;
+		sc->arena = a;
+		sc->arena_cap = cap;
+	}
+	memcpy(sc->arena + sc->arena_len, b, n);
+	sc->arena_len += n;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static unsigned hex4(const char *p)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v = v << 4 | (unsigned)hexval(p[i]);
+	return v;
+}
+
+/*
+ * The string starting at the quote at *i (json-c accepted it, so escapes are
+ * whole). As a key (is_key) it is unescaped into the arena; a NUL or an
+ * unpaired surrogate in a key is a problem (json-c would cut or replace it,
+ * making two different texts one key). *i ends after the closing quote.
+ */
+static int strict_string(struct strict_scan *sc, size_t *i, bool is_key, struct strict_key *k)
+{
+	const char *t = sc->text;
+	size_t p = *i + 1, start = *i;
+	int err = 0;
+
+	k->at = sc->arena_len;
+	k->off = start;
+	while (p < sc->len && t[p] != '"') {
+		char u8[4];
+		size_t n = 0;
+		unsigned cp;
+
+		if (t[p] != '\\') {
+			size_t run = p;
+
+			while (run < sc->len && t[run] != '"' && t[run] != '\\')
+				run++;
+			if (is_key && (err = arena_put(sc, t + p, run - p)))
+				return err;
+			p = run;
+			continue;
+		}
+		if (p + 1 >= sc->len)
+			break;
+		switch (t[p + 1]) {
+		case 'u':
+			if (p + 6 > sc->len) {
+				p = sc->len;	/* json-c took it: cannot be cut */
+				break;
+			}
+			cp = hex4(t + p + 2);
+			p += 6;
+			if (cp >= 0xd800 && cp < 0xdc00 && p + 6 <= sc->len && t[p] == '\\' &&
+			    t[p + 1] == 'u' && hex4(t + p + 2) >= 0xdc00 && hex4(t + p + 2) < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(t + p + 2) - 0xdc00);
+				p += 6;
+			} else if (cp >= 0xd800 && cp < 0xe000) {
+				if (is_key && (err = strict_problem(sc, start, "a key with an unpaired "
+								   "\\u surrogate: not accepted")))
+					return err;
+				continue;
+			}
+			if (cp == 0 && is_key &&
+			    (err = strict_problem(sc, start, "a key with \\u0000 in it: not accepted")))
+				return err;
+			if (cp < 0x80) {
+				u8[n++] = (char)cp;
+			} else if (cp < 0x800) {
+				u8[n++] = (char)(0xc0 | cp >> 6);
+				u8[n++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				u8[n++] = (char)(0xe0 | cp >> 12);
+				u8[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				u8[n++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				u8[n++] = (char)(0xf0 | cp >> 18);
+				u8[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				u8[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				u8[n++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		case 'b': u8[n++] = '\b'; p += 2; break;
+		case 'f': u8[n++] = '\f'; p += 2; break;
+		case 'n': u8[n++] = '\n'; p += 2; break;
+		case 'r': u8[n++] = '\r'; p += 2; break;
+		case 't': u8[n++] = '\t'; p += 2; break;
+		default: u8[n++] = t[p + 1]; p += 2; break;	/* " \\ / */
+		}
+		if (is_key && (err = arena_put(sc, u8, n)))
+			return err;
+	}
+	k->len = sc->arena_len - k->at;
+	*i = p + 1;
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b, void *arena)
+{
+	const struct strict_key *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp((char *)arena + x->at, (char *)arena + y->at, n);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The keys of one object, [from, nr_keys): every key after the first of its
+ * name is a problem. */
+static int strict_object_done(struct strict_scan *sc, size_t from)
+{
+	struct strict_key *k = sc->keys + from;
+	size_t n = sc->nr_keys - from;
+	int err;
+
+	qsort_r(k, n, sizeof(*k), key_cmp, sc->arena);
+	for (size_t i = 1; i < n; i++) {
+		if (k[i].len == k[i - 1].len &&
+		    memcmp(sc->arena + k[i].at, sc->arena + k[i - 1].at, k[i].len) == 0 &&
+		    (err = strict_problem(sc, k[i].off, STRICT_DUP_KEY)))
+			return err;
+	}
+	sc->nr_keys = from;
+	return 0;
+}
+
+/* Does the integer text fit json-c's int64 (negative) or uint64? */
+static bool int_fits(const char *t, size_t n)
+{
+	static const char max_u[] = "18446744073709551615", min_i[] = "9223372036854775808";
+	const char *lim = max_u;
+	size_t ln;
+
+	if (n && *t == '-') {
+		t++;
+		n--;
+		lim = min_i;
+	}
+	while (n > 1 && *t == '0') {
+		t++;
+		n--;
+	}
+	ln = strlen(lim);
+	return n < ln || (n == ln && memcmp(t, lim, n) <= 0);
+}
+
+static int prob_cmp(const void *a, const void *b)
+{
+	const struct strict_problem *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Scans text (valid JSON by json-c's judgement) for what json-c lets
+ * through. Fills *probs (sorted by offset, malloc'd) and *nr. 0 or -ENOMEM.
+ */
+static int strict_scan(const char *text, size_t len, struct strict_problem **probs, size_t *nr)
+{
+	struct { bool obj, want_key; size_t keys_from; } stack[STRICT_DEPTH];
+	struct strict_scan sc = { .text = text, .len = len };
+	size_t depth = 0, i = 0;
+	int err = 0;
+
+	while (i < len && !err) {
+		char ch = text[i];
+
+		if (ch == '{' || ch == '[') {
+			if (depth == STRICT_DEPTH) {
+				err = strict_problem(&sc, i, "nested deeper than 256 levels");
+				break;
+			}
+			stack[depth].obj = ch == '{';
+			stack[depth].want_key = ch == '{';
+			stack[depth].keys_from = sc.nr_keys;
+			depth++;
+			i++;
+		} else if (ch == '}' || ch == ']') {
+			if (depth && stack[depth - 1].obj)
+				err = strict_object_done(&sc, stack[depth - 1].keys_from);
+			if (depth)
+				depth--;
+			i++;
+		} else if (ch == ':') {
+			if (depth)
+				stack[depth - 1].want_key = false;
+			i++;
+		} else if (ch == ',') {
+			if (depth && stack[depth - 1].obj)
+				stack[depth - 1].want_key = true;
+			i++;
+		} else if (ch == '"') {
+			bool is_key = depth && stack[depth - 1].obj && stack[depth - 1].want_key;
+			struct strict_key k;
+
+			err = strict_string(&sc, &i, is_key, &k);
+			if (!err && is_key) {
+				if (sc.nr_keys == sc.cap_keys) {
+					size_t cap = sc.cap_keys ? sc.cap_keys * 2 : 64;
+					struct strict_key *nk = realloc(sc.keys, cap * sizeof(*nk));
+
+					if (!nk) {
+						err = -ENOMEM;
+						break;
+					}
+					sc.keys = nk;
+					sc.cap_keys = cap;
+				}
+				sc.keys[sc.nr_keys++] = k;
+			}
+		} else if (ch == '-' || (ch >= '0' && ch <= '9') || ch == '+' || ch == '.' ||
+			   (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')) {
+			size_t s = i;
+			char num[64];
+			double d;
+
+			while (i < len && (text[i] == '-' || text[i] == '+' || text[i] == '.' ||
+					   (text[i] >= '0' && text[i] <= '9') ||
+					   (text[i] >= 'A' && text[i] <= 'Z') ||
+					   (text[i] >= 'a' && text[i] <= 'z')))
+				i++;
+			if ((i - s == 4 && (!memcmp(text + s, "true", 4) || !memcmp(text + s, "null", 4))) ||
+			    (i - s == 5 && !memcmp(text + s, "false", 5)))
+				continue;
+			/* NaN, Infinity, -Infinity and friends: no JSON number. */
+			for (size_t j = s; j < i; j++) {
+				char c = (char)(text[j] | 0x20);
+
+				if (c >= 'a' && c <= 'z' && c != 'e') {
+					err = strict_problem(&sc, s, "not a finite number (JSON has no "
+							     "NaN or Infinity)");
+					goto next;
+				}
+			}
+			if (i - s >= sizeof(num)) {
+				/* 64 digits fit a double only with a small exponent:
+				 * strtod says so either way, on a copy without cut. */
+				char *big = strndup(text + s, i - s);
+
+				if (!big) {
+					err = -ENOMEM;
+					break;
+				}
+				d = strtod(big, NULL);
+				free(big);
+			} else {
+				memcpy(num, text + s, i - s);
+				num[i - s] = '\0';
+				d = strtod(num, NULL);
+			}
+			if (!isfinite(d))
+				err = strict_problem(&sc, s, "a number beyond the range of a double "
+						     "(it would read as infinity)");
+			else if (!memchr(text + s, '.', i - s) && !memchr(text + s, 'e', i - s) &&
+				 !memchr(text + s, 'E', i - s) && !int_fits(text + s, i - s))
+				/* json-c would clamp it to the largest 64-bit value. */
+				err = strict_problem(&sc, s, "a whole number beyond 64 bits");
+next:
+			;
+		} else {
+			i++;
+		}
+	}
+	free(sc.arena);
+	free(sc.keys);
+	if (err) {
+		free(sc.probs);
+		return err;
+	}
+	if (sc.nr_probs)
+		qsort(sc.probs, sc.nr_probs, sizeof(*sc.probs), prob_cmp);
+	*probs = sc.probs;
+	*nr = sc.nr_probs;
+	return 0;
+}
+
 /* line:column (1-based) of byte offset off in text. */
 static void line_col(const char *text, size_t len, size_t off, int *line, int *col)
 {
@@ -764,6 +1119,53 @@ static void line_col(const char *text, size_t len, size_t off, int *line, int *c
 	}
 }
 
+#define STRICT_REPORT_MAX 20
+
+/* The length of the quoted key at off as written, quotes included (at
+ * most 80 bytes of it, for a message). */
+static int key_text_len(const char *text, size_t len, size_t off)
+{
+	size_t e = off + 1;
+
+	while (e < len && text[e] != '"' && e - off < 80)
+		e += text[e] == '\\' ? 2 : 1;
+	return (int)(e < len && text[e] == '"' ? e + 1 - off : (e > len ? len : e) - off);
+}
+
+/* The strict scan's problems as FILE:LINE:COL errors (at most 20 and a
+ * count of the rest). Returns whether there was any (or no memory). */
+static bool strict_report(struct ctx *c, const char *text, size_t len)
+{
+	struct strict_problem *probs = NULL;
+	size_t nr = 0, at = 0;
+	int line = 1, col = 1;
+
+	if (strict_scan(text, len, &probs, &nr)) {
+		c->errs->oom = true;
+		return true;
+	}
+	for (size_t i = 0; i < nr && i < STRICT_REPORT_MAX; i++) {
+		/* Sorted by offset: line and column go on from the last one. */
+		for (; at < probs[i].off && at < len; at++) {
+			if (text[at] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		if (probs[i].why == STRICT_DUP_KEY)
+			err_line(c, line, col, "%.*s %s", key_text_len(text, len, probs[i].off),
+				 text + probs[i].off, STRICT_DUP_KEY);
+		else
+			err_line(c, line, col, "%s", probs[i].why);
+	}
+	if (nr > STRICT_REPORT_MAX)
+		err_at(c, NULL, "%zu more like these", nr - STRICT_REPORT_MAX);
+	free(probs);
+	return nr > 0;
+}
+
 int json_policy_parse(const char *name, const char *text, size_t len, struct policy **out,
 		      struct pol_errors *errs)
 {
@@ -776,7 +1178,8 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 	int line, col;
 
 	if (len > POLICY_FILE_MAX) {
-		err_at(&c, NULL, "larger than %u bytes: not a policy", POLICY_FILE_MAX);
+		err_at(&c, NULL, "larger than the cap of %u bytes (4 MiB) for a policy file: "
+		       "not read", POLICY_FILE_MAX);
 		return -EINVAL;
 	}
 	if (memchr(text, '\0', len)) {
@@ -813,6 +1216,10 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 		}
 	}
 	json_tokener_free(tok);
+	if (strict_report(&c, text, len)) {
+		json_object_put(root);
+		return errs->nr ? -EINVAL : -ENOMEM;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		json_object_put(root);
@@ -833,6 +1240,11 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
 	return 0;
 }
 
+/*
+ * The whole file, at most max bytes: one byte more is -EFBIG, whatever
+ * st_size said (a file may grow while it is read). The buffer never grows
+ * past max + 1, so a huge file costs no more than the cap.
+ */
 static int read_file(const char *path, size_t max, char **out, size_t *outlen)
 {
 	struct stat st;
@@ -852,11 +1264,13 @@ static int read_file(const char *path, size_t max, char **out, size_t *outlen)
 		if (len == cap) {
 			char *nb;
 
-			if (cap > max) {
+			if (len > max) {
 				err = -EFBIG;
 				break;
 			}
 			cap = cap ? cap * 2 : 65536;
+			if (cap > max + 1)
+				cap = max + 1;
 			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				err = -ENOMEM;
@@ -876,6 +1290,8 @@ static int read_file(const char *path, size_t max, char **out, size_t *outlen)
 		len += (size_t)n;
 	}
 	close(fd);
+	if (!err && len > max)
+		err = -EFBIG;
 	if (err) {
 		free(buf);
 		return err;
@@ -897,8 +1313,11 @@ int json_policy_load(const char *path, struct policy **out, struct pol_errors *e
 	if (err) {
 		struct ctx c = { .file = path, .errs = errs };
 
-		err_at(&c, NULL, "%s", err == -EINVAL ? "not a regular file" :
-		       err == -EFBIG ? "larger than 4 MiB: not a policy" : strerror(-err));
+		if (err == -EFBIG)
+			err_at(&c, NULL, "larger than the cap of %u bytes (4 MiB) for a policy file: "
+			       "not read", POLICY_FILE_MAX);
+		else
+			err_at(&c, NULL, "%s", err == -EINVAL ? "not a regular file" : strerror(-err));
 		return err == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	err = json_policy_parse(path, text, len, out, errs);
@@ -908,20 +1327,137 @@ int json_policy_load(const char *path, struct policy **out, struct pol_errors *e
 
 /* ---- the state file ----------------------------------------------------- */
 
-static uint64_t u64_of(struct json_object *o, const char *key)
+/*
+ * The state file is ours, but it sits on disk between two runs: a hand edit,
+ * a bug or someone with write access to it must not make the daemon act.
+ * Everything in it is checked as strictly as a policy: whole numbers only
+ * where numbers are written (no sign, no fraction, no text such as "zzzz"
+ * that strtoull would read as 0), "max" only where a limit is, a saved step
+ * only for what a restore can undo (memory.high, memory.max, cpu.max,
+ * cpu.weight, freeze), its value through the same checks `cgwarden set`
+ * uses (limitval.c), and the cgroup at the recorded path must still be the
+ * recorded one. What fails is skipped with a note; the rest is read.
+ */
+
+struct state_ctx {
+	const char *file;
+	struct json_state_read *r;
+	size_t target;			/* targets[i] being read */
+};
+
+__attribute__((format(printf, 3, 4)))
+static void state_note(struct state_ctx *sc, const char *field, const char *fmt, ...)
+{
+	struct ctx c = { .file = sc->file, .errs = &sc->r->notes };
+	char reason[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(c.path, sizeof(c.path), "targets[%zu]", sc->target);
+	err_at(&c, field, "%s", reason);
+}
+
+/* A whole number >= 0 as JSON writes it: no fraction, sign or string. */
+static int state_u64(struct json_object *v, uint64_t *out)
+{
+	if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return -EINVAL;
+	*out = json_object_get_uint64(v);
+	return 0;
+}
+
+/* An optional whole number (absent: 0); false (and a note) when malformed. */
+static bool state_u64_field(struct state_ctx *sc, struct json_object *o, const char *key,
+			    uint64_t *out)
 {
 	struct json_object *v = get(o, key);
 
+	*out = 0;
 	if (!v)
-		return 0;
-	if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-
-		if (strcmp(s, "max") == 0)
-			return CG_UNLIMITED;
-		return strtoull(s, NULL, 16);
+		return true;
+	if (state_u64(v, out)) {
+		state_note(sc, key, "expected a whole number >= 0, not %s; entry skipped",
+			   json_object_to_json_string(v));
+		return false;
 	}
-	return json_object_get_uint64(v);
+	return true;
+}
+
+/* An optional boolean (absent or null: false). */
+static bool state_bool_field(struct state_ctx *sc, struct json_object *o, const char *key,
+			     bool *out)
+{
+	struct json_object *v = get(o, key);
+
+	*out = false;
+	if (!v || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		state_note(sc, key, "expected true or false, not %s; entry skipped", type_name(v));
+		return false;
+	}
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+/* The fingerprint json.c writes: 1 to 16 hex digits, nothing else. */
+static int state_hex64(struct json_object *v, uint64_t *out)
+{
+	const char *s;
+	uint64_t x = 0;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(v);
+	n = strlen(s);
+	if (n == 0 || n > 16)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval(s[i]);
+
+		if (h < 0)
+			return -EINVAL;
+		x = x << 4 | (uint64_t)h;
+	}
+	*out = x;
+	return 0;
+}
+
+/* A cgroup path as the collector writes it: relative, no empty, "." or ".."
+ * component, no control character. */
+static bool state_path_ok(const char *p)
+{
+	const char *c = p;
+
+	if (!*p || *p == '/' || strlen(p) >= 4096)
+		return false;
+	for (const unsigned char *u = (const unsigned char *)p; *u; u++)
+		if (*u < 0x20 || *u == 0x7f)
+			return false;
+	while (*c) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+		if (*c == '/' && !*++c)
+			return false;
+	}
+	return true;
+}
+
+static bool state_rule_ok(const char *r)
+{
+	if (!*r || strlen(r) >= POL_NAME_MAX)
+		return false;
+	for (; *r; r++)
+		if (!(*r == '-' || *r == '_' || *r == '.' || (*r >= '0' && *r <= '9') ||
+		      (*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
+			return false;
+	return true;
 }
 
 static int action_by_name(const char *s)
@@ -932,132 +1468,336 @@ static int action_by_name(const char *s)
 	return -1;
 }
 
-/* A field of the state file of the wrong type: said, and skipped (the file
- * is ours, but a hand edit or a bug must not abort the daemon). */
-static bool state_type_ok(const char *path, struct json_object *v, enum json_type want,
-			  const char *what, size_t i, const char *field)
+/* Actions whose restore the daemon makes; a kill, hook or log has none. */
+static bool restorable(int a)
 {
-	if (!v || json_object_is_type(v, want))
-		return true;
-	fprintf(stderr, "cgwarden: state file %s: targets[%zu]%s%s: expected %s, not %s; "
-		"skipped\n", path, i, field ? "." : "", field ? field : "", what, type_name(v));
-	return false;
+	return a == POL_MEMORY_HIGH || a == POL_MEMORY_MAX || a == POL_CPU_MAX ||
+	       a == POL_CPU_WEIGHT || a == POL_FREEZE;
 }
 
-int json_policy_state_read(const char *path, const char *boot_id, struct policy_state *st,
-			   bool *ignored, char *why, size_t whylen)
+/*
+ * One saved step into t->saved[]: what a restore would write back, checked
+ * as `cgwarden set` checks a value. false (and a note) when skipped.
+ */
+static bool state_saved(struct state_ctx *sc, struct pol_target *t, struct json_object *s,
+			size_t k)
+{
+	static const char *const keys[] = { "step", "action", "value", "period", "dry_run",
+					     NULL };
+	struct json_object *an, *v;
+	char field[48], text[64], why[LIMITVAL_WHY_MAX];
+	uint64_t idx, value = 0, period = 0, q, pd;
+	const char *name;
+	int a = -1, err = 0;
+
+	snprintf(field, sizeof(field), "saved[%zu]", k);
+	if (!json_object_is_type(s, json_type_object)) {
+		state_note(sc, field, "expected an object, not %s; skipped", type_name(s));
+		return false;
+	}
+	json_object_object_foreach(s, key, val) {
+		bool known = false;
+
+		(void)val;
+		for (const char *const *kk = keys; *kk; kk++)
+			known |= strcmp(*kk, key) == 0;
+		if (!known) {
+			state_note(sc, field, "unknown field '%.40s'; skipped", key);
+			return false;
+		}
+	}
+	if (state_u64(get(s, "step"), &idx) || idx >= POL_MAX_STEPS) {
+		state_note(sc, field, "step: expected 0 to %d; skipped", POL_MAX_STEPS - 1);
+		return false;
+	}
+	an = get(s, "action");
+	name = an && json_object_is_type(an, json_type_string) ? json_object_get_string(an) : "";
+	a = action_by_name(name);
+	if (a < 0 || !restorable(a)) {
+		state_note(sc, field, "action '%.40s' has no restore (only memory.high, "
+			   "memory.max, cpu.max, cpu.weight and freeze are undone); skipped", name);
+		return false;
+	}
+	if (t->saved[idx].valid) {
+		state_note(sc, field, "a second saved value for step %" PRIu64 "; skipped", idx);
+		return false;
+	}
+	v = get(s, "value");
+	if (a == POL_FREEZE) {
+		/* Nothing to write back but cgroup.freeze 0: no value. */
+		if (v && !json_object_is_type(v, json_type_null) &&
+		    (state_u64(v, &value) || value != 0)) {
+			state_note(sc, field, "a freeze has no value to restore, not %s; skipped",
+				   json_object_to_json_string(v));
+			return false;
+		}
+		value = 0;
+	} else {
+		if (v && json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), "max") == 0)
+			value = CG_UNLIMITED;
+		else if (state_u64(v, &value)) {
+			state_note(sc, field, "value: expected a whole number >= 0 or \"max\", "
+				   "not %s; skipped", v ? json_object_to_json_string(v) : "nothing");
+			return false;
+		}
+		limitval_format(value, text, sizeof(text));
+		switch (a) {
+		case POL_MEMORY_HIGH:
+		case POL_MEMORY_MAX:
+			err = limitval_parse_bytes(text, &q, why, sizeof(why));
+			break;
+		case POL_CPU_MAX:
+			if (state_u64(get(s, "period"), &period)) {
+				state_note(sc, field, "period: expected a whole number of usec; "
+					   "skipped");
+				return false;
+			}
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " %" PRIu64,
+				 period);
+			err = limitval_parse_cpu_max(text, &q, &pd, why, sizeof(why));
+			break;
+		case POL_CPU_WEIGHT:
+			err = limitval_parse_weight(text, &q, why, sizeof(why));
+			break;
+		}
+		if (err) {
+			state_note(sc, field, "%s; not restored to it: skipped", why);
+			return false;
+		}
+	}
+	t->saved[idx].action = (uint8_t)a;
+	t->saved[idx].value = value;
+	t->saved[idx].period = period;
+	/* Files from before per-step dry_run: the ladder's. */
+	t->saved[idx].dry_run = t->dry_run;
+	if (get(s, "dry_run") && !json_object_is_type(get(s, "dry_run"), json_type_null)) {
+		if (!json_object_is_type(get(s, "dry_run"), json_type_boolean)) {
+			state_note(sc, field, "dry_run: expected true or false; skipped");
+			return false;
+		}
+		t->saved[idx].dry_run = json_object_get_boolean(get(s, "dry_run"));
+	}
+	t->saved[idx].valid = true;
+	return true;
+}
+
+/* targets[i]: added to st when sound (0), skipped with a note (0), -ENOMEM. */
+static int state_target(struct state_ctx *sc, struct json_object *o, struct policy_state *st)
+{
+	struct json_object *r, *saved, *cs, *pv;
+	struct pol_target tmp = { 0 }, *t;
+	uint64_t id, step = 0;
+	const char *rule, *path;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		state_note(sc, NULL, "expected an object, not %s; skipped", type_name(o));
+		return 0;
+	}
+	r = get(o, "rule");
+	rule = r && json_object_is_type(r, json_type_string) ? json_object_get_string(r) : "";
+	if (!state_rule_ok(rule)) {
+		state_note(sc, "rule", "expected a rule name; entry skipped");
+		return 0;
+	}
+	if (state_u64(get(o, "cgroup_id"), &id) || id <= 1) {
+		state_note(sc, "cgroup_id", "expected a cgroup id (a whole number above 1); "
+			   "entry skipped");
+		return 0;
+	}
+	pv = get(o, "path");
+	path = pv && json_object_is_type(pv, json_type_string) ? json_object_get_string(pv) : "";
+	if (!state_path_ok(path)) {
+		state_note(sc, "path", "expected a cgroup path relative to the root; entry "
+			   "skipped");
+		return 0;
+	}
+	saved = get(o, "saved");
+	cs = get(o, "cond_since_usec");
+	/* A ladder without its saved values cannot be restored: skipped whole. */
+	if (saved && !json_object_is_type(saved, json_type_array)) {
+		state_note(sc, "saved", "expected a list, not %s; entry skipped", type_name(saved));
+		return 0;
+	}
+	if (cs && !json_object_is_type(cs, json_type_array)) {
+		state_note(sc, "cond_since_usec", "expected a list, not %s; taken as none met",
+			   type_name(cs));
+		cs = NULL;
+	}
+	if (get(o, "fingerprint") && state_hex64(get(o, "fingerprint"), &tmp.fingerprint)) {
+		state_note(sc, "fingerprint", "expected 1 to 16 hex digits; entry skipped");
+		return 0;
+	}
+	if (!state_u64_field(sc, o, "step", &step) ||
+	    !state_u64_field(sc, o, "last_step_usec", &tmp.last_step_usec) ||
+	    !state_u64_field(sc, o, "last_action_usec", &tmp.last_action_usec) ||
+	    !state_u64_field(sc, o, "clear_since_usec", &tmp.clear_since_usec) ||
+	    !state_bool_field(sc, o, "clearing", &tmp.clearing) ||
+	    !state_bool_field(sc, o, "frozen", &tmp.frozen) ||
+	    !state_bool_field(sc, o, "dry_run", &tmp.dry_run))
+		return 0;
+	if (step > POL_MAX_STEPS) {
+		state_note(sc, "step", "%" PRIu64 " is more than a ladder's %d steps; entry "
+			   "skipped", step, POL_MAX_STEPS);
+		return 0;
+	}
+	/* The path is what a restore writes to: it must still be the cgroup
+	 * the entry is about, or the restore would land on another one. */
+	if (sc->r->cgroup_id) {
+		uint64_t now_id = 0;
+		int err = sc->r->cgroup_id(sc->r->ctx, path, &now_id);
+
+		if (err == -ENOMEM)
+			return err;
+		if (err == -ENOENT) {
+			state_note(sc, "path", "no cgroup '%.200s' any more: nothing to restore; "
+				   "entry skipped", path);
+			return 0;
+		}
+		if (err) {
+			state_note(sc, "path", "cgroup '%.200s': %s; entry skipped", path,
+				   strerror(-err));
+			return 0;
+		}
+		if (now_id != id) {
+			state_note(sc, "path", "'%.200s' is cgroup %" PRIu64 ", not the recorded %"
+				   PRIu64 ": entry skipped (nothing is done to either)", path,
+				   now_id, id);
+			return 0;
+		}
+	}
+	t = policy_state_add(st, rule, id, path);
+	if (!t)
+		return -ENOMEM;
+	t->fingerprint = tmp.fingerprint;
+	t->step = (uint32_t)step;
+	t->last_step_usec = tmp.last_step_usec;
+	t->last_action_usec = tmp.last_action_usec;
+	t->clearing = tmp.clearing;
+	t->clear_since_usec = tmp.clear_since_usec;
+	t->dry_run = tmp.dry_run;
+	for (size_t k = 0; saved && k < json_object_array_length(saved); k++)
+		state_saved(sc, t, json_object_array_get_idx(saved, k), k);
+	/* Frozen by us only as far as a real freeze is on record. A saved
+	 * value without a ladder in progress is a restore still owed (a thaw
+	 * that was refused): made at the next evaluation, as an orphan's. */
+	t->frozen = false;
+	for (int k = 0; k < POL_MAX_STEPS; k++) {
+		if (!t->saved[k].valid)
+			continue;
+		if (t->saved[k].action == POL_FREEZE && !t->saved[k].dry_run)
+			t->frozen = tmp.frozen;
+		if (t->step == 0)
+			t->orphan = true;
+	}
+	for (size_t k = 0; cs && k < json_object_array_length(cs) && k < POL_MAX_CONDS; k++) {
+		struct json_object *e = json_object_array_get_idx(cs, k);
+		uint64_t since;
+
+		/* null: not met; a time: met since then. */
+		if (!e || json_object_is_type(e, json_type_null))
+			continue;
+		if (state_u64(e, &since)) {
+			state_note(sc, "cond_since_usec", "element %zu is not a time; taken as "
+				   "not met", k);
+			continue;
+		}
+		t->cond_on[k] = true;
+		t->cond_since_usec[k] = since;
+	}
+	return 0;
+}
+
+int json_policy_state_read(const char *path, struct policy_state *st, struct json_state_read *r)
 {
 	struct json_object *root = NULL, *v, *targets;
+	struct strict_problem *probs = NULL;
+	struct state_ctx sc = { .file = path, .r = r };
+	struct json_tokener *tok;
+	size_t len, nprobs = 0;
 	char *text;
-	size_t len;
-	int err = read_file(path, 64u << 20, &text, &len);
+	int err = read_file(path, STATE_FILE_MAX, &text, &len);
 
-	*ignored = false;
+	r->ignored = false;
+	r->why[0] = '\0';
 	if (err == -ENOENT)
 		return err;
+	if (err == -EFBIG) {
+		snprintf(r->why, sizeof(r->why), "%s: larger than the cap of %u bytes (64 MiB) "
+			 "for a state file: not read", path, STATE_FILE_MAX);
+		return -EINVAL;
+	}
 	if (err) {
-		snprintf(why, whylen, "%s: %s", path, strerror(-err));
+		snprintf(r->why, sizeof(r->why), "%s: %s", path, strerror(-err));
 		return err == -ENOMEM ? err : -EINVAL;
 	}
-	root = json_tokener_parse(text);
+	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (!tok) {
+		free(text);
+		return -ENOMEM;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = memchr(text, '\0', len) ? NULL : json_tokener_parse_ex(tok, text, (int)len + 1);
+	json_tokener_free(tok);
+	/* Two equal keys or a non-finite number: a file json-c reads in a way
+	 * nobody wrote it. Not trusted at all. */
+	err = root ? strict_scan(text, len, &probs, &nprobs) : 0;
+	if (!err && nprobs) {
+		int line, col;
+
+		line_col(text, len, probs[0].off, &line, &col);
+		if (probs[0].why == STRICT_DUP_KEY)
+			snprintf(r->why, sizeof(r->why), "%s:%d:%d: %.*s %s", path, line, col,
+				 key_text_len(text, len, probs[0].off), text + probs[0].off,
+				 STRICT_DUP_KEY);
+		else
+			snprintf(r->why, sizeof(r->why), "%s:%d:%d: %s", path, line, col,
+				 probs[0].why);
+	}
+	free(probs);
 	free(text);
+	if (err) {
+		json_object_put(root);
+		return err;
+	}
+	if (nprobs) {
+		json_object_put(root);
+		return -EINVAL;
+	}
 	if (!root || !json_object_is_type(root, json_type_object) ||
 	    !(targets = get(root, "targets")) || !json_object_is_type(targets, json_type_array)) {
-		snprintf(why, whylen, "%s: not a cgwarden state file", path);
+		snprintf(r->why, sizeof(r->why), "%s: not a cgwarden state file", path);
 		json_object_put(root);
 		return -EINVAL;
 	}
 	v = get(root, "boot_id");
-	if (!v || !boot_id || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), boot_id) != 0) {
-		*ignored = true;
+	if (!v || !r->boot_id || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), r->boot_id) != 0) {
+		r->ignored = true;
 		json_object_put(root);
 		return 0;
 	}
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		struct json_object *o = json_object_array_get_idx(targets, i), *saved, *cs, *r;
-		const char *rule;
-		struct pol_target *t;
-
-		if (!o || !state_type_ok(path, o, json_type_object, "an object", i, NULL))
-			continue;
-		r = get(o, "rule");
-		if (!r || !state_type_ok(path, r, json_type_string, "a string", i, "rule"))
-			continue;
-		rule = json_object_get_string(r);
-		if (!*rule || strlen(rule) >= POL_NAME_MAX)
-			continue;
-		saved = get(o, "saved");
-		cs = get(o, "cond_since_usec");
-		/* A ladder without its saved values cannot be restored: skipped whole. */
-		if (!state_type_ok(path, saved, json_type_array, "a list", i, "saved"))
-			continue;
-		if (!state_type_ok(path, cs, json_type_array, "a list", i, "cond_since_usec"))
-			cs = NULL;
-		if (get(o, "path") && !state_type_ok(path, get(o, "path"), json_type_string,
-						     "a string", i, "path"))
-			continue;
-		t = policy_state_add(st, rule, u64_of(o, "cgroup_id"),
-				     get(o, "path") ? json_object_get_string(get(o, "path")) : "");
-		if (!t) {
+		sc.target = i;
+		err = state_target(&sc, json_object_array_get_idx(targets, i), st);
+		if (err) {
 			json_object_put(root);
-			return -ENOMEM;
-		}
-		t->fingerprint = u64_of(o, "fingerprint");
-		t->step = (uint32_t)u64_of(o, "step");
-		if (t->step > POL_MAX_STEPS)
-			t->step = POL_MAX_STEPS;
-		t->last_step_usec = u64_of(o, "last_step_usec");
-		t->last_action_usec = u64_of(o, "last_action_usec");
-		t->clearing = json_object_get_boolean(get(o, "clearing"));
-		t->clear_since_usec = u64_of(o, "clear_since_usec");
-		t->frozen = json_object_get_boolean(get(o, "frozen"));
-		t->dry_run = json_object_get_boolean(get(o, "dry_run"));
-		for (size_t k = 0; saved && k < json_object_array_length(saved); k++) {
-			struct json_object *s = json_object_array_get_idx(saved, k), *an;
-			char field[48];
-			uint64_t idx;
-			int a;
-
-			snprintf(field, sizeof(field), "saved[%zu]", k);
-			if (!s || !state_type_ok(path, s, json_type_object, "an object", i, field))
-				continue;
-			an = get(s, "action");
-			snprintf(field, sizeof(field), "saved[%zu].action", k);
-			if (an && !state_type_ok(path, an, json_type_string, "a string", i, field))
-				continue;
-			idx = u64_of(s, "step");
-			a = an ? action_by_name(json_object_get_string(an)) : -1;
-			if (idx >= POL_MAX_STEPS || a < 0)
-				continue;
-			t->saved[idx].valid = true;
-			t->saved[idx].action = (uint8_t)a;
-			t->saved[idx].value = u64_of(s, "value");
-			t->saved[idx].period = u64_of(s, "period");
-			/* Files from before per-step dry_run: the ladder's. */
-			t->saved[idx].dry_run = get(s, "dry_run")
-						? json_object_get_boolean(get(s, "dry_run"))
-						: t->dry_run;
-		}
-		for (size_t k = 0; cs && k < json_object_array_length(cs) && k < POL_MAX_CONDS; k++) {
-			struct json_object *e = json_object_array_get_idx(cs, k);
-
-			/* null: not met; a time: met since then. */
-			if (e && !json_object_is_type(e, json_type_null)) {
-				t->cond_on[k] = true;
-				t->cond_since_usec[k] = json_object_get_uint64(e);
-			}
+			return err;
 		}
 	}
 	v = get(root, "budget_usec");
 	if (v && !json_object_is_type(v, json_type_array)) {
-		fprintf(stderr, "cgwarden: state file %s: budget_usec: expected a list, not %s; "
-			"skipped\n", path, type_name(v));
+		struct ctx c = { .file = path, .errs = &r->notes };
+
+		err_at(&c, "budget_usec", "expected a list, not %s; skipped", type_name(v));
 		v = NULL;
 	}
 	for (size_t k = 0; v && k < json_object_array_length(v) && k < POL_BUDGET_MAX; k++) {
-		st->budget_times[k] = json_object_get_uint64(json_object_array_get_idx(v, k));
-		st->budget_len++;
+		uint64_t when;
+
+		if (state_u64(json_object_array_get_idx(v, k), &when))
+			continue;
+		st->budget_times[st->budget_len++] = when;
 	}
 	json_object_put(root);
 	return 0;

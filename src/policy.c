@@ -432,10 +432,13 @@ void policy_state_rebind(struct policy_state *st, const struct policy *p)
 	}
 }
 
+/* The live ladder of rule on cgroup id. An orphan (a restore still owed by
+ * an old rule, waiting for its retry) is not one: the rule starts afresh. */
 static struct pol_target *find_target(struct policy_state *st, const char *rule, uint64_t id)
 {
 	for (size_t i = 0; i < st->nr_targets; i++)
-		if (st->targets[i].cgroup_id == id && strcmp(st->targets[i].rule, rule) == 0)
+		if (st->targets[i].cgroup_id == id && !st->targets[i].orphan &&
+		    strcmp(st->targets[i].rule, rule) == 0)
 			return &st->targets[i];
 	return NULL;
 }
@@ -700,6 +703,14 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 
 		if (!sv->valid || (freezes_only && sv->action != POL_FREEZE))
 			continue;
+		/* Only what a step changed has a restore: a kill, hook or log
+		 * (never saved by a step, but a state file may say so) none. */
+		if (sv->action != POL_MEMORY_HIGH && sv->action != POL_MEMORY_MAX &&
+		    sv->action != POL_CPU_MAX && sv->action != POL_CPU_WEIGHT &&
+		    sv->action != POL_FREEZE) {
+			sv->valid = false;
+			continue;
+		}
 		d = new_decision(ds, path);
 		if (!d)
 			return -ENOMEM;
@@ -715,6 +726,8 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 		d->dry_run = sv->dry_run;
 		d->guards = sv->dry_run ? POL_G_DRY_RUN : 0;
 		d->time_usec = now;
+		if (sv->action == POL_FREEZE)
+			d->tries = t->thaw_tries;
 		sv->valid = false;
 		if (sv->action == POL_FREEZE && !sv->dry_run)
 			t->frozen = false;
@@ -949,12 +962,20 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 	for (size_t i = 0; i < st->nr_targets;) {
 		struct pol_target *t = &st->targets[i];
 
+		bool exists;
+
 		if (!t->orphan && find_rule(p, t->rule)) {
 			i++;
 			continue;
 		}
-		if (bsearch(&t->cgroup_id, ids, n, sizeof(*ids), cmp_u64) &&
-		    restore_all(t, t->path, now, false, ds))
+		exists = bsearch(&t->cgroup_id, ids, n, sizeof(*ids), cmp_u64) != NULL;
+		/* A refused thaw waits for its next try. */
+		if (exists && t->thaw_next_usec && now < t->thaw_next_usec) {
+			t->orphan = true;
+			i++;
+			continue;
+		}
+		if (exists && restore_all(t, t->path, now, false, ds))
 			goto out;
 		drop_target(st, i);
 	}
@@ -994,6 +1015,15 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 		const struct pol_rule *r = find_rule(p, t->rule);
 		bool exists = bsearch(&t->cgroup_id, ids, n, sizeof(*ids), cmp_u64) != NULL;
 
+		/* An orphan waiting for its retry has no ladder to run. */
+		if (t->orphan) {
+			if (exists) {
+				i++;
+				continue;
+			}
+			drop_target(st, i);
+			continue;
+		}
 		if (!t->seen && exists && r) {
 			struct cg_sample lost = { .id = t->cgroup_id, .path = t->path };
 
@@ -1038,6 +1068,16 @@ int policy_release(const struct policy *p, struct policy_state *st, uint64_t now
 	return (int)ds->nr;
 }
 
+/* The wait after the tries-th failed thaw (0: the first). */
+static uint64_t thaw_backoff(uint32_t tries)
+{
+	uint64_t w = POL_THAW_RETRY_USEC;
+
+	while (tries-- && w < POL_THAW_RETRY_MAX_USEC)
+		w *= 2;
+	return w < POL_THAW_RETRY_MAX_USEC ? w : POL_THAW_RETRY_MAX_USEC;
+}
+
 int policy_restores_failed(struct policy_state *st, const struct pol_decisions *ds)
 {
 	int n = 0;
@@ -1050,9 +1090,14 @@ int policy_restores_failed(struct policy_state *st, const struct pol_decisions *
 		    d->step < 0 || d->step >= POL_MAX_STEPS ||
 		    (strcmp(d->result, "failed") != 0 && strcmp(d->result, "refused") != 0))
 			continue;
-		t = find_target(st, d->rule, d->cgroup_id);
+		/* Its entry, live or an orphan kept by policy_release (an
+		 * evaluation drops an orphan's with its restore). */
+		t = NULL;
+		for (size_t k = 0; k < st->nr_targets && !t; k++)
+			if (st->targets[k].cgroup_id == d->cgroup_id &&
+			    strcmp(st->targets[k].rule, d->rule) == 0)
+				t = &st->targets[k];
 		if (!t) {
-			/* An orphan's entry was dropped with its restore. */
 			t = policy_state_add(st, d->rule, d->cgroup_id, d->path);
 			if (!t)
 				return -ENOMEM;
@@ -1060,6 +1105,8 @@ int policy_restores_failed(struct policy_state *st, const struct pol_decisions *
 		}
 		t->saved[d->step] = (struct pol_saved){ .valid = true, .action = POL_FREEZE };
 		t->frozen = true;
+		t->thaw_tries = d->tries + 1;
+		t->thaw_next_usec = d->time_usec + thaw_backoff(d->tries);
 		/* Its ladder was reset with the restore: only the orphan path
 		 * restores without the rule firing first. A ladder still in
 		 * progress (SIGTERM's release) keeps its steps. */

@@ -146,6 +146,10 @@ struct pol_target {
 	 * mid-ladder (SIGHUP, restart), so each saved step has its own. */
 	bool dry_run;
 	bool orphan;			/* its rule is gone or changed: restore now */
+	/* A thaw that failed or was refused (a frozen ancestor) is owed: tried
+	 * again not before thaw_next_usec, with the wait doubling per try. */
+	uint32_t thaw_tries;
+	uint64_t thaw_next_usec;
 	uint32_t blocked;		/* the guard that stopped the last attempt (logged once) */
 	struct pol_saved saved[POL_MAX_STEPS];
 	/* Per condition: met (with hysteresis) and since when it has been. */
@@ -227,6 +231,7 @@ struct pol_decision {
 	int step;			/* index in the ladder */
 	enum pol_action action;
 	bool restore;			/* undo of step `step` */
+	uint32_t tries;			/* a thaw: the failed tries before this one */
 	uint64_t value, period;		/* what to set (after floors) */
 	const char *hook_path;
 	uint64_t hook_timeout_usec;
@@ -274,8 +279,12 @@ int policy_release(const struct policy *p, struct policy_state *st, uint64_t now
 
 /* After the executor ran ds: a thaw that failed or was refused (a frozen
  * ancestor, say) is still owed, so its freeze goes back into the state and
- * the next evaluation (or start) tries again instead of forgetting it.
- * Returns how many, or -ENOMEM. */
+ * a later evaluation (or start) tries again instead of forgetting it: after
+ * POL_THAW_RETRY_USEC, doubling with each failed try up to
+ * POL_THAW_RETRY_MAX_USEC, so each try (and its record) is one per step of
+ * the backoff, not one per tick. Returns how many, or -ENOMEM. */
+#define POL_THAW_RETRY_USEC 1000000u
+#define POL_THAW_RETRY_MAX_USEC 300000000u
 int policy_restores_failed(struct policy_state *st, const struct pol_decisions *ds);
 
 /* Durations and sizes in messages and records: "1.5s", "300ms". */

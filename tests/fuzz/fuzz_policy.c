@@ -3,11 +3,17 @@
  * libFuzzer target for the policy loader (src/json_policy.c). Each input is
  * parsed as a policy file; the contract checked: it is either accepted (and
  * then a policy the engine can evaluate over a small tree without trouble)
- * or refused with at least one message naming the file. Build and run: see
- * tests/fuzz/README.md.
+ * or refused with at least one message naming the file. The same input is
+ * then read as a state file: whatever it says, what loads is only sound
+ * entries, and the restores a policy of no rules makes from them undo only
+ * what a step changes (never a kill, hook or log) on a named cgroup. Build
+ * and run: see tests/fuzz/README.md.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +23,51 @@
 #define ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input as a state file of boot "b", through a memfd. */
+static void state_file(const uint8_t *data, size_t size, struct cg_snapshot *s)
+{
+	struct json_state_read r = { .boot_id = "b" };
+	struct pol_decisions ds = { 0 };
+	struct policy_state st;
+	struct policy none = { .file = "none" };
+	char path[64];
+	int fd = memfd_create("fuzz-state", MFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return;
+	if (size && write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	policy_state_init(&st);
+	err = json_policy_state_read(path, &st, &r);
+	ASSERT(err == 0 || err == -EINVAL || err == -ENOMEM);
+	ASSERT(err != -EINVAL || r.why[0]);
+	for (size_t i = 0; i < st.nr_targets; i++) {
+		const struct pol_target *t = &st.targets[i];
+
+		ASSERT(t->path && t->path[0] && t->path[0] != '/' && t->cgroup_id > 1);
+		ASSERT(t->step <= POL_MAX_STEPS);
+		for (int k = 0; k < POL_MAX_STEPS; k++)
+			ASSERT(!t->saved[k].valid || t->saved[k].action <= POL_FREEZE);
+	}
+	policy_state_rebind(&st, &none);
+	ASSERT(policy_evaluate(&none, NULL, s, 1000000, &st, &ds) >= 0);
+	for (size_t i = 0; i < ds.nr; i++) {
+		const struct pol_decision *d = &ds.d[i];
+
+		ASSERT(d->restore && d->path && d->path[0]);
+		ASSERT(d->action == POL_MEMORY_HIGH || d->action == POL_MEMORY_MAX ||
+		       d->action == POL_CPU_MAX || d->action == POL_CPU_WEIGHT ||
+		       d->action == POL_THAW);
+	}
+	policy_decisions_free(&ds);
+	policy_state_free(&st);
+	pol_errors_free(&r.notes);
+	close(fd);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,8 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct policy *p = NULL;
 	struct policy_state st;
 	struct pol_decisions ds = { 0 };
-	int err = json_policy_parse("fuzz.json", (const char *)data, size, &p, &e);
+	int err;
 
+	state_file(data, size, &s);
+	err = json_policy_parse("fuzz.json", (const char *)data, size, &p, &e);
 	if (err) {
 		ASSERT(!p);
 		ASSERT(err == -EINVAL || err == -ENOMEM);

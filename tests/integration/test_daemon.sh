@@ -105,4 +105,122 @@ if python3 tests/schema_validate.py --ndjson "$tmp/stream.1" "$tmp/stream.ndjson
 else
 	fail stream_lines_validate "$(head -c 300 "$tmp/val")"
 fi
+
+# The daemons below read only this test's subtree (--root): paths are
+# relative to it, and others' cgroups on the host cannot slow their ticks.
+#
+# Review finding 5: a state file (this boot) whose entry has one cgroup's id
+# and another's path, with saved kill and hook, made a daemon with 0 rules
+# kill the processes at the path and fork a hook with a NULL path. The
+# entry is skipped with a notice; nothing is killed, no hook runs; an
+# entry on the right cgroup still loses its kill, hook and "zzzz" value.
+boot=$(cat /proc/sys/kernel/random/boot_id)
+ino() { stat -c %i "$1"; }
+mkdir "$CG_TEST/victim" "$CG_TEST/decoy"
+victims=$(cg_spawn "$CG_TEST/victim" sleep 300; cg_spawn "$CG_TEST/victim" sleep 300)
+sleep 0.3
+echo '{"rules": []}' >"$tmp/none.json"
+cat >"$tmp/hostile.json" <<JSON
+{"boot_id": "$boot", "targets": [
+ {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/decoy"), "path": "victim",
+  "saved": [{"step": 0, "action": "kill"}, {"step": 1, "action": "hook"},
+            {"step": 2, "action": "freeze"}]},
+ {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/victim"), "path": "victim",
+  "saved": [{"step": 0, "action": "kill"}, {"step": 1, "action": "hook"},
+            {"step": 2, "action": "memory.max", "value": "zzzz"}]}]}
+JSON
+"$CGWARDEN" daemon --root "$CG_TEST" --policy "$tmp/none.json" --state "$tmp/hostile.json" --interval 0.2 \
+	--listen off --output "$tmp/hostile.ndjson" --quiet 2>"$tmp/hostile.err" &
+dpid=$!
+sleep 2
+kill -TERM "$dpid"
+wait "$dpid"
+dpid=
+alive=0
+for p in $victims; do
+	st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && alive=$((alive + 1))
+done
+if [ "$alive" = 2 ] && ! grep -q '"action":"\(kill\|hook\)"' "$tmp/hostile.ndjson" &&
+	grep -q "'victim' is cgroup $(ino "$CG_TEST/victim"), not the recorded $(ino "$CG_TEST/decoy")" "$tmp/hostile.err" &&
+	grep -q "action 'kill' has no restore" "$tmp/hostile.err" &&
+	grep -q 'not "zzzz"' "$tmp/hostile.err"; then
+	pass hostile_state_acts_on_nothing
+else
+	fail hostile_state_acts_on_nothing "$alive of 2 alive; records: $(head -c 300 "$tmp/hostile.ndjson"); stderr: $(head -c 600 "$tmp/hostile.err")"
+fi
+
+# Review finding 4, for the daemon: run in a cgroup namespace (unshare -C
+# in ns/inner), a rule that would freeze ns (our ancestor) is blocked as
+# protected, while the same rule on the sibling ns/other acts.
+if command -v unshare >/dev/null && unshare -C true 2>/dev/null; then
+	mkdir -p "$CG_TEST/ns/inner" "$CG_TEST/ns/other"
+	cat >"$tmp/ns.json" <<JSON
+{"rules": [
+ {"name": "up", "match": {"path": "ns"},
+  "when": {"metric": "cpu.usage_ratio", "op": ">=", "value": 0}, "then": [{"freeze": true}]},
+ {"name": "side", "match": {"path": "ns/other"},
+  "when": {"metric": "cpu.usage_ratio", "op": ">=", "value": 0}, "then": [{"freeze": true}]}]}
+JSON
+	timeout -k 2 60 sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec unshare -C "$@"' \
+		sh "$CG_TEST/ns/inner" "$CGWARDEN" daemon --root "$CG_TEST" --policy "$tmp/ns.json" \
+		--state "$tmp/ns-state.json" --interval 0.2 --listen off --output "$tmp/ns.ndjson" \
+		--quiet 2>"$tmp/ns.err" &
+	nspid=$!
+	for _ in $(seq 300); do
+		[ "$(grep -c '"type":"policy_action"' "$tmp/ns.ndjson" 2>/dev/null)" -ge 2 ] && break
+		sleep 0.1
+	done
+	up=$(grep '"rule":"up"' "$tmp/ns.ndjson" | head -n 1 | jq -r '"\(.result) \(.guards | join(","))"')
+	side=$(grep '"rule":"side"' "$tmp/ns.ndjson" | head -n 1 | jq -r .result)
+	nsfrozen=$(cat "$CG_TEST/ns/cgroup.freeze")
+	kill -TERM "$nspid" 2>/dev/null
+	wait "$nspid"
+	echo 0 >"$CG_TEST/ns/cgroup.freeze"
+	if [ "$up" = "blocked protected" ] && [ "$side" = ok ] && [ "$nsfrozen" = 0 ]; then
+		pass daemon_in_namespace_spares_its_ancestor
+	else
+		fail daemon_in_namespace_spares_its_ancestor "ancestor: '$up' (cgroup.freeze $nsfrozen), sibling: '$side'; stderr: $(head -c 300 "$tmp/ns.err")"
+	fi
+else
+	skip daemon_in_namespace_spares_its_ancestor "unshare -C is not available here"
+fi
+
+# A thaw the kernel refuses (the parent is frozen too) is retried with a
+# backoff (1 s, 2 s, 4 s...) and recorded once per try, not on every tick;
+# once the parent thaws, the next try succeeds.
+mkdir -p "$CG_TEST/pfrozen/child"
+cg_spawn "$CG_TEST/pfrozen/child" sleep 300 >/dev/null
+echo 1 >"$CG_TEST/pfrozen/child/cgroup.freeze"
+echo 1 >"$CG_TEST/pfrozen/cgroup.freeze"
+cat >"$tmp/owed.json" <<JSON
+{"boot_id": "$boot", "targets": [
+ {"rule": "gone", "cgroup_id": $(ino "$CG_TEST/pfrozen/child"), "path": "pfrozen/child",
+  "frozen": true, "saved": [{"step": 0, "action": "freeze"}]}]}
+JSON
+"$CGWARDEN" daemon --root "$CG_TEST" --policy "$tmp/none.json" --state "$tmp/owed.json" --interval 0.2 \
+	--listen off --output "$tmp/owed.ndjson" --quiet 2>"$tmp/owed.err" &
+dpid=$!
+sleep 5
+tries=$(grep -c '"action":"thaw".*"result":"refused"' "$tmp/owed.ndjson")
+# 25 ticks: at most 4 tries (at 0, 1, 3 s, perhaps 7 s on a slow host).
+if [ "$tries" -ge 2 ] && [ "$tries" -le 4 ]; then
+	pass "refused_thaw_backs_off ($tries tries in 5 s at 0.2 s ticks)"
+else
+	fail refused_thaw_backs_off "$tries refused thaws in 5 s; stderr: $(head -c 300 "$tmp/owed.err")"
+fi
+echo 0 >"$CG_TEST/pfrozen/cgroup.freeze"
+for _ in $(seq 150); do
+	grep -q '"action":"thaw".*"result":"ok"' "$tmp/owed.ndjson" && break
+	sleep 0.1
+done
+if grep -q '"action":"thaw".*"result":"ok"' "$tmp/owed.ndjson" &&
+	[ "$(cat "$CG_TEST/pfrozen/child/cgroup.freeze")" = 0 ]; then
+	pass owed_thaw_done_once_parent_thaws
+else
+	fail owed_thaw_done_once_parent_thaws "child cgroup.freeze $(cat "$CG_TEST/pfrozen/child/cgroup.freeze"); $(grep -c thaw "$tmp/owed.ndjson") thaw records"
+fi
+kill -TERM "$dpid"
+wait "$dpid"
+dpid=
 finish

@@ -99,6 +99,49 @@ rc=$?
 [ "$rc" = 2 ] && grep -q "contains cgwarden" <<<"$err" && pass refuses_ancestor_kill ||
 	fail refuses_ancestor_kill "rc $rc: $err"
 
+# Review finding 4: in a cgroup namespace (unshare -C in ns/inner) the mount
+# reads /../.. and our path /: cgwarden took the mount's root for its own
+# cgroup and froze itself. Under a timeout (a hang is the failure), from
+# outside the frozen cgroup, so the timeout itself is not frozen.
+mkdir -p "$CG_TEST/ns/inner" "$CG_TEST/ns/other"
+# in_ns ARGS...: cgwarden set ARGS run by a shell in ns/inner after unshare -C.
+in_ns() {
+	timeout -k 2 15 sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec unshare -C "$@"' \
+		sh "$CG_TEST/ns/inner" "$CGWARDEN" set "$@" 2>&1 >/dev/null
+}
+if ! command -v unshare >/dev/null || ! unshare -C true 2>/dev/null; then
+	skip ns_refuses_own_cgroup "unshare -C is not available here"
+else
+	err=$(in_ns "$CG_REL/ns/inner" --freeze)
+	rc=$?
+	frozen=$(cat "$CG_TEST/ns/inner/cgroup.freeze")
+	echo 0 >"$CG_TEST/ns/inner/cgroup.freeze"
+	if [ "$rc" = 2 ] && [ "$frozen" = 0 ] && grep -q "own cgroup" <<<"$err"; then
+		pass ns_refuses_own_cgroup
+	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		fail ns_refuses_own_cgroup "hung: cgwarden froze itself (cgroup.freeze $frozen)"
+	else
+		fail ns_refuses_own_cgroup "rc $rc, cgroup.freeze $frozen: $err"
+	fi
+	# An ancestor: refused for freeze and kill, in dry run too.
+	for a in "--freeze --dry-run" "--kill --yes --dry-run" "--freeze"; do
+		# shellcheck disable=SC2086
+		err=$(in_ns "$CG_REL/ns" $a)
+		rc=$?
+		frozen=$(cat "$CG_TEST/ns/cgroup.freeze")
+		echo 0 >"$CG_TEST/ns/cgroup.freeze"
+		name=ns_refuses_ancestor_$(tr -d -- - <<<"$a" | tr " " _)
+		[ "$rc" = 2 ] && [ "$frozen" = 0 ] && grep -q "contains cgwarden" <<<"$err" &&
+			pass "$name" || fail "$name" "rc $rc, cgroup.freeze $frozen: $err"
+	done
+	# A sibling is fair game from inside the namespace as from outside.
+	err=$(in_ns "$CG_REL/ns/other" --freeze)
+	rc=$?
+	[ "$rc" = 0 ] && [ "$(cat "$CG_TEST/ns/other/cgroup.freeze")" = 1 ] &&
+		pass ns_sibling_freezes || fail ns_sibling_freezes "rc $rc: $err"
+	echo 0 >"$CG_TEST/ns/other/cgroup.freeze"
+fi
+
 lines=$(wc -l <"$audit")
 if [ "$lines" -ge 3 ] && python3 tests/schema_validate.py --ndjson "$audit" >/dev/null 2>&1; then
 	pass "audit_lines_validate ($lines records)"

@@ -35,6 +35,7 @@
 #include <linux/seccomp.h>
 #include "test.h"
 #include "actuator.h"
+#include "selfcg.h"
 #include "snapshot.h"
 
 #define PURE "tests/fixtures/v2-pure-6.1"
@@ -944,6 +945,207 @@ out:
 	tree_free(&t);
 }
 
+/* ---- our own cgroup, in a cgroup namespace (src/selfcg.c) --------------- */
+
+#define FAKE_PID 4242424
+
+/* The real mount id of path, for a mountinfo line that names its mount. */
+static int mount_id(const char *path)
+{
+	char fdinfo[64], line[128];
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), id = -1;
+	FILE *f;
+
+	if (fd < 0)
+		return -1;
+	snprintf(fdinfo, sizeof(fdinfo), "/proc/self/fdinfo/%d", fd);
+	f = fopen(fdinfo, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			break;
+	if (f)
+		fclose(f);
+	close(fd);
+	return id;
+}
+
+/* Fake /proc/self/cgroup and mountinfo in base: the tree's root shown as a
+ * mount with mount-root mroot (fstype fs), and our path nspath. */
+static void fake_proc(const struct tree *t, const char *mroot, const char *fs, const char *nspath)
+{
+	char text[PATH_MAX + 256];
+
+	snprintf(text, sizeof(text), "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		 "%d 1 0:99 %s %s rw,relatime - %s %s rw\n", mount_id(t->root), mroot, t->root,
+		 fs, fs);
+	put_file(at(t->base, "mountinfo"), text);
+	snprintf(text, sizeof(text), "1:name=systemd:/\n0::%s\n", nspath);
+	put_file(at(t->base, "cgroup"), text);
+}
+
+static void locate(const struct tree *t, const char *root_rel, struct selfcg *s)
+{
+	struct selfcg_opts o = { .proc_cgroup = at(t->base, "cgroup"),
+				 .mountinfo = at(t->base, "mountinfo"), .pid = FAKE_PID };
+	int fd = open(*root_rel ? at(t->root, root_rel) : t->root, O_PATH | O_DIRECTORY);
+
+	CHECK(fd >= 0);
+	CHECK_INT(selfcg_locate(fd, &o, s), 0);
+	close(fd);
+}
+
+/*
+ * Review finding 4: after `unshare -C` in X/inner, /proc/self/cgroup says
+ * "0::/" and the host's mount reads "/../.."; joining the two named the
+ * mount's root, and cgwarden froze itself. Our cgroup is the one whose
+ * cgroup.procs lists us: found behind the names the namespace hides, and
+ * not a decoy with the same relative path elsewhere.
+ */
+static void test_self_found_behind_namespace_root(void)
+{
+	struct tree t = { 0 };
+	struct selfcg s = { 0 };
+
+	if (!tree_make(&t, PURE))
+		goto out;
+	put_file(at(t.root, DOCKER "/cgroup.procs"), "1\n4242424\n");
+	/* A decoy: the same name one branch over, without us in it. */
+	CHECK_INT(mkdir(at(t.root, KUBEPODS "/" DOCKER_NAME), 0755), 0);
+	put_file(at(t.root, KUBEPODS "/" DOCKER_NAME "/cgroup.procs"), "42424240\n7\n");
+
+	/* The namespace root is system.slice: one level under the mount's. */
+	fake_proc(&t, "/..", "cgroup2", "/" DOCKER_NAME);
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_INSIDE);
+	CHECK_STR(s.path ? s.path : "(null)", DOCKER);
+	CHECK_U64(s.nr_ids, 2);
+	if (s.nr_ids == 2) {
+		CHECK_U64(s.ids[0], ino_of(at(t.root, DOCKER)));
+		CHECK_U64(s.ids[1], ino_of(at(t.root, "system.slice")));
+	}
+	selfcg_free(&s);
+
+	/* The namespace root is our cgroup itself, two levels down. */
+	fake_proc(&t, "/../..", "cgroup2", "/");
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_INSIDE);
+	CHECK_STR(s.path ? s.path : "(null)", DOCKER);
+	selfcg_free(&s);
+
+	/* The plain case, mount root = namespace root; and a root below the
+	 * mount's: the path and the ids stop at it. */
+	fake_proc(&t, "/", "cgroup2", "/" DOCKER);
+	locate(&t, "system.slice", &s);
+	CHECK_INT(s.where, SELFCG_INSIDE);
+	CHECK_STR(s.path ? s.path : "(null)", DOCKER_NAME);
+	CHECK_U64(s.nr_ids, 1);
+	selfcg_free(&s);
+
+	/* Acting on a sibling subtree: nothing there holds us. */
+	locate(&t, KUBEPODS, &s);
+	CHECK_INT(s.where, SELFCG_OUTSIDE);
+	selfcg_free(&s);
+
+	/* The mount shows a part of the namespace we are not in. */
+	fake_proc(&t, "/" KUBEPODS, "cgroup2", "/" DOCKER);
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_OUTSIDE);
+	selfcg_free(&s);
+	/* Up to a common ancestor, then down another branch. */
+	fake_proc(&t, "/../" KUBEPODS, "cgroup2", "/" DOCKER_NAME);
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_OUTSIDE);
+	selfcg_free(&s);
+	/* Not a cgroup2 mount (a fixture tree): no process lives there. */
+	fake_proc(&t, "/", "tmpfs", "/" DOCKER);
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_OUTSIDE);
+	selfcg_free(&s);
+out:
+	selfcg_free(&s);
+	tree_free(&t);
+}
+
+/* When nothing adds up, we do not know where we are: said, and the
+ * actuator refuses every change (any cgroup might hold us). */
+static void test_self_unknown_refuses_everything(void)
+{
+	struct tree t = { 0 };
+	struct audit_log al = { 0 };
+	struct actuator_opts o = { .fixture_root = true, .who = "unit test", .audit = record_audit,
+				   .audit_ctx = &al };
+	struct actuator *a = NULL;
+	struct selfcg s = { 0 };
+	struct act_change c;
+	char why[256] = "";
+
+	if (!tree_make(&t, PURE))
+		goto out;
+	/* Our pid is listed nowhere: the lead leads nowhere. */
+	fake_proc(&t, "/", "cgroup2", "/" DOCKER);
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_UNKNOWN);
+	CHECK(strstr(s.why, "cgroup.procs") != NULL);
+	selfcg_free(&s);
+	/* We sit outside our own namespace's root: the path says nothing. */
+	fake_proc(&t, "/", "cgroup2", "/../x");
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_UNKNOWN);
+	selfcg_free(&s);
+	/* No 0:: line at all. */
+	put_file(at(t.base, "cgroup"), "1:name=systemd:/\n");
+	locate(&t, "", &s);
+	CHECK_INT(s.where, SELFCG_UNKNOWN);
+	selfcg_free(&s);
+
+	/* The real /proc/self/cgroup, and a mountinfo calling the fixture a
+	 * cgroup2 mount: no cgroup.procs there lists us. */
+	fake_proc(&t, "/", "cgroup2", "/");
+	o.root = t.root;
+	o.mountinfo = at(t.base, "mountinfo");
+	CHECK_INT(actuator_open(&o, &a, why, sizeof(why)), 0);
+	if (!a)
+		goto out;
+	CHECK_APPLY_REFUSED(a, &al, KUBEPODS, (struct act_change){ .kind = ACT_FREEZE }, -EPERM,
+			    "cannot tell which cgroup");
+	al.n = 0;
+	c = (struct act_change){ .kind = ACT_CPU_WEIGHT, .value = 50 };
+	CHECK_APPLY_REFUSED(a, &al, KUBEPODS, c, -EPERM, "might contain it");
+	al.n = 0;
+	CHECK(actuator_self(a, &(const char *){ NULL }) == NULL);
+out:
+	actuator_close(a);
+	selfcg_free(&s);
+	tree_free(&t);
+}
+
+/* The daemon decides on a cgroup by id and acts by path: a path that now
+ * names another cgroup (a state file's, a cgroup made again) is refused. */
+static void test_expected_id_must_match(void)
+{
+	struct tree t = { 0 };
+	struct audit_log al = { 0 };
+	struct actuator *a = NULL;
+	struct act_outcome o;
+	struct act_change c = { .kind = ACT_CPU_WEIGHT, .value = 300 };
+
+	if (!tree_make(&t, PURE))
+		goto out;
+	a = act_open(t.root, "", false, &al, 50000);
+	if (!a)
+		goto out;
+	c.expect_id = ino_of(at(t.root, DOCKER)) + 1;
+	CHECK_APPLY_REFUSED(a, &al, DOCKER, c, -ESTALE, "not");
+	al.n = 0;
+	CHECK_STR(get_file(at(t.root, DOCKER "/cpu.weight")), "100");
+	c.expect_id = ino_of(at(t.root, DOCKER));
+	CHECK_INT(actuator_apply(a, DOCKER, &c, &o), 0);
+	CHECK_STR(get_file(at(t.root, DOCKER "/cpu.weight")), "300");
+out:
+	actuator_close(a);
+	tree_free(&t);
+}
+
 /* ---- writes ------------------------------------------------------------- */
 
 static void test_memory_max_write_reads_back_and_audits(void)
@@ -1570,6 +1772,9 @@ int main(void)
 	RUN(test_root_and_init_scope_are_protected);
 	RUN(test_own_cgroup_is_protected_for_every_kind);
 	RUN(test_own_ancestors_refuse_freeze_and_kill_only);
+	RUN(test_self_found_behind_namespace_root);
+	RUN(test_self_unknown_refuses_everything);
+	RUN(test_expected_id_must_match);
 	RUN(test_memory_max_write_reads_back_and_audits);
 	RUN(test_memory_below_usage_needs_force);
 	RUN(test_cpu_max_and_pids_max_writes);

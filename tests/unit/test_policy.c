@@ -452,11 +452,22 @@ static void test_psi_trigger(void)
 	stop(p, &st);
 }
 
+/* json_policy_state_read without the path check; its notes dropped. */
+static int read_state(const char *path, const char *boot, struct policy_state *st, bool *ignored)
+{
+	struct json_state_read r = { .boot_id = boot };
+	int err = json_policy_state_read(path, st, &r);
+
+	*ignored = r.ignored;
+	pol_errors_free(&r.notes);
+	return err;
+}
+
 static void test_state_round_trip(void)
 {
 	struct policy *p = load(memory_rule);
 	struct policy_state st, back;
-	char path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	char path[] = "/tmp/cgw-policy-state-XXXXXX";
 	struct fake f;
 	bool ignored;
 	FILE *out;
@@ -478,7 +489,7 @@ static void test_state_round_trip(void)
 	out = fdopen(fd, "w");
 	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 11 * SEC), 0);
 	fclose(out);
-	CHECK_INT(json_policy_state_read(path, "boot-a", &back, &ignored, why, sizeof(why)), 0);
+	CHECK_INT(read_state(path, "boot-a", &back, &ignored), 0);
 	CHECK(!ignored);
 	CHECK_INT(back.nr_targets, 1);
 	if (back.nr_targets == 1) {
@@ -500,7 +511,7 @@ static void test_state_round_trip(void)
 	CHECK(ds.nr == 1 && ds.d[0].action == POL_KILL);
 	policy_state_free(&back);
 	policy_state_init(&back);
-	CHECK_INT(json_policy_state_read(path, "boot-b", &back, &ignored, why, sizeof(why)), 0);
+	CHECK_INT(read_state(path, "boot-b", &back, &ignored), 0);
 	CHECK(ignored && back.nr_targets == 0);
 	unlink(path);
 	policy_state_free(&back);
@@ -640,7 +651,7 @@ static void test_dry_run_per_step(void)
 		"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"100M\"},"
 		"\"then\": [{\"log\": \"hi\", \"wait\": \"1s\"}, {\"freeze\": true}],"
 		"\"restore_after\": \"5s\"}]}";
-	char v1[1024], v2[1024], path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	char v1[1024], v2[1024], path[] = "/tmp/cgw-policy-state-XXXXXX";
 	struct policy *p, *q;
 	struct policy_state st, back;
 	struct fake f;
@@ -675,7 +686,7 @@ static void test_dry_run_per_step(void)
 	out = fdopen(fd, "w");
 	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 3 * SEC), 0);
 	fclose(out);
-	CHECK_INT(json_policy_state_read(path, "boot-a", &back, &ignored, why, sizeof(why)), 0);
+	CHECK_INT(read_state(path, "boot-a", &back, &ignored), 0);
 	unlink(path);
 	CHECK(back.nr_targets == 1 && back.targets[0].saved[1].valid &&
 	      !back.targets[0].saved[1].dry_run && back.targets[0].frozen);
@@ -782,15 +793,15 @@ static void test_state_bad_types(void)
 {
 	static const char *const bad[] = {
 		"{\"boot_id\":\"b\",\"targets\":[{\"rule\":\"r\",\"cgroup_id\":5,\"saved\":5},"
-		"{\"rule\":\"ok\",\"cgroup_id\":6,\"saved\":[]}]}",
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"path\":\"a/b\",\"saved\":[]}]}",
 		"{\"boot_id\":\"b\",\"targets\":[{\"rule\":\"r\",\"cgroup_id\":5,\"saved\":{\"step\":0}},"
-		"{\"rule\":\"ok\",\"cgroup_id\":6}]}",
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"path\":\"a/b\"}]}",
 		"{\"boot_id\":\"b\",\"targets\":[5, {\"rule\":7}, {\"rule\":\"r\",\"path\":[]},"
-		"{\"rule\":\"ok\",\"cgroup_id\":6,\"saved\":[3,{\"step\":0,\"action\":4},"
+		"{\"rule\":\"ok\",\"cgroup_id\":6,\"path\":\"a/b\",\"saved\":[3,{\"step\":0,\"action\":4},"
 		"{\"step\":1,\"action\":\"freeze\"}],\"cond_since_usec\":\"x\"}],"
 		"\"budget_usec\":3}",
 	};
-	char path[] = "/tmp/cgw-policy-state-XXXXXX", why[256];
+	char path[] = "/tmp/cgw-policy-state-XXXXXX";
 	struct policy_state st;
 	bool ignored;
 
@@ -804,7 +815,7 @@ static void test_state_bad_types(void)
 		fputs(bad[i], f);
 		fclose(f);
 		policy_state_init(&st);
-		CHECK_INT(json_policy_state_read(path, "b", &st, &ignored, why, sizeof(why)), 0);
+		CHECK_INT(read_state(path, "b", &st, &ignored), 0);
 		CHECK(!ignored && st.nr_targets == 1 && strcmp(st.targets[0].rule, "ok") == 0);
 		if (i == 2 && st.nr_targets == 1)
 			CHECK(!st.targets[0].saved[0].valid && st.targets[0].saved[1].valid &&
@@ -937,6 +948,340 @@ static void test_protected_ancestors(void)
 	stop(p, &st);
 }
 
+/* ---- issue 12: hostile state files, strict JSON, caps ------------------- */
+
+/* text into a temp file; path is filled (unlink it). */
+static bool put_temp(char *path, const char *text, size_t len)
+{
+	int fd;
+	bool ok;
+
+	strcpy(path, "/tmp/cgw-policy-state-XXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, len) == (ssize_t)len;
+	CHECK(ok);
+	close(fd);
+	return ok;
+}
+
+/* The fake tree's ids by path, as the daemon's check asks the actuator:
+ * "calm" is cgroup 102, and so on. */
+static int fake_id_of(void *ctx, const char *path, uint64_t *id)
+{
+	struct fake *f = ctx;
+
+	for (int i = 0; i < NR; i++)
+		if (strcmp(f->x[i].path, path) == 0) {
+			*id = f->x[i].id;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static bool has_note(const struct json_state_read *r, const char *needle)
+{
+	return has_error(&r->notes, needle);
+}
+
+/*
+ * Review finding 5: a state file (current boot) whose entry names cgroup
+ * 101 ("hog") by id and "calm" by path, with saved [{kill}, {hook}], made a
+ * daemon with 0 rules kill calm's processes and fork a hook with a NULL
+ * path; "value": "zzzz" read as 0 would "restore" memory.max to 0. Only what
+ * a step changed is restored, to a value `set` would take, on the cgroup
+ * the entry is about; the rest is skipped with a note naming the field.
+ */
+static void test_state_hostile_entries(void)
+{
+	static const char text[] = "{\"boot_id\":\"b\",\"targets\":["
+		/* 0: id of hog, path of calm, kill and hook saved */
+		"{\"rule\":\"gone\",\"cgroup_id\":101,\"path\":\"calm\",\"saved\":["
+		"{\"step\":0,\"action\":\"kill\"},{\"step\":1,\"action\":\"hook\"}]},"
+		/* 1: hog itself, kill/hook/log/thaw saved, and garbage values */
+		"{\"rule\":\"gone\",\"cgroup_id\":101,\"path\":\"hog\",\"saved\":["
+		"{\"step\":0,\"action\":\"kill\"},{\"step\":1,\"action\":\"hook\"},"
+		"{\"step\":2,\"action\":\"log\"},{\"step\":3,\"action\":\"thaw\"},"
+		"{\"step\":4,\"action\":\"memory.max\",\"value\":\"zzzz\"},"
+		"{\"step\":5,\"action\":\"memory.high\",\"value\":-1},"
+		"{\"step\":6,\"action\":\"cpu.weight\",\"value\":0},"
+		"{\"step\":7,\"action\":\"cpu.max\",\"value\":500,\"period\":100000}]},"
+		/* 2: parent, the one sound restore, and a duplicate step */
+		"{\"rule\":\"gone\",\"cgroup_id\":103,\"path\":\"parent\",\"saved\":["
+		"{\"step\":0,\"action\":\"memory.max\",\"value\":1073741824},"
+		"{\"step\":0,\"action\":\"memory.max\",\"value\":0},"
+		"{\"step\":1,\"action\":\"cpu.max\",\"value\":\"max\",\"period\":100000},"
+		"{\"step\":2,\"action\":\"freeze\",\"value\":0}]},"
+		/* 3-9: entries that are skipped whole */
+		"{\"rule\":\"x\",\"cgroup_id\":\"104\",\"path\":\"parent/child\"},"
+		"{\"rule\":\"x\",\"cgroup_id\":104.0,\"path\":\"parent/child\"},"
+		"{\"rule\":\"x\",\"cgroup_id\":104,\"path\":\"parent/child\",\"step\":9},"
+		"{\"rule\":\"x\",\"cgroup_id\":104,\"path\":\"parent/child\",\"fingerprint\":\"zz\"},"
+		"{\"rule\":\"x\",\"cgroup_id\":104,\"path\":\"parent/../calm\"},"
+		"{\"rule\":\"x\",\"cgroup_id\":104,\"path\":\"/parent/child\"},"
+		"{\"rule\":\"x\",\"cgroup_id\":104,\"path\":\"parent/child\",\"frozen\":\"false\"},"
+		/* 10: a cgroup gone since */
+		"{\"rule\":\"x\",\"cgroup_id\":999,\"path\":\"nothere\"}"
+		"]}";
+	struct policy *p = load("{\"rules\": []}");
+	struct json_state_read r = { .boot_id = "b", .cgroup_id = fake_id_of };
+	char path[64];
+	struct policy_state st;
+	struct fake f;
+
+	if (!start(p, &st, &f) || !put_temp(path, text, strlen(text))) {
+		stop(p, &st);
+		return;
+	}
+	r.ctx = &f;
+	CHECK_INT(json_policy_state_read(path, &st, &r), 0);
+	CHECK(has_note(&r, "targets[0].path: 'calm' is cgroup 102, not the recorded 101: "
+		       "entry skipped"));
+	CHECK(has_note(&r, "targets[1].saved[0]: action 'kill' has no restore"));
+	CHECK(has_note(&r, "targets[1].saved[1]: action 'hook' has no restore"));
+	CHECK(has_note(&r, "targets[1].saved[2]: action 'log' has no restore"));
+	CHECK(has_note(&r, "targets[1].saved[3]: action 'thaw' has no restore"));
+	CHECK(has_note(&r, "targets[1].saved[4]: value: expected a whole number >= 0 or "
+		       "\"max\", not \"zzzz\""));
+	CHECK(has_note(&r, "targets[1].saved[5]: value: expected a whole number"));
+	CHECK(has_note(&r, "targets[1].saved[6]: "));
+	CHECK(has_note(&r, "targets[1].saved[7]: "));
+	CHECK(has_note(&r, "targets[2].saved[1]: a second saved value for step 0"));
+	CHECK(has_note(&r, "targets[3].cgroup_id: expected a cgroup id"));
+	CHECK(has_note(&r, "targets[4].cgroup_id: expected a cgroup id"));
+	CHECK(has_note(&r, "targets[5].step: 9 is more than"));
+	CHECK(has_note(&r, "targets[6].fingerprint"));
+	CHECK(has_note(&r, "targets[7].path: expected a cgroup path"));
+	CHECK(has_note(&r, "targets[8].path: expected a cgroup path"));
+	CHECK(has_note(&r, "targets[9].frozen: expected true or false"));
+	CHECK(has_note(&r, "targets[10].path: no cgroup 'nothere' any more"));
+	/* Only hog (nothing left to restore) and parent's entry. */
+	CHECK_U64(st.nr_targets, 2);
+	for (size_t i = 0; i < st.nr_targets; i++)
+		for (int k = 0; k < POL_MAX_STEPS; k++)
+			if (st.targets[i].saved[k].valid)
+				CHECK(strcmp(st.targets[i].path, "parent") == 0);
+	/* 0 rules: every entry is an orphan; what is left is restored, and
+	 * only that: memory.max back to 1G, cpu.max to max, the thaw. */
+	policy_state_rebind(&st, p);
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 3);
+	for (size_t i = 0; i < ds.nr; i++) {
+		CHECK_STR(ds.d[i].path, "parent");
+		CHECK(ds.d[i].restore && ds.d[i].cgroup_id == 103);
+		CHECK(ds.d[i].action == POL_MEMORY_MAX || ds.d[i].action == POL_CPU_MAX ||
+		      ds.d[i].action == POL_THAW);
+		if (ds.d[i].action == POL_MEMORY_MAX)
+			CHECK_U64(ds.d[i].value, 1024 * MiB);
+		if (ds.d[i].action == POL_CPU_MAX)
+			CHECK_U64(ds.d[i].value, CG_UNLIMITED);
+	}
+	unlink(path);
+	pol_errors_free(&r.notes);
+	stop(p, &st);
+}
+
+/* The engine itself never "restores" a kill, hook or log, whatever the
+ * state says (a state built by hand, say). */
+static void test_restore_only_what_a_step_changed(void)
+{
+	struct policy *p = load("{\"rules\": []}");
+	struct policy_state st;
+	struct pol_target *t;
+	struct fake f;
+
+	if (!start(p, &st, &f))
+		return;
+	t = policy_state_add(&st, "gone", 101, "hog");
+	CHECK(t);
+	if (!t) {
+		stop(p, &st);
+		return;
+	}
+	t->saved[0] = (struct pol_saved){ .valid = true, .action = POL_KILL };
+	t->saved[1] = (struct pol_saved){ .valid = true, .action = POL_HOOK };
+	t->saved[2] = (struct pol_saved){ .valid = true, .action = POL_LOG };
+	t->saved[3] = (struct pol_saved){ .valid = true, .action = POL_CPU_WEIGHT, .value = 100 };
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	CHECK(ds.nr == 1 && ds.d[0].action == POL_CPU_WEIGHT && ds.d[0].restore);
+	stop(p, &st);
+}
+
+/* Duplicate keys and non-finite numbers refuse the whole state file, at
+ * FILE:LINE:COL. */
+static void test_state_strict_json(void)
+{
+	static const char *const bad[] = {
+		"{\"boot_id\":\"b\",\"targets\":[],\n \"boot_id\":\"b\"}",
+		"{\"boot_id\":\"b\",\"targets\":[{\"rule\":\"r\",\"cgroup_id\":102,\"path\":\"calm\","
+		"\n\"saved\":[{\"step\":0,\"action\":\"cpu.weight\",\"value\":50,\"value\":1}]}]}",
+		"{\"boot_id\":\"b\",\"targets\":[],\"budget_usec\":[NaN]}",
+		"{\"boot_id\":\"b\",\"targets\":[],\"budget_usec\":[1e400]}",
+	};
+	static const char *const where[] = { ":2:2: \"boot_id\" is a key this object already has",
+					     ":2:53: \"value\" is a key this object already has",
+					     ":1:44: not a finite number",
+					     ":1:44: a number beyond the range" };
+	char path[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json_state_read r = { .boot_id = "b" };
+		struct policy_state st;
+
+		if (!put_temp(path, bad[i], strlen(bad[i])))
+			return;
+		policy_state_init(&st);
+		CHECK_INT(json_policy_state_read(path, &st, &r), -EINVAL);
+		CHECK(strncmp(r.why, path, strlen(path)) == 0 && strstr(r.why, where[i]));
+		if (!strstr(r.why, where[i]))
+			printf("  why: %s (want %s)\n", r.why, where[i]);
+		CHECK_U64(st.nr_targets, 0);
+		unlink(path);
+		pol_errors_free(&r.notes);
+		policy_state_free(&st);
+	}
+}
+
+/* Review finding 13: the readers took twice their stated maximum. The cap
+ * is exact, and the message names the file and the cap. */
+static void test_read_caps(void)
+{
+	struct json_state_read r = { .boot_id = "b" };
+	struct pol_errors e = { 0 };
+	struct policy_state st;
+	struct policy *p = NULL;
+	char path[64], *text;
+	size_t n = JSON_POLICY_FILE_MAX;
+	int fd;
+
+	text = malloc(n + 1);
+	CHECK(text);
+	if (!text)
+		return;
+	memset(text, ' ', n + 1);
+	memcpy(text, "{\"rules\": []}", 13);
+	if (put_temp(path, text, n)) {
+		CHECK_INT(json_policy_load(path, &p, &e), 0);
+		policy_free(p);
+		p = NULL;
+		unlink(path);
+	}
+	if (put_temp(path, text, n + 1)) {
+		CHECK_INT(json_policy_load(path, &p, &e), -EINVAL);
+		CHECK(e.nr == 1 && strncmp(e.msg[0], path, strlen(path)) == 0 &&
+		      strstr(e.msg[0], "cap of 4194304 bytes"));
+		unlink(path);
+	}
+	pol_errors_free(&e);
+	free(text);
+	/* A state file one byte over: a sparse file, nothing to write. */
+	strcpy(path, "/tmp/cgw-policy-state-XXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)JSON_STATE_FILE_MAX + 1) == 0);
+	close(fd);
+	policy_state_init(&st);
+	CHECK_INT(json_policy_state_read(path, &st, &r), -EINVAL);
+	CHECK(strncmp(r.why, path, strlen(path)) == 0 && strstr(r.why, "cap of 67108864 bytes"));
+	unlink(path);
+	policy_state_free(&st);
+}
+
+/* Review finding 7: {"dry_run": true, ..., "dry_run": false} acted, and
+ * NaN and 1e400 were taken. Each is an error at FILE:LINE:COL. */
+static void test_policy_duplicates_and_non_finite(void)
+{
+	static const char *const bad[] = {
+		"{\"dry_run\": true,\n \"rules\": [],\n \"dry_run\": false}",
+		"{\"rules\": [], \"dry_run\": true, \"dry_\\u0072un\": false}",
+		"{\"rules\": [{\"name\": \"a\", \"match\": {}, \"name\": \"b\",\n"
+		"  \"when\": {\"metric\": \"cpu.usage_ratio\", \"value\": 1}, \"then\": [{\"log\": \"x\"}]}]}",
+		"{\"rules\": [{\"name\": \"a\", \"match\": {},\n"
+		"  \"when\": {\"metric\": \"cpu.usage_ratio\", \"value\": NaN}, \"then\": [{\"log\": \"x\"}]}]}",
+		"{\"rules\": [{\"name\": \"a\", \"match\": {},\n"
+		"  \"when\": {\"metric\": \"cpu.usage_ratio\", \"value\": 1e400}, \"then\": [{\"log\": \"x\"}]}]}",
+		"{\"rules\": [{\"name\": \"a\", \"match\": {},\n"
+		"  \"when\": {\"metric\": \"cpu.usage_ratio\", \"value\": -Infinity}, \"then\": [{\"log\": \"x\"}]}]}",
+		"{\"budget\": {\"actions_per_minute\": 99999999999999999999}, \"rules\": []}",
+	};
+	static const char *const want[] = {
+		"t.json:3:2: \"dry_run\" is a key this object already has",
+		"t.json:1:32: \"dry_\\u0072un\" is a key this object already has",
+		"t.json:1:39: \"name\" is a key this object already has",
+		"t.json:2:50: not a finite number",
+		"t.json:2:50: a number beyond the range of a double",
+		"t.json:2:50: not a finite number",
+		"t.json:1:35: a whole number beyond 64 bits",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pol_errors e = { 0 };
+		struct policy *p = NULL;
+
+		CHECK_INT(json_policy_parse("t.json", bad[i], strlen(bad[i]), &p, &e), -EINVAL);
+		CHECK(!p);
+		CHECK(has_error(&e, want[i]));
+		pol_errors_free(&e);
+	}
+}
+
+/* Review finding 5: a thaw the kernel keeps refusing (a frozen ancestor)
+ * was tried, and recorded, on every tick forever. It is retried after 1 s,
+ * 2 s, 4 s... up to 5 min: one try and one record per step. */
+static void test_refused_thaw_backs_off(void)
+{
+	struct policy *p = load("{\"rules\": []}");
+	struct policy_state st;
+	struct pol_target *t;
+	struct fake f;
+	uint64_t tries_at[16];
+	size_t tries = 0;
+
+	if (!start(p, &st, &f))
+		return;
+	t = policy_state_add(&st, "gone", 104, "parent/child");
+	CHECK(t);
+	if (!t) {
+		stop(p, &st);
+		return;
+	}
+	t->saved[0] = (struct pol_saved){ .valid = true, .action = POL_FREEZE };
+	t->frozen = true;
+	t->orphan = true;
+	/* 60 s of 100 ms ticks, every thaw refused. */
+	for (uint64_t now = 1 * SEC; now <= 61 * SEC; now += SEC / 10) {
+		int n = eval(p, &f, now, &st);
+
+		CHECK(n == 0 || n == 1);
+		if (n == 1) {
+			CHECK(ds.d[0].action == POL_THAW && ds.d[0].restore);
+			if (tries < 16)
+				tries_at[tries] = now;
+			tries++;
+			set_result("parent/child", "refused");
+			CHECK_INT(policy_restores_failed(&st, &ds), 1);
+		}
+	}
+	/* At 1, 2, 4, 8, 16, 32 s: six, not 600. */
+	CHECK_U64(tries, 6);
+	for (size_t i = 1; i < tries && i < 16; i++)
+		CHECK_U64(tries_at[i] - tries_at[i - 1], (1ull << (i - 1)) * SEC);
+	/* SIGTERM: the release tries at once; refused again, the same entry
+	 * stays owed (not a second one per try), next after 64 s. */
+	CHECK_INT(policy_release(p, &st, 62 * SEC, true, &ds), 1);
+	set_result("parent/child", "refused");
+	CHECK_INT(policy_restores_failed(&st, &ds), 1);
+	CHECK_U64(st.nr_targets, 1);
+	CHECK_INT(eval(p, &f, 100 * SEC, &st), 0);
+	/* The ancestor thawed: the next try succeeds, and the entry goes. */
+	CHECK_INT(eval(p, &f, 126 * SEC, &st), 1);
+	set_result("parent/child", "ok");
+	CHECK_INT(policy_restores_failed(&st, &ds), 0);
+	CHECK_INT(eval(p, &f, 127 * SEC, &st), 0);
+	CHECK_U64(st.nr_targets, 0);
+	stop(p, &st);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -965,6 +1310,12 @@ int main(void)
 	RUN(test_floor_min_max);
 	RUN(test_clear_max);
 	RUN(test_protected_ancestors);
+	RUN(test_state_hostile_entries);
+	RUN(test_restore_only_what_a_step_changed);
+	RUN(test_state_strict_json);
+	RUN(test_read_caps);
+	RUN(test_policy_duplicates_and_non_finite);
+	RUN(test_refused_thaw_backs_off);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
