@@ -677,7 +677,7 @@ static void test_io_edges(void)
 static void test_io_same_device_twice(void)
 {
 	struct cg_io_dev d[4], many[300];
-	char buf[8192];
+	char buf[16384];	/* 512 lines of at most 20 bytes */
 	size_t len = 0;
 
 	CHECK_INT(parse_io_stat(S("8:0 rbytes=1 wbytes=2\n8:16 rbytes=5\n"
