@@ -282,6 +282,16 @@ static void test_oversized_files_are_capped(void)
 	/* 9 MB of cgroup.procs: counted up to the 8 MiB cap (2 bytes a line). */
 	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", dir, DOCKER);
 	write_big(path, "", "1\n", 9u << 20, "");
+	/* 2,000 devices in one io.stat (40 KB, under the cap): the first
+	 * 1,024 are kept. */
+	snprintf(path, sizeof(path), "%s/system.slice/io.stat", dir);
+	FILE *io = fopen(path, "w");
+
+	CHECK(io != NULL);
+	for (int i = 0; io && i < 2000; i++)
+		fprintf(io, "%d:%d rbytes=%d\n", 1000 + i, i, i);
+	if (io)
+		CHECK_INT(fclose(io), 0);
 	/* A value file of 8 KiB of digits: cut, so absent (never a number
 	 * made of its first 4 KiB, which would overflow anyway). */
 	snprintf(path, sizeof(path), "%s/%s/memory.current", dir, DOCKER);
@@ -316,11 +326,19 @@ static void test_oversized_files_are_capped(void)
 		CHECK_U64(d->procs, 4u << 20);
 		CHECK(!(d->have & CG_HAVE_MEM_CURRENT));
 	}
+	d = c ? snapshot_find_path(s, "system.slice") : NULL;
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_U64(d->nr_io, 1024);
+		if (d->nr_io == 1024)
+			CHECK_U64(d->io[1023].major, 1000 + 1023);
+	}
 	collector_free(c);
 	for (const char *const *f = (const char *const[]){
 		     "memory.stat is longer than 64 KiB", "io.stat is longer than 1024 KiB",
 		     "cgroup.procs is longer than 8192 KiB",
-		     "memory.current is longer than 4 KiB", NULL }; *f; f++) {
+		     "memory.current is longer than 4 KiB",
+		     "system.slice/io.stat lists more than 1024 devices", NULL }; *f; f++) {
 		const char *at = strstr(text, *f);
 
 		CHECK(at != NULL);
