@@ -111,8 +111,9 @@ static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
 	 * in flight would get one pipe buffer per tick and never end, while
 	 * every new line is rendered only to be dropped. So this tick is not
 	 * taken: the loop stays free to feed the reader, the collector reads
-	 * nothing it cannot deliver, and the next tick's diff still reports
-	 * every event. The tick line it would have written counts as dropped,
+	 * nothing it cannot deliver, and the next tick taken reports the
+	 * births, deaths and OOM kills since the last one, as a longer
+	 * interval would. The tick line it would have written counts as dropped,
 	 * and the tick counts for --count: a slow reader never moves the end.
 	 */
 	if (lineout_busy(st->out)) {
