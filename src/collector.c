@@ -134,7 +134,7 @@ struct collector {
 
 	long fd_budget, kept_fds;
 	bool budget_warned, depth_warned;
-	uint32_t cut_warned;		/* bit per cg_file, and CUT_STAT: said once */
+	uint32_t cut_warned;		/* bit per cg_file, CUT_STAT, CUT_IO_DEVS: said once */
 	bool leaf_dirfds_shed;		/* leaves' dirfds given back to files */
 	bool on_cgroupfs;		/* the root is cgroup2: cgroup.stat is live */
 	uint64_t files_read, files_read_total, reopened;
