@@ -13,6 +13,9 @@
 #include "cgfs.h"
 #include "parse.h"
 
+/* /proc/self/mountinfo is read up to this (cgwarden(8), LIMITS). */
+#define CGFS_MOUNTINFO_MAX	(16u << 20)
+
 void cgfs_buf_free(struct cgfs_buf *b)
 {
 	free(b->data);
@@ -40,13 +43,17 @@ static int buf_reserve(struct cgfs_buf *b, size_t need)
 	return 0;
 }
 
-ssize_t cgfs_pread_all(int fd, struct cgfs_buf *b)
+ssize_t cgfs_pread_max(int fd, struct cgfs_buf *b, size_t max, bool *cut)
 {
 	size_t len = 0;
 	int err = buf_reserve(b, 4096);
 
+	if (cut)
+		*cut = false;
 	if (err)
 		return err;
+	if (max > SIZE_MAX - 2)
+		max = SIZE_MAX - 2;
 	for (;;) {
 		/* Keep one byte for the terminating NUL. */
 		if (b->cap - len < 2) {
@@ -54,7 +61,12 @@ ssize_t cgfs_pread_all(int fd, struct cgfs_buf *b)
 			if (err)
 				return err;
 		}
-		ssize_t n = pread(fd, b->data + len, b->cap - len - 1, (off_t)len);
+		/* Up to one byte past max: that byte says there is more. */
+		size_t want = b->cap - len - 1;
+
+		if (want > max + 1 - len)
+			want = max + 1 - len;
+		ssize_t n = pread(fd, b->data + len, want, (off_t)len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -64,6 +76,12 @@ ssize_t cgfs_pread_all(int fd, struct cgfs_buf *b)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len > max) {
+			len = max;
+			if (cut)
+				*cut = true;
+			break;
+		}
 		/* A short read of a small kernfs file is the whole file: saves
 		 * the second pread that would return 0 (most files, every tick). */
 		if (len < b->cap - 1 && len < 4096)
@@ -71,6 +89,11 @@ ssize_t cgfs_pread_all(int fd, struct cgfs_buf *b)
 	}
 	b->data[len] = '\0';
 	return (ssize_t)len;
+}
+
+ssize_t cgfs_pread_all(int fd, struct cgfs_buf *b)
+{
+	return cgfs_pread_max(fd, b, CGFS_READ_MAX, NULL);
 }
 
 int cgfs_find_cgroup2(const char *mountinfo_path, char *out, size_t outlen)
@@ -82,8 +105,9 @@ int cgfs_find_cgroup2(const char *mountinfo_path, char *out, size_t outlen)
 
 	if (fd < 0)
 		return -errno;
-	/* mountinfo is a seq_file that can be long: read to EOF, not one page. */
-	n = cgfs_pread_all(fd, &b);
+	/* mountinfo is a seq_file that can be long: read to EOF, not one page
+	 * (a node with 10,000 mounts has about 2 MB). */
+	n = cgfs_pread_max(fd, &b, CGFS_MOUNTINFO_MAX, NULL);
 	close(fd);
 	if (n < 0) {
 		cgfs_buf_free(&b);

@@ -36,9 +36,20 @@ bool cgfs_is_cgroup2(int fd);
  * following symlinks, close-on-exec. Returns fd or -errno. */
 int cgfs_openat(int dirfd, const char *rel, int flags);
 
-/* Reads the whole file from offset 0 into b (grown as needed), appends a NUL
- * that is not counted. Returns the length or -errno. A removed cgroup's kept
- * fd gives -ENODEV. */
+/* The most cgfs_pread_all reads of one file (cgwarden(8), LIMITS): no
+ * kernel file it is used on comes near it; a fixture tree or a bad file
+ * system may hold anything. */
+#define CGFS_READ_MAX	(1u << 20)
+
+/* Reads the file from offset 0 into b (grown as needed, up to max + 1
+ * bytes), appends a NUL that is not counted. Returns the length or -errno.
+ * A file longer than max gives its first max bytes and sets *cut (may be
+ * NULL; else set false): the rest is not read, and a last line cut short
+ * has no '\n' (which the line parsers ignore, parse.h). A removed cgroup's
+ * kept fd gives -ENODEV. */
+ssize_t cgfs_pread_max(int fd, struct cgfs_buf *b, size_t max, bool *cut);
+
+/* cgfs_pread_max(fd, b, CGFS_READ_MAX, NULL). */
 ssize_t cgfs_pread_all(int fd, struct cgfs_buf *b);
 
 /* One directory entry. type is a DT_* value; DT_UNKNOWN is resolved with

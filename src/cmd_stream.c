@@ -30,8 +30,11 @@ static const char stream_help[] =
 	"\nThe default interval is 2 s. The output never blocks the collector: a\n"
 	"line the reader has no room for is dropped whole and counted in the next\n"
 	"tick's self.dropped_lines; so is every line while a --output file or\n"
-	"socket is unavailable (said once on stderr). On stdout, a reader that\n"
-	"goes away ends the stream (status 0). SIGINT and SIGTERM end it.\n";
+	"socket is unavailable (said once on stderr). A line the reader has taken\n"
+	"part of is finished first: a tick due meanwhile is skipped (counted as\n"
+	"one dropped line; its events come with the next tick). On stdout, a\n"
+	"reader that goes away ends the stream (status 0). SIGINT and SIGTERM\n"
+	"end it.\n";
 
 struct stream {
 	struct collector *c;
@@ -40,6 +43,7 @@ struct stream {
 	struct lineout *out;
 	const struct json_fields *fields;
 	uint64_t count, done;
+	uint64_t skipped;		/* ticks not taken: a line was in flight */
 	int status;
 };
 
@@ -63,7 +67,7 @@ static int stream_tick(struct stream *st)
 	 * collector's. */
 	s = *snap;
 	s.self.dropped_lines_known = true;
-	s.self.dropped_lines = lineout_dropped(st->out);
+	s.self.dropped_lines = lineout_dropped(st->out) + st->skipped;
 	mem = open_memstream(&buf, &len);
 	err = mem ? json_write_stream_tick_fields(mem, &s, st->fields) : -ENOMEM;
 	if (mem && fclose(mem) && err >= 0)
@@ -94,11 +98,30 @@ static int stream_tick(struct stream *st)
 
 static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
 {
+	struct stream *st = ctx;
+
 	(void)l;
 	(void)events;
 	/* Missed expirations (a slow tick) are not made up: one tick now. */
 	loop_timer_expirations(fd);
-	return stream_tick(ctx);
+	/*
+	 * A line the reader has taken only part of goes first. When a tick
+	 * takes longer than the interval (thousands of cgroups), the timer is
+	 * due again as soon as one ends and the loop is never idle: the line
+	 * in flight would get one pipe buffer per tick and never end, while
+	 * every new line is rendered only to be dropped. So this tick is not
+	 * taken: the loop stays free to feed the reader, the collector reads
+	 * nothing it cannot deliver, and the next tick taken reports the
+	 * births, deaths and OOM kills since the last one, as a longer
+	 * interval would. The tick line it would have written counts as dropped,
+	 * and the tick counts for --count: a slow reader never moves the end.
+	 */
+	if (lineout_busy(st->out)) {
+		st->skipped++;
+		st->done++;
+		return st->count && st->done >= st->count;
+	}
+	return stream_tick(st);
 }
 
 static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)

@@ -29,22 +29,45 @@ enum cg_file {
 	CGF__COUNT
 };
 
+/*
+ * The most read of each file (cgwarden(8), LIMITS); the rest of a longer one
+ * is ignored, said once per file name. Generous for what a kernel writes:
+ * one value is < 30 bytes, the keyed files and PSI well under 1 KiB
+ * (memory.stat 6.x: about 1.6 KiB), io.stat about 250 bytes a device, the
+ * process lists 8 bytes a task. Only a fixture tree (--root) or a broken
+ * file system comes near them, and then a tick must not read 300 MB.
+ */
+#define CAP_VALUE	(4u << 10)
+#define CAP_KEYED	(16u << 10)
+#define CAP_MEMSTAT	(64u << 10)
+#define CAP_IOSTAT	(1u << 20)
+#define CAP_TASKS	(8u << 20)
+/* Devices kept from one io.stat (the kernel lists those the cgroup did I/O
+ * on): bounds the per-device work of a hostile one. */
+#define IO_DEVS_MAX	1024
+
 static const struct {
 	const char *name;
 	uint8_t len;
+	uint32_t max;
 } cg_files[CGF__COUNT] = {
-#define F(id, s) [id] = { s, sizeof(s) - 1 }
-	F(CGF_CPU_STAT, "cpu.stat"), F(CGF_CPU_MAX, "cpu.max"),
-	F(CGF_CPU_WEIGHT, "cpu.weight"), F(CGF_MEM_CURRENT, "memory.current"),
-	F(CGF_MEM_PEAK, "memory.peak"), F(CGF_MEM_MAX, "memory.max"),
-	F(CGF_MEM_HIGH, "memory.high"), F(CGF_MEM_LOW, "memory.low"),
-	F(CGF_MEM_MIN, "memory.min"), F(CGF_MEM_STAT, "memory.stat"),
-	F(CGF_MEM_EVENTS, "memory.events"), F(CGF_SWAP_CURRENT, "memory.swap.current"),
-	F(CGF_SWAP_MAX, "memory.swap.max"), F(CGF_IO_STAT, "io.stat"),
-	F(CGF_PIDS_CURRENT, "pids.current"), F(CGF_PIDS_MAX, "pids.max"),
-	F(CGF_CPU_PRESSURE, "cpu.pressure"), F(CGF_MEM_PRESSURE, "memory.pressure"),
-	F(CGF_IO_PRESSURE, "io.pressure"), F(CGF_PROCS, "cgroup.procs"),
-	F(CGF_THREADS, "cgroup.threads"), F(CGF_EVENTS, "cgroup.events"),
+#define F(id, s, m) [id] = { s, sizeof(s) - 1, m }
+	F(CGF_CPU_STAT, "cpu.stat", CAP_KEYED), F(CGF_CPU_MAX, "cpu.max", CAP_VALUE),
+	F(CGF_CPU_WEIGHT, "cpu.weight", CAP_VALUE),
+	F(CGF_MEM_CURRENT, "memory.current", CAP_VALUE),
+	F(CGF_MEM_PEAK, "memory.peak", CAP_VALUE), F(CGF_MEM_MAX, "memory.max", CAP_VALUE),
+	F(CGF_MEM_HIGH, "memory.high", CAP_VALUE), F(CGF_MEM_LOW, "memory.low", CAP_VALUE),
+	F(CGF_MEM_MIN, "memory.min", CAP_VALUE), F(CGF_MEM_STAT, "memory.stat", CAP_MEMSTAT),
+	F(CGF_MEM_EVENTS, "memory.events", CAP_KEYED),
+	F(CGF_SWAP_CURRENT, "memory.swap.current", CAP_VALUE),
+	F(CGF_SWAP_MAX, "memory.swap.max", CAP_VALUE), F(CGF_IO_STAT, "io.stat", CAP_IOSTAT),
+	F(CGF_PIDS_CURRENT, "pids.current", CAP_VALUE),
+	F(CGF_PIDS_MAX, "pids.max", CAP_VALUE),
+	F(CGF_CPU_PRESSURE, "cpu.pressure", CAP_KEYED),
+	F(CGF_MEM_PRESSURE, "memory.pressure", CAP_KEYED),
+	F(CGF_IO_PRESSURE, "io.pressure", CAP_KEYED), F(CGF_PROCS, "cgroup.procs", CAP_TASKS),
+	F(CGF_THREADS, "cgroup.threads", CAP_TASKS),
+	F(CGF_EVENTS, "cgroup.events", CAP_KEYED),
 #undef F
 };
 
@@ -111,6 +134,7 @@ struct collector {
 
 	long fd_budget, kept_fds;
 	bool budget_warned, depth_warned;
+	uint32_t cut_warned;		/* bit per cg_file, CUT_STAT, CUT_IO_DEVS: said once */
 	bool leaf_dirfds_shed;		/* leaves' dirfds given back to files */
 	bool on_cgroupfs;		/* the root is cgroup2: cgroup.stat is live */
 	uint64_t files_read, files_read_total, reopened;
@@ -425,6 +449,28 @@ static int list_node(struct collector *c, uint32_t n, int dfd)
 	return 0;
 }
 
+/* cgroup.stat's bit in cut_warned, after the per-file ones, and io.stat's
+ * device count's. */
+#define CUT_STAT (1u << CGF__COUNT)
+#define CUT_IO_DEVS (1u << (CGF__COUNT + 1))
+
+/* A file longer than its cap: its first max bytes were used. Said once per
+ * file name; the path, any bytes a cgroup's creator chose, is escaped. */
+static __attribute__((noinline, cold)) void warn_cut(struct collector *c, uint32_t bit,
+						     const char *path, const char *file,
+						     uint32_t max)
+{
+	char full[PATH_MAX], safe[1024];
+
+	c->cut_warned |= bit;
+	if (c->quiet)
+		return;
+	snprintf(full, sizeof(full), "%s/%s%s%s", c->root_path, path, *path ? "/" : "", file);
+	text_escape(full, false, safe, sizeof(safe));
+	fprintf(stderr, "cgwarden: %s is longer than %u KiB: the rest is ignored (said once "
+		"for each file name)\n", safe, max >> 10);
+}
+
 /*
  * On cgroupfs, cgroup.stat's nr_descendants counts every live cgroup below
  * this one. When it equals the number of children just listed, no child has
@@ -439,6 +485,7 @@ static void check_children_are_leaves(struct collector *c, uint32_t n, int dfd)
 	struct node *nd = &c->nodes[n];
 	uint64_t desc, have = 0;
 	ssize_t len;
+	bool cut;
 
 	nd->children_are_leaves = false;
 	if (!c->on_cgroupfs || !nd->nr_children)
@@ -449,20 +496,36 @@ static void check_children_are_leaves(struct collector *c, uint32_t n, int dfd)
 		if (fd < 0)
 			return;
 		if (!may_keep_fd(c)) {
-			len = cgfs_pread_all(fd, &c->buf);
+			len = cgfs_pread_max(fd, &c->buf, CAP_KEYED, &cut);
 			close(fd);
 			goto parse;
 		}
 		nd->stat_fd = fd;
 		c->kept_fds++;
 	}
-	len = cgfs_pread_all(nd->stat_fd, &c->buf);
+	len = cgfs_pread_max(nd->stat_fd, &c->buf, CAP_KEYED, &cut);
 parse:
 	if (len < 0)
 		return;
+	if (cut && !(c->cut_warned & CUT_STAT))
+		warn_cut(c, CUT_STAT, nd->path, "cgroup.stat", CAP_KEYED);
 	c->files_read++;
 	if (parse_keyed(c->buf.data, (size_t)len, keys, 1, &desc, &have) == 1)
 		nd->children_are_leaves = desc == nd->nr_children;
+}
+
+/* An io.stat with more than IO_DEVS_MAX devices: the first are used. */
+static __attribute__((noinline, cold)) void warn_cut_devs(struct collector *c, const char *path)
+{
+	char full[PATH_MAX], safe[1024];
+
+	c->cut_warned |= CUT_IO_DEVS;
+	if (c->quiet)
+		return;
+	snprintf(full, sizeof(full), "%s/%s%sio.stat", c->root_path, path, *path ? "/" : "");
+	text_escape(full, false, safe, sizeof(safe));
+	fprintf(stderr, "cgwarden: %s lists more than %d devices: the rest are ignored (said "
+		"once)\n", safe, IO_DEVS_MAX);
 }
 
 /* Is node n still the cgroup we know (after a read said "gone")? */
@@ -485,6 +548,7 @@ static ssize_t read_file(struct collector *c, uint32_t n, int f, int dfd)
 {
 	struct node *nd = &c->nodes[n];
 	ssize_t len;
+	bool cut;
 	int fd = nd->fd[f];
 
 	if (fd < 0) {
@@ -498,11 +562,13 @@ static ssize_t read_file(struct collector *c, uint32_t n, int f, int dfd)
 			c->reopened++;
 		}
 	}
-	len = cgfs_pread_all(fd, &c->buf);
+	len = cgfs_pread_max(fd, &c->buf, cg_files[f].max, &cut);
 	if (nd->fd[f] != fd)
 		close(fd);
 	if (len >= 0)
 		c->files_read++;
+	if (cut && !(c->cut_warned & (1u << f)))
+		warn_cut(c, 1u << f, nd->path, cg_files[f].name, cg_files[f].max);
 	return len;
 }
 
@@ -516,6 +582,13 @@ static int io_into_sample(struct collector *c, struct cg_sample *s, struct cg_sn
 		nr = parse_io_stat(buf, len, c->io_scratch, c->cap_io);
 		if (nr != -ENOSPC)
 			break;
+		if (c->cap_io >= IO_DEVS_MAX) {
+			/* The first IO_DEVS_MAX are filled and valid. */
+			nr = (int)c->cap_io;
+			if (!(c->cut_warned & CUT_IO_DEVS))
+				warn_cut_devs(c, s->path);
+			break;
+		}
 		size_t cap = c->cap_io ? c->cap_io * 2 : 16;
 		struct cg_io_dev *p = realloc(c->io_scratch, cap * sizeof(*p));
 

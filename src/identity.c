@@ -34,6 +34,12 @@
 #define SHORT_ID_LEN	12	/* what `docker ps` shows */
 #define POD_UID_MAX	64	/* a UUID is 36; static pods use a 32-hex hash */
 #define UNIT_NAME_MAX	255	/* systemd's UNIT_NAME_MAX minus the NUL */
+/* The longest identity string kept (cgwarden-json(7)): whoever can write a
+ * runtime's state chooses names, images and labels, and each is repeated in
+ * every Prometheus series of the cgroup (a 3 MB image name made /metrics
+ * 105 MB). A longer one keeps its start and ends with STR_CUT_MARK. */
+#define STR_MAX		1024
+#define STR_CUT_MARK	"...[truncated]"
 
 #define STORAGE_JSON	"/var/lib/containers/storage/overlay-containers/containers.json"
 #define POD_LOG_DIR	"/var/log/pods"
@@ -144,6 +150,28 @@ static int set_fmt(const char **dst, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * Cuts a malloc'd string longer than STR_MAX bytes to STR_MAX bytes that
+ * end with STR_CUT_MARK, in place. The cut falls between two UTF-8
+ * characters: a continuation byte there moves it back to where that
+ * character starts (at most 3; invalid text has no boundary to respect and
+ * is replaced on output anyway).
+ */
+static void cap_str(char **s)
+{
+	size_t keep = STR_MAX - (sizeof(STR_CUT_MARK) - 1);
+	char *p = *s, *shrunk;
+
+	if (!p || strnlen(p, STR_MAX + 1) <= STR_MAX)
+		return;
+	for (int i = 0; i < 3 && ((unsigned char)p[keep] & 0xc0) == 0x80; i++)
+		keep--;
+	memcpy(p + keep, STR_CUT_MARK, sizeof(STR_CUT_MARK));
+	shrunk = realloc(p, keep + sizeof(STR_CUT_MARK));
+	if (shrunk)
+		*s = shrunk;
+}
+
 /* Moves a malloc'd string from a json_ctr_info into the identity. */
 static void move_str(const char **dst, char **src)
 {
@@ -233,6 +261,9 @@ static int storage_add(const char *id, const char *name, const char *image, void
 	e->id = strdup(id);
 	e->name = name ? strdup(name) : NULL;
 	e->image = image ? strdup(image) : NULL;
+	/* Capped here already: the cache holds every container of the node. */
+	cap_str(&e->name);
+	cap_str(&e->image);
 	if (!e->id || (name && !e->name) || (image && !e->image)) {
 		free(e->id);
 		free(e->name);
@@ -943,6 +974,13 @@ int identity_resolve(struct identity_ctx *ctx, const char *path, struct cg_ident
 		identity_clear(&id);
 		return ret;
 	}
+	/* Runtime state and (for --root trees) paths are someone else's
+	 * bytes: no string of the identity is longer than STR_MAX. */
+	cap_str((char **)&id.name);
+	cap_str((char **)&id.image);
+	cap_str((char **)&id.k8s_namespace);
+	cap_str((char **)&id.k8s_pod);
+	cap_str((char **)&id.k8s_container);
 	*out = id;
 	return 0;
 }

@@ -313,6 +313,20 @@ int lineout_reopen(struct lineout *o)
 	return o->is_unix && not_yet(err) ? 0 : err;
 }
 
+bool lineout_busy(struct lineout *o)
+{
+	int err;
+
+	if (o->fd < 0 || o->err || !o->pending)
+		return false;
+	err = flush_pending(o);
+	if (err) {
+		o->err = err;	/* reported by the next lineout_write */
+		return false;
+	}
+	return o->pending != NULL;
+}
+
 uint64_t lineout_dropped(const struct lineout *o)
 {
 	return o->dropped;

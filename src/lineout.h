@@ -13,6 +13,7 @@
 #ifndef CGWARDEN_LINEOUT_H
 #define CGWARDEN_LINEOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "loop.h"
@@ -42,6 +43,14 @@ int lineout_write(struct lineout *o, const char *buf, size_t len);
  * open and lines are dropped and counted until a later reopen (or, for
  * unix:, a write) connects. */
 int lineout_reopen(struct lineout *o);
+
+/* Gives a line in flight (one the reader took only part of) the chance to
+ * finish now, without blocking. True while part of it is still waiting for
+ * the reader: a caller about to render new lines should not, as they would
+ * only be dropped (and rendering a large tick takes the time the reader
+ * needs to take the rest). A hard error is kept for the next
+ * lineout_write, which returns it; then this says false. */
+bool lineout_busy(struct lineout *o);
 
 /* Lines dropped so far. */
 uint64_t lineout_dropped(const struct lineout *o);

@@ -439,14 +439,30 @@ static bool parse_io_line(const char *ls, const char *le, struct cg_io_dev *d)
 	return true;
 }
 
+/* Is MAJ:MIN of d already in devs[0..n)? */
+static bool io_seen(const struct cg_io_dev *devs, size_t n, const struct cg_io_dev *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (devs[i].major == d->major && devs[i].minor == d->minor)
+			return true;
+	return false;
+}
+
 /*
  * On -ENOSPC the first cap entries of devs[] are filled (and valid): the
  * caller may use them or grow and retry. Counting first to keep devs[]
  * untouched would cost a second pass on every tick.
+ *
+ * The kernel prints each device once. A file that names one twice (a
+ * fixture, a bad file system) keeps the first: two entries would be a
+ * duplicate JSON key and a duplicate Prometheus series, and a sum of two
+ * lines that may be one device's old and new figures means nothing. A
+ * 256-bit filter on MAJ:MIN spares the scan for all but the rare repeat.
  */
 int parse_io_stat(const char *buf, size_t len, struct cg_io_dev *devs, size_t cap)
 {
 	const char *p, *end, *ls, *le;
+	uint64_t seen[4] = { 0 };
 	size_t n = 0;
 
 	if ((len && !buf) || (cap && !devs))
@@ -460,6 +476,11 @@ int parse_io_stat(const char *buf, size_t len, struct cg_io_dev *devs, size_t ca
 
 		if (!parse_io_line(ls, le, &d))
 			continue;
+		uint32_t h = (d.major * 0x9E3779B1u ^ d.minor * 0x85EBCA77u) >> 24;
+
+		if ((seen[h >> 6] >> (h & 63) & 1) && io_seen(devs, n, &d))
+			continue;
+		seen[h >> 6] |= 1ull << (h & 63);
 		if (n == cap)
 			return -ENOSPC;
 		devs[n++] = d;

@@ -38,6 +38,8 @@ int parse_cpu_max(const char *buf, size_t len, uint64_t *quota, uint64_t *period
 int parse_psi(const char *buf, size_t len, struct cg_psi *out);
 
 /* io.stat: one "MAJ:MIN key=val ..." line per device. Unknown keys skipped.
+ * A device named again by a later line keeps its first line (the kernel
+ * never repeats one): MAJ:MIN are unique in devs[].
  * Writes up to cap devices (name left NULL); returns the count, or -ENOSPC
  * if there were more than cap, in which case the first cap entries are
  * filled (valid) so a caller that grows its array re-parses once. */

@@ -177,6 +177,9 @@ static void check_io(const char *buf, size_t size)
 		ASSERT(big[i].have < (1u << CG_IO__COUNT) && big[i].name == NULL);
 		for (k = 0; k < CG_IO__COUNT; k++)
 			ASSERT((big[i].have >> k & 1) || big[i].v[k] == 0);
+		/* Each device once (the first line naming it wins). */
+		for (size_t j = 0; j < i; j++)
+			ASSERT(big[j].major != big[i].major || big[j].minor != big[i].minor);
 	}
 
 	m = parse_io_stat(buf, size, small, N(small));

@@ -8,7 +8,7 @@
 # full nor stops when its reader restarts (it reconnects); a reader that
 # stops reading makes the stream drop whole lines (counted in a later
 # tick's self.dropped_lines), never write half of one, and never slows the
-# ticks.
+# ticks. (Overload, a tick longer than the interval: test_stream_overload.sh.)
 . "$(dirname "$0")/../lib.sh"
 if ! cg_setup; then skip stream_feed "$SKIP_WHY"; finish; fi
 for t in jq python3; do

@@ -2,7 +2,8 @@
 /*
  * The collector on fixture trees (real cgroupfs captures reached through
  * --root): values exactly as the kernel wrote them, absent stays absent,
- * parents before children, births and deaths, the fd budget fallback.
+ * parents before children, births and deaths, the fd budget fallback,
+ * files longer than their cap read only up to it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -235,6 +236,119 @@ static void test_depth_warning_is_escaped(void)
 	rm_tree(dir);
 }
 
+/* Writes head, then filler up to bytes, then tail, to path. */
+static void write_big(const char *path, const char *head, const char *filler, size_t bytes,
+		      const char *tail)
+{
+	FILE *f = fopen(path, "w");
+	size_t n = strlen(head), fl = strlen(filler);
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs(head, f);
+	for (; n + fl <= bytes; n += fl)
+		fputs(filler, f);
+	fputs(tail, f);
+	CHECK_INT(fclose(f), 0);
+}
+
+/* cgroupfs files longer than their cap (a --root tree can hold anything):
+ * the first part counts, the rest is never read, each file name is said
+ * once on stderr. The files are made here, not committed. */
+static void test_oversized_files_are_capped(void)
+{
+	char *dir = copy_fixture(PURE);
+	char path[512], text[4096];
+	struct collector_opts o = { .sys_root = "/nonexistent", .state_root = "/nonexistent" };
+	struct collector *c = NULL;
+	const struct cg_snapshot *s;
+	const struct cg_sample *d;
+	FILE *cap = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	CHECK(dir && cap && saved >= 0);
+	if (!dir || !cap || saved < 0)
+		return;
+	/* 5 MB of memory.stat: anon first, a known key past the cap. */
+	snprintf(path, sizeof(path), "%s/%s/memory.stat", dir, DOCKER);
+	write_big(path, "anon 111\n", "nosuch_key 1\n", 5u << 20, "file 222\n");
+	/* 2 MB of io.stat naming 8:0 again and again, a new device past the
+	 * cap: one device, its first line. */
+	snprintf(path, sizeof(path), "%s/%s/io.stat", dir, DOCKER);
+	write_big(path, "8:0 rbytes=5 wbytes=6\n", "8:0 rbytes=9 wbytes=9\n", 2u << 20,
+		  "9:0 rbytes=1\n");
+	/* 9 MB of cgroup.procs: counted up to the 8 MiB cap (2 bytes a line). */
+	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", dir, DOCKER);
+	write_big(path, "", "1\n", 9u << 20, "");
+	/* 2,000 devices in one io.stat (40 KB, under the cap): the first
+	 * 1,024 are kept. */
+	snprintf(path, sizeof(path), "%s/system.slice/io.stat", dir);
+	FILE *io = fopen(path, "w");
+
+	CHECK(io != NULL);
+	for (int i = 0; io && i < 2000; i++)
+		fprintf(io, "%d:%d rbytes=%d\n", 1000 + i, i, i);
+	if (io)
+		CHECK_INT(fclose(io), 0);
+	/* A value file of 8 KiB of digits: cut, so absent (never a number
+	 * made of its first 4 KiB, which would overflow anyway). */
+	snprintf(path, sizeof(path), "%s/%s/memory.current", dir, DOCKER);
+	write_big(path, "", "1", 8u << 10, "\n");
+
+	o.root = dir;
+	fflush(stderr);
+	dup2(fileno(cap), STDERR_FILENO);
+	if (collector_new(&o, &c) == 0) {
+		CHECK_INT(collector_tick(c, &s), 0);
+		CHECK_INT(collector_tick(c, &s), 0);	/* said once, not per tick */
+	}
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(cap);
+	n = fread(text, 1, sizeof(text) - 1, cap);
+	text[n] = '\0';
+	fclose(cap);
+	d = c ? snapshot_find_path(s, DOCKER) : NULL;
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(d->have & CG_HAVE_MEM_STAT);
+		CHECK(d->memstat_have & (1ull << CG_MS_ANON));
+		CHECK_U64(d->memstat[CG_MS_ANON], 111);
+		CHECK(!(d->memstat_have & (1ull << CG_MS_FILE)));
+		CHECK_U64(d->nr_io, 1);
+		if (d->nr_io == 1) {
+			CHECK_U64(d->io[0].major, 8);
+			CHECK_U64(d->io[0].v[CG_IO_RBYTES], 5);
+		}
+		CHECK_U64(d->procs, 4u << 20);
+		CHECK(!(d->have & CG_HAVE_MEM_CURRENT));
+	}
+	d = c ? snapshot_find_path(s, "system.slice") : NULL;
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_U64(d->nr_io, 1024);
+		if (d->nr_io == 1024)
+			CHECK_U64(d->io[1023].major, 1000 + 1023);
+	}
+	collector_free(c);
+	for (const char *const *f = (const char *const[]){
+		     "memory.stat is longer than 64 KiB", "io.stat is longer than 1024 KiB",
+		     "cgroup.procs is longer than 8192 KiB",
+		     "memory.current is longer than 4 KiB",
+		     "system.slice/io.stat lists more than 1024 devices", NULL }; *f; f++) {
+		const char *at = strstr(text, *f);
+
+		CHECK(at != NULL);
+		if (at)
+			CHECK(strstr(at + 1, *f) == NULL);
+	}
+	CHECK(strstr(text, DOCKER "/memory.stat") != NULL);
+	rm_tree(dir);
+}
+
 static void test_births_deaths_and_rates(void)
 {
 	char *dir = copy_fixture(PURE);
@@ -372,6 +486,7 @@ int main(void)
 	RUN(test_fd_budget_fallback_reads_the_same);
 	RUN(test_births_deaths_and_rates);
 	RUN(test_depth_warning_is_escaped);
+	RUN(test_oversized_files_are_capped);
 	RUN(test_late_runtime_state_is_picked_up);
 	RUN(test_no_cgroup2_mount);
 	RUN(test_missing_root);

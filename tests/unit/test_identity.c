@@ -739,6 +739,41 @@ static void test_escaped_unit_names(void)
 	}
 }
 
+/* A string of n bytes: lead, then "é" (2 bytes) repeated, so a cut at a
+ * fixed byte count can land inside a character. malloc'd. */
+static char *long_utf8(const char *lead, size_t n)
+{
+	char *p = malloc(n + 1);
+	size_t l = strlen(lead), i;
+
+	if (!p)
+		return NULL;
+	memcpy(p, lead, l);
+	for (i = l; i + 2 <= n; i += 2)
+		memcpy(p + i, "\xc3\xa9", 2);
+	p[i] = '\0';
+	return p;
+}
+
+/* s was capped: at most 1 KiB, ends with the marker, starts with want's
+ * start and what it kept is whole UTF-8 characters. */
+static void check_capped(const char *s, const char *want)
+{
+	static const char mark[] = "...[truncated]";
+	size_t n = s ? strlen(s) : 0, keep = n - (sizeof(mark) - 1);
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(n <= 1024 && n >= 1024 - 3);
+	CHECK(n > sizeof(mark) && strcmp(s + keep, mark) == 0);
+	CHECK(strncmp(s, want, keep) == 0);
+	/* No character cut in two: the byte before the mark ends one. */
+	CHECK(((unsigned char)s[keep - 1] & 0xc0) != 0xc0);
+	CHECK(((unsigned char)s[keep - 1] & 0xc0) != 0x80 ||
+	      ((unsigned char)s[keep - 2] & 0xe0) == 0xc0);
+}
+
 static void test_odd_bytes(void)
 {
 	char long_path[8192];
@@ -765,13 +800,15 @@ static void test_odd_bytes(void)
 	CHECK_STR(id.name, "odd name\nline2\xff\tX");
 	identity_clear(&id);
 
-	/* Very long components and doubled or trailing slashes. */
+	/* Very long components (only a --root tree has them: the kernel
+	 * stops at 255 bytes) and doubled or trailing slashes. The name, like
+	 * every identity string, is capped at 1 KiB with a marker. */
 	memset(long_path, 'a', sizeof(long_path) - 1);
 	long_path[sizeof(long_path) - 1] = '\0';
 	memcpy(long_path + sizeof(long_path) - 9, ".service", 8);
 	resolve(long_path, &id);
 	CHECK_INT(id.kind, CG_KIND_OTHER);
-	CHECK_U64(strlen(id.name), sizeof(long_path) - 1);
+	check_capped(id.name, long_path);
 	identity_clear(&id);
 
 	resolve("system.slice//docker-" DOCKER_ID ".scope/", &id);
@@ -965,6 +1002,67 @@ static void test_many_podman_containers(void)
 	tmp_cleanup();
 }
 
+/* Hostile runtime state: names, images and labels of megabytes, in each
+ * kind of file we read (docker's config, a CRI bundle's annotations,
+ * containers.json). Every identity string comes out at most 1 KiB, with a
+ * marker, cut between characters; short ones are untouched. */
+static void test_runtime_strings_are_capped(void)
+{
+	char *big = long_utf8("x", 3u << 20), *odd = long_utf8("yy", 200000);
+	char *json = NULL;
+	struct identity_ctx *c = NULL;
+	struct cg_identity id;
+	size_t cap;
+
+	if (!big || !odd || !tmp_setup()) {
+		free(big);
+		free(odd);
+		TEST_SKIP("out of memory or mkdtemp");
+	}
+	cap = strlen(big) + 2 * strlen(odd) + 4096;
+	json = malloc(cap);
+	CHECK(json != NULL);
+	if (!json)
+		goto out;
+	snprintf(json, cap, "{\"Name\":\"/%s\",\"Config\":{\"Image\":\"%s\",\"Labels\":{}}}", odd, big);
+	CHECK_INT(write_file("var/lib/docker/containers/" DOCKER_ID "/config.v2.json", json), 0);
+	snprintf(json, cap, "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.container-name\":\"%s\",\"io.kubernetes.cri.sandbox-name\":"
+		 "\"%s\",\"io.kubernetes.cri.sandbox-namespace\":\"ns\","
+		 "\"io.kubernetes.cri.image-name\":\"%s\"}}", odd, odd, big);
+	CHECK_INT(write_file("run/containerd/io.containerd.runtime.v2.task/k8s.io/" CTRD_ID
+			     "/config.json", json), 0);
+	snprintf(json, cap, "[{\"id\":\"" PODMAN_ID "\",\"names\":[\"%s\"]}]", big);
+	CHECK_INT(write_file(STORE_REL, json), 0);
+	CHECK_INT(identity_ctx_new(tmp_root, &c), 0);
+	if (!c)
+		goto out;
+
+	resolve_with(c, "system.slice/docker-" DOCKER_ID ".scope", &id);
+	check_capped(id.name, odd);
+	check_capped(id.image, big);
+	CHECK_STR(id.short_id, "3f4e8a9c1b2d");
+	identity_clear(&id);
+
+	resolve_with(c, POD1_SLICE "/cri-containerd-" CTRD_ID ".scope", &id);
+	check_capped(id.name, odd);
+	check_capped(id.k8s_container, odd);
+	check_capped(id.k8s_pod, odd);
+	check_capped(id.image, big);
+	CHECK_STR(id.k8s_namespace, "ns");	/* short: as it was */
+	identity_clear(&id);
+
+	resolve_with(c, "machine.slice/libpod-" PODMAN_ID ".scope", &id);
+	check_capped(id.name, big);
+	identity_clear(&id);
+	identity_ctx_free(c);
+out:
+	free(json);
+	free(big);
+	free(odd);
+	tmp_cleanup();
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -1070,6 +1168,7 @@ int main(void)
 	RUN(test_ctx_state_roots);
 	RUN(test_cache_follows_changes);
 	RUN(test_many_podman_containers);
+	RUN(test_runtime_strings_are_capped);
 	RUN(test_fifo_does_not_block);
 	RUN(test_whole_fixture_tree);
 	identity_ctx_free(ctx);

@@ -2,11 +2,14 @@
 /*
  * The whole-line writer's unix: destination (src/lineout.c): a reader whose
  * backlog is full is not waited for, a reader that goes is said once and
- * its lines are counted, and the writer connects again by itself.
+ * its lines are counted, and the writer connects again by itself; a line
+ * the reader took only part of keeps lineout_busy() true until it is all
+ * out, and is never cut by the lines after it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -137,6 +140,58 @@ out:
 		close(l);
 }
 
+/* A line larger than the socket's buffer: part goes, the rest is in flight.
+ * lineout_busy() finishes it as the reader makes room, and a line written
+ * meanwhile is dropped whole, never spliced into it. */
+static void test_line_in_flight_goes_first(void)
+{
+	int l = listener(), c = -1;
+	struct lineout *o = NULL;
+	size_t big = 4u << 20, got = 0, newlines = 0;
+	char *line = malloc(big), buf[65536];
+	bool busy = true;
+
+	CHECK(l >= 0 && line);
+	if (l < 0 || !line)
+		goto out;
+	memset(line, 'x', big - 1);
+	line[big - 1] = '\n';
+	CHECK_INT(lineout_open(dest, NULL, &o), 0);
+	if (!o)
+		goto out;
+	c = accept(l, NULL, NULL);
+	CHECK(c >= 0);
+	if (c < 0)
+		goto out;
+	CHECK_INT(lineout_write(o, line, big), 0);
+	CHECK(lineout_busy(o));
+	CHECK_INT(lineout_write(o, "late\n", 5), 0);
+	CHECK_U64(lineout_dropped(o), 1);
+	/* The reader takes what there is; each lineout_busy() sends more. */
+	for (int i = 0; i < 100000 && busy; i++) {
+		ssize_t n = recv(c, buf, sizeof(buf), MSG_DONTWAIT);
+
+		for (ssize_t k = 0; k < n; k++)
+			newlines += buf[k] == '\n';
+		got += n > 0 ? (size_t)n : 0;
+		busy = lineout_busy(o);
+	}
+	CHECK(!busy);
+	for (ssize_t n; (n = recv(c, buf, sizeof(buf), MSG_DONTWAIT)) > 0; got += (size_t)n)
+		for (ssize_t k = 0; k < n; k++)
+			newlines += buf[k] == '\n';
+	CHECK_U64(got, big);
+	CHECK_U64(newlines, 1);
+	CHECK_U64(lineout_dropped(o), 1);
+out:
+	lineout_close(o, 0);
+	free(line);
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -147,6 +202,7 @@ int main(void)
 	snprintf(dest, sizeof(dest), "unix:%s", path);
 	RUN(test_full_backlog_is_not_waited_for);
 	RUN(test_reader_restart_reconnects);
+	RUN(test_line_in_flight_goes_first);
 	unlink(path);
 	rmdir(dir);
 	TEST_EXIT();

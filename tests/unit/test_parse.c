@@ -671,6 +671,41 @@ static void test_io_edges(void)
 	CHECK_U64(d[0].have, 3);
 }
 
+/* The same MAJ:MIN twice (never from a kernel; a fixture, a bad file
+ * system): the first line counts, so JSON and Prometheus see each device
+ * once. */
+static void test_io_same_device_twice(void)
+{
+	struct cg_io_dev d[4], many[300];
+	char buf[16384];	/* 512 lines of at most 20 bytes */
+	size_t len = 0;
+
+	CHECK_INT(parse_io_stat(S("8:0 rbytes=1 wbytes=2\n8:16 rbytes=5\n"
+				  "8:0 rbytes=100 wbytes=200 rios=3\n8:16 rbytes=6\n"), d, 4), 2);
+	CHECK_U64(d[0].major, 8);
+	CHECK_U64(d[0].minor, 0);
+	CHECK_U64(d[0].v[CG_IO_RBYTES], 1);
+	CHECK_U64(d[0].have, (1u << CG_IO_RBYTES) | (1u << CG_IO_WBYTES));
+	CHECK_U64(d[1].minor, 16);
+	CHECK_U64(d[1].v[CG_IO_RBYTES], 5);
+	/* 0:8 is another device than 8:0 */
+	CHECK_INT(parse_io_stat(S("8:0 rbytes=1\n0:8 rbytes=2\n"), d, 4), 2);
+	/* A repeat is no new device: it takes no slot and no -ENOSPC. */
+	CHECK_INT(parse_io_stat(S("8:0 rbytes=1\n8:0 rbytes=2\n8:0 rbytes=3\n"), d, 1), 1);
+	CHECK_U64(d[0].v[CG_IO_RBYTES], 1);
+	CHECK_INT(parse_io_stat(S("8:0 rbytes=1\n8:0 rbytes=2\n9:0 rbytes=3\n"), d, 1), -ENOSPC);
+	/* Past the filter: 256 devices then each again, all caught. */
+	for (int i = 0; i < 512; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%d:%d rbytes=%d\n",
+					 i % 256, (i % 256) * 7, i);
+	CHECK_INT(parse_io_stat(buf, len, many, 300), 256);
+	for (int i = 0; i < 256; i++)
+		if (many[i].major != (uint32_t)i || many[i].v[CG_IO_RBYTES] != (uint64_t)i) {
+			CHECK_INT(many[i].v[CG_IO_RBYTES], i);
+			break;
+		}
+}
+
 /* ---- parse_count_lines --------------------------------------------------- */
 
 static void test_count_lines(void)
@@ -887,6 +922,7 @@ int main(void)
 	RUN(test_psi_truncated);
 	RUN(test_io_fixtures);
 	RUN(test_io_edges);
+	RUN(test_io_same_device_twice);
 	RUN(test_count_lines);
 	RUN(test_meminfo);
 	RUN(test_meminfo_live);
