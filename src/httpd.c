@@ -116,6 +116,9 @@ struct httpd {
 	bool stopping;
 	bool kick;		/* connections were cut: run MHD at once */
 	bool mute_log;		/* the next MHD message is about our own cut */
+	bool closing_cuts;	/* in an MHD run that closes connections we cut */
+	uint64_t log_window;	/* MHD messages: this minute began (mono usec) */
+	unsigned log_shown, log_dropped;
 	bool said_accept_err;
 	char *unix_path;	/* a socket file we made, removed at stop ... */
 	dev_t unix_dev;		/* ... if it is still the one we bound */
@@ -529,14 +532,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n", NULL);
 }
 
+/*
+ * libmicrohttpd's messages are nearly all about one connection, so any
+ * client can make them (a slowloris client that gives up makes one each
+ * time). Those about connections we cut ourselves are not shown (we know
+ * why they closed), and the rest are limited to a few a minute.
+ */
+#define HTTPD_LOG_BURST 5
+#define HTTPD_LOG_WINDOW_USEC (60 * 1000000ull)
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct httpd *h = cls;
-	bool mute = h->mute_log;
+	bool mute = h->mute_log || h->closing_cuts;
+	uint64_t now;
 
 	h->mute_log = false;
 	if (h->quiet || mute)
 		return;
+	now = mono_usec();
+	if (!h->log_window || now - h->log_window >= HTTPD_LOG_WINDOW_USEC) {
+		if (h->log_dropped)
+			fprintf(stderr, "cgwarden: http: %u more messages from libmicrohttpd "
+					"not shown\n", h->log_dropped);
+		h->log_window = now;
+		h->log_shown = h->log_dropped = 0;
+	}
+	if (h->log_shown >= HTTPD_LOG_BURST) {
+		h->log_dropped++;
+		return;
+	}
+	h->log_shown++;
 	fputs("cgwarden: http: ", stderr);
 	vfprintf(stderr, fmt, ap);
 }
@@ -604,8 +630,11 @@ static int on_mhd(struct loop *l, int fd, uint32_t events, void *ctx)
 	(void)l;
 	(void)fd;
 	(void)events;
+	/* The messages of this run are about connections we cut, when there
+	 * are any: they close now, as their sockets report the hangup. */
+	h->closing_cuts = h->nr_all > h->nr_open;
 	MHD_run(h->d);
-	h->mute_log = false;
+	h->closing_cuts = h->mute_log = false;
 	settle(h);
 	return 0;
 }

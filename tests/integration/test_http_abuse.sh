@@ -20,11 +20,25 @@ fi
 cli=$(dirname "$0")/http_abuse.py
 tmp=$(mktemp -d)
 srv_pid=
+# stop_server [NAME]: with a NAME, also checks that the server survived
+# and exits 0 on SIGTERM with nothing but its own notices on stderr (under
+# SANITIZE=1: no sanitizer report), and at most a few libmicrohttpd
+# messages: those the clients cause (a slowloris client that gives up
+# makes one) are limited to 5 a minute, and none come from our own cuts.
 stop_server() {
+	local rc
 	[ -n "$srv_pid" ] || return 0
 	kill -TERM "$srv_pid" 2>/dev/null
 	wait "$srv_pid" 2>/dev/null
+	rc=$?
 	srv_pid=
+	[ -n "${1:-}" ] || return 0
+	if [ "$rc" = 0 ] && ! grep -Ev '^cgwarden: (serving on|fd budget|http: )' "$tmp/serve.err" |
+		grep -q . && [ "$(grep -c '^cgwarden: http: ' "$tmp/serve.err")" -le 12 ]; then
+		pass "$1_server_exits_0_quietly"
+	else
+		fail "$1_server_exits_0_quietly" "rc $rc: $(head -c 2000 "$tmp/serve.err")"
+	fi
 }
 trap 'stop_server; rm -rf "$tmp"' EXIT
 
@@ -61,7 +75,7 @@ if start_server tests/fixtures/v2-pure-6.1 --max-connections 4; then
 else
 	fail limit4_server_starts "$(cat "$tmp/serve.err")"
 fi
-stop_server
+stop_server limit4
 
 if start_server tests/fixtures/v2-pure-6.1; then
 	read -r st1 t1 st2 t2 < <(python3 "$cli" hold "$port" \
@@ -73,7 +87,7 @@ if start_server tests/fixtures/v2-pure-6.1; then
 		pass "default_limits_64_idle_make_room (${t2}s)" ||
 		fail default_limits_64_idle_make_room "during: $st2 after ${t2}s"
 fi
-stop_server
+stop_server default_limits
 
 # ---- 2. slowloris -------------------------------------------------------
 # Deadline 3 s: every incomplete request is cut within about that (more
@@ -106,12 +120,13 @@ if start_server tests/fixtures/v2-pure-6.1 --http-request-timeout 3; then
 else
 	fail slowloris_server_starts "$(cat "$tmp/serve.err")"
 fi
-stop_server
+stop_server slowloris
 
 # ---- 3. slow readers of a big body --------------------------------------
 # 5,000 cgroups, each a copy (hard links) of the 6.1 fixture's docker scope:
-# /metrics is about 18 MB, 45 s at 400 KB/s. Interval 1 s: a body is cut
-# when it is more than two snapshots old, 2 to 3 s after it was rendered.
+# /metrics is about 18 MB, 45 s at 400 KB/s. Interval 2 s (a tick takes
+# about 1 s here): a body is cut when it is more than two snapshots old, 4
+# to 6 s after it was rendered.
 python3 - "$tmp/tree" 5000 <<'EOF'
 import glob, os, sys
 src = glob.glob("tests/fixtures/v2-pure-6.1/system.slice/docker-*.scope")[0]
@@ -122,16 +137,17 @@ for d in [dst] + [os.path.join(dst, "c%d" % i) for i in range(n)]:
 	for f in files:
 		os.link(os.path.join(src, f), os.path.join(d, f))
 EOF
-if start_server "$tmp/tree" --interval 1; then
-	sleep 2
+if start_server "$tmp/tree" --interval 2; then
+	sleep 3
 	python3 "$cli" get "$port" 127.0.0.1 /metrics 30 >/dev/null
 	rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$srv_pid/status")
-	# Four readers at 400 KB/s, started 1.5 s apart so each holds a
-	# different snapshot's body, reconnecting whenever they are cut.
+	# Four readers at 400 KB/s, started 2.2 s apart so each holds a
+	# different snapshot's body, reconnecting whenever they are cut, all
+	# until 22 s from now.
 	pids=
 	for i in 0 1 2 3; do
 		python3 "$cli" slowread "$port" 127.0.0.$((i + 1)) 400000 \
-			"$(awk -v i="$i" 'BEGIN { print i * 1.5 }')" $((14 - i * 3 / 2)) \
+			$(awk -v i="$i" 'BEGIN { print i * 2.2, 22 - i * 2.2 }') \
 			>"$tmp/slow$i.out" &
 		pids="$pids $!"
 	done
@@ -141,7 +157,7 @@ if start_server "$tmp/tree" --interval 1; then
 		r=$(awk '/^VmRSS/ { print $2 }' "/proc/$srv_pid/status")
 		[ "$r" -gt "$rss_max" ] && rss_max=$r
 	}
-	for _ in $(seq 10); do
+	for _ in $(seq 16); do
 		sleep 0.5
 		sample
 	done
@@ -169,7 +185,7 @@ if start_server "$tmp/tree" --interval 1; then
 		[ "$reqs" -ge 1 ] && [ "$cut" -ge 1 ] && [ "$cut" -ge $((reqs - 1)) ] || allcut=0
 		lt "$worst" "$maxs" && worst=$maxs
 	done
-	if [ "$allcut" = 1 ] && lt "$worst" 10; then
+	if [ "$allcut" = 1 ] && lt "$worst" 15; then
 		pass "slow_readers_cut (body $len B; longest response before its cut ${worst}s)"
 	else
 		fail slow_readers_cut "$(cat "$tmp"/slow?.out | tr '\n' ';')"
@@ -177,7 +193,9 @@ if start_server "$tmp/tree" --interval 1; then
 	# What they may pin: three snapshots' /metrics, plus one being
 	# rendered. 4 slow readers used to pin five.
 	held=$(( (rss_max - rss0) * 1024 ))
-	if [ "$len" -gt 0 ] && [ "$held" -le $((4 * len)) ]; then
+	if grep -qa __asan_init "$CGWARDEN"; then
+		skip slow_readers_memory_bounded "ASan keeps freed memory in quarantine"
+	elif [ "$len" -gt 0 ] && [ "$held" -le $((4 * len)) ]; then
 		pass "slow_readers_memory_bounded (RSS ${rss0} kB idle, ${rss_max} kB peak: $((held / len)).$((held * 10 / len % 10)) bodies of $len B)"
 	else
 		fail slow_readers_memory_bounded "RSS ${rss0} kB idle, ${rss_max} kB peak, body $len B"
@@ -185,5 +203,5 @@ if start_server "$tmp/tree" --interval 1; then
 else
 	fail slow_readers_server_starts "$(cat "$tmp/serve.err")"
 fi
-stop_server
+stop_server slow_readers
 finish
