@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
@@ -47,8 +49,8 @@
  *    longest for its request makes room for the newcomer; and no one waits
  *    longer than the request deadline, full table or not.
  *  - A response whose body is more than HTTPD_BODY_MAX_AGE snapshots old
- *    is cut off, so a slow reader pins at most that many bodies and blocks
- *    nobody.
+ *    is cut off when its client is what holds it up, so slow readers pin
+ *    at most that many snapshots' bodies and block nobody.
  * A connection is cut by shutdown() on its socket: MHD still owns the fd
  * (valid from NOTIFY_STARTED to NOTIFY_CLOSED) and closes it on its next
  * run, when the read returns 0 or the hangup is reported.
@@ -65,10 +67,14 @@ struct body {
 };
 
 /*
- * Bodies of snapshots this many generations back are still sent; older
- * ones are cut off. At most HTTPD_BODY_MAX_AGE + 1 generations of bodies
- * are alive (176 MB each for /metrics at 10,000 cgroups), whatever the
- * clients do. At the default 2 s interval a reader has 4 to 6 s.
+ * Bodies of snapshots this many generations back are still sent to anyone;
+ * older ones only to clients that keep up. A client keeps up when it has
+ * taken all we handed to its socket by the time of the next snapshot (so
+ * the server, busy with ticks that overrun the interval, is what makes it
+ * slow): cutting it would only turn a slow scrape into a failed one. Any
+ * other client is cut, so slow readers hold at most HTTPD_BODY_MAX_AGE + 1
+ * generations of bodies (176 MB each for /metrics at 10,000 cgroups). At
+ * the default 2 s interval a slow reader has 4 to 6 s.
  */
 #define HTTPD_BODY_MAX_AGE 2
 
@@ -115,7 +121,6 @@ struct httpd {
 	bool watching_l, watching_ep, watching_t, watching_s;
 	bool stopping;
 	bool kick;		/* connections were cut: run MHD at once */
-	bool mute_log;		/* the next MHD message is about our own cut */
 	bool closing_cuts;	/* in an MHD run that closes connections we cut */
 	uint64_t log_window;	/* MHD messages: this minute began (mono usec) */
 	unsigned log_shown, log_dropped;
@@ -161,23 +166,33 @@ static void body_put(struct body *b)
 	}
 }
 
-/* MHD_ContentReaderFreeCallback: a response made from b is gone. */
+/* One response's reading of a body. c is valid for as long as MHD may
+ * call body_read(): the response goes before the connection does. */
+struct reader {
+	struct body *b;
+	struct hconn *c;	/* NULL: untracked */
+};
+
+/* MHD_ContentReaderFreeCallback: a response made from a body is gone. */
 static void body_release(void *cls)
 {
-	body_put(cls);
+	struct reader *r = cls;
+
+	body_put(r->b);
+	free(r);
 }
 
-/* MHD_ContentReaderCallback: the next piece of b, unless b has grown too
- * old to be worth keeping for this reader. */
+/* MHD_ContentReaderCallback: the next piece of the body, or the end of a
+ * response that httpd_set_snapshot() has cut (MHD may not have seen the
+ * shutdown of its socket yet). */
 static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct body *b = cls;
+	struct reader *r = cls;
+	struct body *b = r->b;
 	size_t n;
 
-	if (b->h->gen - b->gen > HTTPD_BODY_MAX_AGE) {
-		b->h->mute_log = true;	/* MHD says "application reported error" */
+	if (r->c && r->c->state == HC_CUT)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
-	}
 	if (pos >= b->len)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	n = b->len - (size_t)pos < max ? b->len - (size_t)pos : max;
@@ -285,6 +300,18 @@ static void conn_cut(struct httpd *h, struct hconn *c)
 	c->state = HC_CUT;
 	h->nr_open--;
 	h->kick = true;
+}
+
+/* Whether c's client has taken every byte handed to its socket (SIOCOUTQ:
+ * not yet sent, or not yet acknowledged; for a unix socket, not yet read).
+ * Asked at a snapshot, a tick after the last send at the earliest when the
+ * ticks keep the loop busy: a client still holding data then is slower
+ * than the server. */
+static bool keeps_up(const struct hconn *c)
+{
+	int queued;
+
+	return ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued == 0;
 }
 
 /* Our record of MHD's connection, NULL for one we do not track (none). */
@@ -454,17 +481,21 @@ static enum MHD_Result reply_body(struct httpd *h, struct MHD_Connection *conn,
 				  struct hconn *c, int k, const char *type)
 {
 	struct body *b = body_get(h, k);
+	struct reader *rd = b ? malloc(sizeof(*rd)) : NULL;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (!b)
+	if (!rd)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  !h->snap ? "no snapshot yet\n" : "cannot render: out of memory\n",
 				  NULL);
-	r = MHD_create_response_from_callback(b->len, HTTPD_BLOCK_SIZE, body_read, b,
+	*rd = (struct reader){ b, c };
+	r = MHD_create_response_from_callback(b->len, HTTPD_BLOCK_SIZE, body_read, rd,
 					      body_release);
-	if (!r)
+	if (!r) {
+		free(rd);
 		return MHD_NO;
+	}
 	b->refs++;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -544,11 +575,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct httpd *h = cls;
-	bool mute = h->mute_log || h->closing_cuts;
 	uint64_t now;
 
-	h->mute_log = false;
-	if (h->quiet || mute)
+	if (h->quiet || h->closing_cuts)
 		return;
 	now = mono_usec();
 	if (!h->log_window || now - h->log_window >= HTTPD_LOG_WINDOW_USEC) {
@@ -623,18 +652,33 @@ static void settle(struct httpd *h)
 	timerfd_settime(h->tfd, 0, &its, NULL);
 }
 
+/*
+ * MHD_run() moves at most one block (HTTPD_BLOCK_SIZE) per connection. When
+ * ticks take longer than the interval, the loop runs a tick between any two
+ * runs, so bodies would crawl at a block per tick and be cut for their age
+ * before they were sent. So runs are repeated while MHD has work ready
+ * (a timeout of 0), within this budget per wakeup.
+ */
+#define HTTPD_RUN_BUDGET_USEC 20000
+
 static int on_mhd(struct loop *l, int fd, uint32_t events, void *ctx)
 {
 	struct httpd *h = ctx;
+	uint64_t t0 = mono_usec();
+	MHD_UNSIGNED_LONG_LONG ms;
 
 	(void)l;
 	(void)fd;
 	(void)events;
-	/* The messages of this run are about connections we cut, when there
-	 * are any: they close now, as their sockets report the hangup. */
-	h->closing_cuts = h->nr_all > h->nr_open;
-	MHD_run(h->d);
-	h->closing_cuts = h->mute_log = false;
+	do {
+		/* The messages of this run are about connections we cut, when
+		 * there are any: they close now, as their sockets report the
+		 * hangup. */
+		h->closing_cuts = h->nr_all > h->nr_open;
+		MHD_run(h->d);
+		h->closing_cuts = false;
+	} while (MHD_get_timeout(h->d, &ms) == MHD_YES && ms == 0 &&
+		 mono_usec() - t0 < HTTPD_RUN_BUDGET_USEC);
 	settle(h);
 	return 0;
 }
@@ -912,10 +956,9 @@ void httpd_set_snapshot(struct httpd *h, const struct cg_snapshot *s,
 	h->policy = policy;
 	h->nr_policy = policy ? nr_policy : 0;
 	h->snap_mono_usec = mono_usec();
-	/* Readers of a body that has become too old and that are not reading
-	 * at all (so body_read() never sees it) are cut here. */
 	for (struct hconn *c = h->first; c; c = c->next)
-		if (c->state == HC_BUSY && c->sending && h->gen - c->body_gen > HTTPD_BODY_MAX_AGE)
+		if (c->state == HC_BUSY && c->sending &&
+		    h->gen - c->body_gen > HTTPD_BODY_MAX_AGE && !keeps_up(c))
 			conn_cut(h, c);
 	settle(h);
 }

@@ -10,7 +10,8 @@
 #    and no incomplete request outlives the request deadline;
 #  - four slow readers of a 5,000-cgroup /metrics: everyone else gets 200
 #    (it used to be 503), the slow ones are cut once their body is more
-#    than two snapshots old, and the server's memory stays bounded.
+#    than two snapshots old, and the server's memory stays bounded; a
+#    client that keeps up is not cut when overrunning ticks slow the server.
 # Each line reports the figures it measured.
 . "$(dirname "$0")/../lib.sh"
 if ! command -v python3 >/dev/null; then
@@ -204,4 +205,22 @@ else
 	fail slow_readers_server_starts "$(cat "$tmp/serve.err")"
 fi
 stop_server slow_readers
+
+# Ticks that overrun the interval (5,000 cgroups every 0.1 s) leave the
+# loop little time to send: a client that reads as fast as it is fed is
+# still not cut, however old its body grows meanwhile.
+if start_server "$tmp/tree" --interval 0.1; then
+	sleep 2
+	good= good_ok=0
+	for path in /metrics /snapshot /metrics; do
+		read -r st n t < <(python3 "$cli" get "$port" 127.0.0.1 "$path" 60)
+		good="$good $path:$st/${n}B/${t}s"
+		[ "$st" = 200 ] && [ "$n" -gt 0 ] && good_ok=$((good_ok + 1))
+	done
+	[ "$good_ok" = 3 ] && pass "busy_server_client_that_keeps_up_gets_it_all:$good" ||
+		fail busy_server_client_that_keeps_up_gets_it_all "$good"
+else
+	fail busy_server_starts "$(cat "$tmp/serve.err")"
+fi
+stop_server busy_server
 finish
