@@ -6,8 +6,8 @@
  * timeouts (idle connections) and its internal "ready without an event"
  * work are driven by a timerfd armed from MHD_get_timeout() after each run.
  *
- * The listening socket is ours (MHD_OPTION_LISTEN_SOCKET): one code path
- * for IPv4, IPv6 and unix sockets, and the real address after binding port 0.
+ * The listening socket is ours, bound here: one code path for IPv4, IPv6
+ * and unix sockets, and the real address after binding port 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +53,9 @@
  *    at most that many snapshots' bodies and block nobody.
  * A connection is cut by shutdown() on its socket: MHD still owns the fd
  * (valid from NOTIFY_STARTED to NOTIFY_CLOSED) and closes it on its next
- * run, when the read returns 0 or the hangup is reported.
+ * run, when the read returns 0 or the hangup is reported. Nothing but
+ * these two callbacks and the loop callbacks below touch the records, all
+ * in the loop's one thread.
  */
 
 /* A rendered body, shared by every response made from it. One thread, so a
@@ -61,7 +63,6 @@
 struct body {
 	unsigned refs;
 	uint64_t gen;		/* the snapshot it was rendered from */
-	struct httpd *h;
 	size_t len;
 	char *data;
 };
@@ -107,8 +108,7 @@ struct hconn {
 	uint64_t head_since;		/* mono usec: accepted, or last response done */
 	bool sending;			/* the response has a body ... */
 	uint64_t body_gen;		/* ... of this snapshot */
-	socklen_t addrlen;
-	struct sockaddr_storage addr;
+	struct sockaddr_storage addr;	/* the client's, for the per-address limit */
 };
 
 struct httpd {
@@ -166,8 +166,9 @@ static void body_put(struct body *b)
 	}
 }
 
-/* One response's reading of a body. c is valid for as long as MHD may
- * call body_read(): the response goes before the connection does. */
+/* One response's reading of a body. c is valid whenever MHD calls
+ * body_read() (the connection is open then); body_release() leaves it
+ * alone, as MHD may free a response after the connection's NOTIFY_CLOSED. */
 struct reader {
 	struct body *b;
 	struct hconn *c;	/* NULL: untracked */
@@ -247,7 +248,6 @@ static struct body *body_get(struct httpd *h, int k)
 	}
 	b->refs = 1;
 	b->gen = h->gen;
-	b->h = h;
 	h->cache[k] = b;
 	return b;
 }
@@ -442,7 +442,6 @@ static void admit(struct httpd *h, int fd, const struct sockaddr_storage *ss, so
 		return;
 	}
 	c->fd = fd;
-	c->addrlen = sl;
 	memcpy(&c->addr, ss, sl);
 	h->adding = c;
 	/* Closes fd when it fails; NOTIFY_STARTED took c when it worked. */
@@ -471,9 +470,10 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
 }
 
 /*
- * By callback from the shared body rather than from a buffer: the reader
- * sees every piece being sent, so one whose body has become too old is cut
- * there, and set_snapshot cuts those that stopped reading altogether.
+ * By callback from the shared body, a block at a time: the response holds
+ * a reference and nothing else, and it ends (END_WITH_ERROR) as soon as
+ * httpd_set_snapshot() has cut its connection. Each MHD_run() moves at most
+ * one block per connection (see on_mhd()).
  */
 #define HTTPD_BLOCK_SIZE (64 * 1024)
 
