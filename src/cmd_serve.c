@@ -24,12 +24,17 @@ static const char serve_help[] =
 	"                        [::1]:9333, :9333 (all IPv4), [::]:9333 (all),\n"
 	"                        unix:/PATH\n"
 	"      --max-connections N  open connections at most (64); 16 per client\n"
-	"                        address\n"
+	"                        address. When full, a newcomer takes the slot of\n"
+	"                        the connection that has waited longest without\n"
+	"                        sending a complete request\n"
 	"      --http-timeout SEC  close a connection idle this long (10)\n"
+	"      --http-request-timeout SEC  close a connection that has not sent a\n"
+	"                        complete request line and headers within SEC of\n"
+	"                        connecting or of its previous response (5)\n"
 	CLI_COMMON_HELP
 	"\nThe default interval is 2 s. SIGINT and SIGTERM stop the server.\n";
 
-enum { OPT_MAX_CONN = OPT__COMMON_END, OPT_HTTP_TIMEOUT };
+enum { OPT_MAX_CONN = OPT__COMMON_END, OPT_HTTP_TIMEOUT, OPT_REQUEST_TIMEOUT };
 
 struct serve {
 	struct collector *c;
@@ -92,6 +97,7 @@ int cmd_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+		{ "http-request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -115,6 +121,11 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case OPT_HTTP_TIMEOUT:
 			if (parse_uint("--http-timeout", optarg, 3600, &ho.timeout_sec))
+				return EXIT_USAGE;
+			break;
+		case OPT_REQUEST_TIMEOUT:
+			if (parse_uint("--http-request-timeout", optarg, 3600,
+				       &ho.request_timeout_sec))
 				return EXIT_USAGE;
 			break;
 		default:

@@ -9,10 +9,15 @@
  * Nothing here can change a limit: GET and HEAD only (405 otherwise).
  * Bounded: connections in total and per client address, bytes of request
  * line plus headers per connection (a bigger request gets 431 and is
- * closed), and an idle timeout. Bodies are rendered at most once per
- * snapshot and format, on the first request that wants them, and shared by
- * every response until the next snapshot, so a scrape never triggers a
- * collection and ten scrapers cost one render.
+ * closed), the time to send a complete request head, and an idle timeout.
+ * When the table or an address is full, the connection that has waited
+ * longest without a complete request head is closed to make room, so
+ * clients that connect and dawdle cannot lock anyone out. Bodies are
+ * rendered at most once per snapshot and format, on the first request that
+ * wants them, and shared by every response until the next snapshot, so a
+ * scrape never triggers a collection and ten scrapers cost one render; a
+ * response still being sent when its body is more than two snapshots old
+ * is cut off, so slow readers hold at most three snapshots' bodies.
  */
 #ifndef CGWARDEN_HTTPD_H
 #define CGWARDEN_HTTPD_H
@@ -31,6 +36,9 @@ struct httpd_opts {
 	unsigned max_connections;	/* 0: 64 */
 	unsigned max_per_client;	/* per IP address; 0: 16 (unix sockets: no limit) */
 	unsigned timeout_sec;		/* idle connection timeout; 0: 10 */
+	unsigned request_timeout_sec;	/* a complete request head within this
+					   long of connecting or of the previous
+					   response; 0: 5 */
 	size_t request_max_bytes;	/* request line + headers per connection; 0: 32 KiB */
 	uint64_t stale_usec;		/* /healthz fails when the last snapshot is older;
 					   0: never */
