@@ -119,6 +119,8 @@ static uint64_t mono_usec(void)
 
 /* ---- records ------------------------------------------------------------ */
 
+static void state_save(struct daemon *dm);
+
 /* Renders one record (or a tick's lines) in memory and hands it to the
  * stream, where a slow reader can only make it drop. */
 static void to_stream(struct daemon *dm, char *buf, size_t len)
@@ -150,8 +152,23 @@ static void on_record(void *ctx, const struct pol_decision *d, uint64_t time_use
 		fclose(mem);
 		to_stream(dm, buf, len);
 	}
-	if (dm->log)
+	if (dm->log) {
 		json_write_policy_action(dm->log, d, time_usec, latency_usec);
+		fflush(dm->log);
+	}
+	/* A thaw that did not happen goes back into the state (retried at
+	 * the next evaluation, or the next start). Its result may come long
+	 * after the evaluation that decided it (verified in the loop). */
+	if (d->restore && d->action == POL_THAW) {
+		struct pol_decisions one = { 1, 1, (struct pol_decision *)d };
+		int n = policy_restores_failed(&dm->st, &one);
+
+		if (n < 0)
+			fprintf(stderr, "cgwarden daemon: keeping a failed thaw in the state: %s\n",
+				strerror(-n));
+		if (n > 0)
+			state_save(dm);
+	}
 }
 
 static void on_audit(void *ctx, const struct act_audit *rec)
@@ -311,21 +328,6 @@ static void find_self(struct daemon *dm)
 
 /* ---- evaluation ------------------------------------------------------------ */
 
-/* After the executor: a thaw that did not happen goes back into the state
- * (retried at the next evaluation, or the next start). */
-static void after_run(struct daemon *dm)
-{
-	int n = policy_restores_failed(&dm->st, &dm->ds);
-
-	if (n < 0)
-		fprintf(stderr, "cgwarden daemon: keeping a failed thaw in the state: %s\n",
-			strerror(-n));
-	if (n > 0)
-		state_save(dm);
-	if (dm->log)
-		fflush(dm->log);
-}
-
 static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 {
 	struct policy_env env = { .self_path = dm->self_path };
@@ -348,7 +350,6 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 	 * counts as taken (not repeated) and its restore is still known. */
 	state_save(dm);
 	enforcer_run(dm->enf, &dm->ds, trigger_usec);
-	after_run(dm);
 }
 
 static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx);
@@ -626,8 +627,9 @@ static void release_freezes(struct daemon *dm)
 	if (n > 0) {
 		state_save(dm);
 		enforcer_run(dm->enf, &dm->ds, 0);
-		after_run(dm);
 	}
+	/* The thaws, and whatever else is still going on, end here. */
+	enforcer_drain(dm->enf);
 }
 
 static void daemon_free(struct daemon *dm)
@@ -754,19 +756,24 @@ int cmd_daemon(int argc, char **argv)
 	ao.who = who;
 	ao.audit = on_audit;
 	ao.audit_ctx = &dm;
+	err = loop_new(&l);
+	dm.loop = l;
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n", strerror(-err));
+		dm.status = EXIT_RUNTIME;
+		goto out;
+	}
 	err = actuator_open(&ao, &dm.act, why, sizeof(why));
 	if (!err)
-		err = enforcer_new(dm.act, on_record, &dm, &dm.enf);
+		err = enforcer_new(dm.act, l, on_record, &dm, &dm.enf);
 	if (err) {
-		fprintf(stderr, "cgwarden daemon: %s\n", err == -ENOMEM ? "out of memory" : why);
+		fprintf(stderr, "cgwarden daemon: %s\n", err == -ENOMEM ? "out of memory" :
+			err == -EMFILE ? strerror(-err) : why);
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
 	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	err = loop_new(&l);
-	dm.loop = l;
-	if (!err)
-		err = setup_loop(&dm, &cc, l);
+	err = setup_loop(&dm, &cc, l);
 	if (err) {
 		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n", strerror(-err));
 		dm.status = EXIT_RUNTIME;
