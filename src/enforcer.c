@@ -39,6 +39,11 @@ struct job {
 /* Re-check what the loop cannot be woken for (no pidfd, a cgroup.events
  * that cannot be polled) this often, and the rest at least this often. */
 #define JOB_POLL_USEC 20000
+/* Each job holds two fds at most (pidfd, or the cgroup and its
+ * cgroup.events), out of the headroom the daemon leaves beside the fd
+ * budget. Past this many, a verification is waited for on the spot (as
+ * before jobs existed) and a hook is not started. */
+#define MAX_JOBS 128
 #define JOB_BACKSTOP_USEC 250000
 
 struct enforcer {
@@ -417,6 +422,11 @@ static const char *execute(struct enforcer *e, struct pol_decision *d, uint64_t 
 
 		if (d->dry_run)
 			return RES_DRY;
+		if (e->nr_jobs >= MAX_JOBS) {
+			snprintf(d->why, sizeof(d->why), "hook %s not started: %d hooks and "
+				 "verifications are going on already", d->hook_path, MAX_JOBS);
+			return RES_FAILED;
+		}
 		pid = spawn_hook(d, &pidfd);
 		if (pid < 0) {
 			snprintf(d->why, sizeof(d->why), "hook %s could not be started: %s",
@@ -451,7 +461,7 @@ static const char *execute(struct enforcer *e, struct pol_decision *d, uint64_t 
 		}
 		return RES_DRY;
 	}
-	if (!e->loop) {
+	if (!e->loop || e->nr_jobs >= MAX_JOBS) {
 		actuator_apply(e->act, d->path, &c, &o);
 		return outcome_result(d, &o);
 	}
