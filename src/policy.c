@@ -643,13 +643,16 @@ static void budget_take(struct policy_state *st, uint64_t now)
  * reason for the next one (a freeze, a kill). So once a real cpu.max step
  * of the rule is in force, a PSI CPU condition counts toward escalation
  * only with the stall the throttling does not explain: over the last
- * interval, stall time minus throttled time (cpu.stat throttled_usec), as
- * a share of the interval, must pass the threshold too. Otherwise the
+ * interval (2 s at least), stall time minus throttled time (cpu.stat
+ * throttled_usec) and one cpu.max period, as a share of the interval, must
+ * pass the threshold too. Otherwise the
  * condition holds the ladder where it is: no step, no restore (lifting
  * cpu.max would bring the pressure back). throttled_usec sums the time
  * over CPUs, the stall is a wall-clock share: a cgroup throttled on several
  * CPUs at once is given the benefit of the doubt.
  */
+#define CPU_SELF_MIN_USEC 2000000
+
 static void note_cpu(struct pol_target *t, const struct cg_sample *x, uint64_t snap_usec)
 {
 	const struct cg_psi *p = &x->psi[CG_PSI_CPU];
@@ -662,19 +665,25 @@ static void note_cpu(struct pol_target *t, const struct cg_sample *x, uint64_t s
 		t->cpu_known = false;
 		return;
 	}
-	/* A trigger's evaluation reuses the last snapshot: same interval. */
-	if (snap_usec == t->cpu_snap_usec)
+	/* The kernel adds a throttled stretch to throttled_usec when it ends,
+	 * while the stall counts as it goes: one cpu.max period may be on one
+	 * side only. So the interval is CPU_SELF_MIN_USEC at least (a
+	 * trigger's evaluation, on the same snapshot, keeps the last verdict),
+	 * and one period of stall is not held against the cgroup. */
+	if (t->cpu_snap_usec && snap_usec >= t->cpu_snap_usec &&
+	    snap_usec - t->cpu_snap_usec < CPU_SELF_MIN_USEC)
 		return;
 	t->cpu_known = t->cpu_snap_usec && snap_usec > t->cpu_snap_usec &&
 		       thr >= t->cpu_throttled_usec && stall[0] >= t->cpu_stall_usec[0];
 	if (t->cpu_known) {
 		double dt = (double)(snap_usec - t->cpu_snap_usec);
 		uint64_t dthr = thr - t->cpu_throttled_usec;
+		uint64_t slack = (x->have & CG_HAVE_CPU_MAX) ? x->cpu_max_period_usec : 100000;
 
 		for (int l = 0; l < 2; l++) {
 			uint64_t d = stall[l] >= t->cpu_stall_usec[l] ? stall[l] - t->cpu_stall_usec[l] : 0;
 
-			t->cpu_unexplained[l] = d > dthr ? (double)(d - dthr) * 100.0 / dt : 0;
+			t->cpu_unexplained[l] = d > dthr + slack ? (double)(d - dthr - slack) * 100.0 / dt : 0;
 		}
 		/* cpu "full" is absent before 5.13: as it is, then. */
 		if (!p->have_full)

@@ -9,7 +9,10 @@
 # cgwarden_policy_actions_total{rule,action,result} and passes promtool,
 # SIGHUP reopens a rotated stream file, a bad reload keeps the old policy,
 # and SIGTERM exits 0. The limit ladders themselves run in the VM suite
-# (tests/vm/cases/policy-*.sh).
+# (tests/vm/cases/policy-*.sh). The daemons walk only the test's subtree
+# (--root): other users' cgroups on the host are none of their business,
+# and a tree of thousands would make every tick line (and its schema check)
+# slow.
 . "$(dirname "$0")/../lib.sh"
 if ! cg_setup; then skip daemon "$SKIP_WHY"; finish; fi
 tmp=$(mktemp -d)
@@ -22,14 +25,14 @@ cg_spawn "$CG_TEST/busy" sh -c 'while :; do :; done' >/dev/null
 cg_spawn "$CG_TEST/idle" sleep 300 >/dev/null
 cat >"$tmp/policy.json" <<JSON
 {"rules": [
-  {"name": "busy-loop", "match": {"path": "$CG_REL/*"},
+  {"name": "busy-loop", "match": {"path": "*"},
    "when": {"metric": "cpu.usage_ratio", "op": ">", "value": 0.2, "for": "1s"},
    "then": [{"log": "a test cgroup burns CPU"}]}
 ]}
 JSON
 port=$(free_port)
 "$CGWARDEN" daemon --policy "$tmp/policy.json" --state "$tmp/state.json" --interval 0.5 \
-	--listen "127.0.0.1:$port" --output "$tmp/stream.ndjson" --ticks --quiet \
+	--root "$CG_TEST" --listen "127.0.0.1:$port" --output "$tmp/stream.ndjson" --ticks --quiet \
 	2>"$tmp/err" &
 dpid=$!
 
@@ -40,14 +43,14 @@ for _ in $(seq 100); do
 done
 rec=$(grep '"type":"policy_action"' "$tmp/stream.ndjson" | head -n 1)
 read -r target action result value <<<"$(jq -r '"\(.target) \(.action) \(.result) \(.values[0].value)"' <<<"$rec" 2>/dev/null)"
-if [ "$target" = "$CG_REL/busy" ] && [ "$action" = log ] && [ "$result" = ok ] &&
+if [ "$target" = busy ] && [ "$action" = log ] && [ "$result" = ok ] &&
 	awk -v v="$value" 'BEGIN { exit !(v > 0.2 && v < 1.2) }'; then
 	pass "record_for_the_busy_cgroup (cpu.usage_ratio $value)"
 else
 	fail record_for_the_busy_cgroup "first record: ${rec:0:300}; stderr: $(head -c 300 "$tmp/err")"
 fi
-if grep '"type":"policy_action"' "$tmp/stream.ndjson" | grep -q "\"target\":\"$CG_REL/idle\""; then
-	fail idle_sibling_untouched "a record names $CG_REL/idle"
+if grep '"type":"policy_action"' "$tmp/stream.ndjson" | grep -q '"target":"idle"'; then
+	fail idle_sibling_untouched "a record names idle"
 else
 	pass idle_sibling_untouched
 fi
@@ -60,10 +63,10 @@ if grep -q 'rule="busy-loop",action="log",result="ok"} [1-9]' <<<"$line"; then
 else
 	fail metrics_count_the_action "'$line'"
 fi
-if grep -q "^container_cpu_usage_seconds_total{id=\"/$CG_REL/busy\"" "$tmp/metrics"; then
+if grep -q '^container_cpu_usage_seconds_total{id="/busy"' "$tmp/metrics"; then
 	pass metrics_served_by_the_daemon
 else
-	fail metrics_served_by_the_daemon "no container_cpu_usage_seconds_total for /$CG_REL/busy"
+	fail metrics_served_by_the_daemon "no container_cpu_usage_seconds_total for /busy"
 fi
 if command -v promtool >/dev/null; then
 	if out=$(promtool check metrics <"$tmp/metrics" 2>&1) && [ -z "$out" ]; then
@@ -119,17 +122,26 @@ mkdir $(seq -f "$CG_TEST/psi/c%g" 600)
 cg_spawn "$CG_TEST/psi-busy" sh -c 'while :; do :; done' >/dev/null
 cat >"$tmp/psi.json" <<JSON
 {"rules": [
-  {"name": "psi-all", "match": {"path": "$CG_REL/psi/*"},
+  {"name": "psi-all", "match": {"path": "psi/*"},
    "when": {"metric": "psi.cpu.some.avg10", "op": ">", "value": 90, "window": "1s"},
    "then": [{"log": "not expected: the cgroups are idle"}]},
-  {"name": "freeze-busy", "match": {"path": "$CG_REL/psi-busy"},
+  {"name": "freeze-busy", "match": {"path": "psi-busy"},
    "when": {"metric": "cpu.usage_ratio", "op": ">", "value": 0.05},
-   "then": [{"freeze": true}]}
+   "then": [{"freeze": true}]},
+  {"name": "slow-hook", "match": {"path": "psi-hook"},
+   "when": {"metric": "procs", "op": ">", "value": 0},
+   "then": [{"hook": {"path": "$tmp/hook.sh", "timeout": "3s"}}]}
 ]}
 JSON
+# A hook that outlives its timeout: the daemon goes on meanwhile (item 8)
+# and kills it at the deadline.
+printf '#!/bin/sh\necho $$ >%s/hook.pid\nexec sleep 30\n' "$tmp" >"$tmp/hook.sh"
+chmod +x "$tmp/hook.sh"
+mkdir "$CG_TEST/psi-hook"
+cg_spawn "$CG_TEST/psi-hook" sleep 300 >/dev/null
 port=$(free_port)
 (ulimit -n 1024 && exec "$CGWARDEN" daemon --policy "$tmp/psi.json" --state "$tmp/psi-state.json" \
-	--interval 0.5 --no-bpf --listen "127.0.0.1:$port" --output "$tmp/psi.ndjson" \
+	--interval 0.5 --no-bpf --root "$CG_TEST" --listen "127.0.0.1:$port" --output "$tmp/psi.ndjson" \
 	2>"$tmp/psi.err") &
 dpid=$!
 for _ in $(seq 100); do
@@ -163,6 +175,24 @@ if code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:
 	pass psi_budget_http_answers
 else
 	fail psi_budget_http_answers "/healthz: ${code:-no answer}"
+fi
+# While the hook sleeps: HTTP answers at once, and its record is not there.
+for _ in $(seq 50); do [ -s "$tmp/hook.pid" ] && break; sleep 0.1; done
+t0=$(date +%s%N)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/healthz")
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ -s "$tmp/hook.pid" ] && kill -0 "$(cat "$tmp/hook.pid")" 2>/dev/null && [ "$code" = 200 ] &&
+	! grep -q '"action":"hook"' "$tmp/psi.ndjson"; then
+	pass "hook_runs_beside_the_loop (/healthz in $ms ms while it sleeps)"
+else
+	fail hook_runs_beside_the_loop "hook pid '$(cat "$tmp/hook.pid" 2>/dev/null)', /healthz $code in $ms ms, $(grep -c '"action":"hook"' "$tmp/psi.ndjson") hook records"
+fi
+for _ in $(seq 100); do grep -q '"action":"hook"' "$tmp/psi.ndjson" && break; sleep 0.1; done
+rec=$(grep '"action":"hook"' "$tmp/psi.ndjson" | head -n 1)
+if [[ $rec == *'"result":"failed"'*'within 3000 ms: killed'* ]] && ! kill -0 "$(cat "$tmp/hook.pid")" 2>/dev/null; then
+	pass hook_killed_at_its_deadline
+else
+	fail hook_killed_at_its_deadline "record: ${rec:0:300}"
 fi
 rec=$(grep '"action":"freeze"' "$tmp/psi.ndjson" | head -n 1)
 if [[ $rec == *'"result":"ok"'* ]] && grep -q '^frozen 1' "$CG_TEST/psi-busy/cgroup.events"; then
