@@ -784,9 +784,10 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 			 struct act_outcome *o, struct act_verify **vp)
 {
 	char expect[ACT_TEXT_MAX];
+	bool later = c->kind == ACT_FREEZE || c->kind == ACT_THAW || c->kind == ACT_KILL;
 	struct act_verify *v;
 	uint64_t ino;
-	int cgfd, fd, err;
+	int cgfd, fd, err, evfd = -1;
 
 	*vp = NULL;
 	if (prepare(a, target, c, o, expect, &cgfd, &ino)) {
@@ -797,6 +798,10 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 		snprintf(o->now, sizeof(o->now), "%s", o->old);
 		goto done;
 	}
+	/* Before the write: a change of cgroup.events after it is then seen
+	 * by poll, however soon it comes. */
+	if (later)
+		evfd = open_beneath(a, cgfd, "cgroup.events", O_RDONLY);
 	/* O_TRUNC as a shell's '>' does: cgroupfs takes each write whole, and a
 	 * plain file standing in for it (fixtures) must not keep an old tail. */
 	fd = open_beneath(a, cgfd, o->file, O_WRONLY | O_TRUNC);
@@ -816,7 +821,7 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 			 err == -EBUSY ? " (the cgroup is busy; not retried)" : "");
 		goto done;
 	}
-	if (c->kind != ACT_FREEZE && c->kind != ACT_THAW && c->kind != ACT_KILL) {
+	if (!later) {
 		/* Read back: the write counts only if the kernel shows it. */
 		apply_finish(a, target, ino, cgfd, c, expect, 0, o);
 		close(cgfd);
@@ -832,9 +837,7 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 	}
 	v->ino = ino;
 	v->cgfd = cgfd;
-	v->evfd = open_beneath(a, cgfd, "cgroup.events", O_RDONLY);
-	if (v->evfd < 0)
-		v->evfd = -1;
+	v->evfd = evfd >= 0 ? evfd : -1;
 	v->kind = c->kind;
 	v->key = c->kind == ACT_KILL ? "populated" : "frozen";
 	v->want = c->kind == ACT_FREEZE;
@@ -843,6 +846,8 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 	*vp = v;
 	return 0;
 done:
+	if (evfd >= 0)
+		close(evfd);
 	close(cgfd);
 	audit(a, target, ino, o);
 	return o->err;

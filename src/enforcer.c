@@ -49,7 +49,7 @@ struct job {
 struct enforcer {
 	struct actuator *act;
 	struct loop *loop;
-	int alarm_fd;			/* the loop's; -1 without a loop */
+	int alarm_fd;			/* the loop's */
 	struct job **jobs;
 	size_t nr_jobs, cap_jobs;
 	int root_fd;			/* for reading memory.oom.group */
@@ -80,15 +80,12 @@ int enforcer_new(struct actuator *a, struct loop *l, enforcer_record_fn record, 
 		return -ENOMEM;
 	e->act = a;
 	e->loop = l;
-	e->alarm_fd = -1;
-	if (l) {
-		e->alarm_fd = loop_add_alarm(l, on_alarm, e);
-		if (e->alarm_fd < 0) {
-			int err = e->alarm_fd;
+	e->alarm_fd = loop_add_alarm(l, on_alarm, e);
+	if (e->alarm_fd < 0) {
+		int err = e->alarm_fd;
 
-			free(e);
-			return err;
-		}
+		free(e);
+		return err;
 	}
 	e->record = record;
 	e->ctx = ctx;
@@ -350,8 +347,8 @@ static int job_add(struct enforcer *e, const struct pol_decision *d, uint64_t tr
 	j->watch_fd = -1;
 	/* A cgroup.events that is a fixture's plain file cannot be polled
 	 * (EPERM): it is re-checked by time instead. */
-	if (watch_fd >= 0 && e->loop && loop_add_fd(e->loop, watch_fd, pid > 0 ? EPOLLIN : EPOLLPRI,
-						    on_job_fd, e) == 0)
+	if (watch_fd >= 0 && loop_add_fd(e->loop, watch_fd, pid > 0 ? EPOLLIN : EPOLLPRI,
+					 on_job_fd, e) == 0)
 		j->watch_fd = watch_fd;
 	else if (pid > 0 && watch_fd >= 0)
 		close(watch_fd);
@@ -461,7 +458,7 @@ static const char *execute(struct enforcer *e, struct pol_decision *d, uint64_t 
 		}
 		return RES_DRY;
 	}
-	if (!e->loop || e->nr_jobs >= MAX_JOBS) {
+	if (e->nr_jobs >= MAX_JOBS) {
 		actuator_apply(e->act, d->path, &c, &o);
 		return outcome_result(d, &o);
 	}
@@ -504,8 +501,7 @@ static void rearm(struct enforcer *e)
 		if (!at || t < at)
 			at = t;
 	}
-	if (e->alarm_fd >= 0)
-		loop_alarm_set(e->alarm_fd, at);
+	loop_alarm_set(e->alarm_fd, at);
 }
 
 /* Looks at job i: 0 if it goes on, 1 if it ended (recorded, removed). */
@@ -604,11 +600,6 @@ int enforcer_run(struct enforcer *e, struct pol_decisions *ds, uint64_t trigger_
 	return applied;
 }
 
-size_t enforcer_pending(const struct enforcer *e)
-{
-	return e->nr_jobs;
-}
-
 void enforcer_drain(struct enforcer *e)
 {
 	progress(e);
@@ -650,6 +641,5 @@ void enforcer_drain(struct enforcer *e)
 		if (e->nr_jobs)
 			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 	}
-	if (e->alarm_fd >= 0)
-		loop_alarm_set(e->alarm_fd, 0);
+	loop_alarm_set(e->alarm_fd, 0);
 }

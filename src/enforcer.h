@@ -32,11 +32,10 @@ struct enforcer;
 
 struct loop;
 
-/* a and l stay the caller's. With a loop, hooks and the kernel's
- * confirmation of freezes, thaws and kills are waited for in it (a pidfd,
- * cgroup.events, an alarm for deadlines) and never block it; without one
- * (NULL) they are waited for in enforcer_run. -ENOMEM or -errno (the root
- * cannot be opened). */
+/* a and l stay the caller's. Hooks and the kernel's confirmation of
+ * freezes, thaws and kills are waited for in the loop (a pidfd,
+ * cgroup.events, an alarm for deadlines) and never block it. -ENOMEM or
+ * -errno (the root cannot be opened, no timerfd). */
 int enforcer_new(struct actuator *a, struct loop *l, enforcer_record_fn record, void *ctx,
 		 struct enforcer **out);
 void enforcer_free(struct enforcer *e);	/* after enforcer_drain */
@@ -49,9 +48,6 @@ void enforcer_free(struct enforcer *e);	/* after enforcer_drain */
  * when the PSI trigger that caused this evaluation was seen
  * (CLOCK_MONOTONIC), or 0. Returns how many were applied by now. */
 int enforcer_run(struct enforcer *e, struct pol_decisions *ds, uint64_t trigger_mono_usec);
-
-/* Decisions still going on. */
-size_t enforcer_pending(const struct enforcer *e);
 
 /* Before exit, outside the loop: waits for the verifications still going
  * on (each up to the actuator's timeout) and kills the hooks still
