@@ -202,7 +202,10 @@ else
 fi
 kill -TERM "$dpid"
 wait "$dpid"
+rc=$?
 dpid=
+# Exit 0: the thaw at exit confirmed, nothing leaked (an ASan build says so).
+[ "$rc" = 0 ] && pass psi_budget_daemon_exits_0 || fail psi_budget_daemon_exits_0 "exit $rc: $(tail -c 300 "$tmp/psi.err")"
 # Empty and unwatched now: one rmdir for all (cg_cleanup forks per cgroup).
 rmdir "$CG_TEST"/psi/c* 2>/dev/null
 finish
