@@ -58,8 +58,12 @@ static const char daemon_help[] =
 	"                        127.0.0.1:9333, where a busy port is only a\n"
 	"                        warning); \"off\": no HTTP\n"
 	CLI_COMMON_HELP
-	"\nThe default interval is 1 s. SIGHUP reloads the policy: a file with\n"
-	"errors is refused with the reasons and the old policy stays in force.\n"
+	"\nThe default interval is 1 s. --fd-budget defaults to RLIMIT_NOFILE less\n"
+	"an eighth; PSI triggers take half of it at most, and past that their\n"
+	"conditions are polled at each tick. Hooks and the kernel's confirmation\n"
+	"of freezes and kills are waited for beside the loop, which never stops.\n"
+	"SIGHUP reloads the policy: a file with errors is refused with the\n"
+	"reasons and the old policy stays in force.\n"
 	"SIGTERM and SIGINT thaw every cgroup the daemon froze, then exit 0.\n"
 	"Exit status: 0 clean exit, 1 bad policy or runtime failure, 2 usage.\n";
 
