@@ -525,8 +525,9 @@ static int job_step(struct enforcer *e, size_t i, uint64_t now)
 	} else {
 		int status = 0;
 		pid_t r = waitpid(j->pid, &status, WNOHANG);
+		int werr = errno;
 
-		if (r == 0 || (r < 0 && errno == EINTR)) {
+		if (r == 0 || (r < 0 && werr == EINTR)) {
 			if (!j->killed && now >= j->deadline) {
 				kill(j->pid, SIGKILL);
 				j->killed = true;
@@ -542,7 +543,7 @@ static int job_step(struct enforcer *e, size_t i, uint64_t now)
 						      j->d.hook_timeout_usec);
 		if (r < 0)
 			snprintf(j->d.why, sizeof(j->d.why), "hook %s: %s", j->hook,
-				 strerror(errno));
+				 strerror(werr));
 	}
 	e->jobs[i] = e->jobs[--e->nr_jobs];
 	finish(e, &j->d, res, j->trigger_usec);
