@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -398,24 +399,6 @@ static int write_text(struct actuator *a, int fd, const char *text, bool *cut_sh
 	return err;
 }
 
-/* Waits until cgroup.events says key == want, up to the timeout. */
-static int wait_event(struct actuator *a, int cgfd, const char *key, uint64_t want)
-{
-	uint64_t end = now_usec(CLOCK_MONOTONIC) + a->timeout_usec, v;
-	int err;
-
-	for (;;) {
-		err = read_key(a, cgfd, "cgroup.events", key, &v);
-		if (err)
-			return err;
-		if (v == want)
-			return 0;
-		if (now_usec(CLOCK_MONOTONIC) >= end)
-			return -ETIMEDOUT;
-		usleep(10000);
-	}
-}
-
 /* ---- validation ------------------------------------------------------- */
 
 /* For a file that is not there: which ancestor does not pass the controller
@@ -732,47 +715,69 @@ static void audit(struct actuator *a, const char *target, uint64_t ino,
 
 /* ---- apply ------------------------------------------------------------ */
 
-int actuator_apply(struct actuator *a, const char *target, const struct act_change *c,
-		   struct act_outcome *o)
-{
-	char expect[ACT_TEXT_MAX];
+/*
+ * A write the kernel confirms only later, in cgroup.events: a freeze is
+ * done when "frozen" follows (every task has stopped), a kill when
+ * "populated" is 0 (every task has exited). Until then the outcome waits
+ * here, with the cgroup open, so a caller's loop can go on meanwhile.
+ */
+struct act_verify {
+	char *target;
 	uint64_t ino;
-	int cgfd, fd, err;
+	int cgfd;
+	int evfd;			/* cgroup.events, for poll; -1 if it cannot be opened */
+	const char *key;		/* "frozen" or "populated" */
+	uint64_t want;
+	enum act_kind kind;
+	uint64_t deadline;		/* CLOCK_MONOTONIC */
+	struct act_outcome o;
+};
 
-	if (prepare(a, target, c, o, expect, &cgfd, &ino))
-		goto out_audit;
-	if (a->dry_run) {
-		snprintf(o->now, sizeof(o->now), "%s", o->old);
-		goto out;
-	}
-	/* O_TRUNC as a shell's '>' does: cgroupfs takes each write whole, and a
-	 * plain file standing in for it (fixtures) must not keep an old tail. */
-	fd = open_beneath(a, cgfd, o->file, O_WRONLY | O_TRUNC);
-	if (fd < 0) {
-		o->err = fd;
-		snprintf(o->why, sizeof(o->why), "opening %s of '%.200s': %s", o->file, target,
-			 strerror(-fd));
-		goto out;
-	}
-	err = write_text(a, fd, o->wrote, &o->cut_short);
-	close(fd);
-	if (err) {
-		o->err = err;
-		snprintf(o->why, sizeof(o->why), "writing '%s' to %s of '%.200s': %s%s", o->wrote,
-			 o->file, target, strerror(-err),
-			 err == -EINVAL ? " (the kernel refused the value)" :
-			 err == -EBUSY ? " (the cgroup is busy; not retried)" : "");
-		goto out;
-	}
-	/* Read back: the write counts only if the kernel shows it. */
+/* The key's value in cgroup.events, through the open evfd when there is
+ * one: reading it also tells kernfs the change was seen, so its poll
+ * signals the next change and not this one again. */
+static int verify_read(struct actuator *a, struct act_verify *v, uint64_t *val)
+{
+	char buf[512];
+	const char *keys[1] = { v->key };
+	uint64_t have = 0;
+	ssize_t n;
+
+	if (v->evfd < 0)
+		return read_key(a, v->cgfd, "cgroup.events", v->key, val);
+	n = pread(v->evfd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (parse_keyed(buf, (size_t)n, keys, 1, val, &have) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+static void verify_free(struct act_verify *v)
+{
+	if (!v)
+		return;
+	if (v->evfd >= 0)
+		close(v->evfd);
+	if (v->cgfd >= 0)
+		close(v->cgfd);
+	free(v->target);
+	free(v);
+}
+
+/* The read back, the error sentence, the audit record: the end of every
+ * apply, whether it waited here or in a caller's loop. */
+static int apply_finish(struct actuator *a, const char *target, uint64_t ino, int cgfd,
+			const struct act_change *c, const char *expect, int err,
+			struct act_outcome *o)
+{
 	switch (c->kind) {
 	case ACT_KILL:
-		err = wait_event(a, cgfd, "populated", 0);
 		snprintf(o->now, sizeof(o->now), err ? "populated 1" : "populated 0");
 		break;
 	case ACT_FREEZE:
 	case ACT_THAW:
-		err = wait_event(a, cgfd, "frozen", c->kind == ACT_FREEZE);
 		/* Show what the file says even when the state never followed. */
 		if (read_text(a, cgfd, o->file, o->now, sizeof(o->now)) && !err)
 			err = -EIO;
@@ -794,11 +799,132 @@ int actuator_apply(struct actuator *a, const char *target, const struct act_chan
 		snprintf(o->why, sizeof(o->why), "the limit is set; reclaim was cut short after "
 			 "%" PRIu64 " ms", a->timeout_usec / 1000);
 	}
-out:
-	close(cgfd);
-out_audit:
 	audit(a, target, ino, o);
 	return o->err;
+}
+
+int actuator_apply_start(struct actuator *a, const char *target, const struct act_change *c,
+			 struct act_outcome *o, struct act_verify **vp)
+{
+	char expect[ACT_TEXT_MAX];
+	bool later = c->kind == ACT_FREEZE || c->kind == ACT_THAW || c->kind == ACT_KILL;
+	struct act_verify *v;
+	uint64_t ino;
+	int cgfd, fd, err, evfd = -1;
+
+	*vp = NULL;
+	if (prepare(a, target, c, o, expect, &cgfd, &ino)) {
+		audit(a, target, ino, o);
+		return o->err;
+	}
+	if (a->dry_run) {
+		snprintf(o->now, sizeof(o->now), "%s", o->old);
+		goto done;
+	}
+	/* Before the write: a change of cgroup.events after it is then seen
+	 * by poll, however soon it comes. */
+	if (later)
+		evfd = open_beneath(a, cgfd, "cgroup.events", O_RDONLY);
+	/* O_TRUNC as a shell's '>' does: cgroupfs takes each write whole, and a
+	 * plain file standing in for it (fixtures) must not keep an old tail. */
+	fd = open_beneath(a, cgfd, o->file, O_WRONLY | O_TRUNC);
+	if (fd < 0) {
+		o->err = fd;
+		snprintf(o->why, sizeof(o->why), "opening %s of '%.200s': %s", o->file, target,
+			 strerror(-fd));
+		goto done;
+	}
+	err = write_text(a, fd, o->wrote, &o->cut_short);
+	close(fd);
+	if (err) {
+		o->err = err;
+		snprintf(o->why, sizeof(o->why), "writing '%s' to %s of '%.200s': %s%s", o->wrote,
+			 o->file, target, strerror(-err),
+			 err == -EINVAL ? " (the kernel refused the value)" :
+			 err == -EBUSY ? " (the cgroup is busy; not retried)" : "");
+		goto done;
+	}
+	if (!later) {
+		/* Read back: the write counts only if the kernel shows it. */
+		apply_finish(a, target, ino, cgfd, c, expect, 0, o);
+		close(cgfd);
+		return o->err;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v || !(v->target = strdup(target))) {
+		free(v);
+		o->err = -ENOMEM;
+		snprintf(o->why, sizeof(o->why), "out of memory verifying %s of '%.200s'",
+			 o->file, target);
+		goto done;
+	}
+	v->ino = ino;
+	v->cgfd = cgfd;
+	v->evfd = evfd >= 0 ? evfd : -1;
+	v->kind = c->kind;
+	v->key = c->kind == ACT_KILL ? "populated" : "frozen";
+	v->want = c->kind == ACT_FREEZE;
+	v->deadline = now_usec(CLOCK_MONOTONIC) + a->timeout_usec;
+	v->o = *o;
+	*vp = v;
+	return 0;
+done:
+	if (evfd >= 0)
+		close(evfd);
+	close(cgfd);
+	audit(a, target, ino, o);
+	return o->err;
+}
+
+int actuator_verify_fd(const struct act_verify *v)
+{
+	return v->evfd;
+}
+
+uint64_t actuator_verify_deadline(const struct act_verify *v)
+{
+	return v->deadline;
+}
+
+int actuator_verify_check(struct actuator *a, struct act_verify *v, uint64_t now_mono,
+			  struct act_outcome *o)
+{
+	struct act_change c = { .kind = v->kind };
+	uint64_t val;
+	int err = verify_read(a, v, &val);
+
+	if (!err && val != v->want)
+		err = now_mono >= v->deadline ? -ETIMEDOUT : -EINPROGRESS;
+	if (err == -EINPROGRESS)
+		return err;
+	*o = v->o;
+	apply_finish(a, v->target, v->ino, v->cgfd, &c, "", err, o);
+	verify_free(v);
+	return o->err;
+}
+
+void actuator_verify_abandon(struct act_verify *v)
+{
+	verify_free(v);
+}
+
+int actuator_apply(struct actuator *a, const char *target, const struct act_change *c,
+		   struct act_outcome *o)
+{
+	struct act_verify *v;
+	int err = actuator_apply_start(a, target, c, o, &v);
+
+	/* A one-shot caller (cgwarden set, the dashboard) may wait: the same
+	 * check as a loop's, woken by cgroup.events or every 10 ms. */
+	while (v) {
+		struct pollfd p = { .fd = v->evfd, .events = POLLPRI };
+
+		err = actuator_verify_check(a, v, now_usec(CLOCK_MONOTONIC), o);
+		if (err != -EINPROGRESS)
+			break;
+		poll(&p, 1, 10);
+	}
+	return err;
 }
 
 /* ---- PSI triggers ----------------------------------------------------- */

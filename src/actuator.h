@@ -105,9 +105,41 @@ int actuator_cgroup_id(struct actuator *a, const char *target, uint64_t *id);
 int actuator_validate(struct actuator *a, const char *target, const struct act_change *c,
 		      struct act_outcome *o);
 
-/* Validates, writes (unless dry run), reads back, audits. Returns o->err. */
+/* Validates, writes (unless dry run), reads back, audits. Returns o->err.
+ * A freeze, thaw or kill waits here until cgroup.events confirms it (up to
+ * the timeout): for one-shot callers; a loop uses actuator_apply_start. */
 int actuator_apply(struct actuator *a, const char *target, const struct act_change *c,
 		   struct act_outcome *o);
+
+/*
+ * The same in two halves, for a loop that must not wait. Validates and
+ * writes as actuator_apply does. A freeze, thaw or kill that was written is
+ * confirmed by the kernel only later (cgroup.events "frozen", "populated"):
+ * then *v is set, 0 is returned and o is not final; the caller re-checks
+ * with actuator_verify_check() when actuator_verify_fd() signals EPOLLPRI,
+ * or by its deadline. Otherwise *v is NULL, o is final (read back,
+ * audited) and its err is returned.
+ */
+struct act_verify;
+int actuator_apply_start(struct actuator *a, const char *target, const struct act_change *c,
+			 struct act_outcome *o, struct act_verify **v);
+
+/* The target's cgroup.events, open: EPOLLPRI when it changes; -1 when it
+ * could not be opened (a fixture's plain file cannot be polled either: the
+ * caller then re-checks by time). */
+int actuator_verify_fd(const struct act_verify *v);
+
+/* When the kernel must have followed (CLOCK_MONOTONIC usec). */
+uint64_t actuator_verify_deadline(const struct act_verify *v);
+
+/* -EINPROGRESS while cgroup.events has not followed and the deadline is
+ * ahead (v stays). Otherwise fills o (read back, error), audits, frees v
+ * and returns o->err (-ETIMEDOUT past the deadline). */
+int actuator_verify_check(struct actuator *a, struct act_verify *v, uint64_t now_mono,
+			  struct act_outcome *o);
+
+/* Frees v without an outcome (the caller is going away). */
+void actuator_verify_abandon(struct act_verify *v);
 
 /*
  * Registers a PSI trigger on target's <resource>.pressure ("cpu", "memory",

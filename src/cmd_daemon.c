@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "actuator.h"
+#include "cgfs.h"
 #include "cli.h"
 #include "collector.h"
 #include "commands.h"
@@ -58,8 +59,12 @@ static const char daemon_help[] =
 	"                        127.0.0.1:9333, where a busy port is only a\n"
 	"                        warning); \"off\": no HTTP\n"
 	CLI_COMMON_HELP
-	"\nThe default interval is 1 s. SIGHUP reloads the policy: a file with\n"
-	"errors is refused with the reasons and the old policy stays in force.\n"
+	"\nThe default interval is 1 s. --fd-budget defaults to RLIMIT_NOFILE less\n"
+	"an eighth; PSI triggers take half of it at most, and past that their\n"
+	"conditions are polled at each tick. Hooks and the kernel's confirmation\n"
+	"of freezes and kills are waited for beside the loop, which never stops.\n"
+	"SIGHUP reloads the policy: a file with errors is refused with the\n"
+	"reasons and the old policy stays in force.\n"
 	"SIGTERM and SIGINT thaw every cgroup the daemon froze, then exit 0.\n"
 	"Exit status: 0 clean exit, 1 bad policy or runtime failure, 2 usage.\n";
 
@@ -71,7 +76,9 @@ enum { OPT_POLICY = 0x300, OPT_STATE, OPT_LOG, OPT_DRY_RUN, OPT_TICKS };
 
 #define LISTEN_OFF "off"
 
-/* One PSI trigger fd in the loop (fd -1: the kernel refused it). */
+/* One PSI trigger fd in the loop. fd -1: the kernel refused it, or the fd
+ * budget had no room (over_budget: asked again at later ticks); either
+ * way the condition is polled, from the averages at each tick. */
 struct trig {
 	uint64_t cgroup_id;
 	enum cg_psi_resource res;
@@ -79,6 +86,7 @@ struct trig {
 	uint64_t stall, window;
 	int fd;
 	bool seen;
+	bool over_budget;
 };
 
 struct daemon {
@@ -105,6 +113,7 @@ struct daemon {
 	int ino_fd;
 	struct trig *trigs;
 	size_t nr_trigs, cap_trigs;
+	bool said_trig_budget, said_trig_failed, said_trig_window;
 	uint64_t *watched;		/* cgroup ids with inotify watches */
 	size_t nr_watched, cap_watched;
 	int status;
@@ -119,6 +128,8 @@ static uint64_t mono_usec(void)
 }
 
 /* ---- records ------------------------------------------------------------ */
+
+static void state_save(struct daemon *dm);
 
 /* Renders one record (or a tick's lines) in memory and hands it to the
  * stream, where a slow reader can only make it drop. */
@@ -151,8 +162,23 @@ static void on_record(void *ctx, const struct pol_decision *d, uint64_t time_use
 		fclose(mem);
 		to_stream(dm, buf, len);
 	}
-	if (dm->log)
+	if (dm->log) {
 		json_write_policy_action(dm->log, d, time_usec, latency_usec);
+		fflush(dm->log);
+	}
+	/* A thaw that did not happen goes back into the state (retried at
+	 * the next evaluation, or the next start). Its result may come long
+	 * after the evaluation that decided it (verified in the loop). */
+	if (d->restore && d->action == POL_THAW) {
+		struct pol_decisions one = { 1, 1, (struct pol_decision *)d };
+		int n = policy_restores_failed(&dm->st, &one);
+
+		if (n < 0)
+			fprintf(stderr, "cgwarden daemon: keeping a failed thaw in the state: %s\n",
+				strerror(-n));
+		if (n > 0)
+			state_save(dm);
+	}
 }
 
 static void on_audit(void *ctx, const struct act_audit *rec)
@@ -331,21 +357,6 @@ static void load_state(struct daemon *dm)
 
 /* ---- evaluation ------------------------------------------------------------ */
 
-/* After the executor: a thaw that did not happen goes back into the state
- * (retried at the next evaluation, or the next start). */
-static void after_run(struct daemon *dm)
-{
-	int n = policy_restores_failed(&dm->st, &dm->ds);
-
-	if (n < 0)
-		fprintf(stderr, "cgwarden daemon: keeping a failed thaw in the state: %s\n",
-			strerror(-n));
-	if (n > 0)
-		state_save(dm);
-	if (dm->log)
-		fflush(dm->log);
-}
-
 static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 {
 	struct policy_env env = { .self_path = dm->self_path };
@@ -368,17 +379,76 @@ static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 	 * counts as taken (not repeated) and its restore is still known. */
 	state_save(dm);
 	enforcer_run(dm->enf, &dm->ds, trigger_usec);
-	after_run(dm);
 }
 
 static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx);
 
+/* Registers t's trigger on path, within the collector's fd budget. Each
+ * kind of trouble is said once per run, not once per cgroup: with
+ * thousands of matched cgroups, per-cgroup lines would flood the journal. */
+static void trig_open(struct daemon *dm, const struct pol_rule *r, struct trig *t,
+		      const char *path)
+{
+	char why[ACT_WHY_MAX];
+	const char *res = cg_psi_resource_name(t->res);
+	int fd;
+
+	t->fd = -1;
+	t->over_budget = collector_fd_claim(dm->c, 1) != 0;
+	if (t->over_budget)
+		return;
+	fd = actuator_open_psi_trigger(dm->act, path, res, t->full, t->stall, t->window,
+				       why, sizeof(why));
+	/* Without CAP_SYS_RESOURCE the kernel (6.4+) only takes windows of
+	 * whole 2 s: the same share of a 2 s window. */
+	if (fd == -EINVAL && t->window % 2000000) {
+		uint64_t stall = t->stall * 2000000 / t->window;
+
+		fd = actuator_open_psi_trigger(dm->act, path, res, t->full, stall, 2000000,
+					       why, sizeof(why));
+		if (fd >= 0 && !dm->said_trig_window)
+			fprintf(stderr, "cgwarden daemon: PSI trigger of rule %s on %s: the "
+				"kernel refused a %" PRIu64 " ms window (no CAP_SYS_RESOURCE?); "
+				"using 2 s (said once)\n", r->name, path, t->window / 1000);
+		dm->said_trig_window |= fd >= 0;
+	}
+	if (fd >= 0 && loop_add_fd(dm->loop, fd, EPOLLPRI, on_trigger, dm)) {
+		close(fd);
+		fd = -EMFILE;
+	}
+	if (fd < 0) {
+		collector_fd_release(dm->c, 1);
+		/* Out of fds despite the budget (something else took them):
+		 * as over the budget, asked again later. */
+		t->over_budget = fd == -EMFILE || fd == -ENFILE;
+		if (!t->over_budget && !dm->said_trig_failed)
+			fprintf(stderr, "cgwarden daemon: PSI trigger for rule %s: %s (the "
+				"condition is then polled at each tick; further failures are "
+				"not reported)\n", r->name, why);
+		dm->said_trig_failed |= !t->over_budget;
+		return;
+	}
+	t->fd = fd;
+}
+
+static void trig_close(struct daemon *dm, struct trig *t)
+{
+	if (t->fd < 0)
+		return;
+	loop_del_fd(dm->loop, t->fd);
+	close(t->fd);
+	collector_fd_release(dm->c, 1);
+	t->fd = -1;
+}
+
 /* PSI trigger fds for every matched cgroup of every rule with a PSI
- * condition; triggers of cgroups gone or no longer matched are closed. */
+ * condition; triggers of cgroups gone or no longer matched are closed.
+ * They count in the collector's fd budget (half of it at most): past that,
+ * the rest is polled from the averages at each tick, and said once. */
 static void sync_triggers(struct daemon *dm)
 {
 	const struct cg_snapshot *s = dm->snap;
-	char why[ACT_WHY_MAX];
+	size_t polled = 0;
 
 	for (size_t i = 0; i < dm->nr_trigs; i++)
 		dm->trigs[i].seen = false;
@@ -394,7 +464,6 @@ static void sync_triggers(struct daemon *dm)
 				continue;
 			for (size_t w = 0; w < nw; w++) {
 				struct trig *t = NULL;
-				int fd;
 
 				for (size_t k = 0; k < dm->nr_trigs && !t; k++) {
 					struct trig *q = &dm->trigs[k];
@@ -406,6 +475,10 @@ static void sync_triggers(struct daemon *dm)
 				}
 				if (t) {
 					t->seen = true;
+					/* Room may have come back (cgroups gone). */
+					if (t->over_budget)
+						trig_open(dm, r, t, x->path);
+					polled += t->over_budget;
 					continue;
 				}
 				if (dm->nr_trigs == dm->cap_trigs) {
@@ -417,51 +490,32 @@ static void sync_triggers(struct daemon *dm)
 					dm->trigs = n;
 					dm->cap_trigs = cap;
 				}
-				fd = actuator_open_psi_trigger(dm->act, x->path,
-							       cg_psi_resource_name(want[w].res),
-							       want[w].full, want[w].stall_usec,
-							       want[w].window_usec, why, sizeof(why));
-				/* Without CAP_SYS_RESOURCE the kernel (6.4+) only takes
-				 * windows of whole 2 s: the same share of a 2 s window. */
-				if (fd == -EINVAL && want[w].window_usec % 2000000) {
-					uint64_t stall = want[w].stall_usec * 2000000 / want[w].window_usec;
-
-					fd = actuator_open_psi_trigger(dm->act, x->path,
-								       cg_psi_resource_name(want[w].res),
-								       want[w].full, stall, 2000000,
-								       why, sizeof(why));
-					if (fd >= 0)
-						fprintf(stderr, "cgwarden daemon: PSI trigger of rule %s on %s: "
-							"the kernel refused a %" PRIu64 " ms window (no "
-							"CAP_SYS_RESOURCE?); using 2 s\n", r->name, x->path,
-							want[w].window_usec / 1000);
-				}
-				if (fd < 0)
-					fprintf(stderr, "cgwarden daemon: PSI trigger for rule %s: %s "
-						"(the condition is then seen at the tick)\n", r->name, why);
-				t = &dm->trigs[dm->nr_trigs];
-				*t = (struct trig){ x->id, want[w].res, want[w].full,
-						    want[w].stall_usec, want[w].window_usec, fd, true };
+				t = &dm->trigs[dm->nr_trigs++];
 				/* A trigger that failed stays in the table (fd -1) so it is
-				 * reported once, not on every tick. */
-				if (fd >= 0 && loop_add_fd(dm->loop, fd, EPOLLPRI, on_trigger, dm)) {
-					close(fd);
-					t->fd = -1;
-				}
-				dm->nr_trigs++;
+				 * not asked for again at every tick. */
+				*t = (struct trig){ x->id, want[w].res, want[w].full,
+						    want[w].stall_usec, want[w].window_usec, -1, true,
+						    false };
+				trig_open(dm, r, t, x->path);
+				polled += t->over_budget;
 			}
 		}
 	}
 	for (size_t i = 0; i < dm->nr_trigs;) {
 		if (!dm->trigs[i].seen) {
-			if (dm->trigs[i].fd >= 0) {
-				loop_del_fd(dm->loop, dm->trigs[i].fd);
-				close(dm->trigs[i].fd);
-			}
+			trig_close(dm, &dm->trigs[i]);
 			dm->trigs[i] = dm->trigs[--dm->nr_trigs];
 		} else {
 			i++;
 		}
+	}
+	if (polled && !dm->said_trig_budget) {
+		fprintf(stderr, "cgwarden daemon: PSI triggers use half the fd budget of %ld "
+			"(RLIMIT_NOFILE %ld): %zu more PSI condition%s polled from the averages "
+			"at each tick instead (raise RLIMIT_NOFILE to watch them all; said once)\n",
+			collector_fd_budget(dm->c), cgfs_fd_limit(), polled,
+			polled == 1 ? " is" : "s are");
+		dm->said_trig_budget = true;
 	}
 }
 
@@ -545,8 +599,8 @@ static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx)
 			continue;
 		if (events & EPOLLERR) {
 			/* The cgroup is gone. */
-			loop_del_fd(l, fd);
-			close(fd);
+			(void)l;
+			trig_close(dm, t);
 			dm->trigs[k] = dm->trigs[--dm->nr_trigs];
 			return 0;
 		}
@@ -646,8 +700,9 @@ static void release_freezes(struct daemon *dm)
 	if (n > 0) {
 		state_save(dm);
 		enforcer_run(dm->enf, &dm->ds, 0);
-		after_run(dm);
 	}
+	/* The thaws, and whatever else is still going on, end here. */
+	enforcer_drain(dm->enf);
 }
 
 static void daemon_free(struct daemon *dm)
@@ -751,6 +806,17 @@ int cmd_daemon(int argc, char **argv)
 	err = mkdir_parents(dm.state_path);
 	if (err)
 		fprintf(stderr, "cgwarden daemon: --state %s: %s\n", dm.state_path, strerror(-err));
+	/* The collector's default budget leaves a few hundred fds for the rest
+	 * of a process; the daemon also holds HTTP connections, the fds of
+	 * actions, hooks and verifications going on (enforcer.c), and its PSI
+	 * triggers count in the budget itself (sync_triggers): an eighth of
+	 * the limit stays outside it, at least as much as the default. */
+	if (!cc.copts.fd_budget) {
+		long limit = cgfs_fd_limit();
+		long room = limit > 4096 ? 512 : limit / 4;
+
+		cc.copts.fd_budget = limit - (limit / 8 > room ? limit / 8 : room);
+	}
 	err = cli_open_collector(&cc, &dm.c);
 	if (err) {
 		dm.c = NULL;
@@ -762,11 +828,19 @@ int cmd_daemon(int argc, char **argv)
 	ao.who = who;
 	ao.audit = on_audit;
 	ao.audit_ctx = &dm;
+	err = loop_new(&l);
+	dm.loop = l;
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n", strerror(-err));
+		dm.status = EXIT_RUNTIME;
+		goto out;
+	}
 	err = actuator_open(&ao, &dm.act, why, sizeof(why));
 	if (!err)
-		err = enforcer_new(dm.act, on_record, &dm, &dm.enf);
+		err = enforcer_new(dm.act, l, on_record, &dm, &dm.enf);
 	if (err) {
-		fprintf(stderr, "cgwarden daemon: %s\n", err == -ENOMEM ? "out of memory" : why);
+		fprintf(stderr, "cgwarden daemon: %s\n", err == -ENOMEM ? "out of memory" :
+			err == -EMFILE ? strerror(-err) : why);
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
@@ -774,10 +848,7 @@ int cmd_daemon(int argc, char **argv)
 	/* After the actuator: each entry's path is checked to be its cgroup. */
 	load_state(&dm);
 	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	err = loop_new(&l);
-	dm.loop = l;
-	if (!err)
-		err = setup_loop(&dm, &cc, l);
+	err = setup_loop(&dm, &cc, l);
 	if (err) {
 		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n", strerror(-err));
 		dm.status = EXIT_RUNTIME;

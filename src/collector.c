@@ -133,6 +133,7 @@ struct collector {
 	int cur;			/* index of the newest snapshot in snap[] */
 
 	long fd_budget, kept_fds;
+	long claimed;			/* of the budget, by the caller (PSI triggers) */
 	bool budget_warned, depth_warned;
 	uint32_t cut_warned;		/* bit per cg_file, CUT_STAT, CUT_IO_DEVS: said once */
 	bool leaf_dirfds_shed;		/* leaves' dirfds given back to files */
@@ -355,7 +356,7 @@ nomem:
 
 static bool may_keep_fd(struct collector *c)
 {
-	if (c->kept_fds < c->fd_budget)
+	if (c->kept_fds + c->claimed < c->fd_budget)
 		return true;
 	if (!c->budget_warned && !c->quiet)
 		fprintf(stderr, "cgwarden: fd budget of %ld reached; files of further "
@@ -945,6 +946,50 @@ static void shed_leaf_dirfds(struct collector *c)
 	c->leaf_dirfds_shed = true;
 }
 
+/* A caller claimed fds the walk keeps: file fds (and leaves' dirfds) go
+ * back, last nodes first, until the claims fit (between ticks: nothing
+ * of the walk is open then). A file without its fd is
+ * opened at each tick; a cgroup with children keeps its dirfd (it anchors
+ * the walk below it). */
+static void shed_for_claims(struct collector *c)
+{
+	for (uint32_t n = c->nr_nodes; n-- > 1 && c->kept_fds + c->claimed > c->fd_budget;) {
+		struct node *nd = &c->nodes[n];
+
+		if (!nd->in_use)
+			continue;
+		for (int f = 0; f < CGF__COUNT; f++)
+			close_fd(c, &nd->fd[f]);
+		close_fd(c, &nd->stat_fd);
+		if (nd->nr_children == 0)
+			close_fd(c, &nd->dirfd);
+	}
+	c->budget_warned = true;
+	c->leaf_dirfds_shed = true;
+}
+
+int collector_fd_claim(struct collector *c, long n)
+{
+	/* Half the budget at most: the walk keeps the rest for its files. */
+	if (n < 0 || c->claimed + n > c->fd_budget / 2)
+		return -EMFILE;
+	c->claimed += n;
+	/* At once, not at the next tick: the caller opens its fds now. */
+	if (c->kept_fds + c->claimed > c->fd_budget)
+		shed_for_claims(c);
+	return 0;
+}
+
+void collector_fd_release(struct collector *c, long n)
+{
+	c->claimed = n < c->claimed ? c->claimed - n : 0;
+}
+
+long collector_fd_budget(const struct collector *c)
+{
+	return c->fd_budget;
+}
+
 /* Cgroups not seen this tick are gone: report their last sample once. */
 static int sweep(struct collector *c, struct cg_snapshot *snap, int which)
 {
@@ -1014,6 +1059,8 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	snap->nr_samples = snap->nr_removed = snap->nr_added = 0;
 	snap->root = c->root_path;
 
+	if (c->kept_fds + c->claimed > c->fd_budget)
+		shed_for_claims(c);
 	if (c->budget_warned && !c->leaf_dirfds_shed)
 		shed_leaf_dirfds(c);
 	host_files = host_read(c->host, &snap->host);

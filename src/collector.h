@@ -44,6 +44,17 @@ size_t collector_file_names(const char *const **names);
  * a loop may wake on it to tick early. */
 int collector_event_fd(const struct collector *c);
 
+/*
+ * Other long-lived fds of the process count in the same budget (the
+ * daemon's PSI triggers, one fd each): a claim of n fds makes the walk keep
+ * n fewer, giving back kept file fds at the next tick if it must (those
+ * files are then opened at each tick). Claims may take half the budget at
+ * most. 0, or -EMFILE (over that: the caller does without the fds).
+ */
+int collector_fd_claim(struct collector *c, long n);
+void collector_fd_release(struct collector *c, long n);
+long collector_fd_budget(const struct collector *c);
+
 /* The directory being walked. */
 const char *collector_root(const struct collector *c);
 

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +15,43 @@
 #include "cgfs.h"
 #include "enforcer.h"
 #include "json.h"
+#include "loop.h"
+
+/*
+ * A decision still being carried out: a hook running, or a freeze, thaw or
+ * kill the kernel has not confirmed yet. The loop goes on meanwhile; its
+ * result is recorded when it ends (the hook exits or is killed at its
+ * deadline, cgroup.events follows or the actuator's timeout passes).
+ */
+struct job {
+	struct pol_decision d;		/* a copy: path owned, hook/message pointers cleared */
+	char *hook;			/* the hook's path, owned (the policy may be reloaded) */
+	uint64_t trigger_usec;		/* for the latency, as enforcer_run got it */
+	uint64_t deadline;		/* CLOCK_MONOTONIC */
+	int watch_fd;			/* pidfd or cgroup.events in the loop, or -1 */
+	/* a hook */
+	pid_t pid;
+	bool killed;			/* past its deadline: SIGKILL sent, awaiting exit */
+	/* a verification */
+	struct act_verify *v;
+};
+
+/* Re-check what the loop cannot be woken for (no pidfd, a cgroup.events
+ * that cannot be polled) this often, and the rest at least this often. */
+#define JOB_POLL_USEC 20000
+/* Each job holds two fds at most (pidfd, or the cgroup and its
+ * cgroup.events), out of the headroom the daemon leaves beside the fd
+ * budget. Past this many, a verification is waited for on the spot (as
+ * before jobs existed) and a hook is not started. */
+#define MAX_JOBS 128
+#define JOB_BACKSTOP_USEC 250000
 
 struct enforcer {
 	struct actuator *act;
+	struct loop *loop;
+	int alarm_fd;			/* the loop's */
+	struct job **jobs;
+	size_t nr_jobs, cap_jobs;
 	int root_fd;			/* for reading memory.oom.group */
 	enforcer_record_fn record;
 	void *ctx;
@@ -35,13 +69,24 @@ static uint64_t clock_usec(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int enforcer_new(struct actuator *a, enforcer_record_fn record, void *ctx, struct enforcer **out)
+static int on_alarm(struct loop *l, int fd, uint32_t events, void *ctx);
+
+int enforcer_new(struct actuator *a, struct loop *l, enforcer_record_fn record, void *ctx,
+		 struct enforcer **out)
 {
 	struct enforcer *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return -ENOMEM;
 	e->act = a;
+	e->loop = l;
+	e->alarm_fd = loop_add_alarm(l, on_alarm, e);
+	if (e->alarm_fd < 0) {
+		int err = e->alarm_fd;
+
+		free(e);
+		return err;
+	}
 	e->record = record;
 	e->ctx = ctx;
 	e->root_fd = cgfs_open_root(actuator_root(a), false);
@@ -55,10 +100,27 @@ int enforcer_new(struct actuator *a, enforcer_record_fn record, void *ctx, struc
 	return 0;
 }
 
+static void job_free(struct job *j)
+{
+	if (j->v)
+		actuator_verify_abandon(j->v);
+	free(j->d.path);
+	free(j->hook);
+	free(j);
+}
+
 void enforcer_free(struct enforcer *e)
 {
 	if (!e)
 		return;
+	/* enforcer_drain() ended them; after a failed start there are none.
+	 * The loop (and so its watches) may be gone already. */
+	for (size_t i = 0; i < e->nr_jobs; i++) {
+		if (e->jobs[i]->pid > 0 && e->jobs[i]->watch_fd >= 0)
+			close(e->jobs[i]->watch_fd);
+		job_free(e->jobs[i]);
+	}
+	free(e->jobs);
 	for (size_t i = 0; i < e->nr_names; i++)
 		free(e->names[i]);
 	free(e->names);
@@ -141,36 +203,17 @@ static int oom_group(struct enforcer *e, const char *path)
 	return v;
 }
 
-/* Without a pidfd (kernel < 5.3, seccomp): poll waitpid until the deadline.
- * Returns 0 with *status filled, or -ETIMEDOUT. */
-static int wait_deadline(pid_t pid, uint64_t timeout_usec, int *status)
-{
-	uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + timeout_usec;
-
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid || (r < 0 && errno != EINTR))
-			return 0;
-		if (clock_usec(CLOCK_MONOTONIC) >= deadline)
-			return -ETIMEDOUT;
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-	}
-}
-
-/* Runs the hook with the decision as JSON on stdin; waits up to its timeout.
- * Synchronous: the loop (ticks, triggers, /metrics) waits for it, so
- * hook_timeout bounds the stall. Running hooks in the background (a child
- * table reaped from the loop) is future work. */
-static int run_hook(struct pol_decision *d)
+/* Starts the hook with the decision as JSON on stdin. Returns its pid (and
+ * a pidfd in *pidfd, -1 without one: kernel < 5.3, seccomp) or -errno. */
+static pid_t spawn_hook(struct pol_decision *d, int *pidfd)
 {
 	char *json = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&json, &len);
-	int pipefd[2], pidfd, status = 0, err = 0;
-	bool reaped = false;
+	int pipefd[2], err = 0;
 	pid_t pid;
 
+	*pidfd = -1;
 	if (!mem)
 		return -ENOMEM;
 	snprintf(d->result, sizeof(d->result), "running");
@@ -212,42 +255,36 @@ static int run_hook(struct pol_decision *d)
 		_exit(127);
 	}
 	close(pipefd[0]);
-	/* A decision is a few hundred bytes: far below the pipe's buffer. */
+	/* A decision is a few hundred bytes: far below the pipe's buffer, so
+	 * this never blocks, whatever the hook does with its stdin. */
 	if (write(pipefd[1], json, len) < 0 && errno != EPIPE)
 		err = -errno;
 	close(pipefd[1]);
 	free(json);
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd >= 0) {
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
-		int ms = (int)(d->hook_timeout_usec / 1000);
+	(void)err;	/* a hook that does not read its stdin is its own business */
+	*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (*pidfd < 0)
+		*pidfd = -1;
+	return pid;
+}
 
-		if (poll(&p, 1, ms) == 0)
-			err = -ETIMEDOUT;
-		close(pidfd);
-	} else {
-		int werr = wait_deadline(pid, d->hook_timeout_usec, &status);
-
-		reaped = !werr;
-		if (werr)
-			err = werr;
-	}
-	if (err == -ETIMEDOUT) {
-		kill(pid, SIGKILL);
+/* The result of a hook that has exited with status. */
+static const char *hook_result(struct pol_decision *d, const char *hook, int status, bool killed,
+			       uint64_t timeout_usec)
+{
+	if (killed) {
 		snprintf(d->why, sizeof(d->why), "hook %s did not finish within %" PRIu64
-			 " ms: killed", d->hook_path, d->hook_timeout_usec / 1000);
+			 " ms: killed", hook, timeout_usec / 1000);
+		return RES_FAILED;
 	}
-	if (!reaped)
-		waitpid(pid, &status, 0);
-	if (!err && WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		snprintf(d->why, sizeof(d->why), "hook %s could not be run", d->hook_path);
-	if (!err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-		if (!d->why[0])
-			snprintf(d->why, sizeof(d->why), "hook %s exited with status %d",
-				 d->hook_path, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-		err = -ECHILD;
-	}
-	return err;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return RES_OK;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(d->why, sizeof(d->why), "hook %s could not be run", hook);
+	else
+		snprintf(d->why, sizeof(d->why), "hook %s exited with status %d", hook,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return RES_FAILED;
 }
 
 static bool change_of(const struct pol_decision *d, struct act_change *c)
@@ -272,8 +309,85 @@ static bool change_of(const struct pol_decision *d, struct act_change *c)
 	}
 }
 
-static const char *execute(struct enforcer *e, struct pol_decision *d)
+static int on_job_fd(struct loop *l, int fd, uint32_t events, void *ctx);
+
+/* Keeps d going as a job. Returns 0, or -errno (nothing kept: the caller
+ * ends it now). watch_fd is a pidfd (the job owns it) or the verification's
+ * cgroup.events (the actuator's). */
+static int job_add(struct enforcer *e, const struct pol_decision *d, uint64_t trigger_usec,
+		   pid_t pid, int watch_fd, struct act_verify *v, uint64_t deadline)
 {
+	struct job *j;
+
+	if (e->nr_jobs == e->cap_jobs) {
+		size_t cap = e->cap_jobs ? e->cap_jobs * 2 : 8;
+		struct job **n = realloc(e->jobs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		e->jobs = n;
+		e->cap_jobs = cap;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->d = *d;
+	j->d.path = strdup(d->path ? d->path : "");
+	j->hook = d->hook_path ? strdup(d->hook_path) : NULL;
+	if (!j->d.path || (d->hook_path && !j->hook)) {
+		free(j->d.path);
+		free(j->hook);
+		free(j);
+		return -ENOMEM;
+	}
+	/* They point into the policy, which a reload may free. */
+	j->d.hook_path = j->hook;
+	j->d.message = NULL;
+	j->trigger_usec = trigger_usec;
+	j->deadline = deadline;
+	j->pid = pid;
+	j->v = v;
+	j->watch_fd = -1;
+	/* A cgroup.events that is a fixture's plain file cannot be polled
+	 * (EPERM): it is re-checked by time instead. */
+	if (watch_fd >= 0 && loop_add_fd(e->loop, watch_fd, pid > 0 ? EPOLLIN : EPOLLPRI,
+					 on_job_fd, e) == 0)
+		j->watch_fd = watch_fd;
+	else if (pid > 0 && watch_fd >= 0)
+		close(watch_fd);
+	e->jobs[e->nr_jobs++] = j;
+	return 0;
+}
+
+static void finish(struct enforcer *e, struct pol_decision *d, const char *res,
+		   uint64_t trigger_usec)
+{
+	uint64_t latency = 0;
+
+	snprintf(d->result, sizeof(d->result), "%s", res);
+	if (trigger_usec) {
+		uint64_t now = clock_usec(CLOCK_MONOTONIC);
+
+		latency = now > trigger_usec ? now - trigger_usec : 1;
+	}
+	count(e, d->rule, policy_action_name(d->action), res);
+	if (e->record)
+		e->record(e->ctx, d, clock_usec(CLOCK_REALTIME), latency);
+}
+
+static const char *outcome_result(struct pol_decision *d, const struct act_outcome *o)
+{
+	if (o->why[0])
+		snprintf(d->why, sizeof(d->why), "%s", o->why);
+	if (o->err)
+		return o->refused ? RES_REFUSED : RES_FAILED;
+	return RES_OK;
+}
+
+/* Carries d out, or starts it (NULL: a job goes on with it). */
+static const char *execute(struct enforcer *e, struct pol_decision *d, uint64_t trigger_usec)
+{
+	struct act_verify *v = NULL;
 	struct act_change c;
 	struct act_outcome o;
 	int err;
@@ -303,9 +417,37 @@ static const char *execute(struct enforcer *e, struct pol_decision *d)
 		return d->dry_run ? RES_DRY : RES_OK;
 	}
 	if (d->action == POL_HOOK) {
+		int pidfd;
+		pid_t pid;
+
 		if (d->dry_run)
 			return RES_DRY;
-		return run_hook(d) ? RES_FAILED : RES_OK;
+		if (e->nr_jobs >= MAX_JOBS) {
+			snprintf(d->why, sizeof(d->why), "hook %s not started: %d hooks and "
+				 "verifications are going on already", d->hook_path, MAX_JOBS);
+			return RES_FAILED;
+		}
+		pid = spawn_hook(d, &pidfd);
+		if (pid < 0) {
+			snprintf(d->why, sizeof(d->why), "hook %s could not be started: %s",
+				 d->hook_path, strerror((int)-pid));
+			return RES_FAILED;
+		}
+		err = job_add(e, d, trigger_usec, pid, pidfd, NULL,
+			      clock_usec(CLOCK_MONOTONIC) + d->hook_timeout_usec);
+		if (err) {
+			/* Not kept, so not waited for in the loop: end it here. */
+			int status = 0;
+
+			if (pidfd >= 0)
+				close(pidfd);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			snprintf(d->why, sizeof(d->why), "hook %s: %s", d->hook_path,
+				 strerror(-err));
+			return RES_FAILED;
+		}
+		return NULL;
 	}
 	if (!change_of(d, &c)) {
 		snprintf(d->why, sizeof(d->why), "no such action");
@@ -319,33 +461,189 @@ static const char *execute(struct enforcer *e, struct pol_decision *d)
 		}
 		return RES_DRY;
 	}
-	err = actuator_apply(e->act, d->path, &c, &o);
-	if (o.why[0])
-		snprintf(d->why, sizeof(d->why), "%s", o.why);
-	if (err)
-		return o.refused ? RES_REFUSED : RES_FAILED;
-	return RES_OK;
+	if (e->nr_jobs >= MAX_JOBS) {
+		actuator_apply(e->act, d->path, &c, &o);
+		return outcome_result(d, &o);
+	}
+	actuator_apply_start(e->act, d->path, &c, &o, &v);
+	if (!v)
+		return outcome_result(d, &o);
+	/* Written; cgroup.events will say when the kernel has followed. */
+	err = actuator_verify_check(e->act, v, clock_usec(CLOCK_MONOTONIC), &o);
+	if (err != -EINPROGRESS)
+		return outcome_result(d, &o);
+	if (job_add(e, d, trigger_usec, 0, actuator_verify_fd(v), v, actuator_verify_deadline(v))) {
+		/* No room to wait in the loop: wait here, as a one-shot would. */
+		while ((err = actuator_verify_check(e->act, v, clock_usec(CLOCK_MONOTONIC), &o)) ==
+		       -EINPROGRESS)
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		return outcome_result(d, &o);
+	}
+	return NULL;
+}
+
+/* Re-arms the alarm for the next thing that must be looked at. */
+static void rearm(struct enforcer *e)
+{
+	uint64_t now = clock_usec(CLOCK_MONOTONIC), at = 0;
+
+	for (size_t i = 0; i < e->nr_jobs; i++) {
+		const struct job *j = e->jobs[i];
+		uint64_t t = j->deadline;
+
+		/* Without a wake-up from the kernel: polled. */
+		if (j->watch_fd < 0 && t > now + JOB_POLL_USEC)
+			t = now + JOB_POLL_USEC;
+		else if (j->v && t > now + JOB_BACKSTOP_USEC)
+			t = now + JOB_BACKSTOP_USEC;
+		/* A killed hook is waited for through its pidfd. */
+		if (j->killed && j->watch_fd >= 0)
+			continue;
+		if (j->killed)
+			t = now + JOB_POLL_USEC;
+		if (!at || t < at)
+			at = t;
+	}
+	loop_alarm_set(e->alarm_fd, at);
+}
+
+/* Looks at job i: 0 if it goes on, 1 if it ended (recorded, removed). */
+static int job_step(struct enforcer *e, size_t i, uint64_t now)
+{
+	struct job *j = e->jobs[i];
+	const char *res;
+
+	if (j->v) {
+		struct act_outcome o;
+		int fd = actuator_verify_fd(j->v);
+		int err = actuator_verify_check(e->act, j->v, now, &o);
+
+		if (err == -EINPROGRESS)
+			return 0;
+		/* The verification freed v and closed its fd: out of the loop first. */
+		if (j->watch_fd >= 0)
+			loop_del_fd(e->loop, fd);
+		j->v = NULL;
+		res = outcome_result(&j->d, &o);
+	} else {
+		int status = 0;
+		pid_t r = waitpid(j->pid, &status, WNOHANG);
+		int werr = errno;
+
+		if (r == 0 || (r < 0 && werr == EINTR)) {
+			if (!j->killed && now >= j->deadline) {
+				kill(j->pid, SIGKILL);
+				j->killed = true;
+			}
+			return 0;
+		}
+		if (j->watch_fd >= 0) {
+			loop_del_fd(e->loop, j->watch_fd);
+			close(j->watch_fd);
+		}
+		/* r < 0: not our child any more (ECHILD); count it as failed. */
+		res = r < 0 ? RES_FAILED : hook_result(&j->d, j->hook, status, j->killed,
+						      j->d.hook_timeout_usec);
+		if (r < 0)
+			snprintf(j->d.why, sizeof(j->d.why), "hook %s: %s", j->hook,
+				 strerror(werr));
+	}
+	e->jobs[i] = e->jobs[--e->nr_jobs];
+	finish(e, &j->d, res, j->trigger_usec);
+	job_free(j);
+	return 1;
+}
+
+static void progress(struct enforcer *e)
+{
+	uint64_t now = clock_usec(CLOCK_MONOTONIC);
+
+	for (size_t i = 0; i < e->nr_jobs;)
+		if (!job_step(e, i, now))
+			i++;
+	rearm(e);
+}
+
+static int on_alarm(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)l;
+	(void)events;
+	loop_timer_expirations(fd);
+	progress(ctx);
+	return 0;
+}
+
+/* A hook exited (pidfd), or a verified cgroup's cgroup.events changed. */
+static int on_job_fd(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	progress(ctx);
+	return 0;
 }
 
 int enforcer_run(struct enforcer *e, struct pol_decisions *ds, uint64_t trigger_mono_usec)
 {
 	int applied = 0;
+	size_t before = e->nr_jobs;
 
 	for (size_t i = 0; i < ds->nr; i++) {
 		struct pol_decision *d = &ds->d[i];
-		const char *res = execute(e, d);
-		uint64_t latency = 0;
+		const char *res = execute(e, d, trigger_mono_usec);
 
-		snprintf(d->result, sizeof(d->result), "%s", res);
-		applied += res == RES_OK;
-		if (trigger_mono_usec) {
-			uint64_t now = clock_usec(CLOCK_MONOTONIC);
-
-			latency = now > trigger_mono_usec ? now - trigger_mono_usec : 1;
+		if (!res) {
+			snprintf(d->result, sizeof(d->result), "running");
+			continue;
 		}
-		count(e, d->rule, policy_action_name(d->action), res);
-		if (e->record)
-			e->record(e->ctx, d, clock_usec(CLOCK_REALTIME), latency);
+		applied += res == RES_OK;
+		finish(e, d, res, trigger_mono_usec);
 	}
+	if (e->nr_jobs != before)
+		rearm(e);
 	return applied;
+}
+
+void enforcer_drain(struct enforcer *e)
+{
+	progress(e);
+	/* Verifications end by their deadline (the actuator's timeout, 5 s).
+	 * Hooks are not waited for up to theirs: the daemon is going away,
+	 * and a hook nobody watches could outlive it unnoticed. */
+	for (size_t i = 0; i < e->nr_jobs; i++) {
+		struct job *j = e->jobs[i];
+
+		if (j->pid > 0 && !j->killed) {
+			kill(j->pid, SIGKILL);
+			j->killed = true;
+		}
+	}
+	while (e->nr_jobs) {
+		uint64_t now = clock_usec(CLOCK_MONOTONIC);
+
+		for (size_t i = 0; i < e->nr_jobs;) {
+			struct job *j = e->jobs[i];
+			int status;
+
+			if (j->pid > 0) {
+				/* SIGKILLed above: this wait is short. */
+				waitpid(j->pid, &status, 0);
+				if (j->watch_fd >= 0) {
+					loop_del_fd(e->loop, j->watch_fd);
+					close(j->watch_fd);
+				}
+				e->jobs[i] = e->jobs[--e->nr_jobs];
+				snprintf(j->d.why, sizeof(j->d.why), "hook %s killed: cgwarden "
+					 "is exiting", j->hook);
+				finish(e, &j->d, RES_FAILED, j->trigger_usec);
+				job_free(j);
+				continue;
+			}
+			if (!job_step(e, i, now))
+				i++;
+		}
+		if (e->nr_jobs)
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	loop_alarm_set(e->alarm_fd, 0);
 }

@@ -21,7 +21,8 @@ struct enforcer_counter {
 	uint64_t count;
 };
 
-/* Called once per decision after it was carried out (or not). time_usec is
+/* Called once per decision when it ended: at once, or later for one that
+ * went on in the loop (d is then the enforcer's copy). time_usec is
  * CLOCK_REALTIME; latency_usec is trigger-to-done when the evaluation came
  * from a PSI trigger, else 0. */
 typedef void (*enforcer_record_fn)(void *ctx, const struct pol_decision *d,
@@ -29,16 +30,29 @@ typedef void (*enforcer_record_fn)(void *ctx, const struct pol_decision *d,
 
 struct enforcer;
 
-/* a stays the caller's. -ENOMEM or -errno (the root cannot be opened). */
-int enforcer_new(struct actuator *a, enforcer_record_fn record, void *ctx,
+struct loop;
+
+/* a and l stay the caller's. Hooks and the kernel's confirmation of
+ * freezes, thaws and kills are waited for in the loop (a pidfd,
+ * cgroup.events, an alarm for deadlines) and never block it. -ENOMEM or
+ * -errno (the root cannot be opened, no timerfd). */
+int enforcer_new(struct actuator *a, struct loop *l, enforcer_record_fn record, void *ctx,
 		 struct enforcer **out);
-void enforcer_free(struct enforcer *e);
+void enforcer_free(struct enforcer *e);	/* after enforcer_drain */
 
 /* Carries out every decision of ds in order: blocked ones are only
  * recorded, dry-run ones validated (nothing written), the rest applied.
- * trigger_mono_usec: when the PSI trigger that caused this evaluation was
- * seen (CLOCK_MONOTONIC), or 0. Returns how many were applied. */
+ * A hook, and a freeze, thaw or kill until cgroup.events confirms it, go on
+ * in the loop: their result ("running" in ds meanwhile) is filled in and
+ * recorded when they end, in a copy of the decision. trigger_mono_usec:
+ * when the PSI trigger that caused this evaluation was seen
+ * (CLOCK_MONOTONIC), or 0. Returns how many were applied by now. */
 int enforcer_run(struct enforcer *e, struct pol_decisions *ds, uint64_t trigger_mono_usec);
+
+/* Before exit, outside the loop: waits for the verifications still going
+ * on (each up to the actuator's timeout) and kills the hooks still
+ * running; every one is recorded. */
+void enforcer_drain(struct enforcer *e);
 
 /* The counters so far: *nr entries, valid until the next enforcer_run. */
 const struct enforcer_counter *enforcer_counters(const struct enforcer *e, size_t *nr);

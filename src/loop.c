@@ -137,6 +137,37 @@ uint64_t loop_timer_expirations(int timer_fd)
 	return n;
 }
 
+int loop_add_alarm(struct loop *l, loop_fn fn, void *ctx)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = add(l, fd, true, EPOLLIN, fn, ctx);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int loop_alarm_set(int alarm_fd, uint64_t at_usec)
+{
+	struct itimerspec its = { 0 };
+
+	/* it_value 0 would disarm: "now" is the smallest time that fires. */
+	if (at_usec) {
+		its.it_value.tv_sec = (time_t)(at_usec / 1000000u);
+		its.it_value.tv_nsec = (long)(at_usec % 1000000u) * 1000;
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(alarm_fd, TFD_TIMER_ABSTIME, &its, NULL))
+		return -errno;
+	return 0;
+}
+
 int loop_add_signals(struct loop *l, loop_fn fn, void *ctx)
 {
 	sigset_t set;

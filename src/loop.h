@@ -30,6 +30,15 @@ int loop_del_fd(struct loop *l, int fd);
 int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx);
 uint64_t loop_timer_expirations(int timer_fd);
 
+/* A one-shot timer on CLOCK_MONOTONIC, disarmed until loop_alarm_set():
+ * for deadlines that move (a hook's, a verification's). Returns its fd
+ * (closed by loop_free) or -errno. fn should call loop_timer_expirations. */
+int loop_add_alarm(struct loop *l, loop_fn fn, void *ctx);
+
+/* Arms the alarm for the absolute monotonic time at_usec (in the past: at
+ * once); 0 disarms it. 0 or -errno. */
+int loop_alarm_set(int alarm_fd, uint64_t at_usec);
+
 /* Blocks SIGINT, SIGTERM and SIGHUP and delivers them to fn; read the
  * signal with loop_signal_read(). */
 int loop_add_signals(struct loop *l, loop_fn fn, void *ctx);

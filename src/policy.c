@@ -639,14 +639,92 @@ static void budget_take(struct policy_state *st, uint64_t now)
 	st->budget_len++;
 }
 
+/*
+ * Self-inflicted CPU pressure. Tasks that cpu.max throttles are runnable
+ * and wait, and the kernel counts that wait as CPU pressure of their
+ * cgroup: a ladder that throttles on PSI would see its own step as a
+ * reason for the next one (a freeze, a kill). So once a real cpu.max step
+ * of the rule is in force, a PSI CPU condition counts toward escalation
+ * only with the stall the throttling does not explain: over the last
+ * interval (2 s at least), stall time minus throttled time (cpu.stat
+ * throttled_usec) and one cpu.max period, as a share of the interval, must
+ * pass the threshold too. Otherwise the
+ * condition holds the ladder where it is: no step, no restore (lifting
+ * cpu.max would bring the pressure back). throttled_usec sums the time
+ * over CPUs, the stall is a wall-clock share: a cgroup throttled on several
+ * CPUs at once is given the benefit of the doubt.
+ */
+#define CPU_SELF_MIN_USEC 2000000
+
+static void note_cpu(struct pol_target *t, const struct cg_sample *x, uint64_t snap_usec)
+{
+	const struct cg_psi *p = &x->psi[CG_PSI_CPU];
+	uint64_t stall[2] = { p->some.total_usec, p->full.total_usec };
+	uint64_t thr = x->cpu[CG_CPU_THROTTLED_USEC];
+
+	if (!snap_usec || !(x->have & CG_HAVE_PSI_CPU) || !p->have_some ||
+	    !(x->cpu_have & (1u << CG_CPU_THROTTLED_USEC))) {
+		t->cpu_snap_usec = 0;
+		t->cpu_known = false;
+		return;
+	}
+	/* The kernel adds a throttled stretch to throttled_usec when it ends,
+	 * while the stall counts as it goes: one cpu.max period may be on one
+	 * side only. So the interval is CPU_SELF_MIN_USEC at least (a
+	 * trigger's evaluation, on the same snapshot, keeps the last verdict),
+	 * and one period of stall is not held against the cgroup. */
+	if (t->cpu_snap_usec && snap_usec >= t->cpu_snap_usec &&
+	    snap_usec - t->cpu_snap_usec < CPU_SELF_MIN_USEC)
+		return;
+	t->cpu_known = t->cpu_snap_usec && snap_usec > t->cpu_snap_usec &&
+		       thr >= t->cpu_throttled_usec && stall[0] >= t->cpu_stall_usec[0];
+	if (t->cpu_known) {
+		double dt = (double)(snap_usec - t->cpu_snap_usec);
+		uint64_t dthr = thr - t->cpu_throttled_usec;
+		uint64_t slack = (x->have & CG_HAVE_CPU_MAX) ? x->cpu_max_period_usec : 100000;
+
+		for (int l = 0; l < 2; l++) {
+			uint64_t d = stall[l] >= t->cpu_stall_usec[l] ? stall[l] - t->cpu_stall_usec[l] : 0;
+
+			t->cpu_unexplained[l] = d > dthr + slack ? (double)(d - dthr - slack) * 100.0 / dt : 0;
+		}
+		/* cpu "full" is absent before 5.13: as it is, then. */
+		if (!p->have_full)
+			t->cpu_unexplained[1] = INFINITY;
+	}
+	t->cpu_snap_usec = snap_usec;
+	t->cpu_stall_usec[0] = stall[0];
+	t->cpu_stall_usec[1] = stall[1];
+	t->cpu_throttled_usec = thr;
+}
+
+/* Has the ladder of r on t a real (not dry-run) cpu.max step in force? */
+static bool throttling(const struct pol_rule *r, const struct pol_target *t)
+{
+	for (uint32_t k = 0; k < t->step && k < r->nr_steps && k < POL_MAX_STEPS; k++)
+		if (r->steps[k].action == POL_CPU_MAX && !t->saved[k].dry_run)
+			return true;
+	return false;
+}
+
+/* Is condition c's pressure, met, only what t's own throttling explains? */
+static bool self_inflicted(const struct pol_rule *r, const struct pol_cond *c,
+			   const struct pol_target *t)
+{
+	if (!t || !t->cpu_known || c->metric.psi_res != CG_PSI_CPU ||
+	    (c->op != POL_GT && c->op != POL_GE) || !throttling(r, t))
+		return false;
+	return !cmp(t->cpu_unexplained[c->metric.psi_full], c->op, c->value);
+}
+
 /* The conditions of r on sample x with target state t (NULL: none yet).
  * Fills vals; returns whether the rule fires, and in *any_raw whether any
  * condition is met at all (so a target entry is worth keeping). */
 static bool eval_conds(const struct pol_rule *r, const struct cg_sample *x,
 		       const struct policy_state *st, struct pol_target *t, uint64_t now,
-		       struct pol_value *vals, bool *any_raw, bool commit)
+		       struct pol_value *vals, bool *any_raw, bool *hold, bool commit)
 {
-	bool all = true, any = false;
+	bool all = true, any = false, all_kept = true, any_kept = false;
 
 	*any_raw = false;
 	for (size_t i = 0; i < r->nr_conds; i++) {
@@ -669,6 +747,10 @@ static bool eval_conds(const struct pol_rule *r, const struct cg_sample *x,
 			on = false;
 		}
 		held = on && now - since >= c->for_usec;
+		pv->throttled = held && self_inflicted(r, c, t);
+		all_kept &= held;
+		any_kept |= held;
+		held &= !pv->throttled;
 		if (t && commit) {
 			t->cond_on[i] = on;
 			t->cond_since_usec[i] = on ? since : 0;
@@ -683,6 +765,8 @@ static bool eval_conds(const struct pol_rule *r, const struct cg_sample *x,
 		all &= held;
 		any |= held;
 	}
+	/* Met, were it not for pressure of its own throttling: hold. */
+	*hold = r->nr_conds && (r->any ? any_kept : all_kept);
 	return r->nr_conds && (r->any ? any : all);
 }
 
@@ -884,9 +968,15 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 static int ladder(const struct policy *p, const struct policy_env *env,
 		  const struct cg_snapshot *snap, const struct pol_rule *r,
 		  const struct cg_sample *x, bool leaf, struct pol_target *t, bool fired,
-		  uint64_t now, const struct pol_value *vals, struct policy_state *st,
+		  bool hold, uint64_t now, const struct pol_value *vals, struct policy_state *st,
 		  struct pol_decisions *ds)
 {
+	if (!fired && hold) {
+		/* Only its own cpu.max step's pressure: neither on nor back. */
+		t->clearing = false;
+		t->clear_since_usec = 0;
+		return 0;
+	}
 	if (fired) {
 		t->clearing = false;
 		t->clear_since_usec = 0;
@@ -987,13 +1077,13 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 		for (size_t i = 0; i < n; i++) {
 			const struct cg_sample *x = &s->samples[i];
 			struct pol_target *t;
-			bool any_raw, fired;
+			bool any_raw, fired, hold;
 
 			if (!policy_rule_matches(r, x))
 				continue;
 			t = find_target(st, r->name, x->id);
 			if (!t) {
-				eval_conds(r, x, st, NULL, now, vals, &any_raw, false);
+				eval_conds(r, x, st, NULL, now, vals, &any_raw, &hold, false);
 				if (!any_raw)
 					continue;
 				t = policy_state_add(st, r->name, x->id, x->path);
@@ -1002,8 +1092,9 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 				t->fingerprint = r->fingerprint;
 			}
 			t->seen = true;
-			fired = eval_conds(r, x, st, t, now, vals, &any_raw, true);
-			if (ladder(p, env, s, r, x, !has_child[i], t, fired, now, vals, st, ds))
+			note_cpu(t, x, s->mono_usec);
+			fired = eval_conds(r, x, st, t, now, vals, &any_raw, &hold, true);
+			if (ladder(p, env, s, r, x, !has_child[i], t, fired, hold, now, vals, st, ds))
 				goto out;
 		}
 	}
@@ -1028,7 +1119,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			struct cg_sample lost = { .id = t->cgroup_id, .path = t->path };
 
 			memset(t->cond_on, 0, sizeof(t->cond_on));
-			if (ladder(p, env, s, r, &lost, true, t, false, now, NULL, st, ds))
+			if (ladder(p, env, s, r, &lost, true, t, false, false, now, NULL, st, ds))
 				goto out;
 		}
 		if (!exists || target_idle(t, r, now)) {

@@ -156,6 +156,15 @@ struct pol_target {
 	bool cond_on[POL_MAX_CONDS];
 	uint64_t cond_since_usec[POL_MAX_CONDS];
 	bool seen;			/* scratch: matched in this evaluation */
+	/* Self-inflicted CPU pressure (policy.c, cgwarden-policy(5)): the CPU
+	 * stall totals (some, full) and cpu.stat throttled_usec at snapshot
+	 * cpu_snap_usec, and the share of the last interval's stall that the
+	 * throttling does not explain (percent; known when cpu_known). Not
+	 * kept across restarts: one interval rebuilds them. */
+	uint64_t cpu_snap_usec;
+	uint64_t cpu_stall_usec[2], cpu_throttled_usec;
+	bool cpu_known;
+	double cpu_unexplained[2];
 };
 
 /* The last time the kernel's PSI trigger fired on a cgroup. */
@@ -216,6 +225,7 @@ struct pol_value {
 	enum pol_op op;
 	double value, threshold;
 	bool met;		/* met now (the fired ones, for an any-rule) */
+	bool throttled;		/* held but not met: CPU pressure its own cpu.max explains */
 	bool by_trigger;	/* met because the PSI trigger fired */
 };
 

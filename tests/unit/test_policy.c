@@ -463,6 +463,122 @@ static int read_state(const char *path, const char *boot, struct policy_state *s
 	return err;
 }
 
+/* One interval of the hog: wall time dt, CPU stall and throttled time
+ * grown by stall and thr (usec), avg10 in hundredths of a percent. */
+static void cpu_interval(struct fake *f, uint64_t dt, uint64_t stall, uint64_t thr,
+			 uint32_t avg10)
+{
+	struct cg_sample *x = &f->x[HOG];
+
+	f->s.mono_usec += dt;
+	x->cpu_have |= 1u << CG_CPU_THROTTLED_USEC;
+	x->cpu[CG_CPU_THROTTLED_USEC] += thr;
+	x->psi[CG_PSI_CPU].some.total_usec += stall;
+	x->psi[CG_PSI_CPU].some.avg10 = avg10;
+}
+
+static const char cpu_ladder[] =
+	"{\"rules\": [{\"name\": \"cpu\", \"match\": {\"path\": \"hog\"},"
+	"\"when\": {\"metric\": \"psi.cpu.some.avg10\", \"value\": 20, \"window\": \"1s\"},"
+	"\"then\": [{\"cpu.max\": \"20000 100000\", \"wait\": \"2s\"}, {\"freeze\": true}],"
+	"\"restore_after\": \"5s\"}]}";
+
+/* Issue 12 item 9: CPU pressure that the ladder's own cpu.max explains
+ * (stall no more than throttled time over the interval, give or take the
+ * threshold) holds the ladder at its cpu.max step: no freeze, and no
+ * restore either. Pressure beyond it escalates; pressure gone restores. */
+static void test_cpu_ladder_holds_on_own_throttle(void)
+{
+	struct policy *p = load(cpu_ladder);
+	struct policy_state st;
+	struct fake f;
+
+	if (!start(p, &st, &f))
+		return;
+	cpu_interval(&f, 2 * SEC, 1200000, 0, 6000);	/* contention: 60 % */
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 1);
+	CHECK_INT(ds.d[0].action, POL_CPU_MAX);
+	f.x[HOG].cpu_max_quota_usec = 20000;
+	/* Throttled 80 % of the time, stalled as long: its own doing. The
+	 * kernel accounts a throttled stretch when it ends: within a period,
+	 * the stall may run ahead of throttled_usec. */
+	for (int i = 2; i <= 6; i++) {
+		cpu_interval(&f, 2 * SEC, 1600000 + (i % 2 ? 100000 : 0), 1600000, 8000);
+		CHECK_INT(eval(p, &f, (uint64_t)i * 2 * SEC, &st), 0);
+	}
+	CHECK_INT(st.nr_targets, 1);
+	CHECK_INT(st.targets[0].step, 1);
+	CHECK(!st.targets[0].clearing);
+	/* The kernel's trigger fires on that pressure too, and ticks come
+	 * closer than 2 s: the last verdict stands, still held. */
+	policy_note_trigger(&st, f.x[HOG].id, CG_PSI_CPU, false, 12500000);
+	CHECK_INT(eval(p, &f, 12500000, &st), 0);
+	cpu_interval(&f, SEC / 2, 400000, 400000, 8000);
+	CHECK_INT(eval(p, &f, 12500000, &st), 0);
+	/* A little stall beyond throttling (10 % < 20): still its own. */
+	cpu_interval(&f, 2 * SEC - SEC / 2, 1500000, 1300000, 8000);
+	CHECK_INT(eval(p, &f, 14 * SEC, &st), 0);
+	/* Others take the CPU when it may run: 35 % unexplained -> freeze. */
+	cpu_interval(&f, 2 * SEC, 1800000, 1000000, 8000);
+	CHECK_INT(eval(p, &f, 16 * SEC, &st), 1);
+	CHECK_INT(ds.d[0].action, POL_FREEZE);
+	CHECK_INT(ds.d[0].step, 1);
+	stop(p, &st);
+
+	/* Pressure gone: the ladder is restored after restore_after, as ever. */
+	p = load(cpu_ladder);
+	if (!start(p, &st, &f))
+		return;
+	cpu_interval(&f, 2 * SEC, 1200000, 0, 6000);
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 1);
+	cpu_interval(&f, 2 * SEC, 1600000, 1600000, 8000);
+	CHECK_INT(eval(p, &f, 4 * SEC, &st), 0);
+	for (int i = 5; i <= 9; i++) {
+		cpu_interval(&f, 1 * SEC, 0, 0, 1000);
+		CHECK_INT(eval(p, &f, (uint64_t)i * SEC, &st), 0);
+	}
+	cpu_interval(&f, 1 * SEC, 0, 0, 500);
+	CHECK_INT(eval(p, &f, 10 * SEC, &st), 1);
+	CHECK(ds.d[0].restore && ds.d[0].action == POL_CPU_MAX);
+	stop(p, &st);
+}
+
+/* Where throttling cannot be told apart, pressure counts as it is: a
+ * dry-run cpu.max step throttles nothing, and without throttled_usec (or
+ * before a cpu.max step) there is nothing to subtract. */
+static void test_cpu_pressure_counts_without_own_throttle(void)
+{
+	struct policy *p = load("{\"dry_run\": true, \"rules\": [{\"name\": \"cpu\","
+				"\"match\": {\"path\": \"hog\"},"
+				"\"when\": {\"metric\": \"psi.cpu.some.avg10\", \"value\": 20},"
+				"\"then\": [{\"cpu.max\": \"20000 100000\", \"wait\": \"2s\"},"
+				"{\"freeze\": true}]}]}");
+	struct policy_state st;
+	struct fake f;
+
+	if (!start(p, &st, &f))
+		return;
+	cpu_interval(&f, 2 * SEC, 1200000, 0, 6000);
+	CHECK_INT(eval(p, &f, 2 * SEC, &st), 1);
+	CHECK(ds.d[0].dry_run);
+	cpu_interval(&f, 2 * SEC, 1600000, 1600000, 8000);
+	CHECK_INT(eval(p, &f, 4 * SEC, &st), 1);	/* dry run: not its doing */
+	CHECK_INT(ds.d[0].action, POL_FREEZE);
+	stop(p, &st);
+
+	p = load(cpu_ladder);
+	if (!start(p, &st, &f))
+		return;
+	f.s.mono_usec = 1 * SEC;
+	f.x[HOG].psi[CG_PSI_CPU].some.avg10 = 6000;	/* no throttled_usec known */
+	CHECK_INT(eval(p, &f, 1 * SEC, &st), 1);
+	f.s.mono_usec = 3 * SEC;
+	f.x[HOG].psi[CG_PSI_CPU].some.total_usec = 1600000;
+	CHECK_INT(eval(p, &f, 3 * SEC, &st), 1);
+	CHECK_INT(ds.d[0].action, POL_FREEZE);
+	stop(p, &st);
+}
+
 static void test_state_round_trip(void)
 {
 	struct policy *p = load(memory_rule);
@@ -1297,6 +1413,8 @@ int main(void)
 	RUN(test_not_leaf);
 	RUN(test_reload_keeps_state);
 	RUN(test_psi_trigger);
+	RUN(test_cpu_ladder_holds_on_own_throttle);
+	RUN(test_cpu_pressure_counts_without_own_throttle);
 	RUN(test_state_round_trip);
 	RUN(test_loader_errors);
 	RUN(test_metric_names);
