@@ -29,7 +29,8 @@
 #  - another user's exclusive cgroup_skb program on the root (cgwarden says
 #    "network counters off" from the start): the net checks and ours beside
 #    others skip with that line; the rest runs.
-#  - schema: every stream line and snapshot validates.
+#  - schema: every stream line and snapshot validates (of the cgroups, the
+#    root and ours; the first snapshot whole).
 # Skips when not root or when cgwarden prints "eBPF counters off".
 . "$(dirname "$0")/../lib.sh"
 if ! cg_setup; then skip bpf "$SKIP_WHY"; finish; fi
@@ -505,13 +506,26 @@ else
 fi
 
 # ----------------------------------------------------------------- schema
-if out=$("$PY" tests/schema_validate.py --ndjson "${validate_nd[@]}" 2>&1); then
-	pass "schema_every_stream_line (${#validate_nd[@]} streams, $(cat "${validate_nd[@]}" | wc -l) lines)"
+# Every line, but of the cgroups only the root and ours: on a shared host
+# each tick also carries thousands of others' cgroups (other tests' 5,000-
+# cgroup trees), and validating those in Python ran this test past its 600 s.
+# The first snapshot is validated whole: others' names pass the schema once.
+mine() {
+	jq -c --arg me "$CG_REL" 'if has("cgroups") then .cgroups |= map(select(.path == ""
+		or .path == $me or (.path | startswith($me + "/")))) else . end' "$1" >"$1.mine"
+}
+mine_nd=()
+for f in "${validate_nd[@]}"; do
+	mine "$f" && mine_nd+=("$f.mine")
+done
+if out=$("$PY" tests/schema_validate.py --ndjson "${mine_nd[@]}" 2>&1); then
+	pass "schema_every_stream_line (${#mine_nd[@]} streams, $(cat "${mine_nd[@]}" | wc -l) lines)"
 else
 	fail schema_every_stream_line "$out"
 fi
-snaps=("$tmp/probe.json" "$tmp/nobpf.json")
-[ -s "$tmp/excl.json" ] && snaps+=("$tmp/excl.json")
+snaps=("$tmp/probe.json")
+mine "$tmp/nobpf.json" && snaps+=("$tmp/nobpf.json.mine")
+[ -s "$tmp/excl.json" ] && mine "$tmp/excl.json" && snaps+=("$tmp/excl.json.mine")
 if out=$("$PY" tests/schema_validate.py "${snaps[@]}" 2>&1); then
 	pass "schema_snapshots (${#snaps[@]})"
 else
