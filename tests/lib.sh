@@ -68,3 +68,23 @@ cg_spawn() {
 
 # jq over the last "tick" line of an NDJSON file.
 last_tick() { grep '"type":"tick"' "$1" | tail -n 1; }
+
+# unexpected_stderr FILE: the lines of cgwarden's stderr in FILE that are not
+# notices about what others made on this host: cgroups too deep to show
+# whose first is outside our subtree (a neighbour's 200-level tree), eBPF
+# off or partly off (another user's exclusive cgroup_skb program, no BTF),
+# the fd budget (thousands of others' cgroups). Tests that want "no error"
+# check that this prints nothing, so they hold on a shared host.
+unexpected_stderr() {
+	local mine=${CG_REL:-cgwarden-test-$$}
+	awk -v mine="$mine" '
+		/^cgwarden: cgroups deeper than [0-9]+ levels are not shown \(first: / {
+			p = $0
+			sub(/^[^(]*\(first: /, "", p)
+			if (p != mine && index(p, mine "/") != 1)
+				next
+		}
+		/^cgwarden: eBPF( counters off)?: / { next }
+		/^cgwarden: fd budget of [0-9]+ reached/ { next }
+		{ print }' "$1"
+}

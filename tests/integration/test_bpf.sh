@@ -8,7 +8,9 @@
 #  - net: a client downloads exactly N = 20,000,000 bytes over loopback from a
 #    server in a sibling cgroup. Client rx and server tx must be N to N + 2%
 #    (TCP/IP headers: ~52 bytes per segment of up to 64 KiB on lo, ~0.1%);
-#    no other cgroup may gain more than 1% of N in rx meanwhile.
+#    no other cgroup of ours may gain more than 1% of N in rx meanwhile, and
+#    none outside our subtree (the root, where others' processes run on a
+#    shared host and move their own bytes) as much as N / 2.
 #  - run queue: two busy loops pinned to one CPU wait for each other's slice
 #    (milliseconds), so the last interval's p50 is > 1000 us; a cgroup whose
 #    only process sleeps throughout records no delay (runq_count unchanged
@@ -24,7 +26,11 @@
 #    kernel.bpf_stats_enabled is not left on. With an exclusive program on
 #    the root, cgwarden leaves it, says so in one line, net is null and the
 #    rest is on.
-#  - schema: every stream line and snapshot validates.
+#  - another user's exclusive cgroup_skb program on the root (cgwarden says
+#    "network counters off" from the start): the net checks and ours beside
+#    others skip with that line; the rest runs.
+#  - schema: every stream line and snapshot validates (of the cgroups, the
+#    root and ours; the first snapshot whole).
 # Skips when not root or when cgwarden prints "eBPF counters off".
 . "$(dirname "$0")/../lib.sh"
 if ! cg_setup; then skip bpf "$SKIP_WHY"; finish; fi
@@ -59,6 +65,10 @@ if [ "$(jq -r .self.bpf "$tmp/probe.json" 2>/dev/null)" != true ]; then
 	finish
 fi
 pass snapshot_self_bpf_true
+# Someone else's exclusive cgroup_skb program on the root leaves no room for
+# ours (and none for the foreign ones this test attaches): that is theirs to
+# decide, so what needs the network counters skips, with cgwarden's words.
+net_off=$(grep -m1 'network counters off' "$tmp/probe.err")
 
 # ticks FILE: how many tick lines FILE has so far.
 ticks() {
@@ -148,8 +158,14 @@ with open(out + ".tmp", "w") as f:
 os.rename(out + ".tmp", out)
 EOF
 net=$tmp/net.ndjson
-stream_bg "$net" --interval 0.5
-if ! wait_ticks "$net" 1 20; then
+if [ -n "$net_off" ]; then
+	skip net "another user's program: $net_off"
+else
+	stream_bg "$net" --interval 0.5
+fi
+if [ -n "$net_off" ]; then
+	:
+elif ! wait_ticks "$net" 1 20; then
 	fail net_stream_starts "no tick in 20 s: $(head -c 300 "$net.err")"
 else
 	k0=$(ticks "$net")	# this tick was collected before the workload began
@@ -187,21 +203,27 @@ else
 	done
 	# Every other cgroup's rx delta (ids new since "before" start from 0):
 	# the server (where loopback's receive softirq runs: a count by current
-	# task would land there), our ancestors, the root. A parallel run of
-	# this test (another cgwarden-test-PID tree) moves its own 20 MB.
+	# task would land there) and our subtree's root at most 1% of N; the
+	# root (ksoftirqd's cgroup) and everything else not ours less than N / 2:
+	# others' processes there move their own bytes meanwhile (seen: 988 KB
+	# in the root while other tests served HTTP on loopback), but a transfer
+	# charged to the wrong cgroup would be all of N. A parallel run of this
+	# test (another cgwarden-test-PID tree) moves its own 20 MB.
 	others=$(jq -r -n --slurpfile b "$tmp/net.before" --slurpfile a "$tmp/net.after" \
-		--arg p "$CG_REL/client" --arg me "$CG_REL" --argjson lim $((N / 100)) '
+		--arg p "$CG_REL/client" --arg me "$CG_REL" --argjson lim $((N / 100)) \
+		--argjson far $((N / 2)) '
 		($b[0].cgroups | map({key: (.id | tostring), value: (.net.rx_bytes // 0)}) | from_entries) as $prev
 		| [$a[0].cgroups[] | select(.path != $p)
 		   | select(((.path | test("^cgwarden-test-[0-9]+(/|$)")) | not)
 			or .path == $me or (.path | startswith($me + "/")))
-		   | {path, d: ((.net.rx_bytes // 0) - ($prev[.id | tostring] // 0))}]
-		| (max_by(.d) | "largest \(.path | if . == "" then "(root)" else . end) \(.d) bytes"),
-		  (.[] | select(.d > $lim) | "over: \(.path) \(.d)")')
+		   | {path, d: ((.net.rx_bytes // 0) - ($prev[.id | tostring] // 0)),
+		      lim: (if .path == $me or (.path | startswith($me + "/")) then $lim else $far end)}]
+		| (max_by(.d) | "largest \(.path | if . == "" then "(root)" else .[0:80] end) \(.d) bytes"),
+		  (.[] | select(.d > .lim) | "over: \(.path | if . == "" then "(root)" else .[0:80] end) \(.d) (limit \(.lim))")')
 	if [ -n "$others" ] && ! grep -q '^over: ' <<<"$others"; then
 		pass "net_no_other_cgroup_charged ($others)"
 	else
-		fail net_no_other_cgroup_charged "rx over 1% of N in: $(echo "$others" | tr '\n' ' ')"
+		fail net_no_other_cgroup_charged "rx over the limit in: $(echo "$others" | tr '\n' ' ')"
 	fi
 fi
 
@@ -239,24 +261,34 @@ fi
 # started in a fresh cgroup once cgwarden is attached, run ~3 s, and are
 # stopped (a stopped task waits for nothing); their run_delay then is all
 # the waiting they did, and cgwarden's cumulative runq_sum_usec for the
-# cgroup, a tick later, must be the same within 2% (what the spawning shell
-# waited before it moved into the cgroup is the only difference).
+# cgroup, a tick later, must be the same within 2%. Each loop's shell
+# notes its run_delay right after it moved itself into the cgroup, and that
+# is subtracted: on a busy host a new task can wait hundreds of ms before
+# it first runs (seen: 435 ms, 7%), and none of that was in the cgroup.
 gt=$tmp/runq-gt.ndjson
 validate_nd+=("$gt")
 "$CGWARDEN" stream --interval 0.5 --count 14 >"$gt" 2>"$gt.err" &
 gt_pid=$!
 for _ in $(seq 500); do grep -q '"type":"tick"' "$gt" && break; sleep 0.02; done
 mkdir "$CG_TEST/rqgt"
-gt_pids=$(for _ in 1 2; do cg_spawn "$CG_TEST/rqgt" taskset -c 0 sh -c 'while :; do :; done'; done)
+gt_pids=$(for i in 1 2; do
+	sh -c 'echo $$ >"$1/cgroup.procs" && read -r _ d _ </proc/self/schedstat && echo "$d" >"$2.tmp" &&
+		mv "$2.tmp" "$2" && exec taskset -c 0 sh -c "while :; do :; done"' \
+		sh "$CG_TEST/rqgt" "$tmp/rd0.$i" >/dev/null 2>&1 &
+	disown $! 2>/dev/null
+	echo $!
+done)
+for _ in $(seq 100); do [ -s "$tmp/rd0.1" ] && [ -s "$tmp/rd0.2" ] && break; sleep 0.05; done
 sleep 3
 kill -STOP $gt_pids
 kern=0
 for p in $gt_pids; do kern=$((kern + $(cut -d' ' -f2 "/proc/$p/schedstat"))); done
-kern=$((kern / 1000))
+before=$(($(cat "$tmp/rd0.1" 2>/dev/null || echo 0) + $(cat "$tmp/rd0.2" 2>/dev/null || echo 0)))
+kern=$(((kern - before) / 1000))
 wait "$gt_pid"
 kill -KILL $gt_pids 2>/dev/null
 ours=$(tick "$gt" '$' | jq -r --arg p "$CG_REL/rqgt" '.cgroups[] | select(.path == $p) | .sched.runq_sum_usec')
-echo "# runq ground truth: cgwarden runq_sum_usec $ours, kernel run_delay $kern us"
+echo "# runq ground truth: cgwarden runq_sum_usec $ours, kernel run_delay $kern us (less $((before / 1000)) us waited before the move)"
 if awk -v a="$ours" -v k="$kern" 'BEGIN { exit !(k > 1000000 && a > 0.98 * k && a < 1.02 * k) }'; then
 	pass "runq_sum_matches_kernel_run_delay ($ours us vs $kern us)"
 else
@@ -326,7 +358,10 @@ fi
 # --no-bpf-sched: the scheduler's fields absent, the rest counted.
 "$CGWARDEN" snapshot --no-bpf-sched --compact >"$tmp/nosched.json" 2>"$tmp/nosched.err"
 rc=$?
-bad=$(jq '[.cgroups[] | select(.sched != null or .proc == null or .net == null) | .path] | length' "$tmp/nosched.json" 2>/dev/null)
+# (net stays null where another user's exclusive program keeps ours out)
+bad=$(jq --argjson netoff "$([ -n "$net_off" ] && echo true || echo false)" \
+	'[.cgroups[] | select(.sched != null or .proc == null or (.net == null and ($netoff | not))) | .path] | length' \
+	"$tmp/nosched.json" 2>/dev/null)
 if [ "$rc" = 0 ] && [ "$bad" = 0 ] && [ "$(jq -r .self.bpf "$tmp/nosched.json")" = true ]; then
 	pass no_bpf_sched_only_sched_absent
 else
@@ -384,6 +419,8 @@ after_gone() {
 
 if ! command -v bpftool >/dev/null; then
 	skip coexistence "no bpftool"
+elif [ -n "$net_off" ]; then
+	skip coexistence "another user's program: $net_off"
 else
 	# Another BPF user: an allow-all cgroup_skb program on the root (multi),
 	# pinned in a private bpffs; the trap detaches it and unmounts.
@@ -454,24 +491,41 @@ else
 		bpftool cgroup detach "$CG_MNT" ingress pinned "$foreign_pin"	# at once: the root is shared
 		read -r nonnull sched bpf <<<"$(jq -r '[([.cgroups[] | select(.net != null)] | length),
 			([.cgroups[] | select(.sched != null)] | length), .self.bpf] | @tsv' "$tmp/excl.json")"
-		echo "# exclusive foreign program: stderr: $(tr '\n' ' ' <"$tmp/excl.err")"
+		# One line says why net is off; others' cgroups (a neighbour's
+		# deep tree) may earn their own notices, nothing else may appear.
+		said=$(grep -c "^cgwarden: eBPF: network counters off: $CG_MNT has an exclusive cgroup_skb program" "$tmp/excl.err")
+		errs=$(unexpected_stderr "$tmp/excl.err")
+		echo "# exclusive foreign program: stderr: $(cut -c1-200 "$tmp/excl.err" | tr '\n' ' ')"
 		if [ "$rc" = 0 ] && [ "$nonnull" = 0 ] && [ "$sched" -gt 0 ] && [ "$bpf" = true ] &&
-			[ "$(wc -l <"$tmp/excl.err")" = 1 ]; then
+			[ "$said" = 1 ] && [ "$(grep -c 'eBPF' "$tmp/excl.err")" = 1 ] && [ -z "$errs" ]; then
 			pass exclusive_foreign_program_net_off_rest_on
 		else
-			fail exclusive_foreign_program_net_off_rest_on "exit $rc, $nonnull cgroups with net, $sched with sched, self.bpf $bpf, stderr: $(head -c 300 "$tmp/excl.err")"
+			fail exclusive_foreign_program_net_off_rest_on "exit $rc, $nonnull cgroups with net, $sched with sched, self.bpf $bpf, $said lines saying why, stderr: $(head -c 300 "$tmp/excl.err")"
 		fi
 	fi
 fi
 
 # ----------------------------------------------------------------- schema
-if out=$("$PY" tests/schema_validate.py --ndjson "${validate_nd[@]}" 2>&1); then
-	pass "schema_every_stream_line (${#validate_nd[@]} streams, $(cat "${validate_nd[@]}" | wc -l) lines)"
+# Every line, but of the cgroups only the root and ours: on a shared host
+# each tick also carries thousands of others' cgroups (other tests' 5,000-
+# cgroup trees), and validating those in Python ran this test past its 600 s.
+# The first snapshot is validated whole: others' names pass the schema once.
+mine() {
+	jq -c --arg me "$CG_REL" 'if has("cgroups") then .cgroups |= map(select(.path == ""
+		or .path == $me or (.path | startswith($me + "/")))) else . end' "$1" >"$1.mine"
+}
+mine_nd=()
+for f in "${validate_nd[@]}"; do
+	mine "$f" && mine_nd+=("$f.mine")
+done
+if out=$("$PY" tests/schema_validate.py --ndjson "${mine_nd[@]}" 2>&1); then
+	pass "schema_every_stream_line (${#mine_nd[@]} streams, $(cat "${mine_nd[@]}" | wc -l) lines)"
 else
 	fail schema_every_stream_line "$out"
 fi
-snaps=("$tmp/probe.json" "$tmp/nobpf.json")
-[ -s "$tmp/excl.json" ] && snaps+=("$tmp/excl.json")
+snaps=("$tmp/probe.json")
+mine "$tmp/nobpf.json" && snaps+=("$tmp/nobpf.json.mine")
+[ -s "$tmp/excl.json" ] && mine "$tmp/excl.json" && snaps+=("$tmp/excl.json.mine")
 if out=$("$PY" tests/schema_validate.py "${snaps[@]}" 2>&1); then
 	pass "schema_snapshots (${#snaps[@]})"
 else
