@@ -83,14 +83,15 @@ wait_row() {
 # title, or the detail view (its title, its gone notice or, scrolled, its
 # bottom line). An empty screen or a shell's error is none of them.
 DRAWN='^cgwarden top  |^ cgwarden top: one row per cgroup|^ .*  \([a-z]+(, [a-z]+)?\)  cgroup id [0-9]+$|^This cgroup is gone|^Esc/q back  Up/Down scroll'
-# check NAME COMMAND...: first the dashboard must be drawn (so that a check
-# for what is not on the screen cannot pass on an empty one), then COMMAND;
-# pass, or fail with the screen as it is.
-check() {
-	local name=$1
-	shift
-	if ! wait_for "$DRAWN"; then
-		fail "$name" "the dashboard is not drawn; screen was:"
+# screen_check WHAT PATTERN NAME COMMAND...: the screen must first show
+# PATTERN (so that a check for what is not on the screen cannot pass on an
+# empty one; WHAT says what is missing), then COMMAND; pass, or fail with
+# the screen as it is.
+screen_check() {
+	local what=$1 pattern=$2 name=$3
+	shift 3
+	if ! wait_for "$pattern"; then
+		fail "$name" "$what; screen was:"
 		screen | sed 's/^/    | /'
 	elif "$@"; then
 		pass "$name"
@@ -99,21 +100,11 @@ check() {
 		screen | sed 's/^/    | /'
 	fi
 }
+# check NAME COMMAND...: the dashboard must be drawn first.
+check() { screen_check "the dashboard is not drawn" "$DRAWN" "$@"; }
 # check_exited NAME COMMAND...: the same once top has ended: its exit line
 # must be there first.
-check_exited() {
-	local name=$1
-	shift
-	if ! wait_for '^EXITED [0-9]+$'; then
-		fail "$name" "top has not exited; screen was:"
-		screen | sed 's/^/    | /'
-	elif "$@"; then
-		pass "$name"
-	else
-		fail "$name" "screen was:"
-		screen | sed 's/^/    | /'
-	fi
-}
+check_exited() { screen_check "top has not exited" '^EXITED [0-9]+$' "$@"; }
 keys() { tm send-keys -t top "$@"; }
 
 # ---- the command line -----------------------------------------------------------
