@@ -393,14 +393,27 @@ status=0
 if [[ $timed_out == all ]]; then
 	echo "FAIL vm: VM timed out after $VM_TIMEOUT s"
 	status=1
-elif [[ $timed_out == stall ]]; then
+elif [[ $timed_out == stall && -n ${VM_RERUN:-} ]]; then
 	echo "FAIL vm: no case finished for $VM_STALL_TIMEOUT s (VM_STALL_TIMEOUT): guest hung"
 	status=1
+elif [[ $timed_out == stall ]]; then
+	# Under TCG on a host loaded with other work, the guest kernel has been
+	# seen to lose a vCPU's timer and lock up ("soft lockup", "timer handling
+	# issue on cpu=0") in a case that passes everywhere else. The unfinished
+	# cases get one new guest; a second hang is a failure.
+	keep_run=1
+	hung=$(sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' "$run_dir/console.log" |
+		grep -a -E 'soft lockup|stall on CPU' | tail -n 1) || true
+	log "the guest hung: no result for $VM_STALL_TIMEOUT s${hung:+; console: $hung}"
 fi
+unfinished=()
 for c in "${cases[@]}"; do
 	name=vm.${c%.sh}
 	out=$res/$c.out
-	if [[ ! -f $res/$c.rc ]]; then
+	if [[ ! -f $res/$c.rc && $timed_out == stall && -z ${VM_RERUN:-} ]]; then
+		unfinished+=("$c")
+		continue
+	elif [[ ! -f $res/$c.rc ]]; then
 		status=1
 		if [[ -n $timed_out ]]; then
 			echo "FAIL $name: did not finish (VM stopped: $timed_out)"
@@ -432,4 +445,8 @@ for c in "${cases[@]}"; do
 	[[ -f $res/$c.rc ]] && ran=$((ran + 1))
 done
 log "guest finished $ran of ${#cases[@]} case(s); VM wall time $wall s (qemu status $qemu_rc); status $status"
+if ((${#unfinished[@]})); then
+	log "running the ${#unfinished[@]} unfinished case(s) in a new guest, once (logs of the hung one: $run_dir)"
+	VM_RERUN=1 "$here/run.sh" "${unfinished[@]}" || status=1
+fi
 exit "$status"
