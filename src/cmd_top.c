@@ -233,6 +233,47 @@ static void audit_to_file(void *ctx, const struct act_audit *rec)
 	json_write_audit(ctx, rec);
 }
 
+/* ---- actions the dashboard asks for: through the actuator, as `set` ------ */
+
+static struct act_change act_change_of(const struct ui_change *c)
+{
+	static const enum act_kind kinds[] = {
+		[UI_CHANGE_CPU_MAX] = ACT_CPU_MAX,
+		[UI_CHANGE_MEMORY_MAX] = ACT_MEMORY_MAX,
+		[UI_CHANGE_FREEZE] = ACT_FREEZE,
+		[UI_CHANGE_THAW] = ACT_THAW,
+		[UI_CHANGE_KILL] = ACT_KILL,
+	};
+
+	return (struct act_change){ .kind = kinds[c->kind], .value = c->value,
+				    .period = c->period };
+}
+
+static int top_check(void *ctx, const char *path, const struct ui_change *c, char *text,
+		     size_t len)
+{
+	struct act_change ch = act_change_of(c);
+	struct act_outcome o;
+
+	if (actuator_validate(ctx, path, &ch, &o)) {
+		snprintf(text, len, "%s", o.why);
+		return o.err ? o.err : -EPERM;
+	}
+	snprintf(text, len, "%s: %s -> %s", o.file, o.old, o.wrote);
+	return 0;
+}
+
+static int top_apply(void *ctx, const char *path, const struct ui_change *c, char *text,
+		     size_t len)
+{
+	struct act_change ch = act_change_of(c);
+	struct act_outcome o;
+
+	actuator_apply(ctx, path, &ch, &o);
+	actuator_describe(&o, text, len);
+	return o.err;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -255,6 +296,7 @@ int cmd_top(int argc, char **argv)
 	struct actuator_opts ao = { 0 };
 	struct top t = { .timer_fd = -1, .winch_fd = -1 };
 	struct actuator *act = NULL;
+	struct ui_actions actions = { .check = top_check, .apply = top_apply };
 	struct loop *l = NULL;
 	const char *audit_path = NULL;
 	FILE *audit = NULL;
@@ -321,7 +363,8 @@ int cmd_top(int argc, char **argv)
 	ao.audit_ctx = audit;
 	if (actuator_open(&ao, &act, why, sizeof(why)))
 		act = NULL;
-	so.act = act;
+	actions.ctx = act;
+	so.actions = act ? &actions : NULL;
 	so.act_why = why;
 	so.interval_usec = cc.interval_usec;
 

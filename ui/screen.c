@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The dashboard's state and keys (see screen.h): views, sort, filter, help,
- * pause, interval, detail, and actions through the actuator. */
+ * pause, interval, detail, and actions asked of the command (ui_actions). */
 #include <curses.h>
 #include <errno.h>
 #include <math.h>
@@ -193,7 +193,7 @@ int screen_open(const struct screen_opts *o, struct screen **out)
 	if (o->filter)
 		snprintf(s->filter, sizeof(s->filter), "%s", o->filter);
 	s->interval_usec = o->interval_usec;
-	s->act = o->act;
+	s->actions = o->actions;
 	snprintf(s->act_why, sizeof(s->act_why), "%s", o->act_why ? o->act_why : "");
 	s->dry_run = o->dry_run;
 	s->self_cpu_pct = NAN;
@@ -390,31 +390,30 @@ void screen_resize(struct screen *s)
 /* Checks the pending change and asks for confirmation, or says why not. */
 static void ask_confirm(struct screen *s)
 {
-	struct act_outcome o;
-	char path[512];
+	char text[600], path[512];
 
-	if (actuator_validate(s->act, s->pending_path, &s->pending, &o)) {
-		status(s, "refused: %s", o.why);
+	if (s->actions->check(s->actions->ctx, s->pending_path, &s->pending, text,
+			      sizeof(text))) {
+		status(s, "refused: %s", text);
 		s->mode = s->prev_mode;
 		return;
 	}
 	fmt_sanitize(s->pending_path, !s->utf8, path, sizeof(path));
-	if (s->pending.kind == ACT_KILL)
-		prompt(s, "KILL every process in %s (%s: %s -> %s)%s? [y/N]", path, o.file,
-		       o.old, o.wrote, s->dry_run ? " [dry run]" : "");
-	else
-		prompt(s, "%s: %s: %s -> %s%s  Apply? [y/N]", path, o.file, o.old, o.wrote,
+	if (s->pending.kind == UI_CHANGE_KILL)
+		prompt(s, "KILL every process in %s (%s)%s? [y/N]", path, text,
 		       s->dry_run ? " [dry run]" : "");
+	else
+		prompt(s, "%s: %s%s  Apply? [y/N]", path, text, s->dry_run ? " [dry run]" : "");
 	s->mode = MODE_CONFIRM;
 }
 
-static void start_action(struct screen *s, enum act_kind kind)
+static void start_action(struct screen *s, enum ui_change_kind kind)
 {
 	const struct cg_sample *x = s->mode == MODE_DETAIL ? ui_find_id(s, s->sel_id) :
 				    ui_selected(s);
 	char name[256];
 
-	if (!s->act) {
+	if (!s->actions) {
 		status(s, "actions are not available: %s", s->act_why[0] ? s->act_why : "no actuator");
 		return;
 	}
@@ -431,12 +430,12 @@ static void start_action(struct screen *s, enum act_kind kind)
 	s->edit_len = 0;
 	fmt_sanitize(row_name(x, false), !s->utf8, name, sizeof(name));
 	switch (kind) {
-	case ACT_CPU_MAX:
+	case UI_CHANGE_CPU_MAX:
 		s->pending.period = LIMITVAL_CPU_PERIOD_DEFAULT;
 		prompt(s, "CPU limit for %s (CPUs like 1.5, or max): ", name);
 		s->mode = MODE_INPUT;
 		break;
-	case ACT_MEMORY_MAX:
+	case UI_CHANGE_MEMORY_MAX:
 		prompt(s, "Memory limit for %s (like 512M, 2G, or max): ", name);
 		s->mode = MODE_INPUT;
 		break;
@@ -450,7 +449,7 @@ static void input_done(struct screen *s)
 	char why[LIMITVAL_WHY_MAX];
 	int err;
 
-	if (s->pending.kind == ACT_CPU_MAX)
+	if (s->pending.kind == UI_CHANGE_CPU_MAX)
 		err = limitval_parse_cpus(s->edit, s->pending.period, &s->pending.value, why,
 					  sizeof(why));
 	else
@@ -465,13 +464,12 @@ static void input_done(struct screen *s)
 
 static void apply(struct screen *s)
 {
-	struct act_outcome o;
 	char text[600];
+	int err = s->actions->apply(s->actions->ctx, s->pending_path, &s->pending, text,
+				    sizeof(text));
 
-	actuator_apply(s->act, s->pending_path, &s->pending, &o);
-	actuator_describe(&o, text, sizeof(text));
 	status(s, "%s", text);
-	add_event(s, now_wall_usec(), s->pending_id, "%s%s", o.err ? "" : "changed here: ", text);
+	add_event(s, now_wall_usec(), s->pending_id, "%s%s", err ? "" : "changed here: ", text);
 	s->mode = s->prev_mode;
 }
 
@@ -708,16 +706,16 @@ static int key(struct screen *s, int ch)
 		return SCREEN_PAUSE;
 	case '+': return change_interval(s, 1);
 	case '-': return change_interval(s, -1);
-	case 'c': start_action(s, ACT_CPU_MAX); break;
-	case 'm': start_action(s, ACT_MEMORY_MAX); break;
+	case 'c': start_action(s, UI_CHANGE_CPU_MAX); break;
+	case 'm': start_action(s, UI_CHANGE_MEMORY_MAX); break;
 	case 'f': {
 		const struct cg_sample *x = s->mode == MODE_DETAIL ? ui_find_id(s, s->sel_id) :
 					    ui_selected(s);
 
-		start_action(s, x && (x->have & CG_HAVE_EVENTS) && x->frozen ? ACT_THAW : ACT_FREEZE);
+		start_action(s, x && (x->have & CG_HAVE_EVENTS) && x->frozen ? UI_CHANGE_THAW : UI_CHANGE_FREEZE);
 		break;
 	}
-	case 'K': start_action(s, ACT_KILL); break;
+	case 'K': start_action(s, UI_CHANGE_KILL); break;
 	case KEY_CTRL('l'): clearok(curscr, TRUE); break;
 	}
 	return 0;

@@ -2,8 +2,9 @@
 /*
  * The dashboard (`cgwarden top`): state, keys and frames. The command front
  * end (src/cmd_top.c) owns the collector and the loop; it hands each
- * snapshot here, asks for a frame, and passes keys on. Actions go through
- * the actuator it opened (the only writer of cgroupfs).
+ * snapshot here, asks for a frame, and passes keys on. Actions are asked
+ * of the command through struct ui_actions: it owns the actuator (the only
+ * writer of cgroupfs), and ui/ never writes there itself.
  */
 #ifndef CGWARDEN_UI_SCREEN_H
 #define CGWARDEN_UI_SCREEN_H
@@ -14,7 +15,31 @@
 #include "rows.h"
 #include "snapshot.h"
 
-struct actuator;
+/* A change the dashboard asks its command to make. */
+enum ui_change_kind {
+	UI_CHANGE_CPU_MAX,
+	UI_CHANGE_MEMORY_MAX,
+	UI_CHANGE_FREEZE,
+	UI_CHANGE_THAW,
+	UI_CHANGE_KILL,
+};
+
+struct ui_change {
+	enum ui_change_kind kind;
+	uint64_t value;		/* the limit, CG_UNLIMITED for "max" */
+	uint64_t period;	/* cpu.max period (usec) */
+};
+
+/* What the command does for the dashboard; text gets one line for people. */
+struct ui_actions {
+	void *ctx;
+	/* 0 and "FILE: OLD -> NEW" (what would be written), or -errno and why. */
+	int (*check)(void *ctx, const char *path, const struct ui_change *c, char *text,
+		     size_t len);
+	/* Carries it out: 0 or -errno, and what it did in one sentence. */
+	int (*apply)(void *ctx, const char *path, const struct ui_change *c, char *text,
+		     size_t len);
+};
 
 struct screen_opts {
 	bool no_color, ascii;
@@ -23,7 +48,7 @@ struct screen_opts {
 	enum col_id sort;
 	bool reverse;
 	uint64_t interval_usec;
-	struct actuator *act;		/* NULL: actions say why not */
+	const struct ui_actions *actions;	/* NULL: actions say why not */
 	const char *act_why;
 	bool dry_run;			/* say so in the header and confirmations */
 	/* Benchmark only: draw on these streams at a fixed size. */

@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "actuator.h"
 #include "history.h"
 #include "rows.h"
 #include "screen.h"
@@ -55,9 +54,9 @@ struct screen {
 	bool col_shown[COL__COUNT];
 
 	/* Actions. */
-	struct actuator *act;
+	const struct ui_actions *actions;
 	char act_why[256];
-	struct act_change pending;
+	struct ui_change pending;
 	char pending_path[4096];
 	uint64_t pending_id;
 	char prompt[1024];
