@@ -568,9 +568,10 @@ static inline bool is_odigit(char c)
  * \134) from [s, e). With out == NULL only measure. "\000" and any other
  * backslash stay literal. Returns the decoded length, or SIZE_MAX if [s, e)
  * holds a raw NUL: the kernel never prints one, and as a C string the path
- * would silently become a shorter, different one.
+ * would silently become a shorter, different one. out may be s itself: the
+ * decoded text is never longer, and each byte is read before it is written.
  */
-static size_t unescape(const char *s, const char *e, char *out)
+size_t parse_mountinfo_unescape(const char *s, const char *e, char *out)
 {
 	size_t n = 0;
 
@@ -640,12 +641,12 @@ int parse_mountinfo_cgroup2(const char *buf, size_t len, char *out, size_t outle
 		}
 		if (!match)
 			continue;
-		need = unescape(mp, mpe, NULL);
+		need = parse_mountinfo_unescape(mp, mpe, NULL);
 		if (need == SIZE_MAX)
 			continue;
 		if (need >= outlen)
 			return -ENAMETOOLONG;
-		unescape(mp, mpe, out);
+		parse_mountinfo_unescape(mp, mpe, out);
 		out[need] = '\0';
 		return 0;
 	}

@@ -54,6 +54,11 @@ struct meminfo {
 };
 int parse_meminfo(const char *buf, size_t len, struct meminfo *out);
 
+/* A mountinfo field's octal escapes ("\040" for a blank) decoded from [s, e)
+ * into out (may be s; NULL: only measure): the decoded length, or SIZE_MAX
+ * when [s, e) holds a NUL. "\000" stays literal. */
+size_t parse_mountinfo_unescape(const char *s, const char *e, char *out);
+
 /* /proc/self/mountinfo: mount point of the first cgroup2 mount, with the
  * kernel's octal escapes (\040 etc.) decoded. -ENOENT if there is none,
  * -ENAMETOOLONG if it does not fit in out. */

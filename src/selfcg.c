@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "parse.h"
 #include "selfcg.h"
 
 /* Directories a search may visit before it gives up (UNKNOWN). */
@@ -87,21 +88,10 @@ static int lists_pid(int dirfd, pid_t pid)
 	return found;
 }
 
-/* mountinfo's octal escapes (\040 for a blank) undone, in place. */
+/* A mountinfo field (a C string: no NUL inside) decoded in place. */
 static void unescape(char *s)
 {
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
+	s[parse_mountinfo_unescape(s, s + strlen(s), s)] = '\0';
 }
 
 /* The mount id of fd (fdinfo "mnt_id:", Linux 3.15). */
