@@ -811,12 +811,7 @@ int cmd_daemon(int argc, char **argv)
 	 * actions, hooks and verifications going on (enforcer.c), and its PSI
 	 * triggers count in the budget itself (sync_triggers): an eighth of
 	 * the limit stays outside it, at least as much as the default. */
-	if (!cc.copts.fd_budget) {
-		long limit = cgfs_fd_limit();
-		long room = limit > 4096 ? 512 : limit / 4;
-
-		cc.copts.fd_budget = limit - (limit / 8 > room ? limit / 8 : room);
-	}
+	cc.copts.fd_reserve_div = 8;
 	err = cli_open_collector(&cc, &dm.c);
 	if (err) {
 		dm.c = NULL;

@@ -1176,6 +1176,8 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 	long limit = cgfs_fd_limit();
 	long reserve = limit > 4096 ? 512 : limit / 4;
 
+	if (o->fd_reserve_div && limit / o->fd_reserve_div > reserve)
+		reserve = limit / o->fd_reserve_div;
 	c->fd_budget = o->fd_budget > 0 ? o->fd_budget : limit - reserve;
 	if (node_new(c, NO_NODE, "", 0, (uint64_t)st.st_ino) != 0) {
 		err = -ENOMEM;

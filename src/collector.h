@@ -19,6 +19,9 @@ struct collector_opts {
 	const char *sys_root;		/* NULL: /sys (block device names) */
 	const char *state_root;		/* NULL: / (container runtimes' state) */
 	long fd_budget;			/* fds kept open across ticks; 0: from RLIMIT_NOFILE */
+	/* With fd_budget 0: besides the usual reserve, keep at least
+	 * 1/fd_reserve_div of RLIMIT_NOFILE outside the budget (0: no share). */
+	unsigned fd_reserve_div;
 	bool quiet;			/* no notices on stderr (tests) */
 	bool bpf;			/* load the eBPF counters (one line on stderr if not) */
 	uint32_t bpf_max_cgroups;	/* their map size; 0: the default */
