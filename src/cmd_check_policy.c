@@ -151,6 +151,11 @@ int cmd_check_policy(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },
+		/* Undocumented, as for every command: the golden tests' fixture
+		 * trees name their own runtime state and /proc. */
+		{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
+		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+		{ "sys-root", required_argument, NULL, OPT_SYS_ROOT },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
