@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include "clock.h"
 #include "actuator.h"
 #include "cgfs.h"
 #include "limitval.h"
@@ -66,14 +67,6 @@ const char *actuator_file(enum act_kind kind)
 const char *actuator_root(const struct actuator *a)
 {
 	return a->root_path;
-}
-
-static uint64_t now_usec(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* A sentence for people; cut at whylen if it must be. */
@@ -694,7 +687,7 @@ static void audit(struct actuator *a, const char *target, uint64_t ino,
 		  const struct act_outcome *o)
 {
 	struct act_audit rec = {
-		.time_usec = now_usec(CLOCK_REALTIME),
+		.time_usec = wall_usec(),
 		.who = a->who,
 		.target = target,
 		.target_id = ino,
@@ -864,7 +857,7 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 	v->kind = c->kind;
 	v->key = c->kind == ACT_KILL ? "populated" : "frozen";
 	v->want = c->kind == ACT_FREEZE;
-	v->deadline = now_usec(CLOCK_MONOTONIC) + a->timeout_usec;
+	v->deadline = mono_usec() + a->timeout_usec;
 	v->o = *o;
 	*vp = v;
 	return 0;
@@ -919,7 +912,7 @@ int actuator_apply(struct actuator *a, const char *target, const struct act_chan
 	while (v) {
 		struct pollfd p = { .fd = v->evfd, .events = POLLPRI };
 
-		err = actuator_verify_check(a, v, now_usec(CLOCK_MONOTONIC), o);
+		err = actuator_verify_check(a, v, mono_usec(), o);
 		if (err != -EINPROGRESS)
 			break;
 		poll(&p, 1, 10);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "actuator.h"
 #include "cgfs.h"
 #include "cli.h"
@@ -118,14 +119,6 @@ struct daemon {
 	size_t nr_watched, cap_watched;
 	int status;
 };
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* ---- records ------------------------------------------------------------ */
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "bpfsrc.h"
 #include "cgfs.h"
 #include "collector.h"
@@ -152,14 +153,6 @@ struct collector {
 	size_t nr_oom_scratch, cap_oom_scratch;
 	size_t cap_oom[2];
 };
-
-static uint64_t now_usec(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* ---- id map ---- */
 
@@ -823,7 +816,7 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	s->depth = nd->depth;
 	s->path = nd->path;
 	s->ident = nd->ident;
-	t_read = now_usec(CLOCK_MONOTONIC);
+	t_read = mono_usec();
 	for (int f = 0; f < CGF__COUNT; f++) {
 		if (!(nd->present & (1u << f)))
 			continue;
@@ -1048,7 +1041,7 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	int which = c->cur ^ 1;
 	struct cg_snapshot *snap = &c->snap[which];
 	const struct cg_snapshot *prev = &c->snap[c->cur];
-	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	uint64_t t0 = mono_usec();
 	int host_files, err;
 
 	c->tick++;
@@ -1081,8 +1074,8 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 		bpfsrc_prune(c->bpf, node_known, c);
 
 	snap->seq = prev->seq + 1;
-	snap->mono_usec = now_usec(CLOCK_MONOTONIC);
-	snap->wall_usec = now_usec(CLOCK_REALTIME);
+	snap->mono_usec = mono_usec();
+	snap->wall_usec = wall_usec();
 	snap->interval_usec = prev->seq ? snap->mono_usec - prev->mono_usec : 0;
 	c->files_read += (uint64_t)host_files;
 	c->files_read_total += c->files_read;
@@ -1091,7 +1084,7 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 		.files_read = c->files_read,
 		.files_read_total = c->files_read_total,
 		.cgroups = snap->nr_samples,
-		.cpu_usec = now_usec(CLOCK_PROCESS_CPUTIME_ID),
+		.cpu_usec = clock_usec(CLOCK_PROCESS_CPUTIME_ID),
 		.rss_bytes = host_self_rss(c->host),
 		.kept_fds = (uint64_t)c->kept_fds,
 		.fd_budget = (uint64_t)c->fd_budget,

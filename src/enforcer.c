@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "cgfs.h"
 #include "enforcer.h"
 #include "json.h"
@@ -60,14 +61,6 @@ struct enforcer {
 	char **names;			/* rule names seen, interned for the counters */
 	size_t nr_names;
 };
-
-static uint64_t clock_usec(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static int on_alarm(struct loop *l, int fd, uint32_t events, void *ctx);
 
@@ -217,7 +210,7 @@ static pid_t spawn_hook(struct pol_decision *d, int *pidfd)
 	if (!mem)
 		return -ENOMEM;
 	snprintf(d->result, sizeof(d->result), "running");
-	json_write_policy_action(mem, d, clock_usec(CLOCK_REALTIME), 0);
+	json_write_policy_action(mem, d, wall_usec(), 0);
 	fclose(mem);
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		free(json);
@@ -366,13 +359,13 @@ static void finish(struct enforcer *e, struct pol_decision *d, const char *res,
 
 	snprintf(d->result, sizeof(d->result), "%s", res);
 	if (trigger_usec) {
-		uint64_t now = clock_usec(CLOCK_MONOTONIC);
+		uint64_t now = mono_usec();
 
 		latency = now > trigger_usec ? now - trigger_usec : 1;
 	}
 	count(e, d->rule, policy_action_name(d->action), res);
 	if (e->record)
-		e->record(e->ctx, d, clock_usec(CLOCK_REALTIME), latency);
+		e->record(e->ctx, d, wall_usec(), latency);
 }
 
 static const char *outcome_result(struct pol_decision *d, const struct act_outcome *o)
@@ -434,7 +427,7 @@ static const char *execute(struct enforcer *e, struct pol_decision *d, uint64_t 
 			return RES_FAILED;
 		}
 		err = job_add(e, d, trigger_usec, pid, pidfd, NULL,
-			      clock_usec(CLOCK_MONOTONIC) + d->hook_timeout_usec);
+			      mono_usec() + d->hook_timeout_usec);
 		if (err) {
 			/* Not kept, so not waited for in the loop: end it here. */
 			int status = 0;
@@ -469,12 +462,12 @@ static const char *execute(struct enforcer *e, struct pol_decision *d, uint64_t 
 	if (!v)
 		return outcome_result(d, &o);
 	/* Written; cgroup.events will say when the kernel has followed. */
-	err = actuator_verify_check(e->act, v, clock_usec(CLOCK_MONOTONIC), &o);
+	err = actuator_verify_check(e->act, v, mono_usec(), &o);
 	if (err != -EINPROGRESS)
 		return outcome_result(d, &o);
 	if (job_add(e, d, trigger_usec, 0, actuator_verify_fd(v), v, actuator_verify_deadline(v))) {
 		/* No room to wait in the loop: wait here, as a one-shot would. */
-		while ((err = actuator_verify_check(e->act, v, clock_usec(CLOCK_MONOTONIC), &o)) ==
+		while ((err = actuator_verify_check(e->act, v, mono_usec(), &o)) ==
 		       -EINPROGRESS)
 			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 		return outcome_result(d, &o);
@@ -485,7 +478,7 @@ static const char *execute(struct enforcer *e, struct pol_decision *d, uint64_t 
 /* Re-arms the alarm for the next thing that must be looked at. */
 static void rearm(struct enforcer *e)
 {
-	uint64_t now = clock_usec(CLOCK_MONOTONIC), at = 0;
+	uint64_t now = mono_usec(), at = 0;
 
 	for (size_t i = 0; i < e->nr_jobs; i++) {
 		const struct job *j = e->jobs[i];
@@ -556,7 +549,7 @@ static int job_step(struct enforcer *e, size_t i, uint64_t now)
 
 static void progress(struct enforcer *e)
 {
-	uint64_t now = clock_usec(CLOCK_MONOTONIC);
+	uint64_t now = mono_usec();
 
 	for (size_t i = 0; i < e->nr_jobs;)
 		if (!job_step(e, i, now))
@@ -619,7 +612,7 @@ void enforcer_drain(struct enforcer *e)
 		}
 	}
 	while (e->nr_jobs) {
-		uint64_t now = clock_usec(CLOCK_MONOTONIC);
+		uint64_t now = mono_usec();
 
 		for (size_t i = 0; i < e->nr_jobs;) {
 			struct job *j = e->jobs[i];

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "httpd.h"
 #include "json.h"
 
@@ -149,14 +150,6 @@ struct httpd {
 	uint64_t gen;			/* snapshots set so far */
 	struct body *cache[BODY__COUNT];
 };
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void body_put(struct body *b)
 {

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "lineout.h"
 
 /* The least time between two connects to a unix: reader that is away. */
@@ -34,10 +35,7 @@ struct lineout {
 
 static uint64_t now_msec(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return mono_usec() / 1000u;
 }
 
 static int open_fd(struct lineout *o)
