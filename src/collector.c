@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "clock.h"
 #include "bpfsrc.h"
+#include "cgfile.h"
 #include "cgfs.h"
 #include "collector.h"
 #include "host.h"
@@ -19,58 +20,9 @@
 #include "rates.h"
 #include "textesc.h"
 
-/* The per-cgroup files we read (METRICS.md, "From cgroupfs"). */
-enum cg_file {
-	CGF_CPU_STAT, CGF_CPU_MAX, CGF_CPU_WEIGHT,
-	CGF_MEM_CURRENT, CGF_MEM_PEAK, CGF_MEM_MAX, CGF_MEM_HIGH, CGF_MEM_LOW,
-	CGF_MEM_MIN, CGF_MEM_STAT, CGF_MEM_EVENTS, CGF_SWAP_CURRENT, CGF_SWAP_MAX,
-	CGF_IO_STAT, CGF_PIDS_CURRENT, CGF_PIDS_MAX,
-	CGF_CPU_PRESSURE, CGF_MEM_PRESSURE, CGF_IO_PRESSURE,
-	CGF_PROCS, CGF_THREADS, CGF_EVENTS,
-	CGF__COUNT
-};
-
-/*
- * The most read of each file (cgwarden(8), LIMITS); the rest of a longer one
- * is ignored, said once per file name. Generous for what a kernel writes:
- * one value is < 30 bytes, the keyed files and PSI well under 1 KiB
- * (memory.stat 6.x: about 1.6 KiB), io.stat about 250 bytes a device, the
- * process lists 8 bytes a task. Only a fixture tree (--root) or a broken
- * file system comes near them, and then a tick must not read 300 MB.
- */
-#define CAP_VALUE	(4u << 10)
-#define CAP_KEYED	(16u << 10)
-#define CAP_MEMSTAT	(64u << 10)
-#define CAP_IOSTAT	(1u << 20)
-#define CAP_TASKS	(8u << 20)
 /* Devices kept from one io.stat (the kernel lists those the cgroup did I/O
  * on): bounds the per-device work of a hostile one. */
 #define IO_DEVS_MAX	1024
-
-static const struct {
-	const char *name;
-	uint8_t len;
-	uint32_t max;
-} cg_files[CGF__COUNT] = {
-#define F(id, s, m) [id] = { s, sizeof(s) - 1, m }
-	F(CGF_CPU_STAT, "cpu.stat", CAP_KEYED), F(CGF_CPU_MAX, "cpu.max", CAP_VALUE),
-	F(CGF_CPU_WEIGHT, "cpu.weight", CAP_VALUE),
-	F(CGF_MEM_CURRENT, "memory.current", CAP_VALUE),
-	F(CGF_MEM_PEAK, "memory.peak", CAP_VALUE), F(CGF_MEM_MAX, "memory.max", CAP_VALUE),
-	F(CGF_MEM_HIGH, "memory.high", CAP_VALUE), F(CGF_MEM_LOW, "memory.low", CAP_VALUE),
-	F(CGF_MEM_MIN, "memory.min", CAP_VALUE), F(CGF_MEM_STAT, "memory.stat", CAP_MEMSTAT),
-	F(CGF_MEM_EVENTS, "memory.events", CAP_KEYED),
-	F(CGF_SWAP_CURRENT, "memory.swap.current", CAP_VALUE),
-	F(CGF_SWAP_MAX, "memory.swap.max", CAP_VALUE), F(CGF_IO_STAT, "io.stat", CAP_IOSTAT),
-	F(CGF_PIDS_CURRENT, "pids.current", CAP_VALUE),
-	F(CGF_PIDS_MAX, "pids.max", CAP_VALUE),
-	F(CGF_CPU_PRESSURE, "cpu.pressure", CAP_KEYED),
-	F(CGF_MEM_PRESSURE, "memory.pressure", CAP_KEYED),
-	F(CGF_IO_PRESSURE, "io.pressure", CAP_KEYED), F(CGF_PROCS, "cgroup.procs", CAP_TASKS),
-	F(CGF_THREADS, "cgroup.threads", CAP_TASKS),
-	F(CGF_EVENTS, "cgroup.events", CAP_KEYED),
-#undef F
-};
 
 static const char *const cgroup_events_keys[] = { "populated", "frozen" };
 
@@ -490,19 +442,19 @@ static void check_children_are_leaves(struct collector *c, uint32_t n, int dfd)
 		if (fd < 0)
 			return;
 		if (!may_keep_fd(c)) {
-			len = cgfs_pread_max(fd, &c->buf, CAP_KEYED, &cut);
+			len = cgfs_pread_max(fd, &c->buf, CGF_CAP_KEYED, &cut);
 			close(fd);
 			goto parse;
 		}
 		nd->stat_fd = fd;
 		c->kept_fds++;
 	}
-	len = cgfs_pread_max(nd->stat_fd, &c->buf, CAP_KEYED, &cut);
+	len = cgfs_pread_max(nd->stat_fd, &c->buf, CGF_CAP_KEYED, &cut);
 parse:
 	if (len < 0)
 		return;
 	if (cut && !(c->cut_warned & CUT_STAT))
-		warn_cut(c, CUT_STAT, nd->path, "cgroup.stat", CAP_KEYED);
+		warn_cut(c, CUT_STAT, nd->path, "cgroup.stat", CGF_CAP_KEYED);
 	c->files_read++;
 	if (parse_keyed(c->buf.data, (size_t)len, keys, 1, &desc, &have) == 1)
 		nd->children_are_leaves = desc == nd->nr_children;
