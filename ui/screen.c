@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "crt.h"
 #include "format.h"
 #include "limitval.h"
@@ -116,14 +117,6 @@ static void add_event(struct screen *s, uint64_t wall_usec, uint64_t id, const c
 	vsafe(s, e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
 	s->nr_ev++;
-}
-
-static uint64_t now_wall_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* ---- rows ----------------------------------------------------------------- */
@@ -469,7 +462,7 @@ static void apply(struct screen *s)
 				    sizeof(text));
 
 	status(s, "%s", text);
-	add_event(s, now_wall_usec(), s->pending_id, "%s%s", err ? "" : "changed here: ", text);
+	add_event(s, wall_usec(), s->pending_id, "%s%s", err ? "" : "changed here: ", text);
 	s->mode = s->prev_mode;
 }
 
