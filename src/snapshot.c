@@ -236,3 +236,13 @@ const struct cg_sample *snapshot_find_path(const struct cg_snapshot *s, const ch
 			return &s->samples[i];
 	return NULL;
 }
+
+const struct cg_sample *snapshot_find_id(const struct cg_snapshot *s, uint64_t id)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->nr_samples; i++)
+		if (s->samples[i].id == id)
+			return &s->samples[i];
+	return NULL;
+}

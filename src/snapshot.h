@@ -321,4 +321,8 @@ const char *cg_psi_resource_name(enum cg_psi_resource r);
 /* Find a sample by path; NULL if absent. Linear: for tests and one-off lookups. */
 const struct cg_sample *snapshot_find_path(const struct cg_snapshot *s, const char *path);
 
+/* Find a sample by cgroup id; NULL if absent or s is NULL. Linear: the
+ * dashboard looks its selection up once per frame or key, not per row. */
+const struct cg_sample *snapshot_find_id(const struct cg_snapshot *s, uint64_t id);
+
 #endif

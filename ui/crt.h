@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "rows.h"
 
 enum crt_style {
 	STYLE_NORMAL,
@@ -44,5 +45,11 @@ int crt_attr(enum crt_style s);
 
 /* Picks up a new terminal size (SIGWINCH) from the tty. */
 void crt_resize(void);
+
+/* Puts a sanitised string at (y, x) in at most w columns (cut with a mark). */
+void ui_put(int y, int x, int attr, const char *text, int w);
+
+/* The style for a cell level (normal, warn yellow, crit red). */
+int ui_level_attr(enum cell_level l);
 
 #endif
