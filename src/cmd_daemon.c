@@ -28,6 +28,7 @@
 #include "enforcer.h"
 #include "json.h"
 #include "json_policy.h"
+#include "json_records.h"
 #include "httpd.h"
 #include "lineout.h"
 #include "loop.h"

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "json_records.h"
 #include "limitval.h"
 #include "utf8.h"
 

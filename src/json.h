@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stddef.h>
 #include "snapshot.h"
-#include "actuator.h"
-#include "policy.h"
 
 #define CGWARDEN_JSON_SCHEMA_VERSION 1
 
@@ -38,21 +36,6 @@ void json_fields_free(struct json_fields *f);
  * NULL: all); the lines then carry "fields": [the ids]. */
 int json_write_stream_tick_fields(FILE *out, const struct cg_snapshot *s,
 				  const struct json_fields *fields);
-
-/* One audit record of the actuator as one line {"schema":1,"type":"audit",...}
- * (man cgwarden-json(7)). 0 or -errno. */
-int json_write_audit(FILE *out, const struct act_audit *rec);
-
-/* One decision of the policy daemon as one line {"schema":1,"type":
- * "policy_action",...} (cgwarden-json(7)): acted on, or stopped by a guard.
- * time_usec is CLOCK_REALTIME; latency_usec (trigger to action) is written
- * when non-zero. 0 or -errno. */
-int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t time_usec,
-			     uint64_t latency_usec);
-
-/* The daemon's state file (json_policy_state_read reads it back). */
-int json_write_policy_state(FILE *out, const struct policy_state *st, const char *boot_id,
-			    uint64_t mono_usec);
 
 /* Docker's <containers>/<id>/config.v2.json "Name" ("/web" -> "web").
  * Writes a NUL-terminated name into out. -ENOENT, -EINVAL (not JSON / no

@@ -11,6 +11,7 @@
 #include "test.h"
 #include "json.h"
 #include "json_policy.h"
+#include "json_records.h"
 #include "policy.h"
 
 #define SEC 1000000ull
