@@ -37,13 +37,4 @@ void json_fields_free(struct json_fields *f);
 int json_write_stream_tick_fields(FILE *out, const struct cg_snapshot *s,
 				  const struct json_fields *fields);
 
-/* Docker's <containers>/<id>/config.v2.json "Name" ("/web" -> "web").
- * Writes a NUL-terminated name into out. -ENOENT, -EINVAL (not JSON / no
- * Name), -ENAMETOOLONG. */
-int json_read_docker_name(const char *config_path, char *out, size_t outlen);
-
-/* Podman's containers.json (array of {"id":..,"names":[..]}): name of id. */
-int json_read_podman_name(const char *containers_json, const char *id, char *out,
-			  size_t outlen);
-
 #endif

@@ -110,11 +110,6 @@ const char *arena_strdup(struct cg_arena *a, const char *s)
 	return p;
 }
 
-size_t arena_used(const struct cg_arena *a)
-{
-	return a->total_used;
-}
-
 /* Copies one optional string; sets *err on failure. */
 static const char *dup_opt(struct cg_arena *a, const char *s, int *err)
 {

@@ -296,7 +296,6 @@ void arena_free(struct cg_arena *a);
 void arena_reset(struct cg_arena *a);
 void *arena_alloc(struct cg_arena *a, size_t size);	/* 16-byte aligned, NULL on ENOMEM */
 const char *arena_strdup(struct cg_arena *a, const char *s);	/* NULL stays NULL */
-size_t arena_used(const struct cg_arena *a);
 
 /* Deep copy of src's strings and io array into a (for removed[]).
  * Returns 0 or -ENOMEM. */

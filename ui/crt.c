@@ -17,7 +17,6 @@ static SCREEN *bench_screen;
 static int attrs[STYLE__COUNT];
 
 bool crt_utf8(void) { return utf8; }
-bool crt_color(void) { return color; }
 int crt_attr(enum crt_style s) { return attrs[s]; }
 
 void ui_put(int y, int x, int attr, const char *text, int w)

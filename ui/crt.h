@@ -40,7 +40,6 @@ int crt_open(const struct crt_opts *o);
 void crt_close(void);
 
 bool crt_utf8(void);
-bool crt_color(void);
 int crt_attr(enum crt_style s);
 
 /* Picks up a new terminal size (SIGWINCH) from the tty. */
