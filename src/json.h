@@ -21,6 +21,13 @@ int json_write_snapshot(FILE *out, const struct cg_snapshot *s, bool pretty);
  * flushed whole. Returns the number of lines written or -errno. */
 int json_write_stream_tick(FILE *out, const struct cg_snapshot *s);
 
+/* s (len bytes, any bytes) as a quoted JSON string into out, which has
+ * room for JSON_QUOTED_MAX(len) bytes; returns the bytes written (no NUL).
+ * Always valid UTF-8 (U+FFFD for each invalid byte), control characters
+ * C0, C1 and DEL escaped: what every JSON writer of cgwarden writes. */
+#define JSON_QUOTED_MAX(len) (6 * (len) + 2)
+size_t json_quote(const char *s, size_t len, char *out);
+
 /* --fields: which members of each cgroup object a stream line keeps. */
 struct json_fields;
 

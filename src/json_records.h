@@ -25,8 +25,4 @@ int json_write_audit(FILE *out, const struct act_audit *rec);
 int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t time_usec,
 			     uint64_t latency_usec);
 
-/* The daemon's state file (json_policy_state_read reads it back). */
-int json_write_policy_state(FILE *out, const struct policy_state *st, const char *boot_id,
-			    uint64_t mono_usec);
-
 #endif
