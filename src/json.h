@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Every use of json-c lives here: the snapshot document, the NDJSON stream,
- * and reading JSON files other modules need (runtime configs, later policy).
- * Field ids follow METRICS.md; the schema is schema/cgwarden.schema.json.
+ * JSON output of what cgwarden sees: the `cgwarden snapshot` document (also
+ * serve's /snapshot) and the `cgwarden stream` NDJSON lines, written
+ * directly, without json-c (json.c says why). The records of what it does
+ * (audit, policy_action) are declared in json_records.h. json-c is the
+ * reader: json_read.h (container runtimes' state), json_policy.h (the
+ * policy file), statefile.h (the daemon's state file).
+ * Field ids follow METRICS.md and cgwarden-json(7); the schema is
+ * schema/cgwarden.schema.json.
  */
 #ifndef CGWARDEN_JSON_H
 #define CGWARDEN_JSON_H

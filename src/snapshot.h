@@ -287,7 +287,13 @@ struct cg_snapshot {
 	size_t nr_oom;			/* OOM kills since the previous snapshot (eBPF) */
 	struct cg_oom_event *oom;
 
-	struct cg_arena *arena;		/* owns every string and io array above */
+	/* The arena owns the io arrays, the strings of removed[] (copied
+	 * when their cgroup went) and oom[].path. It does not own the
+	 * strings of samples[] (path, identity): those are the collector's,
+	 * kept with its node of that cgroup; nor io[].name (the host's table
+	 * of block devices) or root (the collector's). All of them stay
+	 * valid until the next collector_tick() (collector.h). */
+	struct cg_arena *arena;
 };
 
 /* Arena: bump allocator reset once per snapshot. */
