@@ -91,10 +91,23 @@ $(BPF_SKEL): $(BPF_OBJ)
 
 $(OUTPUT)/src/bpfsrc.o: $(BPF_SKEL)
 
-$(OUTPUT)/%.o: %.c $(wildcard src/*.h ui/*.h) | $(OUTPUT)
+# Each compile writes the headers it read into a .d file beside its output
+# (-MMD), with an empty rule per header (-MP) so a deleted header does not
+# stop the build: a header change rebuilds exactly what includes it. Test and
+# bench programs keep theirs under $(OUTPUT)/dep, out of the runner's
+# tests/test_* glob. A missing .d (a build from before, or deleted) remakes
+# its output: it is a prerequisite with an empty rule.
+DEPFLAGS = -MMD -MP
+DEPFILE = $(patsubst $(OUTPUT)/%,$(OUTPUT)/dep/%.d,$@)
+
+DEPFILES := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) \
+	$(patsubst $(OUTPUT)/%,$(OUTPUT)/dep/%.d,$(UNIT_BINS) $(BENCH_BINS))
+$(DEPFILES):
+
+$(OUTPUT)/%.o: %.c $(OUTPUT)/%.d | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -104,16 +117,18 @@ $(BIN): $(CMD_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(LDLIBS)
 
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB)
+$(OUTPUT)/tests/%: tests/unit/%.c $(OUTPUT)/dep/tests/%.d $(LIB)
 	$(call msg,TEST,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)mkdir -p $(@D) $(dir $(DEPFILE))
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $(DEPFILE) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(OUTPUT)/bench/%: tests/bench/%.c tests/bench/synth.h $(LIB)
+$(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/dep/bench/%.d $(LIB)
 	$(call msg,BENCH,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)mkdir -p $(@D) $(dir $(DEPFILE))
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $(DEPFILE) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# The fuzz targets compile every library source in one clang run, so they
+# depend on all of them and on every header.
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h ui/*.h) $(BPF_SKEL)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -121,6 +136,8 @@ $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h ui/*.h) $(BPF_SK
 
 $(OUTPUT):
 	$(Q)mkdir -p $@
+
+include $(wildcard $(DEPFILES))
 
 unit: $(UNIT_BINS)
 fuzz: $(FUZZ_BINS)

@@ -7,6 +7,7 @@
 #ifndef CGWARDEN_CGFS_H
 #define CGWARDEN_CGFS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -28,6 +28,8 @@
 #include "enforcer.h"
 #include "json.h"
 #include "json_policy.h"
+#include "json_records.h"
+#include "statefile.h"
 #include "httpd.h"
 #include "lineout.h"
 #include "loop.h"
@@ -264,7 +266,7 @@ static int state_write(struct daemon *dm)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	err = json_write_policy_state(f, &dm->st, dm->boot_id, mono_usec());
+	err = statefile_write(f, &dm->st, dm->boot_id, mono_usec());
 	if (!err && (fflush(f) || fsync(fileno(f))))
 		err = -errno;
 	if (fclose(f) && !err)
@@ -326,12 +328,12 @@ static int state_cgroup_id(void *ctx, const char *path, uint64_t *id)
 	return actuator_cgroup_id(ctx, path, id);
 }
 
-/* The ladders of the last run, each checked (json_policy_state_read). */
+/* The ladders of the last run, each checked (statefile_read). */
 static void load_state(struct daemon *dm)
 {
-	struct json_state_read r = { .boot_id = dm->boot_id, .cgroup_id = state_cgroup_id,
+	struct statefile_read r = { .boot_id = dm->boot_id, .cgroup_id = state_cgroup_id,
 				     .ctx = dm->act };
-	int err = json_policy_state_read(dm->state_path, &dm->st, &r);
+	int err = statefile_read(dm->state_path, &dm->st, &r);
 
 	for (size_t i = 0; i < r.notes.nr; i++)
 		fprintf(stderr, "cgwarden daemon: state file %s\n", r.notes.msg[i]);

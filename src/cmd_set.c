@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "collector.h"
 #include "commands.h"
-#include "json.h"
+#include "json_records.h"
 #include "limitval.h"
 
 static const char set_help[] =

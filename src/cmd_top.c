@@ -16,7 +16,7 @@
 #include "actuator.h"
 #include "cli.h"
 #include "commands.h"
-#include "json.h"
+#include "json_records.h"
 #include "loop.h"
 #include "screen.h"
 #include "textesc.h"

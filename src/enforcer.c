@@ -15,7 +15,7 @@
 #include "clock.h"
 #include "cgfs.h"
 #include "enforcer.h"
-#include "json.h"
+#include "json_records.h"
 #include "loop.h"
 
 /*

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "json_records.h"
 #include "limitval.h"
 #include "utf8.h"
 
@@ -137,16 +138,16 @@ static void json_putc(struct json_w *w, char c)
  * `cgwarden stream | less`); each byte of invalid UTF-8 becomes U+FFFD.
  * '/' is left alone.
  */
-static void json_string(struct json_w *w, const char *s)
+size_t json_quote(const char *s, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, run = 0;
+	size_t i = 0, run = 0, o = 0;
 
-	json_putc(w, '"');
+#define PUT(src, n) (memcpy(out + o, (src), (n)), o += (n))
+	out[o++] = '"';
 	while (i < len) {
 		unsigned char c = p[i];
-		char esc[8];
 		size_t n;
 
 		/* Plain printable ASCII is nearly every byte of a cgroup path. */
@@ -155,13 +156,12 @@ static void json_string(struct json_w *w, const char *s)
 			run++;
 			continue;
 		}
-		json_put(w, (const char *)p + i - run, run);
+		PUT(p + i - run, run);
 		run = 0;
 		n = utf8_seq_len(p + i, len - i);
 		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			json_put(w, esc, 2);
+			out[o++] = '\\';
+			out[o++] = (char)c;
 		} else if (c < 0x20 || c == 0x7f || (n == 2 && c == 0xc2 && p[i + 1] <= 0x9f)) {
 			unsigned cp = c == 0xc2 ? p[i + 1] : c;
 			const char *short_esc = NULL;
@@ -174,25 +174,34 @@ static void json_string(struct json_w *w, const char *s)
 			case '\f': short_esc = "\\f"; break;
 			}
 			if (short_esc) {
-				json_put(w, short_esc, 2);
+				PUT(short_esc, 2);
 			} else {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[cp >> 4];
-				esc[5] = hex[cp & 15];
-				json_put(w, esc, 6);
+				PUT("\\u00", 4);
+				out[o++] = hex[cp >> 4];
+				out[o++] = hex[cp & 15];
 			}
 			if (!n)
 				n = 1;
 		} else if (n) {
-			json_put(w, (const char *)p + i, n);
+			PUT(p + i, n);
 		} else {
-			json_put(w, UTF8_REPLACEMENT, 3);
+			PUT(UTF8_REPLACEMENT, 3);
 			n = 1;
 		}
 		i += n;
 	}
-	json_put(w, (const char *)p + i - run, run);
-	json_putc(w, '"');
+	PUT(p + i - run, run);
+#undef PUT
+	out[o++] = '"';
+	return o;
+}
+
+static void json_string(struct json_w *w, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (json_room(w, JSON_QUOTED_MAX(len)))
+		w->len += json_quote(s, len, w->buf + w->len);
 }
 
 static const char *json_basename(const char *path)
@@ -997,72 +1006,6 @@ int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t t
 	json_close(&w, ']');
 	if (latency_usec)
 		json_u64(&w, "latency_usec", latency_usec);
-	json_close(&w, '}');
-	json_putc(&w, '\n');
-	return json_finish(&w);
-}
-
-static void json_hex64(struct json_w *w, const char *key, uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%016" PRIx64, v);
-	json_str_opt(w, key, buf);
-}
-
-int json_write_policy_state(FILE *out, const struct policy_state *st, const char *boot_id,
-			    uint64_t mono_usec)
-{
-	struct json_w w = { .out = out };
-
-	errno = 0;
-	json_open(&w, NULL, '{');
-	json_u64(&w, "schema", CGWARDEN_JSON_SCHEMA_VERSION);
-	json_str_opt(&w, "type", "policy_state");
-	json_str_opt(&w, "boot_id", boot_id ? boot_id : "");
-	json_u64(&w, "mono_usec", mono_usec);
-	json_open(&w, "targets", '[');
-	for (size_t i = 0; i < st->nr_targets; i++) {
-		const struct pol_target *t = &st->targets[i];
-
-		json_open(&w, NULL, '{');
-		json_str_opt(&w, "rule", t->rule);
-		json_hex64(&w, "fingerprint", t->fingerprint);
-		json_u64(&w, "cgroup_id", t->cgroup_id);
-		json_str_opt(&w, "path", t->path ? t->path : "");
-		json_u64(&w, "step", t->step);
-		json_u64(&w, "last_step_usec", t->last_step_usec);
-		json_u64(&w, "last_action_usec", t->last_action_usec);
-		json_bool_if(&w, "clearing", true, t->clearing);
-		json_u64(&w, "clear_since_usec", t->clear_since_usec);
-		json_bool_if(&w, "frozen", true, t->frozen);
-		json_bool_if(&w, "dry_run", true, t->dry_run);
-		json_open(&w, "saved", '[');
-		for (int k = 0; k < POL_MAX_STEPS; k++) {
-			const struct pol_saved *sv = &t->saved[k];
-
-			if (!sv->valid)
-				continue;
-			json_open(&w, NULL, '{');
-			json_u64(&w, "step", (uint64_t)k);
-			json_str_opt(&w, "action", policy_action_name((enum pol_action)sv->action));
-			json_limit(&w, "value", true, sv->value);
-			json_u64(&w, "period", sv->period);
-			json_bool_if(&w, "dry_run", true, sv->dry_run);
-			json_close(&w, '}');
-		}
-		json_close(&w, ']');
-		json_open(&w, "cond_since_usec", '[');
-		for (int k = 0; k < POL_MAX_CONDS; k++)
-			json_u64_if(&w, NULL, t->cond_on[k], t->cond_since_usec[k]);
-		json_close(&w, ']');
-		json_close(&w, '}');
-	}
-	json_close(&w, ']');
-	json_open(&w, "budget_usec", '[');
-	for (uint32_t k = 0; k < st->budget_len; k++)
-		json_u64(&w, NULL, st->budget_times[(st->budget_head + k) % POL_BUDGET_MAX]);
-	json_close(&w, ']');
 	json_close(&w, '}');
 	json_putc(&w, '\n');
 	return json_finish(&w);

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Every use of json-c lives here: the snapshot document, the NDJSON stream,
- * and reading JSON files other modules need (runtime configs, later policy).
- * Field ids follow METRICS.md; the schema is schema/cgwarden.schema.json.
+ * JSON output of what cgwarden sees: the `cgwarden snapshot` document (also
+ * serve's /snapshot) and the `cgwarden stream` NDJSON lines, written
+ * directly, without json-c (json.c says why). The records of what it does
+ * (audit, policy_action) are declared in json_records.h. json-c is the
+ * reader: json_read.h (container runtimes' state), json_policy.h (the
+ * policy file), statefile.h (the daemon's state file).
+ * Field ids follow METRICS.md and cgwarden-json(7); the schema is
+ * schema/cgwarden.schema.json.
  */
 #ifndef CGWARDEN_JSON_H
 #define CGWARDEN_JSON_H
@@ -10,8 +15,6 @@
 #include <stdio.h>
 #include <stddef.h>
 #include "snapshot.h"
-#include "actuator.h"
-#include "policy.h"
 
 #define CGWARDEN_JSON_SCHEMA_VERSION 1
 
@@ -22,6 +25,13 @@ int json_write_snapshot(FILE *out, const struct cg_snapshot *s, bool pretty);
  * cgroup_removed with final counters), then one "tick" line. Each line is
  * flushed whole. Returns the number of lines written or -errno. */
 int json_write_stream_tick(FILE *out, const struct cg_snapshot *s);
+
+/* s (len bytes, any bytes) as a quoted JSON string into out, which has
+ * room for JSON_QUOTED_MAX(len) bytes; returns the bytes written (no NUL).
+ * Always valid UTF-8 (U+FFFD for each invalid byte), control characters
+ * C0, C1 and DEL escaped: what every JSON writer of cgwarden writes. */
+#define JSON_QUOTED_MAX(len) (6 * (len) + 2)
+size_t json_quote(const char *s, size_t len, char *out);
 
 /* --fields: which members of each cgroup object a stream line keeps. */
 struct json_fields;
@@ -38,29 +48,5 @@ void json_fields_free(struct json_fields *f);
  * NULL: all); the lines then carry "fields": [the ids]. */
 int json_write_stream_tick_fields(FILE *out, const struct cg_snapshot *s,
 				  const struct json_fields *fields);
-
-/* One audit record of the actuator as one line {"schema":1,"type":"audit",...}
- * (man cgwarden-json(7)). 0 or -errno. */
-int json_write_audit(FILE *out, const struct act_audit *rec);
-
-/* One decision of the policy daemon as one line {"schema":1,"type":
- * "policy_action",...} (cgwarden-json(7)): acted on, or stopped by a guard.
- * time_usec is CLOCK_REALTIME; latency_usec (trigger to action) is written
- * when non-zero. 0 or -errno. */
-int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t time_usec,
-			     uint64_t latency_usec);
-
-/* The daemon's state file (json_policy_state_read reads it back). */
-int json_write_policy_state(FILE *out, const struct policy_state *st, const char *boot_id,
-			    uint64_t mono_usec);
-
-/* Docker's <containers>/<id>/config.v2.json "Name" ("/web" -> "web").
- * Writes a NUL-terminated name into out. -ENOENT, -EINVAL (not JSON / no
- * Name), -ENAMETOOLONG. */
-int json_read_docker_name(const char *config_path, char *out, size_t outlen);
-
-/* Podman's containers.json (array of {"id":..,"names":[..]}): name of id. */
-int json_read_podman_name(const char *containers_json, const char *id, char *out,
-			  size_t outlen);
 
 #endif

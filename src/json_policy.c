@@ -22,10 +22,9 @@
 #include "json_policy.h"
 #include "limitval.h"
 
-/* Caps on what is read (cgwarden-policy(5), cgwarden(8)): a policy is
- * written by people, a few KiB; the state holds ~500 bytes per ladder. */
+/* The cap on what is read (cgwarden-policy(5)): a policy is written by
+ * people, a few KiB. */
 #define POLICY_FILE_MAX JSON_POLICY_FILE_MAX
-#define STATE_FILE_MAX JSON_STATE_FILE_MAX
 
 void pol_errors_free(struct pol_errors *e)
 {
@@ -1325,480 +1324,50 @@ int json_policy_load(const char *path, struct policy **out, struct pol_errors *e
 	return err;
 }
 
-/* ---- the state file ----------------------------------------------------- */
+/* ---- shared with the state file's reader (statefile.c) ------------------ */
 
-/*
- * The state file is ours, but it sits on disk between two runs: a hand edit,
- * a bug or someone with write access to it must not make the daemon act.
- * Everything in it is checked as strictly as a policy: whole numbers only
- * where numbers are written (no sign, no fraction, no text such as "zzzz"
- * that strtoull would read as 0), "max" only where a limit is, a saved step
- * only for what a restore can undo (memory.high, memory.max, cpu.max,
- * cpu.weight, freeze), its value through the same checks `cgwarden set`
- * uses (limitval.c), and the cgroup at the recorded path must still be the
- * recorded one. What fails is skipped with a note; the rest is read.
- */
-
-struct state_ctx {
-	const char *file;
-	struct json_state_read *r;
-	size_t target;			/* targets[i] being read */
-};
-
-__attribute__((format(printf, 3, 4)))
-static void state_note(struct state_ctx *sc, const char *field, const char *fmt, ...)
+void pol_errors_addf(struct pol_errors *e, const char *fmt, ...)
 {
-	struct ctx c = { .file = sc->file, .errs = &sc->r->notes };
-	char reason[384];
+	struct ctx c = { .errs = e };
+	char *m = NULL;
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	len = vasprintf(&m, fmt, ap);
 	va_end(ap);
-	snprintf(c.path, sizeof(c.path), "targets[%zu]", sc->target);
-	err_at(&c, field, "%s", reason);
+	push_error(&c, m, len);
 }
 
-/* A whole number >= 0 as JSON writes it: no fraction, sign or string. */
-static int state_u64(struct json_object *v, uint64_t *out)
+const char *json_policy_type_name(struct json_object *v)
 {
-	if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-		return -EINVAL;
-	*out = json_object_get_uint64(v);
-	return 0;
+	return type_name(v);
 }
 
-/* An optional whole number (absent: 0); false (and a note) when malformed. */
-static bool state_u64_field(struct state_ctx *sc, struct json_object *o, const char *key,
-			    uint64_t *out)
+int json_policy_read_file(const char *path, size_t max, char **out, size_t *outlen)
 {
-	struct json_object *v = get(o, key);
-
-	*out = 0;
-	if (!v)
-		return true;
-	if (state_u64(v, out)) {
-		state_note(sc, key, "expected a whole number >= 0, not %s; entry skipped",
-			   json_object_to_json_string(v));
-		return false;
-	}
-	return true;
+	return read_file(path, max, out, outlen);
 }
 
-/* An optional boolean (absent or null: false). */
-static bool state_bool_field(struct state_ctx *sc, struct json_object *o, const char *key,
-			     bool *out)
+int json_policy_strict_first(const char *file, const char *text, size_t len, char *why,
+			     size_t whylen)
 {
-	struct json_object *v = get(o, key);
-
-	*out = false;
-	if (!v || json_object_is_type(v, json_type_null))
-		return true;
-	if (!json_object_is_type(v, json_type_boolean)) {
-		state_note(sc, key, "expected true or false, not %s; entry skipped", type_name(v));
-		return false;
-	}
-	*out = json_object_get_boolean(v);
-	return true;
-}
-
-/* The fingerprint json.c writes: 1 to 16 hex digits, nothing else. */
-static int state_hex64(struct json_object *v, uint64_t *out)
-{
-	const char *s;
-	uint64_t x = 0;
-	size_t n;
-
-	if (!json_object_is_type(v, json_type_string))
-		return -EINVAL;
-	s = json_object_get_string(v);
-	n = strlen(s);
-	if (n == 0 || n > 16)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int h = hexval(s[i]);
-
-		if (h < 0)
-			return -EINVAL;
-		x = x << 4 | (uint64_t)h;
-	}
-	*out = x;
-	return 0;
-}
-
-/* A cgroup path as the collector writes it: relative, no empty, "." or ".."
- * component, no control character. */
-static bool state_path_ok(const char *p)
-{
-	const char *c = p;
-
-	if (!*p || *p == '/' || strlen(p) >= 4096)
-		return false;
-	for (const unsigned char *u = (const unsigned char *)p; *u; u++)
-		if (*u < 0x20 || *u == 0x7f)
-			return false;
-	while (*c) {
-		size_t n = strcspn(c, "/");
-
-		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return false;
-		c += n;
-		if (*c == '/' && !*++c)
-			return false;
-	}
-	return true;
-}
-
-static bool state_rule_ok(const char *r)
-{
-	if (!*r || strlen(r) >= POL_NAME_MAX)
-		return false;
-	for (; *r; r++)
-		if (!(*r == '-' || *r == '_' || *r == '.' || (*r >= '0' && *r <= '9') ||
-		      (*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
-			return false;
-	return true;
-}
-
-static int action_by_name(const char *s)
-{
-	for (int a = 0; a < POL__ACTION_COUNT; a++)
-		if (strcmp(policy_action_name((enum pol_action)a), s) == 0)
-			return a;
-	return -1;
-}
-
-/* Actions whose restore the daemon makes; a kill, hook or log has none. */
-static bool restorable(int a)
-{
-	return a == POL_MEMORY_HIGH || a == POL_MEMORY_MAX || a == POL_CPU_MAX ||
-	       a == POL_CPU_WEIGHT || a == POL_FREEZE;
-}
-
-/*
- * One saved step into t->saved[]: what a restore would write back, checked
- * as `cgwarden set` checks a value. false (and a note) when skipped.
- */
-static bool state_saved(struct state_ctx *sc, struct pol_target *t, struct json_object *s,
-			size_t k)
-{
-	static const char *const keys[] = { "step", "action", "value", "period", "dry_run",
-					     NULL };
-	struct json_object *an, *v;
-	char field[48], text[64], why[LIMITVAL_WHY_MAX];
-	uint64_t idx, value = 0, period = 0, q, pd;
-	const char *name;
-	int a = -1, err = 0;
-
-	snprintf(field, sizeof(field), "saved[%zu]", k);
-	if (!json_object_is_type(s, json_type_object)) {
-		state_note(sc, field, "expected an object, not %s; skipped", type_name(s));
-		return false;
-	}
-	json_object_object_foreach(s, key, val) {
-		bool known = false;
-
-		(void)val;
-		for (const char *const *kk = keys; *kk; kk++)
-			known |= strcmp(*kk, key) == 0;
-		if (!known) {
-			state_note(sc, field, "unknown field '%.40s'; skipped", key);
-			return false;
-		}
-	}
-	if (state_u64(get(s, "step"), &idx) || idx >= POL_MAX_STEPS) {
-		state_note(sc, field, "step: expected 0 to %d; skipped", POL_MAX_STEPS - 1);
-		return false;
-	}
-	an = get(s, "action");
-	name = an && json_object_is_type(an, json_type_string) ? json_object_get_string(an) : "";
-	a = action_by_name(name);
-	if (a < 0 || !restorable(a)) {
-		state_note(sc, field, "action '%.40s' has no restore (only memory.high, "
-			   "memory.max, cpu.max, cpu.weight and freeze are undone); skipped", name);
-		return false;
-	}
-	if (t->saved[idx].valid) {
-		state_note(sc, field, "a second saved value for step %" PRIu64 "; skipped", idx);
-		return false;
-	}
-	v = get(s, "value");
-	if (a == POL_FREEZE) {
-		/* Nothing to write back but cgroup.freeze 0: no value. */
-		if (v && !json_object_is_type(v, json_type_null) &&
-		    (state_u64(v, &value) || value != 0)) {
-			state_note(sc, field, "a freeze has no value to restore, not %s; skipped",
-				   json_object_to_json_string(v));
-			return false;
-		}
-		value = 0;
-	} else {
-		if (v && json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), "max") == 0)
-			value = CG_UNLIMITED;
-		else if (state_u64(v, &value)) {
-			state_note(sc, field, "value: expected a whole number >= 0 or \"max\", "
-				   "not %s; skipped", v ? json_object_to_json_string(v) : "nothing");
-			return false;
-		}
-		limitval_format(value, text, sizeof(text));
-		switch (a) {
-		case POL_MEMORY_HIGH:
-		case POL_MEMORY_MAX:
-			err = limitval_parse_bytes(text, &q, why, sizeof(why));
-			break;
-		case POL_CPU_MAX:
-			if (state_u64(get(s, "period"), &period)) {
-				state_note(sc, field, "period: expected a whole number of usec; "
-					   "skipped");
-				return false;
-			}
-			snprintf(text + strlen(text), sizeof(text) - strlen(text), " %" PRIu64,
-				 period);
-			err = limitval_parse_cpu_max(text, &q, &pd, why, sizeof(why));
-			break;
-		case POL_CPU_WEIGHT:
-			err = limitval_parse_weight(text, &q, why, sizeof(why));
-			break;
-		}
-		if (err) {
-			state_note(sc, field, "%s; not restored to it: skipped", why);
-			return false;
-		}
-	}
-	t->saved[idx].action = (uint8_t)a;
-	t->saved[idx].value = value;
-	t->saved[idx].period = period;
-	/* Files from before per-step dry_run: the ladder's. */
-	t->saved[idx].dry_run = t->dry_run;
-	if (get(s, "dry_run") && !json_object_is_type(get(s, "dry_run"), json_type_null)) {
-		if (!json_object_is_type(get(s, "dry_run"), json_type_boolean)) {
-			state_note(sc, field, "dry_run: expected true or false; skipped");
-			return false;
-		}
-		t->saved[idx].dry_run = json_object_get_boolean(get(s, "dry_run"));
-	}
-	t->saved[idx].valid = true;
-	return true;
-}
-
-/* targets[i]: added to st when sound (0), skipped with a note (0), -ENOMEM. */
-static int state_target(struct state_ctx *sc, struct json_object *o, struct policy_state *st)
-{
-	struct json_object *r, *saved, *cs, *pv;
-	struct pol_target tmp = { 0 }, *t;
-	uint64_t id, step = 0;
-	const char *rule, *path;
-
-	if (!json_object_is_type(o, json_type_object)) {
-		state_note(sc, NULL, "expected an object, not %s; skipped", type_name(o));
-		return 0;
-	}
-	r = get(o, "rule");
-	rule = r && json_object_is_type(r, json_type_string) ? json_object_get_string(r) : "";
-	if (!state_rule_ok(rule)) {
-		state_note(sc, "rule", "expected a rule name; entry skipped");
-		return 0;
-	}
-	if (state_u64(get(o, "cgroup_id"), &id) || id <= 1) {
-		state_note(sc, "cgroup_id", "expected a cgroup id (a whole number above 1); "
-			   "entry skipped");
-		return 0;
-	}
-	pv = get(o, "path");
-	path = pv && json_object_is_type(pv, json_type_string) ? json_object_get_string(pv) : "";
-	if (!state_path_ok(path)) {
-		state_note(sc, "path", "expected a cgroup path relative to the root; entry "
-			   "skipped");
-		return 0;
-	}
-	saved = get(o, "saved");
-	cs = get(o, "cond_since_usec");
-	/* A ladder without its saved values cannot be restored: skipped whole. */
-	if (saved && !json_object_is_type(saved, json_type_array)) {
-		state_note(sc, "saved", "expected a list, not %s; entry skipped", type_name(saved));
-		return 0;
-	}
-	if (cs && !json_object_is_type(cs, json_type_array)) {
-		state_note(sc, "cond_since_usec", "expected a list, not %s; taken as none met",
-			   type_name(cs));
-		cs = NULL;
-	}
-	if (get(o, "fingerprint") && state_hex64(get(o, "fingerprint"), &tmp.fingerprint)) {
-		state_note(sc, "fingerprint", "expected 1 to 16 hex digits; entry skipped");
-		return 0;
-	}
-	if (!state_u64_field(sc, o, "step", &step) ||
-	    !state_u64_field(sc, o, "last_step_usec", &tmp.last_step_usec) ||
-	    !state_u64_field(sc, o, "last_action_usec", &tmp.last_action_usec) ||
-	    !state_u64_field(sc, o, "clear_since_usec", &tmp.clear_since_usec) ||
-	    !state_bool_field(sc, o, "clearing", &tmp.clearing) ||
-	    !state_bool_field(sc, o, "frozen", &tmp.frozen) ||
-	    !state_bool_field(sc, o, "dry_run", &tmp.dry_run))
-		return 0;
-	if (step > POL_MAX_STEPS) {
-		state_note(sc, "step", "%" PRIu64 " is more than a ladder's %d steps; entry "
-			   "skipped", step, POL_MAX_STEPS);
-		return 0;
-	}
-	/* The path is what a restore writes to: it must still be the cgroup
-	 * the entry is about, or the restore would land on another one. */
-	if (sc->r->cgroup_id) {
-		uint64_t now_id = 0;
-		int err = sc->r->cgroup_id(sc->r->ctx, path, &now_id);
-
-		if (err == -ENOMEM)
-			return err;
-		if (err == -ENOENT) {
-			state_note(sc, "path", "no cgroup '%.200s' any more: nothing to restore; "
-				   "entry skipped", path);
-			return 0;
-		}
-		if (err) {
-			state_note(sc, "path", "cgroup '%.200s': %s; entry skipped", path,
-				   strerror(-err));
-			return 0;
-		}
-		if (now_id != id) {
-			state_note(sc, "path", "'%.200s' is cgroup %" PRIu64 ", not the recorded %"
-				   PRIu64 ": entry skipped (nothing is done to either)", path,
-				   now_id, id);
-			return 0;
-		}
-	}
-	t = policy_state_add(st, rule, id, path);
-	if (!t)
-		return -ENOMEM;
-	t->fingerprint = tmp.fingerprint;
-	t->step = (uint32_t)step;
-	t->last_step_usec = tmp.last_step_usec;
-	t->last_action_usec = tmp.last_action_usec;
-	t->clearing = tmp.clearing;
-	t->clear_since_usec = tmp.clear_since_usec;
-	t->dry_run = tmp.dry_run;
-	for (size_t k = 0; saved && k < json_object_array_length(saved); k++)
-		state_saved(sc, t, json_object_array_get_idx(saved, k), k);
-	/* Frozen by us only as far as a real freeze is on record. A saved
-	 * value without a ladder in progress is a restore still owed (a thaw
-	 * that was refused): made at the next evaluation, as an orphan's. */
-	t->frozen = false;
-	for (int k = 0; k < POL_MAX_STEPS; k++) {
-		if (!t->saved[k].valid)
-			continue;
-		if (t->saved[k].action == POL_FREEZE && !t->saved[k].dry_run)
-			t->frozen = tmp.frozen;
-		if (t->step == 0)
-			t->orphan = true;
-	}
-	for (size_t k = 0; cs && k < json_object_array_length(cs) && k < POL_MAX_CONDS; k++) {
-		struct json_object *e = json_object_array_get_idx(cs, k);
-		uint64_t since;
-
-		/* null: not met; a time: met since then. */
-		if (!e || json_object_is_type(e, json_type_null))
-			continue;
-		if (state_u64(e, &since)) {
-			state_note(sc, "cond_since_usec", "element %zu is not a time; taken as "
-				   "not met", k);
-			continue;
-		}
-		t->cond_on[k] = true;
-		t->cond_since_usec[k] = since;
-	}
-	return 0;
-}
-
-int json_policy_state_read(const char *path, struct policy_state *st, struct json_state_read *r)
-{
-	struct json_object *root = NULL, *v, *targets;
 	struct strict_problem *probs = NULL;
-	struct state_ctx sc = { .file = path, .r = r };
-	struct json_tokener *tok;
-	size_t len, nprobs = 0;
-	char *text;
-	int err = read_file(path, STATE_FILE_MAX, &text, &len);
+	size_t nprobs = 0;
+	int line, col, err = strict_scan(text, len, &probs, &nprobs);
 
-	r->ignored = false;
-	r->why[0] = '\0';
-	if (err == -ENOENT)
+	if (err)
 		return err;
-	if (err == -EFBIG) {
-		snprintf(r->why, sizeof(r->why), "%s: larger than the cap of %u bytes (64 MiB) "
-			 "for a state file: not read", path, STATE_FILE_MAX);
-		return -EINVAL;
-	}
-	if (err) {
-		snprintf(r->why, sizeof(r->why), "%s: %s", path, strerror(-err));
-		return err == -ENOMEM ? err : -EINVAL;
-	}
-	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
-	if (!tok) {
-		free(text);
-		return -ENOMEM;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = memchr(text, '\0', len) ? NULL : json_tokener_parse_ex(tok, text, (int)len + 1);
-	json_tokener_free(tok);
-	/* Two equal keys or a non-finite number: a file json-c reads in a way
-	 * nobody wrote it. Not trusted at all. */
-	err = root ? strict_scan(text, len, &probs, &nprobs) : 0;
-	if (!err && nprobs) {
-		int line, col;
-
-		line_col(text, len, probs[0].off, &line, &col);
-		if (probs[0].why == STRICT_DUP_KEY)
-			snprintf(r->why, sizeof(r->why), "%s:%d:%d: %.*s %s", path, line, col,
-				 key_text_len(text, len, probs[0].off), text + probs[0].off,
-				 STRICT_DUP_KEY);
-		else
-			snprintf(r->why, sizeof(r->why), "%s:%d:%d: %s", path, line, col,
-				 probs[0].why);
-	}
-	free(probs);
-	free(text);
-	if (err) {
-		json_object_put(root);
-		return err;
-	}
-	if (nprobs) {
-		json_object_put(root);
-		return -EINVAL;
-	}
-	if (!root || !json_object_is_type(root, json_type_object) ||
-	    !(targets = get(root, "targets")) || !json_object_is_type(targets, json_type_array)) {
-		snprintf(r->why, sizeof(r->why), "%s: not a cgwarden state file", path);
-		json_object_put(root);
-		return -EINVAL;
-	}
-	v = get(root, "boot_id");
-	if (!v || !r->boot_id || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), r->boot_id) != 0) {
-		r->ignored = true;
-		json_object_put(root);
+	if (!nprobs) {
+		free(probs);
 		return 0;
 	}
-	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		sc.target = i;
-		err = state_target(&sc, json_object_array_get_idx(targets, i), st);
-		if (err) {
-			json_object_put(root);
-			return err;
-		}
-	}
-	v = get(root, "budget_usec");
-	if (v && !json_object_is_type(v, json_type_array)) {
-		struct ctx c = { .file = path, .errs = &r->notes };
-
-		err_at(&c, "budget_usec", "expected a list, not %s; skipped", type_name(v));
-		v = NULL;
-	}
-	for (size_t k = 0; v && k < json_object_array_length(v) && k < POL_BUDGET_MAX; k++) {
-		uint64_t when;
-
-		if (state_u64(json_object_array_get_idx(v, k), &when))
-			continue;
-		st->budget_times[st->budget_len++] = when;
-	}
-	json_object_put(root);
-	return 0;
+	line_col(text, len, probs[0].off, &line, &col);
+	if (probs[0].why == STRICT_DUP_KEY)
+		snprintf(why, whylen, "%s:%d:%d: %.*s %s", file, line, col,
+			 key_text_len(text, len, probs[0].off), text + probs[0].off, STRICT_DUP_KEY);
+	else
+		snprintf(why, whylen, "%s:%d:%d: %s", file, line, col, probs[0].why);
+	free(probs);
+	return 1;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Reading the policy file (man cgwarden-policy(5)) and the daemon's state
- * file with json-c (DESIGN.md: json-c stays in json*.c). The loader collects
+ * Reading the policy file (man cgwarden-policy(5)) with json-c (DESIGN.md:
+ * json-c is the reader of policy, state and runtime files). The loader collects
  * every error, each naming the file and either line:column (syntax) or the
  * field path (rules[2].then[1].wait) with the reason.
  */
@@ -33,32 +33,25 @@ int json_policy_parse(const char *name, const char *text, size_t len, struct pol
  * error naming the file and the cap). -ENOENT etc. are errors too. */
 int json_policy_load(const char *path, struct policy **out, struct pol_errors *errs);
 
-/*
- * Reading the daemon's state file (written by json_write_policy_state()).
- * boot_id and cgroup_id are inputs; the rest is filled in.
- */
-struct json_state_read {
-	const char *boot_id;		/* this boot's: a file of another boot is ignored
-					 * (its cgroups and monotonic times are gone) */
-	/* The id of the cgroup at path (relative to the root) now: 0,
-	 * -ENOENT or -errno. NULL: paths are not checked (tests only). */
-	int (*cgroup_id)(void *ctx, const char *path, uint64_t *id);
-	void *ctx;
-	bool ignored;			/* out: the file is of another boot */
-	struct pol_errors notes;	/* out: entries and fields skipped, and why */
-	char why[512];			/* out: why the file as a whole was not read */
-};
+/* Shared with the state file's reader (statefile.c), which checks its file
+ * as strictly as a policy. */
+struct json_object;
 
-/* State file reads are capped at this size (cgwarden(8)). */
-#define JSON_STATE_FILE_MAX (64u << 20)
+/* Adds a message formatted like printf (a lost one sets e->oom). */
+void pol_errors_addf(struct pol_errors *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-/* Reads the state file at path into st (which must be empty): 0 (read, or
- * ignored: r->ignored), -ENOENT, -EINVAL (r->why says why), -ENOMEM. An
- * entry that is unsound is skipped with a note in r->notes (free them with
- * pol_errors_free): a value a restore would write back that `cgwarden set`
- * would refuse, an action that has no restore, a number that is not a whole
- * number, a path that is now another cgroup. Duplicate keys, NaN or
- * Infinity anywhere refuse the whole file. */
-int json_policy_state_read(const char *path, struct policy_state *st, struct json_state_read *r);
+/* "a number", "a string", ...: what v is, for a message. */
+const char *json_policy_type_name(struct json_object *v);
+
+/* The whole regular file at path into *out (NUL-terminated, *outlen bytes
+ * before it): -EFBIG past max bytes, -EINVAL not a regular file, -errno. */
+int json_policy_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+/* What json-c lets through and a trusted file must not have (a key twice
+ * in one object, a non-finite number): 0 none, 1 and the first one in why
+ * as "FILE:LINE:COL: ...", or -ENOMEM. */
+int json_policy_strict_first(const char *file, const char *text, size_t len, char *why,
+			     size_t whylen);
 
 #endif

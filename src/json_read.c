@@ -15,7 +15,6 @@
 
 #include <json-c/json.h>
 
-#include "json.h"
 #include "json_read.h"
 
 /* One container's config is a few KiB; 4 MiB is far beyond any real one. */
@@ -288,66 +287,4 @@ int json_read_storage_containers(const char *path, json_storage_fn fn, void *arg
 out:
 	json_object_put(root);
 	return ret;
-}
-
-/* Copies s into out, or -ENAMETOOLONG without touching out. */
-static int copy_out(const char *s, char *out, size_t outlen)
-{
-	size_t n = strlen(s);
-
-	if (n >= outlen)
-		return -ENAMETOOLONG;
-	memcpy(out, s, n + 1);
-	return 0;
-}
-
-int json_read_docker_name(const char *config_path, char *out, size_t outlen)
-{
-	struct json_ctr_info ci;
-	int ret;
-
-	ret = json_read_docker_info(config_path, &ci);
-	if (ret)
-		return ret;
-	ret = ci.name ? copy_out(ci.name, out, outlen) : -EINVAL;
-	json_ctr_info_clear(&ci);
-	return ret;
-}
-
-struct podman_find {
-	const char *id;
-	char *out;
-	size_t outlen;
-	bool named;
-};
-
-static int podman_find_fn(const char *id, const char *name, const char *image,
-			  void *arg)
-{
-	struct podman_find *f = arg;
-	int ret;
-
-	(void)image;
-	if (strcmp(id, f->id) != 0)
-		return 0;
-	/* Ids are unique: stop the walk (1) whether or not it has a name. */
-	if (!name)
-		return 1;
-	ret = copy_out(name, f->out, f->outlen);
-	if (ret)
-		return ret;
-	f->named = true;
-	return 1;
-}
-
-int json_read_podman_name(const char *containers_json, const char *id, char *out,
-			  size_t outlen)
-{
-	struct podman_find f = { .id = id, .out = out, .outlen = outlen };
-	int ret;
-
-	ret = json_read_storage_containers(containers_json, podman_find_fn, &f);
-	if (ret < 0)
-		return ret;
-	return f.named ? 0 : -ENOENT;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Reading container runtimes' JSON state for src/identity.c. json.h holds the
- * two fixed single-field readers; these return everything identity wants from
- * one parse, so a file is read once per container (json-c stays in json*.c).
+ * Reading container runtimes' JSON state for src/identity.c: each reader
+ * returns everything identity wants from one parse, so a file is read once
+ * per container (json-c stays in json*.c).
  */
 #ifndef CGWARDEN_JSON_READ_H
 #define CGWARDEN_JSON_READ_H

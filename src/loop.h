@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The one event loop (DESIGN.md): epoll over a timerfd for ticks, a signalfd
- * for SIGINT/SIGTERM/SIGHUP, and later the ring buffer and sockets. One
- * thread; callbacks run to completion.
+ * The one event loop (DESIGN.md): epoll over timerfds for ticks and alarms,
+ * a signalfd for SIGINT/SIGTERM/SIGHUP, and the fds its users add: the eBPF
+ * ring buffer, the HTTP server's sockets, the daemon's inotify and PSI
+ * trigger fds and hook pidfds, the terminal, a stream's output. One thread;
+ * callbacks run to completion and must not block.
  */
 #ifndef CGWARDEN_LOOP_H
 #define CGWARDEN_LOOP_H
@@ -16,7 +18,7 @@ struct loop;
 typedef int (*loop_fn)(struct loop *l, int fd, uint32_t events, void *ctx);
 
 int loop_new(struct loop **out);
-void loop_free(struct loop *l);	/* closes the timer and signal fds it made */
+void loop_free(struct loop *l);	/* closes the fds it made (timers, alarms, signals) */
 
 int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx);
 

@@ -145,27 +145,51 @@ static int find_mount(const char *mountinfo, int mnt, char **root, char **point,
 	return ret;
 }
 
-/* The "0::/path" line of the cgroup file: the path after "0::" (malloc'd). */
+int selfcg_parse_proc_cgroup(const char *text, size_t len, char **out)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end;
+		size_t n = (size_t)(eol - p);
+
+		/* Hierarchy id 0, no controllers: the unified hierarchy. v1
+		 * lines ("4:memory:/x", "1:name=systemd:/x") never start so. */
+		if (n >= 3 && memcmp(p, "0::", 3) == 0) {
+			char *path;
+
+			if (n == 3 || p[3] != '/' || memchr(p + 3, '\0', n - 3))
+				return -EINVAL;
+			path = strndup(p + 3, n - 3);
+			if (!path)
+				return -ENOMEM;
+			*out = path;
+			return 0;
+		}
+		p = eol + 1;
+	}
+	return -ENOENT;
+}
+
+/* The whole cgroup file (a few lines, up to one per v1 hierarchy) and its
+ * "0::" path; -errno of the read, else as selfcg_parse_proc_cgroup. */
 static int v2_path(const char *file, char **out)
 {
 	FILE *f = fopen(file, "re");
-	char *line = NULL;
+	char *text = NULL;
 	size_t cap = 0;
-	int ret = -ENOENT;
 	ssize_t n;
+	int ret;
 
 	if (!f)
 		return -errno;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		*out = strdup(line + 3);
-		ret = *out ? 0 : -ENOMEM;
-		break;
-	}
-	free(line);
+	/* No NUL in the file: one getdelim reads it all. */
+	n = getdelim(&text, &cap, '\0', f);
+	if (n < 0)
+		ret = ferror(f) ? -EIO : -ENOENT;
+	else
+		ret = selfcg_parse_proc_cgroup(text, (size_t)n, out);
+	free(text);
 	fclose(f);
 	return ret;
 }
@@ -383,7 +407,7 @@ static int locate_once(int root_fd, const struct selfcg_opts *o, struct selfcg *
 	err = v2_path(cgfile, &nspath);
 	if (err == -ENOMEM)
 		goto out;
-	if (err || nspath[0] != '/') {
+	if (err) {
 		unknown(out, "%s has no cgroup2 (\"0::/\") line", cgfile);
 		err = 0;
 		goto out;

@@ -47,4 +47,13 @@ int selfcg_at(int root_fd, const char *path, struct selfcg *out);
 
 void selfcg_free(struct selfcg *s);
 
+/*
+ * The one reader of /proc/<pid>/cgroup (len bytes of text): the path of the
+ * "0::/path" line, the unified hierarchy's, malloc'd into *out as the kernel
+ * wrote it (it does not escape: bytes stay bytes, "\\040" stays four).
+ * Lines of v1 hierarchies are passed over. -ENOENT: no "0::" line (a v1-only
+ * host); -EINVAL: a "0::" line without an absolute path; -ENOMEM.
+ */
+int selfcg_parse_proc_cgroup(const char *text, size_t len, char **out);
+
 #endif

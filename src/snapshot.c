@@ -110,11 +110,6 @@ const char *arena_strdup(struct cg_arena *a, const char *s)
 	return p;
 }
 
-size_t arena_used(const struct cg_arena *a)
-{
-	return a->total_used;
-}
-
 /* Copies one optional string; sets *err on failure. */
 static const char *dup_opt(struct cg_arena *a, const char *s, int *err)
 {
@@ -233,6 +228,16 @@ const struct cg_sample *snapshot_find_path(const struct cg_snapshot *s, const ch
 {
 	for (size_t i = 0; i < s->nr_samples; i++)
 		if (strcmp(s->samples[i].path, path) == 0)
+			return &s->samples[i];
+	return NULL;
+}
+
+const struct cg_sample *snapshot_find_id(const struct cg_snapshot *s, uint64_t id)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->nr_samples; i++)
+		if (s->samples[i].id == id)
 			return &s->samples[i];
 	return NULL;
 }

@@ -287,7 +287,13 @@ struct cg_snapshot {
 	size_t nr_oom;			/* OOM kills since the previous snapshot (eBPF) */
 	struct cg_oom_event *oom;
 
-	struct cg_arena *arena;		/* owns every string and io array above */
+	/* The arena owns the io arrays, the strings of removed[] (copied
+	 * when their cgroup went) and oom[].path. It does not own the
+	 * strings of samples[] (path, identity): those are the collector's,
+	 * kept with its node of that cgroup; nor io[].name (the host's table
+	 * of block devices) or root (the collector's). All of them stay
+	 * valid until the next collector_tick() (collector.h). */
+	struct cg_arena *arena;
 };
 
 /* Arena: bump allocator reset once per snapshot. */
@@ -296,7 +302,6 @@ void arena_free(struct cg_arena *a);
 void arena_reset(struct cg_arena *a);
 void *arena_alloc(struct cg_arena *a, size_t size);	/* 16-byte aligned, NULL on ENOMEM */
 const char *arena_strdup(struct cg_arena *a, const char *s);	/* NULL stays NULL */
-size_t arena_used(const struct cg_arena *a);
 
 /* Deep copy of src's strings and io array into a (for removed[]).
  * Returns 0 or -ENOMEM. */
@@ -320,5 +325,9 @@ const char *cg_psi_resource_name(enum cg_psi_resource r);
 
 /* Find a sample by path; NULL if absent. Linear: for tests and one-off lookups. */
 const struct cg_sample *snapshot_find_path(const struct cg_snapshot *s, const char *path);
+
+/* Find a sample by cgroup id; NULL if absent or s is NULL. Linear: the
+ * dashboard looks its selection up once per frame or key, not per row. */
+const struct cg_sample *snapshot_find_id(const struct cg_snapshot *s, uint64_t id);
 
 #endif

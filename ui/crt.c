@@ -10,14 +10,37 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "crt.h"
+#include "format.h"
 
 static bool utf8, color;
 static SCREEN *bench_screen;
 static int attrs[STYLE__COUNT];
 
 bool crt_utf8(void) { return utf8; }
-bool crt_color(void) { return color; }
 int crt_attr(enum crt_style s) { return attrs[s]; }
+
+void ui_put(int y, int x, int attr, const char *text, int w)
+{
+	char fit[2048];
+
+	if (y < 0 || y >= LINES || x >= COLS || w <= 0)
+		return;
+	if (w > COLS - x)
+		w = COLS - x;
+	if (fmt_width(text) > w) {
+		fmt_fit(text, w, true, crt_utf8(), fit, sizeof(fit));
+		text = fit;
+	}
+	attrset(attr);
+	mvaddstr(y, x, text);
+	attrset(A_NORMAL);
+}
+
+int ui_level_attr(enum cell_level l)
+{
+	return l == LEVEL_CRIT ? crt_attr(STYLE_CRIT) : l == LEVEL_WARN ? crt_attr(STYLE_WARN) :
+	       crt_attr(STYLE_NORMAL);
+}
 
 static void set_styles(void)
 {

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "rows.h"
 
 enum crt_style {
 	STYLE_NORMAL,
@@ -39,10 +40,15 @@ int crt_open(const struct crt_opts *o);
 void crt_close(void);
 
 bool crt_utf8(void);
-bool crt_color(void);
 int crt_attr(enum crt_style s);
 
 /* Picks up a new terminal size (SIGWINCH) from the tty. */
 void crt_resize(void);
+
+/* Puts a sanitised string at (y, x) in at most w columns (cut with a mark). */
+void ui_put(int y, int x, int attr, const char *text, int w);
+
+/* The style for a cell level (normal, warn yellow, crit red). */
+int ui_level_attr(enum cell_level l);
 
 #endif

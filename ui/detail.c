@@ -376,7 +376,7 @@ static void body(struct pen *p, const struct cg_sample *x)
 
 void detail_draw(struct screen *s)
 {
-	const struct cg_sample *x = ui_find_id(s, s->sel_id);
+	const struct cg_sample *x = snapshot_find_id(s->snap, s->sel_id);
 	struct pen p = { .s = s, .top = 0, .bottom = LINES - 1 };
 
 	if (!x) {

@@ -65,11 +65,6 @@ const struct hist_entry *history_get(const struct history *h, uint64_t id)
 	return h ? h->slot[find_pos(h, id)] : NULL;
 }
 
-size_t history_size(const struct history *h)
-{
-	return h->n;
-}
-
 static void delete_at(struct history *h, size_t p)
 {
 	size_t q = p;

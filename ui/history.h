@@ -43,7 +43,6 @@ int history_update(struct history *h, const struct cg_snapshot *s);
 
 /* NULL when that cgroup is not tracked. */
 const struct hist_entry *history_get(const struct history *h, uint64_t id);
-size_t history_size(const struct history *h);
 
 /* The value a series takes from one sample (NAN if absent):
  * CPU % of one CPU, memory bytes, io and net bytes/s (read + write). */

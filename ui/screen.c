@@ -13,6 +13,7 @@
 #include "crt.h"
 #include "format.h"
 #include "limitval.h"
+#include "screen.h"
 #include "ui.h"
 
 #define HISTORY_MAX_CGROUPS 16384
@@ -23,42 +24,8 @@ static const uint64_t intervals[] = {
 	250000, 500000, 1000000, 2000000, 3000000, 5000000, 10000000, 30000000, 60000000,
 };
 
-/* ---- helpers shared with the drawing files ----------------------------- */
-
-void ui_put(int y, int x, int attr, const char *text, int w)
-{
-	char fit[2048];
-
-	if (y < 0 || y >= LINES || x >= COLS || w <= 0)
-		return;
-	if (w > COLS - x)
-		w = COLS - x;
-	if (fmt_width(text) > w) {
-		fmt_fit(text, w, true, crt_utf8(), fit, sizeof(fit));
-		text = fit;
-	}
-	attrset(attr);
-	mvaddstr(y, x, text);
-	attrset(A_NORMAL);
-}
-
-int ui_level_attr(enum cell_level l)
-{
-	return l == LEVEL_CRIT ? crt_attr(STYLE_CRIT) : l == LEVEL_WARN ? crt_attr(STYLE_WARN) :
-	       crt_attr(STYLE_NORMAL);
-}
-
-const struct cg_sample *ui_find_id(const struct screen *s, uint64_t id)
-{
-	if (!s->snap)
-		return NULL;
-	for (size_t i = 0; i < s->snap->nr_samples; i++)
-		if (s->snap->samples[i].id == id)
-			return &s->snap->samples[i];
-	return NULL;
-}
-
-const struct cg_sample *ui_selected(const struct screen *s)
+/* The sample the selected row refers to in the current snapshot, or NULL. */
+static const struct cg_sample *ui_selected(const struct screen *s)
 {
 	if (!s->snap || s->sel >= s->rows.n)
 		return NULL;
@@ -402,7 +369,7 @@ static void ask_confirm(struct screen *s)
 
 static void start_action(struct screen *s, enum ui_change_kind kind)
 {
-	const struct cg_sample *x = s->mode == MODE_DETAIL ? ui_find_id(s, s->sel_id) :
+	const struct cg_sample *x = s->mode == MODE_DETAIL ? snapshot_find_id(s->snap, s->sel_id) :
 				    ui_selected(s);
 	char name[256];
 
@@ -702,8 +669,8 @@ static int key(struct screen *s, int ch)
 	case 'c': start_action(s, UI_CHANGE_CPU_MAX); break;
 	case 'm': start_action(s, UI_CHANGE_MEMORY_MAX); break;
 	case 'f': {
-		const struct cg_sample *x = s->mode == MODE_DETAIL ? ui_find_id(s, s->sel_id) :
-					    ui_selected(s);
+		const struct cg_sample *x = s->mode == MODE_DETAIL ?
+					    snapshot_find_id(s->snap, s->sel_id) : ui_selected(s);
 
 		start_action(s, x && (x->have & CG_HAVE_EVENTS) && x->frozen ? UI_CHANGE_THAW : UI_CHANGE_FREEZE);
 		break;

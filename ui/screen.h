@@ -12,34 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "actions.h"
 #include "rows.h"
 #include "snapshot.h"
-
-/* A change the dashboard asks its command to make. */
-enum ui_change_kind {
-	UI_CHANGE_CPU_MAX,
-	UI_CHANGE_MEMORY_MAX,
-	UI_CHANGE_FREEZE,
-	UI_CHANGE_THAW,
-	UI_CHANGE_KILL,
-};
-
-struct ui_change {
-	enum ui_change_kind kind;
-	uint64_t value;		/* the limit, CG_UNLIMITED for "max" */
-	uint64_t period;	/* cpu.max period (usec) */
-};
-
-/* What the command does for the dashboard; text gets one line for people. */
-struct ui_actions {
-	void *ctx;
-	/* 0 and "FILE: OLD -> NEW" (what would be written), or -errno and why. */
-	int (*check)(void *ctx, const char *path, const struct ui_change *c, char *text,
-		     size_t len);
-	/* Carries it out: 0 or -errno, and what it did in one sentence. */
-	int (*apply)(void *ctx, const char *path, const struct ui_change *c, char *text,
-		     size_t len);
-};
 
 struct screen_opts {
 	bool no_color, ascii;

@@ -8,9 +8,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "actions.h"
 #include "history.h"
 #include "rows.h"
-#include "screen.h"
 #include "snapshot.h"
 
 enum ui_mode {
@@ -74,15 +74,5 @@ struct screen {
 void header_draw(struct screen *s);
 void table_draw(struct screen *s);
 void detail_draw(struct screen *s);
-
-/* Puts a sanitised string at (y, x) in at most w columns (cut with a mark). */
-void ui_put(int y, int x, int attr, const char *text, int w);
-
-/* The style for a cell level (normal, warn yellow, crit red). */
-int ui_level_attr(enum cell_level l);
-
-/* The sample a row or id refers to in the current snapshot, or NULL. */
-const struct cg_sample *ui_selected(const struct screen *s);
-const struct cg_sample *ui_find_id(const struct screen *s, uint64_t id);
 
 #endif

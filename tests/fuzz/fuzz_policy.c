@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "json_policy.h"
+#include "statefile.h"
 #include "policy.h"
 
 #define ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The input as a state file of boot "b", through a memfd. */
 static void state_file(const uint8_t *data, size_t size, struct cg_snapshot *s)
 {
-	struct json_state_read r = { .boot_id = "b" };
+	struct statefile_read r = { .boot_id = "b" };
 	struct pol_decisions ds = { 0 };
 	struct policy_state st;
 	struct policy none = { .file = "none" };
@@ -42,7 +43,7 @@ static void state_file(const uint8_t *data, size_t size, struct cg_snapshot *s)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	policy_state_init(&st);
-	err = json_policy_state_read(path, &st, &r);
+	err = statefile_read(path, &st, &r);
 	ASSERT(err == 0 || err == -EINVAL || err == -ENOMEM);
 	ASSERT(err != -EINVAL || r.why[0]);
 	for (size_t i = 0; i < st.nr_targets; i++) {

@@ -17,7 +17,6 @@
 
 #include "test.h"
 #include "identity.h"
-#include "json.h"
 #include "json_read.h"
 
 #define STATE		"tests/fixtures/runtime-state"
@@ -234,49 +233,80 @@ static void test_not_a_container_id(void)
 	identity_clear(&id);
 }
 
-static void test_json_read_docker_name(void)
+static void test_json_read_docker_info(void)
 {
 	const char *dir = STATE "/var/lib/docker/containers/";
-	char path[512], name[64];
+	struct json_ctr_info ci = { .name = NULL };
+	char path[512];
 
 	snprintf(path, sizeof(path), "%s%s/config.v2.json", dir, DOCKER_ID);
-	CHECK_INT(json_read_docker_name(path, name, sizeof(name)), 0);
-	CHECK_STR(name, "web-frontend");
-	/* "web-frontend" is 12 bytes: 13 fit with the NUL, 12 do not. */
-	CHECK_INT(json_read_docker_name(path, name, 13), 0);
-	strcpy(name, "untouched");
-	CHECK_INT(json_read_docker_name(path, name, 12), -ENAMETOOLONG);
-	CHECK_STR(name, "untouched");
+	CHECK_INT(json_read_docker_info(path, &ci), 0);
+	CHECK_STR(ci.name, "web-frontend");	/* "/web-frontend" in the file */
+	json_ctr_info_clear(&ci);
 
 	snprintf(path, sizeof(path), "%s%s/config.v2.json", dir, MISSING_ID);
-	CHECK_INT(json_read_docker_name(path, name, sizeof(name)), -ENOENT);
+	CHECK_INT(json_read_docker_info(path, &ci), -ENOENT);
 	snprintf(path, sizeof(path), "%s%s/config.v2.json", dir, MALFORMED_ID);
-	CHECK_INT(json_read_docker_name(path, name, sizeof(name)), -EINVAL);
+	CHECK_INT(json_read_docker_info(path, &ci), -EINVAL);
 	snprintf(path, sizeof(path), "%s%s/config.v2.json", dir, NONAME_ID);
-	CHECK_INT(json_read_docker_name(path, name, sizeof(name)), -EINVAL);
+	CHECK_INT(json_read_docker_info(path, &ci), 0);
+	CHECK_STR(ci.name, NULL);
+	json_ctr_info_clear(&ci);
 	/* A directory is not a config. */
-	CHECK_INT(json_read_docker_name(STATE, name, sizeof(name)), -EINVAL);
+	CHECK_INT(json_read_docker_info(STATE, &ci), -EINVAL);
 	/* An array is JSON but not a config. */
-	CHECK_INT(json_read_docker_name(STATE "/var/lib/containers/storage/overlay-containers/containers.json",
-					name, sizeof(name)), -EINVAL);
+	CHECK_INT(json_read_docker_info(STATE "/var/lib/containers/storage/overlay-containers/"
+					"containers.json", &ci), -EINVAL);
 }
 
-static void test_json_read_podman_name(void)
+struct storage_find {
+	const char *id;
+	bool seen;
+	char name[64];		/* "" when the entry has no name */
+};
+
+static int storage_find_fn(const char *id, const char *name, const char *image, void *arg)
+{
+	struct storage_find *f = arg;
+
+	(void)image;
+	if (strcmp(id, f->id) != 0)
+		return 0;
+	f->seen = true;
+	snprintf(f->name, sizeof(f->name), "%s", name ? name : "");
+	return 1;
+}
+
+/* The name containers.json gives id: 0 (f->name, "" for none), -ENOENT
+ * (no such entry) or the reader's error. */
+static int storage_find(const char *file, const char *id, struct storage_find *f)
+{
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	ret = json_read_storage_containers(file, storage_find_fn, f);
+	if (ret < 0)
+		return ret;
+	return f->seen ? 0 : -ENOENT;
+}
+
+static void test_json_read_storage_containers(void)
 {
 	const char *store = STATE "/var/lib/containers/storage/overlay-containers/containers.json";
 	const char *broken = STATE "/broken/var/lib/containers/storage/overlay-containers/containers.json";
-	char name[64];
+	struct storage_find f;
 
-	CHECK_INT(json_read_podman_name(store, PODMAN_ID, name, sizeof(name)), 0);
-	CHECK_STR(name, "db-cache");
-	CHECK_INT(json_read_podman_name(store, PODMAN_ID, name, 8), -ENAMETOOLONG);
-	CHECK_INT(json_read_podman_name(store, PODMAN_NONAME, name, sizeof(name)), -ENOENT);
-	CHECK_INT(json_read_podman_name(store, MISSING_ID, name, sizeof(name)), -ENOENT);
-	CHECK_INT(json_read_podman_name(broken, PODMAN_ID, name, sizeof(name)), -EINVAL);
-	CHECK_INT(json_read_podman_name(STATE "/nope.json", PODMAN_ID, name, sizeof(name)), -ENOENT);
+	CHECK_INT(storage_find(store, PODMAN_ID, &f), 0);
+	CHECK_STR(f.name, "db-cache");
+	CHECK_INT(storage_find(store, PODMAN_NONAME, &f), 0);
+	CHECK_STR(f.name, "");
+	CHECK_INT(storage_find(store, MISSING_ID, &f), -ENOENT);
+	CHECK_INT(storage_find(broken, PODMAN_ID, &f), -EINVAL);
+	CHECK_INT(storage_find(STATE "/nope.json", PODMAN_ID, &f), -ENOENT);
 	/* An object is JSON but not a container list. */
-	CHECK_INT(json_read_podman_name(STATE "/var/lib/docker/containers/" DOCKER_ID "/config.v2.json",
-					PODMAN_ID, name, sizeof(name)), -EINVAL);
+	CHECK_INT(storage_find(STATE "/var/lib/docker/containers/" DOCKER_ID "/config.v2.json",
+			       PODMAN_ID, &f), -EINVAL);
 }
 
 static void test_kubepods_slices(void)
@@ -1148,8 +1178,8 @@ int main(void)
 	RUN(test_docker_missing_config);
 	RUN(test_docker_malformed_config);
 	RUN(test_not_a_container_id);
-	RUN(test_json_read_docker_name);
-	RUN(test_json_read_podman_name);
+	RUN(test_json_read_docker_info);
+	RUN(test_json_read_storage_containers);
 	RUN(test_kubepods_slices);
 	RUN(test_pod_burstable_fixture);
 	RUN(test_pod_guaranteed_and_besteffort);

@@ -11,6 +11,7 @@
 #include "test.h"
 #include "json.h"
 #include "json_policy.h"
+#include "statefile.h"
 #include "policy.h"
 
 #define SEC 1000000ull
@@ -452,11 +453,11 @@ static void test_psi_trigger(void)
 	stop(p, &st);
 }
 
-/* json_policy_state_read without the path check; its notes dropped. */
+/* statefile_read without the path check; its notes dropped. */
 static int read_state(const char *path, const char *boot, struct policy_state *st, bool *ignored)
 {
-	struct json_state_read r = { .boot_id = boot };
-	int err = json_policy_state_read(path, st, &r);
+	struct statefile_read r = { .boot_id = boot };
+	int err = statefile_read(path, st, &r);
 
 	*ignored = r.ignored;
 	pol_errors_free(&r.notes);
@@ -603,7 +604,7 @@ static void test_state_round_trip(void)
 	fd = mkstemp(path);
 	CHECK(fd >= 0);
 	out = fdopen(fd, "w");
-	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 11 * SEC), 0);
+	CHECK_INT(statefile_write(out, &st, "boot-a", 11 * SEC), 0);
 	fclose(out);
 	CHECK_INT(read_state(path, "boot-a", &back, &ignored), 0);
 	CHECK(!ignored);
@@ -800,7 +801,7 @@ static void test_dry_run_per_step(void)
 	fd = mkstemp(path);
 	CHECK(fd >= 0);
 	out = fdopen(fd, "w");
-	CHECK_INT(json_write_policy_state(out, &st, "boot-a", 3 * SEC), 0);
+	CHECK_INT(statefile_write(out, &st, "boot-a", 3 * SEC), 0);
 	fclose(out);
 	CHECK_INT(read_state(path, "boot-a", &back, &ignored), 0);
 	unlink(path);
@@ -1097,7 +1098,7 @@ static int fake_id_of(void *ctx, const char *path, uint64_t *id)
 	return -ENOENT;
 }
 
-static bool has_note(const struct json_state_read *r, const char *needle)
+static bool has_note(const struct statefile_read *r, const char *needle)
 {
 	return has_error(&r->notes, needle);
 }
@@ -1142,7 +1143,7 @@ static void test_state_hostile_entries(void)
 		"{\"rule\":\"x\",\"cgroup_id\":999,\"path\":\"nothere\"}"
 		"]}";
 	struct policy *p = load("{\"rules\": []}");
-	struct json_state_read r = { .boot_id = "b", .cgroup_id = fake_id_of };
+	struct statefile_read r = { .boot_id = "b", .cgroup_id = fake_id_of };
 	char path[64];
 	struct policy_state st;
 	struct fake f;
@@ -1152,7 +1153,7 @@ static void test_state_hostile_entries(void)
 		return;
 	}
 	r.ctx = &f;
-	CHECK_INT(json_policy_state_read(path, &st, &r), 0);
+	CHECK_INT(statefile_read(path, &st, &r), 0);
 	CHECK(has_note(&r, "targets[0].path: 'calm' is cgroup 102, not the recorded 101: "
 		       "entry skipped"));
 	CHECK(has_note(&r, "targets[1].saved[0]: action 'kill' has no restore"));
@@ -1242,13 +1243,13 @@ static void test_state_strict_json(void)
 	char path[64];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct json_state_read r = { .boot_id = "b" };
+		struct statefile_read r = { .boot_id = "b" };
 		struct policy_state st;
 
 		if (!put_temp(path, bad[i], strlen(bad[i])))
 			return;
 		policy_state_init(&st);
-		CHECK_INT(json_policy_state_read(path, &st, &r), -EINVAL);
+		CHECK_INT(statefile_read(path, &st, &r), -EINVAL);
 		CHECK(strncmp(r.why, path, strlen(path)) == 0 && strstr(r.why, where[i]));
 		if (!strstr(r.why, where[i]))
 			printf("  why: %s (want %s)\n", r.why, where[i]);
@@ -1263,7 +1264,7 @@ static void test_state_strict_json(void)
  * is exact, and the message names the file and the cap. */
 static void test_read_caps(void)
 {
-	struct json_state_read r = { .boot_id = "b" };
+	struct statefile_read r = { .boot_id = "b" };
 	struct pol_errors e = { 0 };
 	struct policy_state st;
 	struct policy *p = NULL;
@@ -1294,10 +1295,10 @@ static void test_read_caps(void)
 	/* A state file one byte over: a sparse file, nothing to write. */
 	strcpy(path, "/tmp/cgw-policy-state-XXXXXX");
 	fd = mkstemp(path);
-	CHECK(fd >= 0 && ftruncate(fd, (off_t)JSON_STATE_FILE_MAX + 1) == 0);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)STATEFILE_MAX + 1) == 0);
 	close(fd);
 	policy_state_init(&st);
-	CHECK_INT(json_policy_state_read(path, &st, &r), -EINVAL);
+	CHECK_INT(statefile_read(path, &st, &r), -EINVAL);
 	CHECK(strncmp(r.why, path, strlen(path)) == 0 && strstr(r.why, "cap of 67108864 bytes"));
 	unlink(path);
 	policy_state_free(&st);

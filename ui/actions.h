@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The changes the dashboard asks of its command (struct ui_actions; see
+ * screen.h). Apart from screen.h because the dashboard's state (ui.h)
+ * holds a pending change: were it to include screen.h, ui.h and screen.c
+ * would include each other (tests/unit/include_cycles.py).
+ */
+#ifndef CGWARDEN_UI_ACTIONS_H
+#define CGWARDEN_UI_ACTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A change the dashboard asks its command to make. */
+enum ui_change_kind {
+	UI_CHANGE_CPU_MAX,
+	UI_CHANGE_MEMORY_MAX,
+	UI_CHANGE_FREEZE,
+	UI_CHANGE_THAW,
+	UI_CHANGE_KILL,
+};
+
+struct ui_change {
+	enum ui_change_kind kind;
+	uint64_t value;		/* the limit, CG_UNLIMITED for "max" */
+	uint64_t period;	/* cpu.max period (usec) */
+};
+
+/* What the command does for the dashboard; text gets one line for people. */
+struct ui_actions {
+	void *ctx;
+	/* 0 and "FILE: OLD -> NEW" (what would be written), or -errno and why. */
+	int (*check)(void *ctx, const char *path, const struct ui_change *c, char *text,
+		     size_t len);
+	/* Carries it out: 0 or -errno, and what it did in one sentence. */
+	int (*apply)(void *ctx, const char *path, const struct ui_change *c, char *text,
+		     size_t len);
+};
+
+#endif
