@@ -21,9 +21,9 @@ ticks=${BENCH_TICKS:-10}
 # once a tick at the same interval, in the same run: flat and nested trees
 # of one size differ by 1.5x, so a ratio means something only next to its
 # tree and command, and every line carries both. CPU is the process's run
-# time (schedstat, ns) between two instants in the middle of an interval,
-# a whole number of ticks apart; the phase comes from its tick timer
-# (it_value in the timerfd's fdinfo). Files per cgroup per tick are the
+# time (schedstat, ns) between instants in the middle of intervals, one
+# each tick; the phase comes from its tick timer (it_value in the
+# timerfd's fdinfo). The median tick is the figure: this host is shared. Files per cgroup per tick are the
 # command's own self.files_read / self.cgroups: serve's /snapshot after
 # the window, stream's last tick line of a separate --count 3 run with the
 # same options (its measured run writes to /dev/null). eBPF is off (it
@@ -68,13 +68,16 @@ sample() {
 }
 proc_state() { awk '{ sub(/.*\) /, ""); print $1 }' /proc/"$1"/stat 2>/dev/null; }
 # window PID [SOCK]: waits for PID's tick timer (it is armed after the
-# first tick), lets $cmd_warm ticks pass, and measures $cmd_ticks ticks
-# from the middle of an interval to the middle of another: sets W_CPU_NS,
-# W_TICKS (counted by the timer: exact even if a sleep here ran late) and
+# first tick), lets $cmd_warm ticks pass, then takes a sample in the
+# middle of each of the next $cmd_ticks intervals. Sets W_TICKS (counted
+# by the timer: exact even when a sleep here runs late), W_MEAN_NS and
+# W_MEDIAN_NS (CPU per tick: the mean, and the median of the ticks one by
+# one, which a busy host's disturbance of a few ticks does not move) and
 # W_NOTE (empty, or why the figure is doubtful). With SOCK, /metrics is
-# scraped there once after each tick of the window.
+# scraped there once after each tick.
 window() {
-	local pid=$1 sock=${2:-} fd='' a cpu_a next_a i
+	local pid=$1 sock=${2:-} fd='' a cpu_a cpu_p next_a next_p i k bad=0 note=''
+	local -a per=()
 	for ((i = 0; i < 600; i++)); do
 		fd=$(timer_fd "$pid" "$iv_us") && break
 		kill -0 "$pid" 2>/dev/null || return 1
@@ -84,18 +87,25 @@ window() {
 	a=$(($(now_us) + $(timer_left_us "$pid" "$fd") + (cmd_warm - 1) * iv_us + iv_us / 2))
 	sleep_until "$a"
 	sample "$pid" "$fd"
-	cpu_a=$S_CPU next_a=$S_NEXT W_NOTE=${S_NOTE:+start $S_NOTE}
+	cpu_a=$S_CPU next_a=$S_NEXT cpu_p=$S_CPU next_p=$S_NEXT W_TICKS=0
+	[ -n "$S_NOTE" ] && bad=1 note=$S_NOTE
 	for ((i = 1; i <= cmd_ticks; i++)); do
-		[ -n "$sock" ] || break
-		sleep_until $((next_a + (i - 1) * iv_us + iv_us / 4))
-		curl -sf --unix-socket "$sock" -o /dev/null http://localhost/metrics ||
-			W_NOTE+="a scrape failed; "
+		if [ -n "$sock" ]; then
+			sleep_until $((next_a + (i - 1) * iv_us + iv_us / 4))
+			curl -sf --unix-socket "$sock" -o /dev/null http://localhost/metrics ||
+				note="a scrape failed; $note"
+		fi
+		sleep_until $((next_a + i * iv_us - iv_us / 2))
+		sample "$pid" "$fd"
+		[ -n "$S_NOTE" ] && bad=$((bad + 1)) note=${note:-$S_NOTE}
+		k=$(((S_NEXT - next_p + iv_us / 2) / iv_us))
+		((k > 0)) && per+=($(((S_CPU - cpu_p) / k)))
+		W_TICKS=$((W_TICKS + k)) cpu_p=$S_CPU next_p=$S_NEXT
 	done
-	sleep_until $((next_a + cmd_ticks * iv_us - iv_us / 2))
-	sample "$pid" "$fd"
-	W_CPU_NS=$((S_CPU - cpu_a))
-	W_TICKS=$(((S_NEXT - next_a + iv_us / 2) / iv_us))
-	W_NOTE+=${S_NOTE:+end $S_NOTE}
+	W_MEAN_NS=$(((S_CPU - cpu_a) / (W_TICKS > 0 ? W_TICKS : 1)))
+	W_MEDIAN_NS=$(printf '%s\n' "${per[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR / 2) + 1] + 0 }')
+	W_NOTE=
+	((bad)) && W_NOTE="$bad of $((cmd_ticks + 1)) samples not clearly between ticks, e.g. $note"
 	return 0
 }
 # mk_tree flat|nested DIR UNITS: flat: UNITS parents x 100 children (pods
@@ -129,20 +139,25 @@ floor() {
 		FLOOR=$("$BUILD/bench/tick_floor" "${run[@]}" -p "$dir" cpu.stat)
 	fi
 }
-# row CMD FLOOR_BEFORE FLOOR_AFTER TICKS CPU_NS NOTE FILES_READ CGROUPS
-# REOPENED: one result line. The floor is the mean of its runs before and
-# after the commands' (the machine's speed drifts); "drift" is how far
-# they differ.
+# row CMD FLOOR_BEFORE FLOOR_AFTER TICKS MEAN_NS MEDIAN_NS NOTE FILES_READ
+# CGROUPS REOPENED: one result line. CPU per tick is the median of the
+# ticks (the mean's ratio is beside it); the floor's is the mean of its
+# medians before and after the commands (the machine's speed drifts), and
+# "drift" is how far those two differ.
 row() {
-	awk -v tree="$tree" -v f1="$(floor_field "$2" cpu_ms_per_tick)" \
-		-v f2="$(floor_field "$3" cpu_ms_per_tick)" -v ffc="$(floor_field "$2" files_per_cgroup)" \
-		-v t="$4" -v ns="$5" -v note="$6" -v fr="$7" -v cg="$8" -v re="$9" -v cmd="$1" 'BEGIN {
-		ms = ns / 1e6 / t
+	awk -v tree="$tree" -v f1="$(floor_field "$2" cpu_ms_median)" \
+		-v f2="$(floor_field "$3" cpu_ms_median)" -v m1="$(floor_field "$2" cpu_ms_per_tick)" \
+		-v m2="$(floor_field "$3" cpu_ms_per_tick)" -v ffc="$(floor_field "$2" files_per_cgroup)" \
+		-v t="$4" -v mean="$5" -v med="$6" -v note="$7" -v fr="$8" -v cg="$9" -v re="${10}" \
+		-v cmd="$1" 'BEGIN {
+		ms = med / 1e6
 		fl = (f1 + f2) / 2
+		fm = (m1 + m2) / 2
 		sub(/; $/, "", note)
-		printf "%-26s %5d %8.3f %8.3f %5.1f%% %6.2f %8.2f %8.2f %6s  %s%s\n", tree, t, ms, fl,
+		printf "%-26s %5d %8.3f %8.3f %5.1f%% %6.2f %6.2f %8.2f %8.2f %6s  %s%s\n", tree, t, ms, fl,
 			(fl > 0) ? 100 * (f1 > f2 ? f1 - f2 : f2 - f1) / fl : 0, (fl > 0) ? ms / fl : 0,
-			(cg > 0) ? fr / cg : 0, ffc, re, cmd, note != "" ? "  (" note ")" : "" }'
+			(fm > 0) ? mean / 1e6 / fm : 0, (cg > 0) ? fr / cg : 0, ffc, re, cmd,
+			note != "" ? "  (" note ")" : "" }'
 }
 # run_cmd serve|stream [scrape|FIELDS]: runs one command on $dir through
 # a window and appends its figures to the R_* arrays.
@@ -175,7 +190,8 @@ run_cmd() {
 	cmd_pid=
 	[ -n "$sock" ] && rm -f "$sock"
 	[ -n "$self" ] || return 0
-	R_CMD+=("$cmd") R_TICKS+=("$W_TICKS") R_NS+=("$W_CPU_NS") R_NOTE+=("$W_NOTE") R_SELF+=("$self")
+	R_CMD+=("$cmd") R_TICKS+=("$W_TICKS") R_MEAN+=("$W_MEAN_NS") R_MEDIAN+=("$W_MEDIAN_NS")
+	R_NOTE+=("$W_NOTE") R_SELF+=("$self")
 }
 self_jq='.self | "\(.files_read) \(.cgroups) \(.reopened_files)"'
 # print_rows FLOOR_BEFORE FLOOR_AFTER: the R_* rows, emptied.
@@ -183,9 +199,10 @@ print_rows() {
 	local i
 	for i in "${!R_CMD[@]}"; do
 		# shellcheck disable=SC2086 # R_SELF: three numbers
-		row "${R_CMD[i]}" "$1" "$2" "${R_TICKS[i]}" "${R_NS[i]}" "${R_NOTE[i]}" ${R_SELF[i]}
+		row "${R_CMD[i]}" "$1" "$2" "${R_TICKS[i]}" "${R_MEAN[i]}" "${R_MEDIAN[i]}" \
+			"${R_NOTE[i]}" ${R_SELF[i]}
 	done
-	R_CMD=() R_TICKS=() R_NS=() R_NOTE=() R_SELF=()
+	R_CMD=() R_TICKS=() R_MEAN=() R_MEDIAN=() R_NOTE=() R_SELF=()
 }
 # bench_commands flat|nested UNITS INTERVAL_S: the table for one tree. The
 # floor of serve and stream runs before and after them, then that of
@@ -202,13 +219,13 @@ bench_commands() {
 	out=$(mktemp)
 	echo "== commands against their floors: $tree: $n cgroups, $(
 		[ "$shape" = flat ] && echo "$2 parents x 100 children" ||
-			echo "$2 slices x 50 scopes, each with one child"), CPU per tick over $cmd_ticks ticks after $cmd_warm of warm-up, every $iv_s s"
+			echo "$2 slices x 50 scopes, each with one child"), CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up, every $iv_s s (mean-r: the ratio of the means)"
 	floor all list
 	echo "   floor of serve and stream: every file of collector_file_names() each cgroup has, cgroup.stat of the $(floor_field "$FLOOR" parents) with children, /proc/meminfo and PSI: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
 	floor cpu list
 	echo "   floor of --fields cpu.usage_ratio: cpu.stat of each cgroup, cgroup.stat of the $(floor_field "$FLOOR" parents) with children: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
-	printf '%-26s %5s %8s %8s %6s %6s %8s %8s %6s  %s\n' tree ticks ms/tick floor drift ratio \
-		files/cg floor/cg reopen "command (TREE: $dir)"
+	printf '%-26s %5s %8s %8s %6s %6s %6s %8s %8s %6s  %s\n' tree ticks ms/tick floor drift ratio \
+		mean-r files/cg floor/cg reopen "command (TREE: $dir)"
 	floor all
 	fa=$FLOOR
 	run_cmd serve

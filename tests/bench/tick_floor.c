@@ -10,7 +10,8 @@
  * it; @collector stands for every name of collector_file_names(). -p adds
  * cgroup.stat of each cgroup with child cgroups (the walk reads it every
  * tick), -H the host files the collector reads (/proc/meminfo, PSI).
- * Prints one line of key=value pairs.
+ * Prints one line of key=value pairs: the files, and the CPU per tick as
+ * the mean and the median of the ticks after WARM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,6 +100,13 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int open_file(const struct file *f, int dfd)
 {
 	char p[4096];
@@ -153,7 +161,7 @@ int main(int argc, char **argv)
 	int ticks = 25, warm = 3, interval_ms = 200, opt;
 	bool host = false;
 	struct cgfs_buf b = { 0 };
-	uint64_t reads = 0, cpu0, next;
+	uint64_t reads = 0, next, *at;
 	size_t kept = 0;
 	struct rlimit rl;
 
@@ -206,30 +214,39 @@ int main(int argc, char **argv)
 		if (files[i].fd >= 0)
 			kept++;
 	}
+	/* Each tick's CPU runs from its start to the next one's, sleep and
+	 * wakeup included, as the command's does between two instants of
+	 * run.sh. The median is printed beside the mean because a busy host
+	 * disturbs some ticks; run.sh takes the command's median too. */
+	at = calloc((size_t)ticks + 1, sizeof(*at));
+	if (!at)
+		return 1;
 	next = clock_ns(CLOCK_MONOTONIC);
-	cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (int t = 0; t < warm + ticks; t++) {
 		struct timespec ts;
 
-		if (t == warm) {
-			cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		if (t >= warm)
+			at[t - warm] = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		if (t == warm)
 			reads = 0;
-		}
 		tick(&b, &reads);
-		/* The sleep is inside the measured span, as the command's
-		 * wakeups between ticks are inside its. */
 		next += (uint64_t)interval_ms * 1000000u;
 		ts.tv_sec = (time_t)(next / 1000000000u);
 		ts.tv_nsec = (long)(next % 1000000000u);
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
 	}
-	double cpu_ms = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / 1e6 / ticks;
+	at[ticks] = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	double cpu_ms = (double)(at[ticks] - at[0]) / 1e6 / ticks;
 
+	for (int t = 0; t < ticks; t++)
+		at[t] = at[t + 1] - at[t];
+	qsort(at, (size_t)ticks, sizeof(*at), cmp_u64);
 	printf("cgroups=%zu parents=%zu files=%zu kept=%zu ticks=%d interval_ms=%d "
-	       "cpu_ms_per_tick=%.3f files_per_cgroup=%.2f\n",
+	       "cpu_ms_per_tick=%.3f cpu_ms_median=%.3f files_per_cgroup=%.2f\n",
 	       nr_cgroups, nr_parents, nr_files, kept, ticks, interval_ms, cpu_ms,
-	       (double)reads / ticks / (double)nr_cgroups);
+	       (double)at[ticks / 2] / 1e6, (double)reads / ticks / (double)nr_cgroups);
+	free(at);
 	for (size_t i = 0; i < nr_files; i++) {
 		if (files[i].fd >= 0)
 			close(files[i].fd);
