@@ -2,13 +2,260 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # make bench: the collector against its floor on 1,000 and 10,000 empty
 # cgroups (100 per parent, like pods with containers) in a test-owned
-# subtree. Prints figures and ratios; never fails on time.
-#   tests/bench/run.sh [PART...]   PART: cgroups json prom pingpong top (default: all)
+# subtree, and the real commands against the floor of the files they read
+# on a flat and a nested tree. Prints figures and ratios; never fails on time.
+#   tests/bench/run.sh [PART...]
+#   PART: cgroups commands json prom pingpong top (default: all)
+#   BENCH_BIG=1: the commands part on 10,000-cgroup trees too (minutes)
 . "$(dirname "$0")/../lib.sh"
 parts=" $* "
 want() { [ "$parts" = "  " ] || [[ $parts == *" $1 "* ]]; }
 if ! cg_setup; then echo "bench: skipped: $SKIP_WHY"; exit 0; fi
 ticks=${BENCH_TICKS:-10}
+
+# The real commands against the floor of the files they read (issue 13):
+# serve (idle, and scraped once a tick), stream to /dev/null and stream
+# --fields cpu.usage_ratio, each for BENCH_CMD_TICKS ticks (default 16) after 3
+# of warm-up, on a flat and a nested tree made for them and removed after.
+# The floor (tick_floor) keeps exactly those files open and preads each
+# once a tick at the same interval, in the same run: flat and nested trees
+# of one size differ by 1.5x, so a ratio means something only next to its
+# tree and command, and every line carries both. CPU is the process's run
+# time (schedstat, ns) between instants in the middle of intervals, one
+# each tick; the phase comes from its tick timer (it_value in the
+# timerfd's fdinfo). The median tick is the figure: this host is shared. Files per cgroup per tick are the
+# command's own self.files_read / self.cgroups: serve's /snapshot after
+# the window, stream's last tick line of a separate --count 3 run with the
+# same options (its measured run writes to /dev/null). eBPF is off (it
+# would colour the figure), and the fd budget keeps every file open where
+# RLIMIT_NOFILE allows (self.reopened_files says when it does not).
+now_us() { echo "${EPOCHREALTIME/./}"; }
+sleep_until() {
+	local d=$(($1 - $(now_us)))
+	((d > 0)) && sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
+	return 0
+}
+# cpu_ns PID: the run time of all its threads so far.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+# timer_fd PID INTERVAL_US: the fd of its periodic timer of that interval
+# (the tick timer); fails while it has none.
+timer_fd() {
+	local f
+	while IFS= read -r f; do
+		grep -qx "it_interval: ($(($2 / 1000000)), $(($2 % 1000000 * 1000)))" \
+			/proc/"$1"/fdinfo/"${f##*/}" 2>/dev/null && echo "${f##*/}" && return 0
+	done < <(find /proc/"$1"/fd -lname 'anon_inode:\[timerfd\]' 2>/dev/null)
+	return 1
+}
+# timer_left_us PID FD: time to the timer's next firing.
+timer_left_us() {
+	awk '/^it_value:/ { gsub(/[(),]/, " "); print $2 * 1000000 + int($3 / 1000) }' \
+		/proc/"$1"/fdinfo/"$2" 2>/dev/null
+}
+# sample PID FD: sets S_CPU (PID's run time so far, ns), S_NEXT (when its
+# tick timer FD fires next, us) and S_NOTE (empty when the instant fell
+# well between two ticks, PID sleeping before and after the reading).
+sample() {
+	local s1 s2 t left
+	s1=$(proc_state "$1")
+	S_CPU=$(cpu_ns "$1") t=$(now_us)
+	left=$(timer_left_us "$1" "$2")
+	s2=$(proc_state "$1")
+	S_NEXT=$((t + left)) S_NOTE=
+	if [ "$s1" != S ] || [ "$s2" != S ] || ((left < iv_us / 10 || left > iv_us * 9 / 10)); then
+		S_NOTE="sampled $((left / 1000)) ms before a tick, state $s1 $s2; "
+	fi
+}
+proc_state() { awk '{ sub(/.*\) /, ""); print $1 }' /proc/"$1"/stat 2>/dev/null; }
+# window PID [SOCK]: waits for PID's tick timer (it is armed after the
+# first tick), lets $cmd_warm ticks pass, then takes a sample in the
+# middle of each of the next $cmd_ticks intervals. Sets W_TICKS (counted
+# by the timer: exact even when a sleep here runs late), W_MEAN_NS and
+# W_MEDIAN_NS (CPU per tick: the mean, and the median of the ticks one by
+# one, which a busy host's disturbance of a few ticks does not move) and
+# W_NOTE (empty, or why the figure is doubtful). With SOCK, /metrics is
+# scraped there once after each tick.
+window() {
+	local pid=$1 sock=${2:-} fd='' a cpu_a cpu_p next_a next_p i k bad=0 note=''
+	local -a per=()
+	for ((i = 0; i < 600; i++)); do
+		fd=$(timer_fd "$pid" "$iv_us") && break
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	[ -n "$fd" ] || return 1
+	a=$(($(now_us) + $(timer_left_us "$pid" "$fd") + (cmd_warm - 1) * iv_us + iv_us / 2))
+	sleep_until "$a"
+	sample "$pid" "$fd"
+	cpu_a=$S_CPU next_a=$S_NEXT cpu_p=$S_CPU next_p=$S_NEXT W_TICKS=0
+	[ -n "$S_NOTE" ] && bad=1 note=$S_NOTE
+	for ((i = 1; i <= cmd_ticks; i++)); do
+		if [ -n "$sock" ]; then
+			sleep_until $((next_a + (i - 1) * iv_us + iv_us / 4))
+			curl -sf --unix-socket "$sock" -o /dev/null http://localhost/metrics ||
+				note="a scrape failed; $note"
+		fi
+		sleep_until $((next_a + i * iv_us - iv_us / 2))
+		sample "$pid" "$fd"
+		[ -n "$S_NOTE" ] && bad=$((bad + 1)) note=${note:-$S_NOTE}
+		k=$(((S_NEXT - next_p + iv_us / 2) / iv_us))
+		((k > 0)) && per+=($(((S_CPU - cpu_p) / k)))
+		W_TICKS=$((W_TICKS + k)) cpu_p=$S_CPU next_p=$S_NEXT
+	done
+	W_MEAN_NS=$(((S_CPU - cpu_a) / (W_TICKS > 0 ? W_TICKS : 1)))
+	W_MEDIAN_NS=$(printf '%s\n' "${per[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR / 2) + 1] + 0 }')
+	W_NOTE=
+	((bad)) && W_NOTE="$bad of $((cmd_ticks + 1)) samples not clearly between ticks, e.g. $note"
+	return 0
+}
+# mk_tree flat|nested DIR UNITS: flat: UNITS parents x 100 children (pods
+# with containers); nested: UNITS slices x 50 scopes, each scope with one
+# child (systemd's shape).
+mk_tree() {
+	local p
+	mkdir "$2"
+	for ((p = 0; p < $3; p++)); do
+		if [ "$1" = flat ]; then
+			mkdir "$2/pod$p"
+			(cd "$2/pod$p" && mkdir $(seq -f c%g 1 100))
+		else
+			mkdir "$2/s$p.slice"
+			(cd "$2/s$p.slice" && mkdir $(seq -f sc%g.scope 1 50) && mkdir $(seq -f sc%g.scope/main 1 50))
+		fi
+	done
+}
+rm_tree() { find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; }
+# floor_field LINE KEY: a value out of tick_floor's key=value line.
+floor_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+# floor all|cpu: runs the floor of serve and stream, or of --fields
+# cpu.usage_ratio, on $dir; sets FLOOR (its line).
+# With a third argument "list", one quick tick: the files, not the time.
+floor() {
+	local -a run=(-n "$cmd_ticks" -w "$cmd_warm" -i "$iv_ms")
+	[ "${2:-}" = list ] && run=(-n 1 -w 0 -i 0)
+	if [ "$1" = all ]; then
+		FLOOR=$("$BUILD/bench/tick_floor" "${run[@]}" -p -H "$dir" @collector)
+	else
+		FLOOR=$("$BUILD/bench/tick_floor" "${run[@]}" -p "$dir" cpu.stat)
+	fi
+}
+# row CMD FLOOR_BEFORE FLOOR_AFTER TICKS MEAN_NS MEDIAN_NS NOTE FILES_READ
+# CGROUPS REOPENED: one result line. CPU per tick is the median of the
+# ticks (the mean's ratio is beside it); the floor's is the mean of its
+# medians before and after the commands (the machine's speed drifts), and
+# "drift" is how far those two differ.
+row() {
+	awk -v tree="$tree" -v f1="$(floor_field "$2" cpu_ms_median)" \
+		-v f2="$(floor_field "$3" cpu_ms_median)" -v m1="$(floor_field "$2" cpu_ms_per_tick)" \
+		-v m2="$(floor_field "$3" cpu_ms_per_tick)" -v ffc="$(floor_field "$2" files_per_cgroup)" \
+		-v t="$4" -v mean="$5" -v med="$6" -v note="$7" -v fr="$8" -v cg="$9" -v re="${10}" \
+		-v cmd="$1" 'BEGIN {
+		ms = med / 1e6
+		fl = (f1 + f2) / 2
+		fm = (m1 + m2) / 2
+		sub(/; $/, "", note)
+		printf "%-26s %5d %8.3f %8.3f %5.1f%% %6.2f %6.2f %8.2f %8.2f %6s  %s%s\n", tree, t, ms, fl,
+			(fl > 0) ? 100 * (f1 > f2 ? f1 - f2 : f2 - f1) / fl : 0, (fl > 0) ? ms / fl : 0,
+			(fm > 0) ? mean / 1e6 / fm : 0, (cg > 0) ? fr / cg : 0, ffc, re, cmd,
+			note != "" ? "  (" note ")" : "" }'
+}
+# run_cmd serve|stream [scrape|FIELDS]: runs one command on $dir through
+# a window and appends its figures to the R_* arrays.
+run_cmd() {
+	local pid self='' sock='' cmd
+	local -a extra
+	if [ "$1" = serve ]; then
+		sock=$(mktemp -u /tmp/cgwarden-bench-XXXXXX.sock)
+		extra=(--listen "unix:$sock")
+		cmd="cgwarden serve ${common[*]} --listen unix:SOCK${2:+ (GET /metrics once a tick)}"
+	else
+		extra=(--output /dev/null ${2:+--fields "$2"})
+		cmd="cgwarden stream ${common[*]} ${extra[*]}"
+	fi
+	"$CGWARDEN" "$1" "${common[@]/#TREE/$dir}" "${extra[@]}" &
+	pid=$! cmd_pid=$!
+	if ! window "$pid" ${2:+${sock:+"$sock"}}; then
+		echo "bench: $1 did not start its ticks" >&2
+	elif [ "$1" = serve ]; then
+		self=$(curl -sf --unix-socket "$sock" http://localhost/snapshot | jq -r "$self_jq")
+	else
+		# Its own count of files, from a short run of the same command
+		# whose output is kept (the measured one writes to /dev/null).
+		"$CGWARDEN" stream "${common[@]/#TREE/$dir}" --count 3 --output "$out" ${2:+--fields "$2"}
+		self=$(last_tick "$out" | jq -r "$self_jq")
+		: >"$out"
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	cmd_pid=
+	[ -n "$sock" ] && rm -f "$sock"
+	[ -n "$self" ] || return 0
+	R_CMD+=("$cmd") R_TICKS+=("$W_TICKS") R_MEAN+=("$W_MEAN_NS") R_MEDIAN+=("$W_MEDIAN_NS")
+	R_NOTE+=("$W_NOTE") R_SELF+=("$self")
+}
+self_jq='.self | "\(.files_read) \(.cgroups) \(.reopened_files)"'
+# print_rows FLOOR_BEFORE FLOOR_AFTER: the R_* rows, emptied.
+print_rows() {
+	local i
+	for i in "${!R_CMD[@]}"; do
+		# shellcheck disable=SC2086 # R_SELF: three numbers
+		row "${R_CMD[i]}" "$1" "$2" "${R_TICKS[i]}" "${R_MEAN[i]}" "${R_MEDIAN[i]}" \
+			"${R_NOTE[i]}" ${R_SELF[i]}
+	done
+	R_CMD=() R_TICKS=() R_MEAN=() R_MEDIAN=() R_NOTE=() R_SELF=()
+}
+# bench_commands flat|nested UNITS INTERVAL_S: the table for one tree. The
+# floor of serve and stream runs before and after them, then that of
+# --fields before and after it.
+bench_commands() {
+	local shape=$1 dir=$CG_TEST/$1$2 iv_s=$3 iv_us iv_ms n budget tree out fa fc
+	local -a common
+	iv_us=$(awk -v s="$iv_s" 'BEGIN { printf "%d", s * 1000000 }') iv_ms=$((iv_us / 1000))
+	mk_tree "$shape" "$dir" "$2"
+	n=$(find "$dir" -type d | wc -l)
+	if [ "$shape" = flat ]; then tree="flat ${2}x100 ($n cg)"; else tree="nested ${2}x50x1 ($n cg)"; fi
+	budget=$(($(ulimit -n) - 512))
+	common=(--root TREE --interval "$iv_s" --no-bpf --fd-budget "$budget" --quiet)
+	out=$(mktemp)
+	echo "== commands against their floors: $tree: $n cgroups, $(
+		[ "$shape" = flat ] && echo "$2 parents x 100 children" ||
+			echo "$2 slices x 50 scopes, each with one child"), CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up, every $iv_s s (mean-r: the ratio of the means)"
+	floor all list
+	echo "   floor of serve and stream: every file of collector_file_names() each cgroup has, cgroup.stat of the $(floor_field "$FLOOR" parents) with children, /proc/meminfo and PSI: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
+	floor cpu list
+	echo "   floor of --fields cpu.usage_ratio: cpu.stat of each cgroup, cgroup.stat of the $(floor_field "$FLOOR" parents) with children: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
+	printf '%-26s %5s %8s %8s %6s %6s %6s %8s %8s %6s  %s\n' tree ticks ms/tick floor drift ratio \
+		mean-r files/cg floor/cg reopen "command (TREE: $dir)"
+	floor all
+	fa=$FLOOR
+	run_cmd serve
+	run_cmd serve scrape
+	run_cmd stream
+	floor all
+	print_rows "$fa" "$FLOOR"
+	floor cpu
+	fc=$FLOOR
+	run_cmd stream cpu.usage_ratio
+	floor cpu
+	print_rows "$fc" "$FLOOR"
+	rm -f "$out"
+	rm_tree "$dir"
+}
+if want commands; then
+	cmd_pid=
+	trap '[ -n "$cmd_pid" ] && kill -TERM "$cmd_pid" 2>/dev/null; cg_cleanup' EXIT
+	cmd_warm=3 cmd_ticks=${BENCH_CMD_TICKS:-16}
+	bench_commands flat 10 0.2
+	bench_commands nested 10 0.2
+	if [ "${BENCH_BIG:-0}" = 1 ]; then
+		# A tick of 10,000 cgroups takes 0.3 s of CPU, more on a busy
+		# host, and the window's instants must fall between ticks.
+		cmd_warm=2 cmd_ticks=${BENCH_CMD_TICKS:-8}
+		bench_commands flat 100 2
+		bench_commands nested 100 2
+	fi
+fi
+
 want cgroups && for total in 1000 10000; do
 	dir=$CG_TEST/b$total
 	mkdir "$dir"
