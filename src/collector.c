@@ -60,7 +60,7 @@ struct node {
 	bool filled;			/* its sources have seen it (cg_where.born) */
 	int dirfd;			/* kept dirfd or -1 */
 	uint32_t present;		/* files the last listing showed (bit per cg_file) */
-	int stat_fd;			/* cgroup.stat, kept for cgroups with children */
+	int stat_fd;			/* cgroup.stat, kept from STAT_MIN_CHILDREN children on */
 	bool children_are_leaves;	/* cgroup.stat vouched for it this tick */
 	uint32_t *children;
 	uint32_t nr_children, cap_children;
@@ -96,7 +96,8 @@ struct collector {
 	bool stat_cut_warned;		/* a cgroup.stat over its cap: said once */
 	bool leaf_dirfds_shed;		/* leaves' dirfds given back to files */
 	bool on_cgroupfs;		/* the root is cgroup2: cgroup.stat is live */
-	uint64_t files_read, files_read_total;	/* the walk's own (cgroup.stat) */
+	uint64_t files_read;		/* this tick: the walk's own (cgroup.stat) */
+	uint64_t files_read_total;	/* since start: the walk's, the host's, the sources' */
 
 	struct cgfs_buf buf, dirbuf;
 	uint32_t *tmp_children;
