@@ -20,6 +20,7 @@
 #include <linux/types.h>
 #include "bpfsrc.h"
 #include "cgfs.h"
+#include "idmap.h"
 /* The types shared with the BPF side; the user-space include path has only
  * src/ and the build folder. */
 #include "cgwarden.h"
@@ -55,9 +56,7 @@ struct bpfsrc {
 	uint64_t *keys;
 	struct cgw_stats *vals;
 	size_t n, cap;
-	/* id -> index+1 (0 = empty), open addressing, power-of-two size. */
-	uint32_t *tab;
-	size_t tab_cap;
+	struct idmap index;		/* id -> index in keys/vals */
 
 	/* Set for the duration of bpfsrc_drain. */
 	bpfsrc_oom_fn fn;
@@ -393,7 +392,7 @@ void bpfsrc_close(struct bpfsrc *b)
 		close(b->stats_fd);
 	free(b->keys);
 	free(b->vals);
-	free(b->tab);
+	idmap_free(&b->index);
 	free(b);
 	libbpf_set_print(old_print);
 }
@@ -488,36 +487,16 @@ static int read_iter(struct bpfsrc *b)
 	return 0;
 }
 
-static size_t slot_of(uint64_t id, size_t cap)
-{
-	return cgw_slot_index(id, (uint32_t)(cap - 1));
-}
-
 static int build_index(struct bpfsrc *b)
 {
-	size_t cap = b->tab_cap ? b->tab_cap : 128;
-	size_t i;
-
-	while (cap < 2 * b->n)
-		cap *= 2;
-	if (cap != b->tab_cap) {
-		uint32_t *t = realloc(b->tab, cap * sizeof(*t));
-
-		if (!t) {
-			b->n = 0;
-			return -ENOMEM;
-		}
-		b->tab = t;
-		b->tab_cap = cap;
+	idmap_clear(&b->index);
+	if (b->n >= IDMAP_NONE || idmap_reserve(&b->index, (uint32_t)b->n)) {
+		b->n = 0;
+		return -ENOMEM;
 	}
-	memset(b->tab, 0, b->tab_cap * sizeof(*b->tab));
-	for (i = 0; i < b->n; i++) {
-		size_t s = slot_of(b->keys[i], b->tab_cap);
-
-		while (b->tab[s] && b->keys[b->tab[s] - 1] != b->keys[i])
-			s = (s + 1) & (b->tab_cap - 1);
-		b->tab[s] = (uint32_t)i + 1;
-	}
+	/* A key seen twice (read_iter restarted): the last copy wins. */
+	for (size_t i = 0; i < b->n; i++)
+		idmap_put(&b->index, b->keys[i], (uint32_t)i);	/* reserved: cannot fail */
 	return 0;
 }
 
@@ -570,15 +549,11 @@ int bpfsrc_get(struct bpfsrc *b, uint64_t cgroup_id, struct cg_bpf *out)
 	int found = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (b->tab_cap) {
-		size_t s = slot_of(cgroup_id, b->tab_cap);
+	uint32_t i = idmap_get(&b->index, cgroup_id);
 
-		while (b->tab[s] && b->keys[b->tab[s] - 1] != cgroup_id)
-			s = (s + 1) & (b->tab_cap - 1);
-		if (b->tab[s]) {
-			add_stats(out, &b->vals[b->tab[s] - 1], b->have);
-			found = 1;
-		}
+	if (i != IDMAP_NONE) {
+		add_stats(out, &b->vals[i], b->have);
+		found = 1;
 	}
 	if (owner == cgroup_id) {
 		/* Aligned 64-bit counters: each read is whole. */

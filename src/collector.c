@@ -10,21 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
-#include "bpfsrc.h"
 #include "cgfile.h"
 #include "cgfs.h"
 #include "collector.h"
+#include "fdbudget.h"
 #include "host.h"
 #include "identity.h"
+#include "idmap.h"
 #include "parse.h"
 #include "rates.h"
+#include "src_bpf.h"
+#include "src_files.h"
 #include "textesc.h"
-
-/* Devices kept from one io.stat (the kernel lists those the cgroup did I/O
- * on): bounds the per-device work of a hostile one. */
-#define IO_DEVS_MAX	1024
-
-static const char *const cgroup_events_keys[] = { "populated", "frozen" };
 
 /*
  * A leaf is listed again every RELIST_EVERY ticks (staggered by node index)
@@ -35,9 +32,23 @@ static const char *const cgroup_events_keys[] = { "populated", "frozen" };
 #define RELIST_EVERY 16
 /* Deeper subtrees are skipped (recursion bound; real trees are < 16 deep). */
 #define MAX_DEPTH 128
-#define NO_NODE UINT32_MAX
+#define NO_NODE IDMAP_NONE
 /* How long a provisional identity is retried (on the relist schedule). */
 #define IDENT_RETRY_TICKS 150
+/*
+ * cgroup.stat is read (check_children_are_leaves) only for a cgroup with at
+ * least this many children: the one read replaces one fstat per leaf child,
+ * and must cost less than those. On kernfs a pread of cgroup.stat through a
+ * kept fd costs 2.5 to 4 times an fstat of a kept dirfd (6.x, measured:
+ * 0.9-1.6 us against 0.3-0.4 us, before parsing), and it counts as a file
+ * read. With one child it is a plain loss, and in a tree of slices ->
+ * scopes -> one child each half the cgroups have one child: reading it
+ * there cost 0.5 files per cgroup per tick for nothing. From four children
+ * on, the fstats saved cost more than the read.
+ */
+#define STAT_MIN_CHILDREN 4
+/* The file source, the eBPF counters, and room for one more. */
+#define SOURCES_MAX 3
 
 struct node {
 	bool in_use;
@@ -46,10 +57,10 @@ struct node {
 	uint32_t parent;		/* NO_NODE for the root */
 	uint32_t depth;
 	char *name, *path;
+	bool filled;			/* its sources have seen it (cg_where.born) */
 	int dirfd;			/* kept dirfd or -1 */
-	int fd[CGF__COUNT];		/* kept file fds or -1 */
 	uint32_t present;		/* files the last listing showed (bit per cg_file) */
-	int stat_fd;			/* cgroup.stat, kept for cgroups with children */
+	int stat_fd;			/* cgroup.stat, kept from STAT_MIN_CHILDREN children on */
 	bool children_are_leaves;	/* cgroup.stat vouched for it this tick */
 	uint32_t *children;
 	uint32_t nr_children, cap_children;
@@ -58,13 +69,6 @@ struct node {
 	uint64_t read_usec;		/* when its counters were read (for rates) */
 	struct cg_identity ident;
 	bool ident_provisional;		/* fallback name: resolve again later */
-};
-
-/* Open addressing, linear probing, backward-shift deletion: ino -> node. */
-struct idmap {
-	uint64_t *keys;			/* 0 = empty (no inode is 0) */
-	uint32_t *vals;
-	uint32_t cap, count;
 };
 
 struct collector {
@@ -85,134 +89,34 @@ struct collector {
 	size_t cap_samples[2], cap_removed[2], cap_added[2];
 	int cur;			/* index of the newest snapshot in snap[] */
 
-	long fd_budget, kept_fds;
-	long claimed;			/* of the budget, by the caller (PSI triggers) */
-	bool budget_warned, depth_warned;
-	uint32_t cut_warned;		/* bit per cg_file, CUT_STAT, CUT_IO_DEVS: said once */
+	/* Shared by the walk's dirfds and cgroup.stat fds, the sources' fds
+	 * and the caller's claims. */
+	struct fd_budget fds;
+	bool depth_warned;
+	bool stat_cut_warned;		/* a cgroup.stat over its cap: said once */
 	bool leaf_dirfds_shed;		/* leaves' dirfds given back to files */
 	bool on_cgroupfs;		/* the root is cgroup2: cgroup.stat is live */
-	uint64_t files_read, files_read_total, reopened;
+	uint64_t files_read;		/* this tick: the walk's own (cgroup.stat) */
+	uint64_t files_read_total;	/* since start: the walk's, the host's, the sources' */
 
 	struct cgfs_buf buf, dirbuf;
 	uint32_t *tmp_children;
 	uint32_t cap_tmp_children;
-	struct cg_io_dev *io_scratch;
-	size_t cap_io;
 	int err;			/* first hard error (ENOMEM) of this tick */
 
-	struct bpfsrc *bpf;		/* eBPF counters, NULL when off */
+	struct cg_want want;		/* what the consumers want read */
+	struct cg_source *src[SOURCES_MAX];	/* asked in this order */
+	unsigned nr_src;
 	struct cg_oom_event *oom_scratch;	/* drained this tick, before paths */
 	size_t nr_oom_scratch, cap_oom_scratch;
 	size_t cap_oom[2];
 };
 
-/* ---- id map ---- */
-
-static uint32_t idmap_slot(const struct idmap *m, uint64_t key)
-{
-	return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (m->cap - 1);
-}
-
-static uint32_t idmap_get(const struct idmap *m, uint64_t key)
-{
-	if (!m->cap)
-		return NO_NODE;
-	for (uint32_t i = idmap_slot(m, key);; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key)
-			return m->vals[i];
-		if (m->keys[i] == 0)
-			return NO_NODE;
-	}
-}
-
-static int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
-
-static int idmap_grow(struct idmap *m)
-{
-	struct idmap n = { 0 };
-
-	n.cap = m->cap ? m->cap * 2 : 1024;
-	n.keys = calloc(n.cap, sizeof(*n.keys));
-	n.vals = calloc(n.cap, sizeof(*n.vals));
-	if (!n.keys || !n.vals) {
-		free(n.keys);
-		free(n.vals);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < m->cap; i++)
-		if (m->keys[i])
-			idmap_put(&n, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	*m = n;
-	return 0;
-}
-
-static int idmap_put(struct idmap *m, uint64_t key, uint32_t val)
-{
-	uint32_t i;
-
-	if ((m->count + 1) * 10 >= m->cap * 7) {
-		int err = idmap_grow(m);
-
-		if (err)
-			return err;
-	}
-	for (i = idmap_slot(m, key); m->keys[i] && m->keys[i] != key; i = (i + 1) & (m->cap - 1))
-		;
-	if (!m->keys[i])
-		m->count++;
-	m->keys[i] = key;
-	m->vals[i] = val;
-	return 0;
-}
-
-/* Removes key only while it still maps to val: an inode number reused by a
- * new cgroup (fixture filesystems do that) must not lose its entry when the
- * old node is released. */
-static void idmap_del(struct idmap *m, uint64_t key, uint32_t val)
-{
-	uint32_t i, j, mask = m->cap - 1;
-
-	if (!m->cap)
-		return;
-	for (i = idmap_slot(m, key); m->keys[i] != key; i = (i + 1) & mask)
-		if (!m->keys[i])
-			return;
-	if (m->vals[i] != val)
-		return;
-	/* Shift later members of the probe run back so lookups never stop
-	 * early at the hole. */
-	for (j = i;;) {
-		m->keys[i] = 0;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (!m->keys[j]) {
-				m->count--;
-				return;
-			}
-			uint32_t home = idmap_slot(m, m->keys[j]);
-
-			/* Can the entry at j move to i? Only if its home is not
-			 * cyclically in (i, j]. */
-			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
-				break;
-		}
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
-		i = j;
-	}
-}
-
 /* ---- nodes ---- */
 
 static void close_fd(struct collector *c, int *fd)
 {
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-		c->kept_fds--;
-	}
+	fd_budget_close(&c->fds, fd);
 }
 
 static void node_release(struct collector *c, uint32_t n)
@@ -221,9 +125,9 @@ static void node_release(struct collector *c, uint32_t n)
 
 	close_fd(c, &nd->dirfd);
 	close_fd(c, &nd->stat_fd);
-	for (int f = 0; f < CGF__COUNT; f++)
-		close_fd(c, &nd->fd[f]);
-	idmap_del(&c->map, nd->ino, n);
+	/* Only while it maps to this node: an inode number reused by a new
+	 * cgroup (fixture filesystems do that) keeps its entry. */
+	idmap_del_if(&c->map, nd->ino, n);
 	identity_clear(&nd->ident);
 	free(nd->children);
 	free(nd->name);
@@ -268,8 +172,6 @@ static uint32_t node_new(struct collector *c, uint32_t parent, const char *name,
 	memset(nd, 0, sizeof(*nd));
 	nd->dirfd = -1;
 	nd->stat_fd = -1;
-	for (int f = 0; f < CGF__COUNT; f++)
-		nd->fd[f] = -1;
 	nd->ino = ino;
 	nd->parent = parent;
 	nd->depth = parent == NO_NODE ? 0 : c->nodes[parent].depth + 1;
@@ -298,18 +200,6 @@ nomem:
 }
 
 /* ---- the walk ---- */
-
-static bool may_keep_fd(struct collector *c)
-{
-	if (c->kept_fds + c->claimed < c->fd_budget)
-		return true;
-	if (!c->budget_warned && !c->quiet)
-		fprintf(stderr, "cgwarden: fd budget of %ld reached; files of further "
-			"cgroups are opened on each tick (slower). Raise RLIMIT_NOFILE "
-			"to keep them all open.\n", c->fd_budget);
-	c->budget_warned = true;
-	return false;
-}
 
 struct list_ctx {
 	struct collector *c;
@@ -386,44 +276,21 @@ static int list_node(struct collector *c, uint32_t n, int dfd)
 	if (lc.nr_children)
 		memcpy(nd->children, c->tmp_children, lc.nr_children * sizeof(uint32_t));
 	nd->nr_children = lc.nr_children;
-	/* Files that went away with a controller: drop their fds. */
-	for (int f = 0; f < CGF__COUNT; f++)
-		if (!(lc.present & (1u << f)))
-			close_fd(c, &nd->fd[f]);
+	/* Files that went away with a controller: the sources drop their fds
+	 * when they see the new mask. */
 	nd->present = lc.present;
 	nd->listed = true;
 	return 0;
-}
-
-/* cgroup.stat's bit in cut_warned, after the per-file ones, and io.stat's
- * device count's. */
-#define CUT_STAT (1u << CGF__COUNT)
-#define CUT_IO_DEVS (1u << (CGF__COUNT + 1))
-
-/* A file longer than its cap: its first max bytes were used. Said once per
- * file name; the path, any bytes a cgroup's creator chose, is escaped. */
-static __attribute__((noinline, cold)) void warn_cut(struct collector *c, uint32_t bit,
-						     const char *path, const char *file,
-						     uint32_t max)
-{
-	char full[PATH_MAX], safe[1024];
-
-	c->cut_warned |= bit;
-	if (c->quiet)
-		return;
-	snprintf(full, sizeof(full), "%s/%s%s%s", c->root_path, path, *path ? "/" : "", file);
-	text_escape(full, false, safe, sizeof(safe));
-	fprintf(stderr, "cgwarden: %s is longer than %u KiB: the rest is ignored (said once "
-		"for each file name)\n", safe, max >> 10);
 }
 
 /*
  * On cgroupfs, cgroup.stat's nr_descendants counts every live cgroup below
  * this one. When it equals the number of children just listed, no child has
  * children of its own, so none of them needs the fstat that would tell a
- * leaf grew one: one read per parent instead of one fstat per leaf (most
- * cgroups are leaves). A race with a mkdir between the listing and this
- * read can only delay seeing a grandchild by one tick.
+ * leaf grew one: one read per parent instead of one fstat per leaf child
+ * (most cgroups are leaves); STAT_MIN_CHILDREN says when that pays. A race
+ * with a mkdir between the listing and this read can only delay seeing a
+ * grandchild by one tick.
  */
 static void check_children_are_leaves(struct collector *c, uint32_t n, int dfd)
 {
@@ -434,214 +301,34 @@ static void check_children_are_leaves(struct collector *c, uint32_t n, int dfd)
 	bool cut;
 
 	nd->children_are_leaves = false;
-	if (!c->on_cgroupfs || !nd->nr_children)
+	if (!c->on_cgroupfs || nd->nr_children < STAT_MIN_CHILDREN) {
+		close_fd(c, &nd->stat_fd);
 		return;
+	}
 	if (nd->stat_fd < 0) {
 		int fd = cgfs_openat(dfd, "cgroup.stat", O_RDONLY);
 
 		if (fd < 0)
 			return;
-		if (!may_keep_fd(c)) {
+		if (!fd_budget_keep(&c->fds)) {
 			len = cgfs_pread_max(fd, &c->buf, CGF_CAP_KEYED, &cut);
 			close(fd);
 			goto parse;
 		}
 		nd->stat_fd = fd;
-		c->kept_fds++;
 	}
 	len = cgfs_pread_max(nd->stat_fd, &c->buf, CGF_CAP_KEYED, &cut);
 parse:
 	if (len < 0)
 		return;
-	if (cut && !(c->cut_warned & CUT_STAT))
-		warn_cut(c, CUT_STAT, nd->path, "cgroup.stat", CGF_CAP_KEYED);
+	if (cut && !c->stat_cut_warned) {
+		c->stat_cut_warned = true;
+		if (!c->quiet)
+			src_files_warn_cut(c->root_path, nd->path, "cgroup.stat", CGF_CAP_KEYED);
+	}
 	c->files_read++;
 	if (parse_keyed(c->buf.data, (size_t)len, keys, 1, &desc, &have) == 1)
 		nd->children_are_leaves = desc == nd->nr_children;
-}
-
-/* An io.stat with more than IO_DEVS_MAX devices: the first are used. */
-static __attribute__((noinline, cold)) void warn_cut_devs(struct collector *c, const char *path)
-{
-	char full[PATH_MAX], safe[1024];
-
-	c->cut_warned |= CUT_IO_DEVS;
-	if (c->quiet)
-		return;
-	snprintf(full, sizeof(full), "%s/%s%sio.stat", c->root_path, path, *path ? "/" : "");
-	text_escape(full, false, safe, sizeof(safe));
-	fprintf(stderr, "cgwarden: %s lists more than %d devices: the rest are ignored (said "
-		"once)\n", safe, IO_DEVS_MAX);
-}
-
-/* Is node n still the cgroup we know (after a read said "gone")? */
-static bool still_there(struct collector *c, uint32_t n, int parent_fd)
-{
-	struct node *nd = &c->nodes[n];
-	struct stat st;
-
-	if (nd->parent == NO_NODE)
-		return true;
-	return fstatat(parent_fd, nd->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       (uint64_t)st.st_ino == nd->ino;
-}
-
-/*
- * Reads file f of node n into c->buf. Uses the kept fd, or opens it through
- * the node's dirfd dfd and keeps it while the budget allows.
- */
-static ssize_t read_file(struct collector *c, uint32_t n, int f, int dfd)
-{
-	struct node *nd = &c->nodes[n];
-	ssize_t len;
-	bool cut;
-	int fd = nd->fd[f];
-
-	if (fd < 0) {
-		fd = cgfs_openat(dfd, cg_files[f].name, O_RDONLY);
-		if (fd < 0)
-			return fd;
-		if (may_keep_fd(c)) {
-			nd->fd[f] = fd;
-			c->kept_fds++;
-		} else {
-			c->reopened++;
-		}
-	}
-	len = cgfs_pread_max(fd, &c->buf, cg_files[f].max, &cut);
-	if (nd->fd[f] != fd)
-		close(fd);
-	if (len >= 0)
-		c->files_read++;
-	if (cut && !(c->cut_warned & (1u << f)))
-		warn_cut(c, 1u << f, nd->path, cg_files[f].name, cg_files[f].max);
-	return len;
-}
-
-static int io_into_sample(struct collector *c, struct cg_sample *s, struct cg_snapshot *snap,
-			  const char *buf, size_t len)
-{
-	int nr;
-	struct cg_io_dev *io;
-
-	for (;;) {
-		nr = parse_io_stat(buf, len, c->io_scratch, c->cap_io);
-		if (nr != -ENOSPC)
-			break;
-		if (c->cap_io >= IO_DEVS_MAX) {
-			/* The first IO_DEVS_MAX are filled and valid. */
-			nr = (int)c->cap_io;
-			if (!(c->cut_warned & CUT_IO_DEVS))
-				warn_cut_devs(c, s->path);
-			break;
-		}
-		size_t cap = c->cap_io ? c->cap_io * 2 : 16;
-		struct cg_io_dev *p = realloc(c->io_scratch, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		c->io_scratch = p;
-		c->cap_io = cap;
-	}
-	if (nr < 0)
-		return nr;
-	io = nr ? arena_alloc(snap->arena, (size_t)nr * sizeof(*io)) : NULL;
-	if (nr && !io)
-		return -ENOMEM;
-	for (int i = 0; i < nr; i++) {
-		io[i] = c->io_scratch[i];
-		io[i].name = host_block_dev_name(c->host, io[i].major, io[i].minor);
-	}
-	s->io = io;
-	s->nr_io = (uint32_t)nr;
-	return 0;
-}
-
-static int u64_into(const char *buf, size_t len, uint64_t *out, uint32_t *have, uint32_t bit)
-{
-	if (parse_u64_or_max(buf, len, out) == 0)
-		*have |= bit;
-	return 0;
-}
-
-/* Parses one file's text into the sample. Malformed text leaves the field
- * absent; only ENOMEM is an error. */
-static int fill(struct collector *c, struct cg_snapshot *snap, struct cg_sample *s, int f,
-		const char *buf, size_t len)
-{
-	uint64_t have64 = 0, ev[2];
-
-	switch (f) {
-	case CGF_CPU_STAT:
-		if (parse_keyed(buf, len, cg_cpu_keys, CG_CPU__COUNT, s->cpu, &have64) > 0) {
-			s->cpu_have = (uint32_t)have64;
-			s->have |= CG_HAVE_CPU_STAT;
-		}
-		return 0;
-	case CGF_CPU_MAX:
-		if (parse_cpu_max(buf, len, &s->cpu_max_quota_usec, &s->cpu_max_period_usec) == 0)
-			s->have |= CG_HAVE_CPU_MAX;
-		return 0;
-	case CGF_CPU_WEIGHT: return u64_into(buf, len, &s->cpu_weight, &s->have, CG_HAVE_CPU_WEIGHT);
-	case CGF_MEM_CURRENT: return u64_into(buf, len, &s->mem_current, &s->have, CG_HAVE_MEM_CURRENT);
-	case CGF_MEM_PEAK: return u64_into(buf, len, &s->mem_peak, &s->have, CG_HAVE_MEM_PEAK);
-	case CGF_MEM_MAX: return u64_into(buf, len, &s->mem_max, &s->have, CG_HAVE_MEM_MAX);
-	case CGF_MEM_HIGH: return u64_into(buf, len, &s->mem_high, &s->have, CG_HAVE_MEM_HIGH);
-	case CGF_MEM_LOW: return u64_into(buf, len, &s->mem_low, &s->have, CG_HAVE_MEM_LOW);
-	case CGF_MEM_MIN: return u64_into(buf, len, &s->mem_min, &s->have, CG_HAVE_MEM_MIN);
-	case CGF_SWAP_CURRENT: return u64_into(buf, len, &s->swap_current, &s->have, CG_HAVE_SWAP_CURRENT);
-	case CGF_SWAP_MAX: return u64_into(buf, len, &s->swap_max, &s->have, CG_HAVE_SWAP_MAX);
-	case CGF_PIDS_CURRENT: return u64_into(buf, len, &s->pids_current, &s->have, CG_HAVE_PIDS_CURRENT);
-	case CGF_PIDS_MAX: return u64_into(buf, len, &s->pids_max, &s->have, CG_HAVE_PIDS_MAX);
-	case CGF_MEM_STAT:
-		if (parse_keyed(buf, len, cg_memstat_keys, CG_MS__COUNT, s->memstat, &have64) > 0) {
-			s->memstat_have = have64;
-			s->have |= CG_HAVE_MEM_STAT;
-		}
-		return 0;
-	case CGF_MEM_EVENTS:
-		if (parse_keyed(buf, len, cg_memevent_keys, CG_ME__COUNT, s->memevents, &have64) > 0) {
-			s->memevents_have = (uint32_t)have64;
-			s->have |= CG_HAVE_MEM_EVENTS;
-		}
-		return 0;
-	case CGF_IO_STAT: {
-		int err = io_into_sample(c, s, snap, buf, len);
-
-		if (err == -ENOMEM)
-			return err;
-		if (!err)
-			s->have |= CG_HAVE_IO_STAT;
-		return 0;
-	}
-	case CGF_CPU_PRESSURE:
-	case CGF_MEM_PRESSURE:
-	case CGF_IO_PRESSURE: {
-		int r = f - CGF_CPU_PRESSURE;
-
-		if (parse_psi(buf, len, &s->psi[r]) == 0)
-			s->have |= CG_HAVE_PSI_CPU << r;
-		return 0;
-	}
-	case CGF_PROCS:
-	case CGF_THREADS: {
-		int64_t lines = parse_count_lines(buf, len);
-
-		if (lines >= 0) {
-			*(f == CGF_PROCS ? &s->procs : &s->threads) = (uint64_t)lines;
-			s->have |= f == CGF_PROCS ? CG_HAVE_PROCS : CG_HAVE_THREADS;
-		}
-		return 0;
-	}
-	case CGF_EVENTS:
-		if (parse_keyed(buf, len, cgroup_events_keys, 2, ev, &have64) > 0) {
-			s->populated = (have64 & 1) && ev[0];
-			s->frozen = (have64 & 2) && ev[1];
-			s->have |= CG_HAVE_EVENTS;
-		}
-		return 0;
-	}
-	return 0;
 }
 
 static struct cg_sample *append_sample(struct collector *c, struct cg_snapshot *snap, int which)
@@ -675,6 +362,32 @@ static void retry_identity(struct collector *c, uint32_t n)
 	identity_clear(&nd->ident);
 	nd->ident = fresh;
 	nd->ident_provisional = identity_is_provisional(&fresh);
+}
+
+/* Asks each source to fill node n's sample. 0, -ENOMEM, or "gone". */
+static int fill_sample(struct collector *c, uint32_t n, int dfd, int parent_fd, bool listed,
+		       struct cg_sample *s)
+{
+	struct node *nd = &c->nodes[n];
+	const struct cg_where where = {
+		.id = nd->ino,
+		.path = nd->path,
+		.name = nd->name,
+		.dirfd = dfd,
+		.parent_fd = parent_fd,
+		.present = nd->present,
+		.listed = listed,
+		.born = !nd->filled,
+	};
+
+	nd->filled = true;
+	for (unsigned i = 0; i < c->nr_src; i++) {
+		int err = c->src[i]->ops->fill(c->src[i], &where, s, &c->want);
+
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* The path is any bytes a cgroup's creator chose: escaped, it cannot drive
@@ -733,9 +446,8 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 			 * be listed, and as its children's anchor). A leaf's only
 			 * saves an fstatat per tick, so it is kept only while the
 			 * budget has never run short: files are worth more. */
-			if ((st.st_nlink != 2 || !c->budget_warned) && may_keep_fd(c)) {
+			if ((st.st_nlink != 2 || !c->fds.ran_short) && fd_budget_keep(&c->fds)) {
 				nd->dirfd = dfd;
-				c->kept_fds++;
 			} else {
 				temp_fd = dfd;
 			}
@@ -769,49 +481,16 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	s->path = nd->path;
 	s->ident = nd->ident;
 	t_read = mono_usec();
-	for (int f = 0; f < CGF__COUNT; f++) {
-		if (!(nd->present & (1u << f)))
-			continue;
-		if (nd->fd[f] < 0 && dfd < 0) {
-			/* A leaf over the fd budget: one dirfd for this visit is
-			 * cheaper than a two-component lookup per file. */
-			dfd = temp_fd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
-			if (dfd < 0) {
-				snap->nr_samples--;
-				goto out;
-			}
-		}
-		ssize_t len = read_file(c, n, f, dfd);
-
-		if (len < 0) {
-			if (len == -ENOMEM) {
-				c->err = -ENOMEM;
-				snap->nr_samples--;
-				goto out;
-			}
-			if (cgfs_gone((int)len) && !still_there(c, n, parent_fd)) {
-				/* Died mid-read: drop it quietly; the sweep reports
-				 * its last good counters. */
-				snap->nr_samples--;
-				goto out;
-			}
-			/* The file went away alone (controller disabled) or
-			 * cannot be read: the field is absent. */
-			close_fd(c, &nd->fd[f]);
-			nd->present &= ~(1u << f);
-			continue;
-		}
-		if (fill(c, snap, s, f, c->buf.data, (size_t)len)) {
-			c->err = -ENOMEM;
-			snap->nr_samples--;
-			goto out;
-		}
+	err = fill_sample(c, n, dfd, parent_fd, relist, s);
+	if (err) {
+		/* Gone mid-read: dropped quietly; the sweep reports its last
+		 * good counters. */
+		if (err == -ENOMEM)
+			c->err = err;
+		snap->nr_samples--;
+		goto out;
 	}
-	if (c->bpf) {
-		/* No entry yet means no event yet: zero counts, not absent. */
-		bpfsrc_get(c->bpf, nd->ino, &s->bpf);
-		s->bpf.have = bpfsrc_have(c->bpf);
-	}
+	nd = &c->nodes[n];
 	if (nd->seen_tick == c->tick - 1 && c->tick > 1)
 		rates_compute(s, &prev->samples[nd->sample], t_read - nd->read_usec);
 	else
@@ -891,48 +570,52 @@ static void shed_leaf_dirfds(struct collector *c)
 	c->leaf_dirfds_shed = true;
 }
 
-/* A caller claimed fds the walk keeps: file fds (and leaves' dirfds) go
- * back, last nodes first, until the claims fit (between ticks: nothing
- * of the walk is open then). A file without its fd is
- * opened at each tick; a cgroup with children keeps its dirfd (it anchors
- * the walk below it). */
+/* A caller claimed fds the walk keeps: the sources' file fds go back
+ * first, then cgroup.stat fds and leaves' dirfds, last nodes first, until
+ * the claims fit (between ticks: nothing of the walk is open then). A file
+ * without its fd is opened at each tick; a cgroup with children keeps its
+ * dirfd (it anchors the walk below it). */
 static void shed_for_claims(struct collector *c)
 {
-	for (uint32_t n = c->nr_nodes; n-- > 1 && c->kept_fds + c->claimed > c->fd_budget;) {
+	for (unsigned i = 0; i < c->nr_src && fd_budget_over(&c->fds); i++)
+		if (c->src[i]->ops->shed)
+			c->src[i]->ops->shed(c->src[i]);
+	for (uint32_t n = c->nr_nodes; n-- > 1 && fd_budget_over(&c->fds);) {
 		struct node *nd = &c->nodes[n];
 
 		if (!nd->in_use)
 			continue;
-		for (int f = 0; f < CGF__COUNT; f++)
-			close_fd(c, &nd->fd[f]);
 		close_fd(c, &nd->stat_fd);
 		if (nd->nr_children == 0)
 			close_fd(c, &nd->dirfd);
 	}
-	c->budget_warned = true;
+	c->fds.ran_short = true;
 	c->leaf_dirfds_shed = true;
 }
 
 int collector_fd_claim(struct collector *c, long n)
 {
-	/* Half the budget at most: the walk keeps the rest for its files. */
-	if (n < 0 || c->claimed + n > c->fd_budget / 2)
-		return -EMFILE;
-	c->claimed += n;
+	int err = fd_budget_claim(&c->fds, n);
+
 	/* At once, not at the next tick: the caller opens its fds now. */
-	if (c->kept_fds + c->claimed > c->fd_budget)
+	if (!err && fd_budget_over(&c->fds))
 		shed_for_claims(c);
-	return 0;
+	return err;
 }
 
 void collector_fd_release(struct collector *c, long n)
 {
-	c->claimed = n < c->claimed ? c->claimed - n : 0;
+	fd_budget_release(&c->fds, n);
 }
 
 long collector_fd_budget(const struct collector *c)
 {
-	return c->fd_budget;
+	return c->fds.budget;
+}
+
+void collector_want(struct collector *c, const struct cg_want *want)
+{
+	c->want = want ? *want : CG_WANT_ALL;
 }
 
 /* Cgroups not seen this tick are gone: report their last sample once. */
@@ -981,8 +664,10 @@ static int sweep(struct collector *c, struct cg_snapshot *snap, int which)
 			snap->removed[snap->nr_removed].parent = -1;
 			snap->nr_removed++;
 		}
-		if (c->bpf)
-			bpfsrc_forget(c->bpf, nd->ino);
+		/* Unless a new cgroup took over its id this tick. */
+		if (idmap_get(&c->map, nd->ino) == n)
+			for (unsigned i = 0; i < c->nr_src; i++)
+				c->src[i]->ops->forget(c->src[i], nd->ino);
 		node_release(c, n);
 	}
 	return 0;
@@ -999,20 +684,19 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	c->tick++;
 	c->err = 0;
 	c->files_read = 0;
-	c->reopened = 0;
 	arena_reset(snap->arena);
 	snap->nr_samples = snap->nr_removed = snap->nr_added = 0;
 	snap->root = c->root_path;
 
-	if (c->kept_fds + c->claimed > c->fd_budget)
+	if (fd_budget_over(&c->fds))
 		shed_for_claims(c);
-	if (c->budget_warned && !c->leaf_dirfds_shed)
+	if (c->fds.ran_short && !c->leaf_dirfds_shed)
 		shed_leaf_dirfds(c);
 	host_files = host_read(c->host, &snap->host);
-	if (c->bpf) {
-		/* One read of the whole map, then O(1) per cgroup in the walk. */
-		bpfsrc_refresh(c->bpf);
-		bpfsrc_drain(c->bpf, on_oom, c);
+	for (unsigned i = 0; i < c->nr_src; i++) {
+		err = c->src[i]->ops->begin(c->src[i], snap->arena, &c->want);
+		if (err == -ENOMEM)
+			return err;
 	}
 	visit(c, 0, -1, -1, false);
 	if (c->err)
@@ -1022,31 +706,29 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 		err = sweep(c, snap, which);
 	if (err)
 		return err;
-	if (c->bpf)
-		bpfsrc_prune(c->bpf, node_known, c);
+	for (unsigned i = 0; i < c->nr_src; i++)
+		if (c->src[i]->ops->end)
+			c->src[i]->ops->end(c->src[i], node_known, c);
 
 	snap->seq = prev->seq + 1;
 	snap->mono_usec = mono_usec();
 	snap->wall_usec = wall_usec();
 	snap->interval_usec = prev->seq ? snap->mono_usec - prev->mono_usec : 0;
 	c->files_read += (uint64_t)host_files;
-	c->files_read_total += c->files_read;
 	snap->self = (struct cg_self){
 		.collect_usec = snap->mono_usec - t0,
 		.files_read = c->files_read,
-		.files_read_total = c->files_read_total,
 		.cgroups = snap->nr_samples,
 		.cpu_usec = clock_usec(CLOCK_PROCESS_CPUTIME_ID),
 		.rss_bytes = host_self_rss(c->host),
-		.kept_fds = (uint64_t)c->kept_fds,
-		.fd_budget = (uint64_t)c->fd_budget,
-		.reopened_files = c->reopened,
-		.bpf = c->bpf != NULL,
-		.bpf_run_time_known = c->bpf && bpfsrc_run_time_known(c->bpf),
-		.bpf_run_time_ns = c->bpf ? bpfsrc_run_time_ns(c->bpf) : 0,
-		.bpf_map_entries = c->bpf ? bpfsrc_map_entries(c->bpf) : 0,
-		.bpf_map_max = c->bpf ? bpfsrc_map_max(c->bpf) : 0,
+		.kept_fds = (uint64_t)c->fds.kept,
+		.fd_budget = (uint64_t)c->fds.budget,
 	};
+	for (unsigned i = 0; i < c->nr_src; i++)
+		if (c->src[i]->ops->self_cost)
+			c->src[i]->ops->self_cost(c->src[i], &snap->self);
+	c->files_read_total += snap->self.files_read;
+	snap->self.files_read_total = c->files_read_total;
 	c->cur = which;
 	*out = snap;
 	return 0;
@@ -1064,7 +746,13 @@ size_t collector_file_names(const char *const **names)
 
 int collector_event_fd(const struct collector *c)
 {
-	return c->bpf ? bpfsrc_event_fd(c->bpf) : -1;
+	for (unsigned i = 0; i < c->nr_src; i++) {
+		int fd = c->src[i]->ops->event_fd ? c->src[i]->ops->event_fd(c->src[i]) : -1;
+
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
 }
 
 const char *collector_root(const struct collector *c)
@@ -1084,6 +772,8 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 		return -ENOMEM;
 	c->root_fd = -1;
 	c->quiet = o->quiet;
+	c->fds.quiet = o->quiet;
+	c->want = CG_WANT_ALL;
 	if (!root) {
 		err = cgfs_find_cgroup2(o->mountinfo ? o->mountinfo : "/proc/self/mountinfo",
 					mnt, sizeof(mnt));
@@ -1116,14 +806,15 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 	err = identity_ctx_new(o->state_root, &c->ident);
 	if (err)
 		goto fail;
-	/* Leave room for what else the process opens (sockets, BPF objects,
-	 * output files, the host's files). */
-	long limit = cgfs_fd_limit();
-	long reserve = limit > 4096 ? 512 : limit / 4;
+	c->fds.budget = o->fd_budget > 0 ? o->fd_budget :
+		fd_budget_default(cgfs_fd_limit(), o->fd_reserve_div);
+	struct src_files_opts fo = { .root_path = c->root_path, .host = c->host,
+				     .fds = &c->fds, .quiet = c->quiet };
 
-	if (o->fd_reserve_div && limit / o->fd_reserve_div > reserve)
-		reserve = limit / o->fd_reserve_div;
-	c->fd_budget = o->fd_budget > 0 ? o->fd_budget : limit - reserve;
+	err = src_files_new(&fo, &c->src[c->nr_src]);
+	if (err)
+		goto fail;
+	c->nr_src++;
 	if (node_new(c, NO_NODE, "", 0, (uint64_t)st.st_ino) != 0) {
 		err = -ENOMEM;
 		goto fail;
@@ -1142,7 +833,10 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 		/* Optional: without it cgwarden is cgroupfs-only, and says so once;
 		 * a partial load (no network counters) says that. */
 		why[0] = '\0';
-		if (bpfsrc_open(&bo, &c->bpf, why, sizeof(why)) && !c->quiet)
+		err = src_bpf_new(&bo, on_oom, c, &c->src[c->nr_src], why, sizeof(why));
+		if (!err)
+			c->nr_src++;
+		if (err && !c->quiet)
 			fprintf(stderr, "cgwarden: eBPF counters off: %s\n", why);
 		else if (why[0] && !c->quiet)
 			fprintf(stderr, "cgwarden: eBPF: %s\n", why);
@@ -1174,7 +868,8 @@ void collector_free(struct collector *c)
 		if (c->snap[i].arena)
 			arena_free(c->snap[i].arena);
 	}
-	bpfsrc_close(c->bpf);
+	for (unsigned i = 0; i < c->nr_src; i++)
+		c->src[i]->ops->free(c->src[i]);
 	free(c->oom_scratch);
 	for (int i = 0; i < 2; i++)
 		free(c->snap[i].oom);
@@ -1182,10 +877,8 @@ void collector_free(struct collector *c)
 	identity_ctx_free(c->ident);
 	free(c->nodes);
 	free(c->free_nodes);
-	free(c->map.keys);
-	free(c->map.vals);
+	idmap_free(&c->map);
 	free(c->tmp_children);
-	free(c->io_scratch);
 	cgfs_buf_free(&c->buf);
 	cgfs_buf_free(&c->dirbuf);
 	free(c->root_path);

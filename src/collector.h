@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The tick: walk the cgroup2 tree parents first, read every per-cgroup file
- * through kept fds, compute rates against the previous tick, and notice
- * births and deaths. Owns snapshots N and N-1; consumers get a const pointer
+ * The tick: walk the cgroup2 tree parents first, ask the sources (source.h:
+ * the cgroupfs files, the eBPF counters) to fill each cgroup's sample with
+ * what the consumers want, compute rates against the previous tick, and
+ * notice births and deaths. Owns snapshots N and N-1; consumers get a const pointer
  * that stays valid until the next collector_tick().
  */
 #ifndef CGWARDEN_COLLECTOR_H
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "snapshot.h"
+#include "source.h"
 
 struct collector_opts {
 	const char *root;		/* NULL: the cgroup2 mount from mountinfo */
@@ -39,6 +41,15 @@ void collector_free(struct collector *c);
 /* Runs one tick. *out is valid until the next call. Returns 0 or -errno
  * (-ENOMEM; a vanished cgroup is never an error). */
 int collector_tick(struct collector *c, const struct cg_snapshot **out);
+
+/*
+ * What the consumers want from the next tick on (NULL, and the default:
+ * everything). Only the files in want->files are opened and read; a field
+ * not wanted is absent (its have bit clear). Fds of files no longer wanted
+ * go back to the fd budget at each cgroup's next read. Identity and the
+ * tree are always collected.
+ */
+void collector_want(struct collector *c, const struct cg_want *want);
 
 /* Names of the per-cgroup files a tick reads (for the benchmark's floor). */
 size_t collector_file_names(const char *const **names);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "idmap.h"
 #include "policy.h"
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -1004,13 +1005,6 @@ static int ladder(const struct policy *p, const struct policy_env *env,
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static bool target_idle(const struct pol_target *t, const struct pol_rule *r, uint64_t now)
 {
 	if (t->step || t->frozen || t->blocked)
@@ -1029,21 +1023,19 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 {
 	struct pol_value vals[POL_MAX_CONDS];
 	bool *has_child = NULL;
-	uint64_t *ids = NULL;
+	struct idmap ids = { 0 };	/* the cgroups that exist: id -> sample */
 	size_t n = s->nr_samples;
 	int err = -ENOMEM;
 
 	decisions_reset(ds);
 	has_child = calloc(n ? n : 1, sizeof(*has_child));
-	ids = malloc((n ? n : 1) * sizeof(*ids));
-	if (!has_child || !ids)
+	if (!has_child || n >= IDMAP_NONE || idmap_reserve(&ids, (uint32_t)n))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (s->samples[i].parent >= 0 && (size_t)s->samples[i].parent < n)
 			has_child[s->samples[i].parent] = true;
-		ids[i] = s->samples[i].id;
+		idmap_put(&ids, s->samples[i].id, (uint32_t)i);	/* reserved: cannot fail */
 	}
-	qsort(ids, n, sizeof(*ids), cmp_u64);
 	for (size_t i = 0; i < st->nr_targets; i++)
 		st->targets[i].seen = false;
 
@@ -1058,7 +1050,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			i++;
 			continue;
 		}
-		exists = bsearch(&t->cgroup_id, ids, n, sizeof(*ids), cmp_u64) != NULL;
+		exists = idmap_get(&ids, t->cgroup_id) != IDMAP_NONE;
 		/* A refused thaw waits for its next try. */
 		if (exists && t->thaw_next_usec && now < t->thaw_next_usec) {
 			t->orphan = true;
@@ -1104,7 +1096,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 	for (size_t i = 0; i < st->nr_targets;) {
 		struct pol_target *t = &st->targets[i];
 		const struct pol_rule *r = find_rule(p, t->rule);
-		bool exists = bsearch(&t->cgroup_id, ids, n, sizeof(*ids), cmp_u64) != NULL;
+		bool exists = idmap_get(&ids, t->cgroup_id) != IDMAP_NONE;
 
 		/* An orphan waiting for its retry has no ladder to run. */
 		if (t->orphan) {
@@ -1138,7 +1130,7 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 	err = (int)ds->nr;
 out:
 	free(has_child);
-	free(ids);
+	idmap_free(&ids);
 	return err;
 }
 

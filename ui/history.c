@@ -1,41 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Per-cgroup history ring (see history.h): an open-addressing table of
- * entries keyed by cgroup id, linear probing, backward-shift deletion. */
+/* Per-cgroup history ring (see history.h): the entries in a dense array,
+ * found by cgroup id through the one id map (src/idmap.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "history.h"
+#include "idmap.h"
 
 struct history {
-	struct hist_entry **slot;	/* NULL: empty */
-	size_t cap;			/* power of two, >= 2 * max */
+	struct hist_entry **ent;	/* n of them; a deleted one takes the last's place */
+	struct idmap map;		/* id -> index in ent */
 	size_t n, max;
 };
-
-static size_t hash_id(uint64_t id, size_t cap)
-{
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdull;
-	id ^= id >> 33;
-	return (size_t)id & (cap - 1);
-}
 
 int history_new(size_t max_entries, struct history **out)
 {
 	struct history *h = calloc(1, sizeof(*h));
-	size_t cap = 16;
 
 	if (!h)
 		return -ENOMEM;
-	while (cap < 2 * max_entries)
-		cap *= 2;
-	h->slot = calloc(cap, sizeof(*h->slot));
-	if (!h->slot) {
+	h->ent = calloc(max_entries ? max_entries : 1, sizeof(*h->ent));
+	if (!h->ent || max_entries >= IDMAP_NONE || idmap_reserve(&h->map, (uint32_t)max_entries)) {
+		free(h->ent);
 		free(h);
 		return -ENOMEM;
 	}
-	h->cap = cap;
 	h->max = max_entries;
 	*out = h;
 	return 0;
@@ -45,47 +35,27 @@ void history_free(struct history *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < h->cap; i++)
-		free(h->slot[i]);
-	free(h->slot);
+	for (size_t i = 0; i < h->n; i++)
+		free(h->ent[i]);
+	free(h->ent);
+	idmap_free(&h->map);
 	free(h);
-}
-
-static size_t find_pos(const struct history *h, uint64_t id)
-{
-	size_t p = hash_id(id, h->cap);
-
-	while (h->slot[p] && h->slot[p]->id != id)
-		p = (p + 1) & (h->cap - 1);
-	return p;
 }
 
 const struct hist_entry *history_get(const struct history *h, uint64_t id)
 {
-	return h ? h->slot[find_pos(h, id)] : NULL;
+	uint32_t i = h ? idmap_get(&h->map, id) : IDMAP_NONE;
+
+	return i == IDMAP_NONE ? NULL : h->ent[i];
 }
 
-static void delete_at(struct history *h, size_t p)
+static void delete_at(struct history *h, uint32_t i)
 {
-	size_t q = p;
-
-	free(h->slot[p]);
-	h->slot[p] = NULL;
-	h->n--;
-	/* Backward shift: move later members of the probe run into the hole
-	 * when their home position allows it. */
-	for (;;) {
-		size_t home;
-
-		q = (q + 1) & (h->cap - 1);
-		if (!h->slot[q])
-			return;
-		home = hash_id(h->slot[q]->id, h->cap);
-		if (((q - home) & (h->cap - 1)) >= ((q - p) & (h->cap - 1))) {
-			h->slot[p] = h->slot[q];
-			h->slot[q] = NULL;
-			p = q;
-		}
+	idmap_del(&h->map, h->ent[i]->id);
+	free(h->ent[i]);
+	if (i != --h->n) {
+		h->ent[i] = h->ent[h->n];
+		idmap_put(&h->map, h->ent[i]->id, i);	/* in place: cannot fail */
 	}
 }
 
@@ -141,29 +111,32 @@ int history_update(struct history *h, const struct cg_snapshot *s)
 	int err = 0;
 
 	for (size_t i = 0; i < s->nr_removed; i++) {
-		size_t p = find_pos(h, s->removed[i].id);
+		uint32_t p = idmap_get(&h->map, s->removed[i].id);
 
-		if (h->slot[p])
+		if (p != IDMAP_NONE)
 			delete_at(h, p);
 	}
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
-		size_t p = find_pos(h, x->id);
-		struct hist_entry *e = h->slot[p];
+		uint32_t p = idmap_get(&h->map, x->id);
+		struct hist_entry *e;
 
-		if (!e) {
+		if (p != IDMAP_NONE) {
+			e = h->ent[p];
+		} else {
 			if (h->n >= h->max)
 				continue;
 			e = calloc(1, sizeof(*e));
-			if (!e) {
+			/* Room was reserved for max entries: no growth here. */
+			if (!e || idmap_put(&h->map, x->id, (uint32_t)h->n)) {
+				free(e);
 				err = -ENOMEM;
 				continue;
 			}
 			e->id = x->id;
 			e->step = 1;
 			e->first_mono_usec = s->mono_usec;
-			h->slot[p] = e;
-			h->n++;
+			h->ent[h->n++] = e;
 		}
 		e->seen_seq = s->seq;
 		push(e, x);

@@ -6,6 +6,7 @@
  * files longer than their cap read only up to it.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -349,6 +350,185 @@ static void test_oversized_files_are_capped(void)
 	rm_tree(dir);
 }
 
+/* Files of the fixture tree the collector would read, all of them (want
+ * NULL) or only those named in mask. */
+static uint32_t count_mask;
+static uint64_t count_found;
+
+static int count_dir(const char *dir, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *const *names;
+	size_t nr = collector_file_names(&names);
+
+	(void)st;
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	for (size_t f = 0; f < nr; f++) {
+		char p[1024];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, names[f]);
+		if ((count_mask & CGF_BIT(f)) && access(p, R_OK) == 0)
+			count_found++;
+	}
+	return 0;
+}
+
+static uint64_t fixture_files(const char *root, uint32_t mask)
+{
+	count_mask = mask;
+	count_found = 0;
+	CHECK_INT(nftw(root, count_dir, 16, FTW_PHYS), 0);
+	return count_found;
+}
+
+/* files_read of one tick less what the host's files took (a want of no
+ * cgroup file reads only those: the fixture is not cgroupfs, so no
+ * cgroup.stat either). */
+static uint64_t cgroup_files_read(struct collector *c, const struct cg_want *w,
+				  const struct cg_snapshot **s)
+{
+	const struct cg_want none = { 0 };
+	uint64_t host;
+
+	collector_want(c, &none);
+	CHECK_INT(collector_tick(c, s), 0);
+	host = (*s)->self.files_read;
+	collector_want(c, w);
+	CHECK_INT(collector_tick(c, s), 0);
+	return (*s)->self.files_read - host;
+}
+
+/* A want of cpu.stat alone: exactly the cpu.stat files are read, and every
+ * other field from files is absent (not 0). */
+static void test_want_cpu_stat_only(void)
+{
+	const struct cg_want w = { .files = CGF_BIT(CGF_CPU_STAT) };
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+	uint64_t with_cpu = 0;
+
+	if (!c)
+		return;
+	CHECK_U64(cgroup_files_read(c, &w, &s), fixture_files(PURE, CGF_BIT(CGF_CPU_STAT)));
+	CHECK_U64(s->nr_samples, 9);
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+
+		CHECK_U64(x->have & ~(uint32_t)CG_HAVE_CPU_STAT, 0);
+		CHECK_U64(x->nr_io, 0);
+		with_cpu += !!(x->have & CG_HAVE_CPU_STAT);
+	}
+	CHECK_U64(with_cpu, fixture_files(PURE, CGF_BIT(CGF_CPU_STAT)));
+	/* Identity and the tree stay whatever the want. */
+	const struct cg_sample *d = snapshot_find_path(s, DOCKER);
+
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_U64(d->cpu[CG_CPU_USAGE_USEC], 15972258);
+		CHECK_INT(d->ident.kind, CG_KIND_CONTAINER);
+		CHECK_U64(d->depth, 2);
+		CHECK(d->parent >= 0);
+	}
+	/* The default is everything: every file, as before. */
+	collector_want(c, NULL);
+	CHECK_INT(collector_tick(c, &s), 0);
+	collector_free(c);
+	c = open_root(PURE, 0);
+	if (!c)
+		return;
+	CHECK_U64(cgroup_files_read(c, NULL, &s), fixture_files(PURE, CGF_ALL));
+	collector_free(c);
+}
+
+/* Shrinking the want gives the fds of unwanted files back at once;
+ * growing it reads them again from the next tick, the same values. */
+static void test_want_shrinks_and_grows(void)
+{
+	const struct cg_want cpu = { .files = CGF_BIT(CGF_CPU_STAT) };
+	const struct cg_want mem = { .files = CGF_BIT(CGF_MEM_CURRENT) | CGF_BIT(CGF_MEM_STAT) };
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+	uint32_t have_all[16];
+	uint64_t kept_all, kept_cpu;
+	size_t n;
+
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	kept_all = s->self.kept_fds;
+	n = s->nr_samples < 16 ? s->nr_samples : 16;
+	for (size_t i = 0; i < n; i++)
+		have_all[i] = s->samples[i].have;
+
+	collector_want(c, &cpu);
+	CHECK_INT(collector_tick(c, &s), 0);
+	kept_cpu = s->self.kept_fds;
+	CHECK_U64(kept_all - kept_cpu, fixture_files(PURE, CGF_ALL & ~CGF_BIT(CGF_CPU_STAT)));
+	CHECK_U64(s->self.reopened_files, 0);
+
+	collector_want(c, &mem);
+	CHECK_INT(collector_tick(c, &s), 0);
+	CHECK_U64(s->self.kept_fds - kept_cpu + fixture_files(PURE, CGF_BIT(CGF_CPU_STAT)),
+		  fixture_files(PURE, mem.files));
+	for (size_t i = 0; i < s->nr_samples; i++)
+		CHECK_U64(s->samples[i].have & ~(uint32_t)(CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_STAT), 0);
+	const struct cg_sample *d = snapshot_find_path(s, DOCKER);
+
+	CHECK(d && (d->have & CG_HAVE_MEM_STAT) && !(d->have & CG_HAVE_CPU_STAT));
+
+	collector_want(c, NULL);
+	CHECK_INT(collector_tick(c, &s), 0);
+	CHECK_U64(s->self.kept_fds, kept_all);
+	CHECK_U64(s->nr_samples, n);
+	for (size_t i = 0; i < n && i < s->nr_samples; i++)
+		CHECK_U64(s->samples[i].have, have_all[i]);
+	collector_free(c);
+}
+
+/* Under a want, a cgroup that goes away is still dropped quietly and
+ * reported once, and its fds go back to the budget. */
+static void test_want_and_deaths(void)
+{
+	const struct cg_want cpu = { .files = CGF_BIT(CGF_CPU_STAT) | CGF_BIT(CGF_IO_STAT) };
+	char *dir = copy_fixture(PURE);
+	char cmd[512];
+	const struct cg_snapshot *s;
+	struct collector *c;
+	uint64_t kept, files;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	snprintf(cmd, sizeof(cmd), "%s/machine.slice", dir);
+	files = fixture_files(cmd, cpu.files);
+	c = open_root(dir, 0);
+	if (!c)
+		goto out;
+	collector_want(c, &cpu);
+	CHECK_INT(collector_tick(c, &s), 0);
+	kept = s->self.kept_fds;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/machine.slice'", dir);
+	CHECK_INT(system(cmd), 0);
+	CHECK_INT(collector_tick(c, &s), 0);
+	CHECK_U64(s->nr_removed, 2);
+	for (size_t i = 0; i < s->nr_removed; i++) {
+		const struct cg_sample *r = &s->removed[i];
+
+		CHECK_U64(r->have & ~(uint32_t)(CG_HAVE_CPU_STAT | CG_HAVE_IO_STAT), 0);
+		if (strncmp(r->path, "machine.slice/libpod-", 21) == 0) {
+			CHECK_U64(r->cpu[CG_CPU_USAGE_USEC], 242708);
+			CHECK_U64(r->nr_io, 1);
+		}
+	}
+	/* Their wanted files' fds and both dirfds (the leaf's is kept while
+	 * the budget has room). */
+	CHECK_U64(kept - s->self.kept_fds, files + 2);
+	collector_free(c);
+out:
+	rm_tree(dir);
+}
+
 static void test_births_deaths_and_rates(void)
 {
 	char *dir = copy_fixture(PURE);
@@ -485,6 +665,9 @@ int main(void)
 	RUN(test_ids_are_inodes);
 	RUN(test_fd_budget_fallback_reads_the_same);
 	RUN(test_births_deaths_and_rates);
+	RUN(test_want_cpu_stat_only);
+	RUN(test_want_shrinks_and_grows);
+	RUN(test_want_and_deaths);
 	RUN(test_depth_warning_is_escaped);
 	RUN(test_oversized_files_are_capped);
 	RUN(test_late_runtime_state_is_picked_up);
