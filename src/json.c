@@ -62,12 +62,6 @@ static const char *const json_identity[] = {
 	"short_id", "image", "k8s",
 };
 
-/* The other members of a cgroup object (first component of a --fields id). */
-static const char *const json_groups[] = {
-	"cpu", "memory", "io", "pids", "psi", "procs", "threads", "populated", "frozen",
-	"sched", "net", "proc", "oom",
-};
-
 static void json_fail(struct json_w *w, int err)
 {
 	if (!w->err)
@@ -1012,6 +1006,13 @@ int json_write_policy_state(FILE *out, const struct policy_state *st, const char
 	return json_finish(&w);
 }
 
+static bool json_metric_group(const char *name)
+{
+	int i = metric_find(name);
+
+	return i >= 0 && metric_parent((enum metric_id)i) < 0;
+}
+
 void json_fields_free(struct json_fields *f)
 {
 	if (!f)
@@ -1045,7 +1046,8 @@ int json_fields_parse(const char *list, struct json_fields **out)
 		}
 		memcpy(group, tok, first);
 		group[first] = '\0';
-		if (!json_in(json_groups, sizeof(json_groups) / sizeof(json_groups[0]), group) &&
+		/* The other members are the metric table's top-level rows. */
+		if (!json_metric_group(group) &&
 		    !json_in(json_identity, sizeof(json_identity) / sizeof(json_identity[0]), group)) {
 			err = -ENOENT;
 			goto out;
