@@ -42,7 +42,9 @@
 	M_PSI_##R##_##L##_AVG60, M_PSI_##R##_##L##_AVG300, M_PSI_##R##_##L##_TOTAL,
 #define M_PSI_ENUM(R) M_PSI_##R, M_PSI_LINE_ENUM(R, SOME) M_PSI_LINE_ENUM(R, FULL)
 
-/* The rows, in table (= JSON) order. */
+/* The rows, in table (= JSON) order. A PSI resource's rows follow it as
+ * some, its avg10, avg60, avg300, total_usec, then full and the same four:
+ * the detail view counts on that layout (test_metrics checks it). */
 enum metric_id {
 	M_CPU,
 	CG_CPU_KEYS(M_KEY_ENUM_CPU)

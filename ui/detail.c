@@ -11,6 +11,7 @@
 #include "crt.h"
 #include "format.h"
 #include "limitval.h"
+#include "metrics.h"
 #include "ui.h"
 
 struct pen {
@@ -129,36 +130,35 @@ static void events(struct pen *p, uint64_t id)
 		line(p, crt_attr(STYLE_DIM), "  none since the dashboard started");
 }
 
-static void psi_line(struct pen *p, const struct cg_sample *x, enum cg_psi_resource r,
-		     uint32_t bit)
+/* One resource's pressure: its row of the table (M_PSI_CPU, ...) and the
+ * some and full lines under it, each an object row and its four fields. */
+static void psi_line(struct pen *p, const struct cg_sample *x, enum metric_id res)
 {
-	const struct cg_psi *ps = &x->psi[r];
+	const char *name = metric_leaf(&metric_defs[res]);
 	char a[8][FMT_CELL_MAX];
 
-	if (!(x->have & bit) || !ps->have_some) {
-		line(p, A_NORMAL, "  %-7s -", cg_psi_resource_name(r));
+	if (!metric_present(x, res + 1)) {
+		line(p, A_NORMAL, "  %-7s -", name);
 		return;
 	}
-	fmt_psi(ps->some.avg10, a[0], sizeof(a[0]));
-	fmt_psi(ps->some.avg60, a[1], sizeof(a[1]));
-	fmt_psi(ps->some.avg300, a[2], sizeof(a[2]));
-	fmt_usec((double)ps->some.total_usec, a[3], sizeof(a[3]));
-	if (ps->have_full) {
-		fmt_psi(ps->full.avg10, a[4], sizeof(a[4]));
-		fmt_psi(ps->full.avg60, a[5], sizeof(a[5]));
-		fmt_psi(ps->full.avg300, a[6], sizeof(a[6]));
-		fmt_usec((double)ps->full.total_usec, a[7], sizeof(a[7]));
-	} else {
-		for (int i = 4; i < 8; i++)
-			snprintf(a[i], sizeof(a[i]), "-");
+	for (int k = 0; k < 8; k++) {
+		enum metric_id id = res + 2 + (k / 4) * 5 + k % 4;
+		struct metric_val v;
+
+		if (!metric_get(x, id, &v))
+			snprintf(a[k], sizeof(a[k]), "-");
+		else if (metric_defs[id].kind == MK_PSI_AVG)
+			fmt_psi((uint32_t)v.u, a[k], sizeof(a[k]));
+		else
+			fmt_usec(v.d, a[k], sizeof(a[k]));
 	}
 	line(p, A_NORMAL, "  %-7s some %5s %5s %5s total %-7s  full %5s %5s %5s total %s",
-	     cg_psi_resource_name(r), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+	     name, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 }
 
-/* Several "key value" pairs per line. */
-static void keyed(struct pen *p, int n, const char *(*name)(int), const uint64_t *v,
-		  uint64_t have, bool bytes)
+/* Several "key value" pairs per line: the value rows under the table's
+ * object row obj that are bytes (bytes) or counts (!bytes). */
+static void keyed(struct pen *p, const struct cg_sample *x, enum metric_id obj, bool bytes)
 {
 	char buf[1024], val[FMT_CELL_MAX];
 	size_t o = 0;
@@ -166,14 +166,17 @@ static void keyed(struct pen *p, int n, const char *(*name)(int), const uint64_t
 	int col = 0;
 
 	buf[0] = '\0';
-	for (int k = 0; k < n; k++) {
-		if (!(have & (1ull << k)))
+	for (int k = obj + 1; k < M__COUNT && metric_under((enum metric_id)k, obj); k++) {
+		const struct metric_def *m = &metric_defs[k];
+		struct metric_val v;
+
+		if ((m->unit == MU_BYTES) != bytes || !metric_get(x, (enum metric_id)k, &v))
 			continue;
 		if (bytes)
-			fmt_bytes(v[k], val, sizeof(val));
+			fmt_bytes(v.u, val, sizeof(val));
 		else
-			fmt_count(v[k], val, sizeof(val));
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "  %-24s %6s  ", name(k), val);
+			fmt_count(v.u, val, sizeof(val));
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "  %-24s %6s  ", metric_leaf(m), val);
 		if (++col == per || o > sizeof(buf) - 80) {
 			line(p, A_NORMAL, "%s", buf);
 			o = 0;
@@ -185,15 +188,16 @@ static void keyed(struct pen *p, int n, const char *(*name)(int), const uint64_t
 		line(p, A_NORMAL, "%s", buf);
 }
 
-static const char *ms_name(int k) { return cg_memstat_key_name((enum cg_memstat_key)k); }
-static const char *me_name(int k) { return cg_memevent_key_name((enum cg_memevent_key)k); }
-
-/* memory.stat keys that are counts of events, not bytes. */
-static uint64_t memstat_byte_keys(uint64_t have)
+/* The memory.stat or memory.events section: bytes first, then counts. */
+static void keyed_section(struct pen *p, const struct cg_sample *x, enum metric_id obj)
 {
-	for (int k = CG_MS_WORKINGSET_REFAULT_ANON; k < CG_MS__COUNT; k++)
-		have &= ~(1ull << k);
-	return have;
+	line(p, crt_attr(STYLE_TITLE), "%s", metric_defs[obj].id);
+	if (!metric_present(x, obj)) {
+		line(p, A_NORMAL, "  -");
+		return;
+	}
+	keyed(p, x, obj, true);
+	keyed(p, x, obj, false);
 }
 
 static void body(struct pen *p, const struct cg_sample *x)
@@ -288,9 +292,9 @@ static void body(struct pen *p, const struct cg_sample *x)
 	line(p, A_NORMAL, "%s", "");
 
 	line(p, crt_attr(STYLE_TITLE), "Pressure (%% of time stalled: avg10 avg60 avg300)");
-	psi_line(p, x, CG_PSI_CPU, CG_HAVE_PSI_CPU);
-	psi_line(p, x, CG_PSI_MEMORY, CG_HAVE_PSI_MEMORY);
-	psi_line(p, x, CG_PSI_IO, CG_HAVE_PSI_IO);
+	psi_line(p, x, M_PSI_CPU);
+	psi_line(p, x, M_PSI_MEMORY);
+	psi_line(p, x, M_PSI_IO);
 	line(p, A_NORMAL, "%s", "");
 
 	line(p, crt_attr(STYLE_TITLE), "IO, tasks, network, scheduler");
@@ -356,20 +360,8 @@ static void body(struct pen *p, const struct cg_sample *x)
 
 	graphs(p, x);
 	line(p, A_NORMAL, "%s", "");
-	line(p, crt_attr(STYLE_TITLE), "memory.events");
-	if (x->have & CG_HAVE_MEM_EVENTS)
-		keyed(p, CG_ME__COUNT, me_name, x->memevents, x->memevents_have, false);
-	else
-		line(p, A_NORMAL, "  -");
-	line(p, crt_attr(STYLE_TITLE), "memory.stat");
-	if (x->have & CG_HAVE_MEM_STAT) {
-		uint64_t bytes = memstat_byte_keys(x->memstat_have);
-
-		keyed(p, CG_MS__COUNT, ms_name, x->memstat, bytes, true);
-		keyed(p, CG_MS__COUNT, ms_name, x->memstat, x->memstat_have & ~bytes, false);
-	} else {
-		line(p, A_NORMAL, "  -");
-	}
+	keyed_section(p, x, M_MEMEVENTS);
+	keyed_section(p, x, M_MEMSTAT);
 	line(p, A_NORMAL, "%s", "");
 	events(p, x->id);
 }
