@@ -1023,6 +1023,12 @@ void json_fields_free(struct json_fields *f)
 	free(f);
 }
 
+void json_fields_metrics(const struct json_fields *f, struct metric_set *set)
+{
+	if (f)
+		metric_set_from_ids(set, (const char *const *)f->id, f->n);
+}
+
 int json_fields_parse(const char *list, struct json_fields **out)
 {
 	struct json_fields *f = calloc(1, sizeof(*f));
