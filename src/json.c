@@ -549,15 +549,18 @@ static void json_runq_hist(struct json_w *w, const char *key, const struct cg_bp
 	json_close(w, ']');
 }
 
-static void json_metric(struct json_w *w, const struct cg_sample *c, int i)
+static void json_metric(struct json_w *w, const struct cg_sample *c, const struct metric_def *m,
+			const char *key)
 {
-	const struct metric_def *m = &metric_defs[i];
-	const char *key = metric_leaf(m);
 	struct metric_val v;
-	bool have = metric_get_own(c, (enum metric_id)i, &v);
+	bool have = metric_own_present(c, m);
 
 	if (!have && (m->flags & MF_OMIT))
 		return;
+	if (have)
+		metric_read(c, m, &v);
+	else
+		v = (struct metric_val){ 0 };
 	switch (m->kind) {
 	case MK_LIMIT:
 		json_limit(w, key, have, v.u);
@@ -581,45 +584,45 @@ static void json_metric(struct json_w *w, const struct cg_sample *c, int i)
 
 /* The metric members of a cgroup object: the table's rows in order, its
  * object rows opened as JSON objects (null, and their rows skipped, when
- * their presence test fails). */
+ * their presence test fails). Runs per cgroup per tick: it reads the
+ * table's tree and presence tests directly. */
 static void json_metrics(struct json_w *w, const struct cg_sample *c)
 {
+	const struct metric_tree *t = metric_tree();
 	int open[8], depth = 0;
 
-	for (int i = 0; i < M__COUNT; i++) {
+	for (int i = 0; i < M__COUNT;) {
 		const struct metric_def *m = &metric_defs[i];
-		int parent = metric_parent((enum metric_id)i);
-		int obj = i;
+		const char *key = m->id + t->leaf[i];
 
-		while (depth && open[depth - 1] != parent) {
+		while (depth && open[depth - 1] != t->parent[i]) {
 			json_close(w, '}');
 			depth--;
 		}
 		switch (m->kind) {
 		case MK_OBJECT:
-			if (metric_present(c, (enum metric_id)i) &&
-			    depth < (int)(sizeof(open) / sizeof(open[0]))) {
-				json_open(w, metric_leaf(m), '{');
-				open[depth++] = i;
+			if (metric_own_present(c, m) && depth < (int)(sizeof(open) / sizeof(open[0]))) {
+				json_open(w, key, '{');
+				open[depth++] = i++;
 				continue;
 			}
-			json_null(w, metric_leaf(m));
-			break;
+			json_null(w, key);
+			i = t->end[i];
+			continue;
 		case MK_DEVICES:
-			if (metric_present(c, (enum metric_id)i))
+			if (metric_own_present(c, m))
 				json_devices(w, c, i);
 			else
-				json_null(w, metric_leaf(m));
-			break;
+				json_null(w, key);
+			i = t->end[i];
+			continue;
 		case MK_HIST:
-			json_runq_hist(w, metric_leaf(m), &c->bpf);
-			continue;
+			json_runq_hist(w, key, &c->bpf);
+			break;
 		default:
-			json_metric(w, c, i);
-			continue;
+			json_metric(w, c, m, key);
 		}
-		while (i + 1 < M__COUNT && metric_under((enum metric_id)(i + 1), (enum metric_id)obj))
-			i++;
+		i++;
 	}
 	while (depth--)
 		json_close(w, '}');

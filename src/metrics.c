@@ -353,22 +353,15 @@ int metric_find(const char *id)
 	return -ENOENT;
 }
 
-const char *metric_leaf(const struct metric_def *m)
-{
-	const char *dot = strrchr(m->id, '.');
-
-	return dot ? dot + 1 : m->id;
-}
-
 const char *metric_policy_name(const struct metric_def *m)
 {
 	return (m->flags & MF_POLICY) ? m->id : NULL;
 }
 
-/* Parents by id prefix, worked out once: rows are in JSON order, so a
- * row's parent is the nearest object row before it whose id prefixes it. */
-static int16_t parents[M__COUNT];
-static bool parents_known;
+/* Worked out once: rows are in JSON order, so a row's parent is the
+ * nearest object row before it whose id prefixes it. */
+static struct metric_tree tree;
+static bool tree_known;
 
 static bool is_prefix(const char *obj, const char *id)
 {
@@ -377,111 +370,65 @@ static bool is_prefix(const char *obj, const char *id)
 	return strncmp(obj, id, n) == 0 && id[n] == '.';
 }
 
-static void parents_init(void)
+const struct metric_tree *metric_tree(void)
 {
+	if (tree_known)
+		return &tree;
 	for (int i = 0; i < M__COUNT; i++) {
-		parents[i] = -1;
+		const char *dot = strrchr(metric_defs[i].id, '.');
+
+		tree.leaf[i] = (uint8_t)(dot ? dot + 1 - metric_defs[i].id : 0);
+		tree.parent[i] = -1;
+		tree.end[i] = (int16_t)(i + 1);
 		for (int j = i - 1; j >= 0; j--) {
 			uint8_t k = metric_defs[j].kind;
 
 			if ((k == MK_OBJECT || k == MK_DEVICES) &&
 			    is_prefix(metric_defs[j].id, metric_defs[i].id)) {
-				parents[i] = (int16_t)j;
+				tree.parent[i] = (int16_t)j;
 				break;
 			}
 		}
+		for (int p = tree.parent[i]; p >= 0; p = tree.parent[p])
+			tree.end[p] = (int16_t)(i + 1);
 	}
-	parents_known = true;
+	tree_known = true;
+	return &tree;
+}
+
+const char *metric_leaf(const struct metric_def *m)
+{
+	return m->id + metric_tree()->leaf[m - metric_defs];
 }
 
 int metric_parent(enum metric_id id)
 {
-	if (!parents_known)
-		parents_init();
-	return (unsigned)id < M__COUNT ? parents[id] : -1;
+	return (unsigned)id < M__COUNT ? metric_tree()->parent[id] : -1;
 }
 
 bool metric_under(enum metric_id id, enum metric_id obj)
 {
-	for (int i = (int)id; i >= 0; i = metric_parent((enum metric_id)i))
-		if (i == (int)obj)
-			return true;
-	return false;
+	return (unsigned)obj < M__COUNT && (int)id >= (int)obj && (int)id < metric_tree()->end[obj];
 }
 
 /* ---- values --------------------------------------------------------------- */
 
-static bool test_holds(const void *base, const struct metric_test *t)
-{
-	const unsigned char *p = (const unsigned char *)base + t->off;
-	uint64_t w;
-
-	switch (t->size) {
-	case 0:
-		return true;
-	case 1:
-		w = *p;
-		break;
-	case 4: {
-		uint32_t x;
-
-		memcpy(&x, p, 4);
-		w = x;
-		break;
-	}
-	default:
-		memcpy(&w, p, 8);
-	}
-	return w & t->mask;
-}
-
 static bool own_tests(const void *base, const struct metric_def *m)
 {
-	return test_holds(base, &m->have[0]) && test_holds(base, &m->have[1]);
+	return metric_own_present(base, m);
 }
 
 bool metric_present(const struct cg_sample *s, enum metric_id id)
 {
 	int i = (int)id;
 
+	metric_tree();
 	if (metric_defs[id].kind == MK_DEV_KEY)
-		i = metric_parent(id);
-	for (; i >= 0; i = metric_parent((enum metric_id)i))
+		i = tree.parent[id];
+	for (; i >= 0; i = tree.parent[i])
 		if (!own_tests(s, &metric_defs[i]))
 			return false;
 	return true;
-}
-
-static void read_value(const void *base, const struct metric_def *m, struct metric_val *v)
-{
-	const unsigned char *p = (const unsigned char *)base + m->off;
-	uint32_t u32;
-	bool b;
-
-	v->u = 0;
-	v->d = 0;
-	switch (m->vtype) {
-	case MV_U64:
-		memcpy(&v->u, p, 8);
-		break;
-	case MV_NS_AS_US:
-		memcpy(&v->u, p, 8);
-		v->u /= 1000;
-		break;
-	case MV_U32:
-		memcpy(&u32, p, 4);
-		v->u = u32;
-		break;
-	case MV_BOOL:
-		memcpy(&b, p, sizeof(b));
-		v->u = b;
-		break;
-	case MV_DOUBLE:
-		memcpy(&v->d, p, 8);
-		break;
-	}
-	if (m->vtype != MV_DOUBLE)
-		v->d = (double)v->u;
 }
 
 bool metric_get(const struct cg_sample *s, enum metric_id id, struct metric_val *v)
@@ -490,7 +437,7 @@ bool metric_get(const struct cg_sample *s, enum metric_id id, struct metric_val 
 
 	if (m->vtype == MV_NONE || m->kind == MK_DEV_KEY || !metric_present(s, id))
 		return false;
-	read_value(s, m, v);
+	metric_read(s, m, v);
 	return true;
 }
 
@@ -500,7 +447,7 @@ bool metric_get_own(const struct cg_sample *s, enum metric_id id, struct metric_
 
 	if (m->vtype == MV_NONE || m->kind == MK_DEV_KEY || !own_tests(s, m))
 		return false;
-	read_value(s, m, v);
+	metric_read(s, m, v);
 	return true;
 }
 
@@ -510,7 +457,7 @@ bool metric_read_dev(const struct cg_io_dev *d, enum metric_id id, struct metric
 
 	if (m->kind != MK_DEV_KEY || !own_tests(d, m))
 		return false;
-	read_value(d, m, v);
+	metric_read(d, m, v);
 	return true;
 }
 

@@ -171,6 +171,16 @@ struct metric_val {
 	double d;
 };
 
+/* The table's tree, worked out from the ids once: a row's parent object
+ * row (-1 at the top), the row after the last one under it, and where its
+ * last id component starts. For walkers that run per cgroup per tick. */
+struct metric_tree {
+	int16_t parent[M__COUNT];
+	int16_t end[M__COUNT];
+	uint8_t leaf[M__COUNT];
+};
+const struct metric_tree *metric_tree(void);
+
 /* Row by JSON id; -ENOENT (negative) when there is none. */
 int metric_find(const char *id);
 /* The row's last id component: "usage_ratio". */
@@ -181,6 +191,57 @@ const char *metric_policy_name(const struct metric_def *m);
 int metric_parent(enum metric_id id);
 /* Whether row id lies under row obj (or is it). */
 bool metric_under(enum metric_id id, enum metric_id obj);
+
+static inline bool metric_test_holds(const void *base, const struct metric_test *t)
+{
+	const unsigned char *p = (const unsigned char *)base + t->off;
+
+	switch (t->size) {
+	case 0:
+		return true;
+	case 1:
+		return *p & t->mask;
+	case 4:
+		return *(const uint32_t *)(const void *)p & t->mask;
+	default:
+		return *(const uint64_t *)(const void *)p & t->mask;
+	}
+}
+
+/* Whether the row's own presence tests hold (its objects' unchecked). */
+static inline bool metric_own_present(const void *base, const struct metric_def *m)
+{
+	return metric_test_holds(base, &m->have[0]) && metric_test_holds(base, &m->have[1]);
+}
+
+/* Reads a value row's value from base (a sample, or a device for
+ * MK_DEV_KEY) whatever its presence. */
+static inline void metric_read(const void *base, const struct metric_def *m,
+			       struct metric_val *v)
+{
+	const unsigned char *p = (const unsigned char *)base + m->off;
+
+	v->u = 0;
+	v->d = 0;
+	switch (m->vtype) {
+	case MV_U64:
+		v->u = *(const uint64_t *)(const void *)p;
+		break;
+	case MV_NS_AS_US:
+		v->u = *(const uint64_t *)(const void *)p / 1000;
+		break;
+	case MV_U32:
+		v->u = *(const uint32_t *)(const void *)p;
+		break;
+	case MV_BOOL:
+		v->u = *(const bool *)(const void *)p;
+		break;
+	case MV_DOUBLE:
+		v->d = *(const double *)(const void *)p;
+		return;
+	}
+	v->d = (double)v->u;
+}
 
 /* Whether the row's presence tests (its own and its objects') hold in s.
  * For MK_DEV_KEY only the device map's. */
