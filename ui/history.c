@@ -116,6 +116,15 @@ float history_value(const struct cg_sample *s, enum hist_series k)
 	return (float)((a.d + b.d) * series[k].scale);
 }
 
+void history_metrics(struct metric_set *set)
+{
+	for (int k = 0; k < HIST__COUNT; k++) {
+		metric_set_add(set, (enum metric_id)series[k].a);
+		if (series[k].b >= 0)
+			metric_set_add(set, (enum metric_id)series[k].b);
+	}
+}
+
 static void push(struct hist_entry *e, const struct cg_sample *s)
 {
 	for (int k = 0; k < HIST__COUNT; k++) {

@@ -163,6 +163,32 @@ enum cell_level col_level(const struct cg_sample *s, enum col_id c)
 	}
 }
 
+void col_metrics(enum col_id c, struct metric_set *set)
+{
+	/* The rows col_level reads besides the column's own (0: none; row 0
+	 * is the cpu object, never one of these). */
+	static const int16_t level[COL__COUNT][3] = {
+		[COL_CPU] = { M_CPU_MAX_QUOTA, M_CPU_MAX_PERIOD, M_CPU_THROTTLED_RATIO },
+		[COL_MEM] = { M_MEM_MAX, M_MEM_HIGH, -1 },
+		[COL_MEMPCT] = { M_MEM_HIGH, -1, -1 },
+		[COL_PIDS] = { M_PIDS_MAX, -1, -1 },
+	};
+	const struct col_def *d;
+
+	if ((unsigned)c >= COL__COUNT)
+		return;
+	d = &col_defs[c];
+	if (d->metric >= 0)
+		metric_set_add(set, (enum metric_id)d->metric);
+	if (d->fallback >= 0)
+		metric_set_add(set, (enum metric_id)d->fallback);
+	if (d->per >= 0)
+		metric_set_add(set, (enum metric_id)d->per);
+	for (int k = 0; k < 3; k++)
+		if (level[c][k] > 0)
+			metric_set_add(set, (enum metric_id)level[c][k]);
+}
+
 const char *row_name(const struct cg_sample *s, bool tree)
 {
 	const char *last;

@@ -48,6 +48,10 @@ bool col_value(const struct cg_sample *s, enum col_id c, double *v);
 /* The cell's text ("-" when absent). NAME is not formatted here. */
 void col_format(const struct cg_sample *s, enum col_id c, char *out, size_t outlen);
 enum cell_level col_level(const struct cg_sample *s, enum col_id c);
+struct metric_set;
+/* Adds what column c shows and colours by to set (demand-driven
+ * collection: top collects its visible columns). */
+void col_metrics(enum col_id c, struct metric_set *set);
 
 /* The name a row shows: container/pod/unit name, else the path ("/" for
  * the root). In the tree, the last path component. Raw kernel bytes:

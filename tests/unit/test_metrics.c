@@ -24,6 +24,8 @@
 #include "metrics.h"
 #include "policy.h"
 #include "rates.h"
+#include "history.h"
+#include "rows.h"
 
 static char *slurp(const char *path)
 {
@@ -182,6 +184,27 @@ static void test_sets(void)
 	policy_metric_set(&p, &set);
 	CHECK_U64(metrics_files(&set), CGF_BIT(CGF_MEM_CURRENT) | CGF_BIT(CGF_MEM_STAT) |
 				       CGF_BIT(CGF_IO_PRESSURE));
+}
+
+static void test_dashboard_sets(void)
+{
+	struct metric_set set = { 0 };
+
+	col_metrics(COL_MEMPCT, &set);
+	CHECK_U64(metrics_files(&set), CGF_BIT(CGF_MEM_CURRENT) | CGF_BIT(CGF_MEM_MAX) |
+				       CGF_BIT(CGF_MEM_HIGH));
+	memset(&set, 0, sizeof(set));
+	col_metrics(COL_OOM, &set);
+	CHECK_U64(metrics_files(&set), CGF_BIT(CGF_MEM_EVENTS));
+	CHECK_U64(metrics_bpf(&set), CG_BPF_PROC);
+	memset(&set, 0, sizeof(set));
+	col_metrics(COL_NAME, &set);
+	col_metrics(COL_KIND, &set);
+	CHECK_U64(metrics_files(&set), 0);
+	history_metrics(&set);
+	CHECK_U64(metrics_files(&set), CGF_BIT(CGF_CPU_STAT) | CGF_BIT(CGF_MEM_CURRENT) |
+				       CGF_BIT(CGF_IO_STAT));
+	CHECK_U64(metrics_bpf(&set), CG_BPF_NET);
 }
 
 static void test_fields_set(void)
@@ -652,6 +675,7 @@ int main(void)
 	RUN(test_getter);
 	RUN(test_sets);
 	RUN(test_fields_set);
+	RUN(test_dashboard_sets);
 	RUN(test_schema);
 	RUN(test_man_json);
 	RUN(test_man_policy);
