@@ -431,34 +431,28 @@ bool metric_present(const struct cg_sample *s, enum metric_id id)
 	return true;
 }
 
+/* *v from base when the row is a value row and present. */
+static bool read_if(const void *base, const struct metric_def *m, bool present,
+		    struct metric_val *v)
+{
+	if (m->vtype == MV_NONE || !present)
+		return false;
+	metric_read(base, m, v);
+	return true;
+}
+
 bool metric_get(const struct cg_sample *s, enum metric_id id, struct metric_val *v)
 {
 	const struct metric_def *m = &metric_defs[id];
 
-	if (m->vtype == MV_NONE || m->kind == MK_DEV_KEY || !metric_present(s, id))
-		return false;
-	metric_read(s, m, v);
-	return true;
-}
-
-bool metric_get_own(const struct cg_sample *s, enum metric_id id, struct metric_val *v)
-{
-	const struct metric_def *m = &metric_defs[id];
-
-	if (m->vtype == MV_NONE || m->kind == MK_DEV_KEY || !own_tests(s, m))
-		return false;
-	metric_read(s, m, v);
-	return true;
+	return m->kind != MK_DEV_KEY && read_if(s, m, metric_present(s, id), v);
 }
 
 bool metric_read_dev(const struct cg_io_dev *d, enum metric_id id, struct metric_val *v)
 {
 	const struct metric_def *m = &metric_defs[id];
 
-	if (m->kind != MK_DEV_KEY || !own_tests(d, m))
-		return false;
-	metric_read(d, m, v);
-	return true;
+	return m->kind == MK_DEV_KEY && read_if(d, m, own_tests(d, m), v);
 }
 
 double metric_double(const struct metric_def *m, const struct metric_val *v)

@@ -248,9 +248,6 @@ static inline void metric_read(const void *base, const struct metric_def *m,
 bool metric_present(const struct cg_sample *s, enum metric_id id);
 /* The value of a value row; false when absent (*v untouched). */
 bool metric_get(const struct cg_sample *s, enum metric_id id, struct metric_val *v);
-/* The same when the row's own tests hold, its objects' unchecked: for a
- * walker that has opened those objects already (the JSON writer). */
-bool metric_get_own(const struct cg_sample *s, enum metric_id id, struct metric_val *v);
 /* The value of an MK_DEV_KEY row for one device. */
 bool metric_read_dev(const struct cg_io_dev *d, enum metric_id id, struct metric_val *v);
 /* The value as a number: rates as they are, PSI averages in percent,
