@@ -199,10 +199,6 @@ const char *cg_kind_name(enum cg_kind k)
 
 const char *cg_runtime_name(enum cg_runtime r) { return NAME_OR_NULL(runtime_names, r); }
 const char *cg_qos_name(enum cg_k8s_qos q) { return NAME_OR_NULL(qos_names, q); }
-const char *cg_memstat_key_name(enum cg_memstat_key k) { return NAME_OR_NULL(cg_memstat_keys, k); }
-const char *cg_memevent_key_name(enum cg_memevent_key k) { return NAME_OR_NULL(cg_memevent_keys, k); }
-const char *cg_cpu_key_name(enum cg_cpu_key k) { return NAME_OR_NULL(cg_cpu_keys, k); }
-const char *cg_io_key_name(enum cg_io_key k) { return NAME_OR_NULL(cg_io_keys, k); }
 const char *cg_psi_resource_name(enum cg_psi_resource r) { return NAME_OR_NULL(psi_names, r); }
 
 const struct cg_sample *snapshot_find_path(const struct cg_snapshot *s, const char *path)

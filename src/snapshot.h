@@ -351,10 +351,6 @@ extern const char *const cg_io_keys[CG_IO__COUNT];
 const char *cg_kind_name(enum cg_kind k);
 const char *cg_runtime_name(enum cg_runtime r);	/* NULL for CG_RT_NONE */
 const char *cg_qos_name(enum cg_k8s_qos q);	/* NULL for CG_QOS_NONE */
-const char *cg_memstat_key_name(enum cg_memstat_key k);
-const char *cg_memevent_key_name(enum cg_memevent_key k);
-const char *cg_cpu_key_name(enum cg_cpu_key k);
-const char *cg_io_key_name(enum cg_io_key k);
 const char *cg_psi_resource_name(enum cg_psi_resource r);
 
 /* Find a sample by path; NULL if absent. Linear: for tests and one-off lookups. */
