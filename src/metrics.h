@@ -165,7 +165,7 @@ struct metric_def {
 extern const struct metric_def metric_defs[M__COUNT];
 
 /* A value as read from a sample: u for the integer kinds (PSI hundredths,
- * bools as 0/1), d for rates. */
+ * bools as 0/1; 0 for rates), d as a double for every kind. */
 struct metric_val {
 	uint64_t u;
 	double d;
