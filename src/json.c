@@ -27,6 +27,7 @@
 #include "json.h"
 #include "json_records.h"
 #include "limitval.h"
+#include "metrics.h"
 #include "utf8.h"
 
 #define JSON_FLUSH_AT (64 * 1024)
@@ -60,12 +61,6 @@ struct json_fields {
 static const char *const json_identity[] = {
 	"id", "parent_id", "path", "depth", "name", "kind", "runtime", "container_id",
 	"short_id", "image", "k8s",
-};
-
-/* The other members of a cgroup object (first component of a --fields id). */
-static const char *const json_groups[] = {
-	"cpu", "memory", "io", "pids", "psi", "procs", "threads", "populated", "frozen",
-	"sched", "net", "proc", "oom",
 };
 
 static void json_fail(struct json_w *w, int err)
@@ -512,69 +507,6 @@ static void json_k8s(struct json_w *w, const struct cg_identity *id)
 	json_close(w, '}');
 }
 
-static void json_cpu(struct json_w *w, const struct cg_sample *c)
-{
-	bool max = c->have & CG_HAVE_CPU_MAX;
-	uint32_t r = c->rate.have;
-
-	json_open(w, "cpu", '{');
-	for (int k = 0; k < CG_CPU__COUNT; k++)
-		json_u64_if(w, cg_cpu_key_name(k), c->cpu_have & (1u << k), c->cpu[k]);
-	json_limit(w, "max_quota_usec", max, c->cpu_max_quota_usec);
-	json_u64_if(w, "max_period_usec", max, c->cpu_max_period_usec);
-	json_u64_if(w, "weight", c->have & CG_HAVE_CPU_WEIGHT, c->cpu_weight);
-	json_rate(w, "usage_ratio", r & CG_RATE_CPU_USAGE, c->rate.cpu_usage_ratio);
-	json_rate(w, "user_ratio", r & CG_RATE_CPU_USER, c->rate.cpu_user_ratio);
-	json_rate(w, "system_ratio", r & CG_RATE_CPU_SYSTEM, c->rate.cpu_system_ratio);
-	json_rate(w, "throttled_ratio", r & CG_RATE_CPU_THROTTLED, c->rate.cpu_throttled_ratio);
-	json_close(w, '}');
-}
-
-static void json_memory(struct json_w *w, const struct cg_sample *c)
-{
-	uint64_t inactive = c->memstat[CG_MS_INACTIVE_FILE];
-	bool ws = (c->have & CG_HAVE_MEM_CURRENT) && (c->have & CG_HAVE_MEM_STAT) &&
-		  (c->memstat_have & (1ull << CG_MS_INACTIVE_FILE));
-	uint32_t h = c->have, r = c->rate.have;
-
-	json_open(w, "memory", '{');
-	json_u64_if(w, "current_bytes", h & CG_HAVE_MEM_CURRENT, c->mem_current);
-	/* What cAdvisor and the kubelet's eviction call the working set. */
-	json_u64_if(w, "working_set_bytes", ws,
-		    c->mem_current > inactive ? c->mem_current - inactive : 0);
-	json_u64_if(w, "peak_bytes", h & CG_HAVE_MEM_PEAK, c->mem_peak);
-	json_limit(w, "max_bytes", h & CG_HAVE_MEM_MAX, c->mem_max);
-	json_limit(w, "high_bytes", h & CG_HAVE_MEM_HIGH, c->mem_high);
-	json_limit(w, "low_bytes", h & CG_HAVE_MEM_LOW, c->mem_low);
-	json_limit(w, "min_bytes", h & CG_HAVE_MEM_MIN, c->mem_min);
-	json_u64_if(w, "swap_current_bytes", h & CG_HAVE_SWAP_CURRENT, c->swap_current);
-	json_limit(w, "swap_max_bytes", h & CG_HAVE_SWAP_MAX, c->swap_max);
-	if (h & CG_HAVE_MEM_STAT) {
-		json_open(w, "stat", '{');
-		for (int k = 0; k < CG_MS__COUNT; k++)
-			if (c->memstat_have & (1ull << k))
-				json_u64(w, cg_memstat_key_name(k), c->memstat[k]);
-		json_close(w, '}');
-	} else {
-		json_null(w, "stat");
-	}
-	if (h & CG_HAVE_MEM_EVENTS) {
-		json_open(w, "events", '{');
-		for (int k = 0; k < CG_ME__COUNT; k++)
-			if (c->memevents_have & (1u << k))
-				json_u64(w, cg_memevent_key_name(k), c->memevents[k]);
-		json_close(w, '}');
-	} else {
-		json_null(w, "events");
-	}
-	json_rate(w, "pgfault_per_sec", r & CG_RATE_PGFAULT, c->rate.pgfault_per_sec);
-	json_rate(w, "pgmajfault_per_sec", r & CG_RATE_PGMAJFAULT, c->rate.pgmajfault_per_sec);
-	json_rate(w, "oom_kill_per_sec", r & CG_RATE_MEM_EVENTS, c->rate.oom_kill_per_sec);
-	json_rate(w, "high_per_sec", r & CG_RATE_MEM_EVENTS, c->rate.high_per_sec);
-	json_rate(w, "max_per_sec", r & CG_RATE_MEM_EVENTS, c->rate.max_per_sec);
-	json_close(w, '}');
-}
-
 /* A device's key is its name, unless it has none or an earlier device of
  * this cgroup had the same one: then "MAJ:MIN", which the kernel never
  * repeats, so no device silently replaces another. */
@@ -590,93 +522,119 @@ static bool json_dev_name_usable(const struct cg_sample *c, uint32_t i)
 	return true;
 }
 
-static void json_io(struct json_w *w, const struct cg_sample *c)
+/* io.devices: an object per device of the MK_DEV_KEY rows after row dev. */
+static void json_devices(struct json_w *w, const struct cg_sample *c, int dev)
 {
-	uint32_t r = c->rate.have;
+	json_open(w, metric_leaf(&metric_defs[dev]), '{');
+	for (uint32_t i = 0; i < c->nr_io && c->io; i++) {
+		const struct cg_io_dev *d = &c->io[i];
+		char majmin[24];
 
-	json_open(w, "io", '{');
-	if (c->have & CG_HAVE_IO_STAT) {
-		json_open(w, "devices", '{');
-		for (uint32_t i = 0; i < c->nr_io && c->io; i++) {
-			const struct cg_io_dev *d = &c->io[i];
-			char majmin[24];
+		snprintf(majmin, sizeof(majmin), "%u:%u", d->major, d->minor);
+		json_open(w, json_dev_name_usable(c, i) ? d->name : majmin, '{');
+		for (int k = dev + 1; k < M__COUNT && metric_defs[k].kind == MK_DEV_KEY; k++) {
+			struct metric_val v;
 
-			snprintf(majmin, sizeof(majmin), "%u:%u", d->major, d->minor);
-			json_open(w, json_dev_name_usable(c, i) ? d->name : majmin, '{');
-			json_u64(w, "major", d->major);
-			json_u64(w, "minor", d->minor);
-			for (int k = 0; k < CG_IO__COUNT; k++)
-				if (d->have & (1u << k))
-					json_u64(w, cg_io_key_name(k), d->v[k]);
-			json_close(w, '}');
+			if (metric_read_dev(d, (enum metric_id)k, &v))
+				json_u64(w, metric_leaf(&metric_defs[k]), v.u);
 		}
 		json_close(w, '}');
-	} else {
-		json_null(w, "devices");
 	}
-	json_rate(w, "read_bytes_per_sec", r & CG_RATE_IO, c->rate.io_read_bytes_per_sec);
-	json_rate(w, "write_bytes_per_sec", r & CG_RATE_IO, c->rate.io_write_bytes_per_sec);
-	json_rate(w, "read_ios_per_sec", r & CG_RATE_IO, c->rate.io_read_ios_per_sec);
-	json_rate(w, "write_ios_per_sec", r & CG_RATE_IO, c->rate.io_write_ios_per_sec);
 	json_close(w, '}');
 }
 
-/* eBPF counters (METRICS.md "From eBPF"); null when eBPF is off. */
-static void json_bpf(struct json_w *w, const struct cg_sample *c)
+/* Bucket i: delays of 2^i - 1 to 2^(i+1) - 1 usec; trailing empty buckets
+ * are left out. */
+static void json_runq_hist(struct json_w *w, const char *key, const struct cg_bpf *b)
 {
-	const struct cg_bpf *b = &c->bpf;
-	uint32_t r = c->rate.have;
 	int last = -1;
 
-	if (!(b->have & CG_BPF_SCHED)) {
-		json_null(w, "sched");
-	} else {
-		json_open(w, "sched", '{');
-		json_u64(w, "ctx_switches", b->ctx_switches);
-		json_u64(w, "migrations", b->migrations);
-		json_u64(w, "runq_count", b->runq_count);
-		json_u64(w, "runq_sum_usec", b->runq_sum_ns / 1000);
-		/* Bucket i: delays of 2^i - 1 to 2^(i+1) - 1 usec; trailing empty
-		 * buckets are left out. */
-		for (int i = 0; i < CG_RUNQ_BUCKETS; i++)
-			if (b->runq_hist[i])
-				last = i;
-		json_open(w, "runq_latency_usec_log2", '[');
-		for (int i = 0; i <= last; i++)
-			json_u64(w, NULL, b->runq_hist[i]);
-		json_close(w, ']');
-		json_rate(w, "runq_p50_usec", r & CG_RATE_RUNQ, c->rate.runq_p50_usec);
-		json_rate(w, "runq_p99_usec", r & CG_RATE_RUNQ, c->rate.runq_p99_usec);
-		json_rate(w, "ctx_switches_per_sec", r & CG_RATE_SCHED, c->rate.ctx_switches_per_sec);
-		json_close(w, '}');
+	for (int i = 0; i < CG_RUNQ_BUCKETS; i++)
+		if (b->runq_hist[i])
+			last = i;
+	json_open(w, key, '[');
+	for (int i = 0; i <= last; i++)
+		json_u64(w, NULL, b->runq_hist[i]);
+	json_close(w, ']');
+}
+
+static void json_metric(struct json_w *w, const struct cg_sample *c, const struct metric_def *m,
+			const char *key)
+{
+	struct metric_val v;
+	bool have = metric_own_present(c, m);
+
+	if (!have && (m->flags & MF_OMIT))
+		return;
+	if (have)
+		metric_read(c, m, &v);
+	else
+		v = (struct metric_val){ 0 };
+	switch (m->kind) {
+	case MK_LIMIT:
+		json_limit(w, key, have, v.u);
+		break;
+	case MK_RATE:
+		json_rate(w, key, have, v.d);
+		break;
+	case MK_PSI_AVG:
+		if (have)
+			json_hundredths(w, key, (uint32_t)v.u);
+		else
+			json_null(w, key);
+		break;
+	case MK_BOOL:
+		json_bool_if(w, key, have, v.u);
+		break;
+	default:
+		json_u64_if(w, key, have, v.u);
 	}
-	if (!(b->have & CG_BPF_NET)) {
-		json_null(w, "net");
-	} else {
-		json_open(w, "net", '{');
-		json_u64(w, "rx_bytes", b->rx_bytes);
-		json_u64(w, "tx_bytes", b->tx_bytes);
-		json_u64(w, "rx_packets", b->rx_packets);
-		json_u64(w, "tx_packets", b->tx_packets);
-		json_rate(w, "rx_bytes_per_sec", r & CG_RATE_NET, c->rate.rx_bytes_per_sec);
-		json_rate(w, "tx_bytes_per_sec", r & CG_RATE_NET, c->rate.tx_bytes_per_sec);
-		json_rate(w, "rx_packets_per_sec", r & CG_RATE_NET, c->rate.rx_packets_per_sec);
-		json_rate(w, "tx_packets_per_sec", r & CG_RATE_NET, c->rate.tx_packets_per_sec);
-		json_close(w, '}');
+}
+
+/* The metric members of a cgroup object: the table's rows in order, its
+ * object rows opened as JSON objects (null, and their rows skipped, when
+ * their presence test fails). Runs per cgroup per tick: it reads the
+ * table's tree and presence tests directly. */
+static void json_metrics(struct json_w *w, const struct cg_sample *c)
+{
+	const struct metric_tree *t = metric_tree();
+	int open[8], depth = 0;
+
+	for (int i = 0; i < M__COUNT;) {
+		const struct metric_def *m = &metric_defs[i];
+		const char *key = m->id + t->leaf[i];
+
+		while (depth && open[depth - 1] != t->parent[i]) {
+			json_close(w, '}');
+			depth--;
+		}
+		switch (m->kind) {
+		case MK_OBJECT:
+			if (metric_own_present(c, m) && depth < (int)(sizeof(open) / sizeof(open[0]))) {
+				json_open(w, key, '{');
+				open[depth++] = i++;
+				continue;
+			}
+			json_null(w, key);
+			i = t->end[i];
+			continue;
+		case MK_DEVICES:
+			if (metric_own_present(c, m))
+				json_devices(w, c, i);
+			else
+				json_null(w, key);
+			i = t->end[i];
+			continue;
+		case MK_HIST:
+			json_runq_hist(w, key, &c->bpf);
+			break;
+		default:
+			json_metric(w, c, m, key);
+		}
+		i++;
 	}
-	if (!(b->have & CG_BPF_PROC)) {
-		json_null(w, "proc");
-		json_null(w, "oom");
-	} else {
-		json_open(w, "proc", '{');
-		json_u64(w, "forks", b->forks);
-		json_u64(w, "execs", b->execs);
-		json_u64(w, "exits", b->exits);
+	while (depth--)
 		json_close(w, '}');
-		json_open(w, "oom", '{');
-		json_u64(w, "kills", b->oom_kills);
-		json_close(w, '}');
-	}
 }
 
 /* One cgroup object, as an array element (key NULL) or a member. */
@@ -684,11 +642,6 @@ static void json_cgroup(struct json_w *w, const char *key, const struct cg_sampl
 {
 	const struct cg_identity *id = &c->ident;
 	const char *path = c->path ? c->path : "";
-	const bool psi[CG_PSI__COUNT] = {
-		[CG_PSI_CPU] = c->have & CG_HAVE_PSI_CPU,
-		[CG_PSI_MEMORY] = c->have & CG_HAVE_PSI_MEMORY,
-		[CG_PSI_IO] = c->have & CG_HAVE_PSI_IO,
-	};
 
 	json_open(w, key, '{');
 	if (w->fields) {
@@ -707,19 +660,7 @@ static void json_cgroup(struct json_w *w, const char *key, const struct cg_sampl
 	json_str_opt(w, "short_id", id->short_id);
 	json_str_opt(w, "image", id->image);
 	json_k8s(w, id);
-	json_cpu(w, c);
-	json_memory(w, c);
-	json_io(w, c);
-	json_open(w, "pids", '{');
-	json_u64_if(w, "current", c->have & CG_HAVE_PIDS_CURRENT, c->pids_current);
-	json_limit(w, "max", c->have & CG_HAVE_PIDS_MAX, c->pids_max);
-	json_close(w, '}');
-	json_psi_set(w, c->psi, psi);
-	json_u64_if(w, "procs", c->have & CG_HAVE_PROCS, c->procs);
-	json_u64_if(w, "threads", c->have & CG_HAVE_THREADS, c->threads);
-	json_bool_if(w, "populated", c->have & CG_HAVE_EVENTS, c->populated);
-	json_bool_if(w, "frozen", c->have & CG_HAVE_EVENTS, c->frozen);
-	json_bpf(w, c);
+	json_metrics(w, c);
 	w->sel_depth = 0;
 	json_close(w, '}');
 }
@@ -1011,6 +952,13 @@ int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t t
 	return json_finish(&w);
 }
 
+static bool json_metric_group(const char *name)
+{
+	int i = metric_find(name);
+
+	return i >= 0 && metric_parent((enum metric_id)i) < 0;
+}
+
 void json_fields_free(struct json_fields *f)
 {
 	if (!f)
@@ -1019,6 +967,12 @@ void json_fields_free(struct json_fields *f)
 		free(f->id[i]);
 	free(f->id);
 	free(f);
+}
+
+void json_fields_metrics(const struct json_fields *f, struct metric_set *set)
+{
+	if (f)
+		metric_set_from_ids(set, (const char *const *)f->id, f->n);
 }
 
 int json_fields_parse(const char *list, struct json_fields **out)
@@ -1044,7 +998,8 @@ int json_fields_parse(const char *list, struct json_fields **out)
 		}
 		memcpy(group, tok, first);
 		group[first] = '\0';
-		if (!json_in(json_groups, sizeof(json_groups) / sizeof(json_groups[0]), group) &&
+		/* The other members are the metric table's top-level rows. */
+		if (!json_metric_group(group) &&
 		    !json_in(json_identity, sizeof(json_identity) / sizeof(json_identity[0]), group)) {
 			err = -ENOENT;
 			goto out;

@@ -43,6 +43,10 @@ struct json_fields;
  * member of a cgroup object; -ENOMEM. */
 int json_fields_parse(const char *list, struct json_fields **out);
 void json_fields_free(struct json_fields *f);
+struct metric_set;
+/* Adds the metrics f selects (every row under each id; identity members
+ * are always written and need none) to set. */
+void json_fields_metrics(const struct json_fields *f, struct metric_set *set);
 
 /* json_write_stream_tick with only the selected cgroup members (fields
  * NULL: all); the lines then carry "fields": [the ids]. */

@@ -12,286 +12,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include "idmap.h"
+#include "metrics.h"
 #include "policy.h"
 
 /* ---- metrics ------------------------------------------------------------ */
 
-enum pol_metric_src {
-	SRC_CPU_STAT, SRC_CPU_RATE, SRC_CPU_LIMIT, SRC_MEM, SRC_MEMSTAT, SRC_MEMEVENT,
-	SRC_MEM_RATE, SRC_IO_RATE, SRC_PIDS, SRC_PSI, SRC_MISC, SRC_BPF,
-};
-
-enum { MEM_CURRENT, MEM_WORKING_SET, MEM_PEAK, MEM_MAX, MEM_HIGH, MEM_LOW, MEM_MIN,
-       MEM_SWAP_CURRENT, MEM_SWAP_MAX };
-enum { BPF_CTX, BPF_MIGR, BPF_P50, BPF_P99, BPF_CTX_RATE, BPF_RX, BPF_TX, BPF_RXP, BPF_TXP,
-       BPF_RX_RATE, BPF_TX_RATE, BPF_RXP_RATE, BPF_TXP_RATE, BPF_FORKS, BPF_EXECS,
-       BPF_EXITS, BPF_OOM_KILLS };
-
-/* Names as in the JSON stream (METRICS.md), dots for nesting. */
-static const struct {
-	const char *name;
-	uint16_t src, idx;
-	bool bytes;
-} metric_table[] = {
-	{ "cpu.usage_ratio", SRC_CPU_RATE, 0, false },
-	{ "cpu.user_ratio", SRC_CPU_RATE, 1, false },
-	{ "cpu.system_ratio", SRC_CPU_RATE, 2, false },
-	{ "cpu.throttled_ratio", SRC_CPU_RATE, 3, false },
-	{ "cpu.max_quota_usec", SRC_CPU_LIMIT, 0, false },
-	{ "cpu.max_period_usec", SRC_CPU_LIMIT, 1, false },
-	{ "cpu.weight", SRC_CPU_LIMIT, 2, false },
-	{ "memory.current_bytes", SRC_MEM, MEM_CURRENT, true },
-	{ "memory.working_set_bytes", SRC_MEM, MEM_WORKING_SET, true },
-	{ "memory.peak_bytes", SRC_MEM, MEM_PEAK, true },
-	{ "memory.max_bytes", SRC_MEM, MEM_MAX, true },
-	{ "memory.high_bytes", SRC_MEM, MEM_HIGH, true },
-	{ "memory.low_bytes", SRC_MEM, MEM_LOW, true },
-	{ "memory.min_bytes", SRC_MEM, MEM_MIN, true },
-	{ "memory.swap_current_bytes", SRC_MEM, MEM_SWAP_CURRENT, true },
-	{ "memory.swap_max_bytes", SRC_MEM, MEM_SWAP_MAX, true },
-	{ "memory.pgfault_per_sec", SRC_MEM_RATE, 0, false },
-	{ "memory.pgmajfault_per_sec", SRC_MEM_RATE, 1, false },
-	{ "memory.oom_kill_per_sec", SRC_MEM_RATE, 2, false },
-	{ "memory.high_per_sec", SRC_MEM_RATE, 3, false },
-	{ "memory.max_per_sec", SRC_MEM_RATE, 4, false },
-	{ "io.read_bytes_per_sec", SRC_IO_RATE, 0, true },
-	{ "io.write_bytes_per_sec", SRC_IO_RATE, 1, true },
-	{ "io.read_ios_per_sec", SRC_IO_RATE, 2, false },
-	{ "io.write_ios_per_sec", SRC_IO_RATE, 3, false },
-	{ "pids.current", SRC_PIDS, 0, false },
-	{ "pids.max", SRC_PIDS, 1, false },
-	{ "procs", SRC_MISC, 0, false },
-	{ "threads", SRC_MISC, 1, false },
-	{ "populated", SRC_MISC, 2, false },
-	{ "frozen", SRC_MISC, 3, false },
-	{ "sched.ctx_switches", SRC_BPF, BPF_CTX, false },
-	{ "sched.migrations", SRC_BPF, BPF_MIGR, false },
-	{ "sched.runq_p50_usec", SRC_BPF, BPF_P50, false },
-	{ "sched.runq_p99_usec", SRC_BPF, BPF_P99, false },
-	{ "sched.ctx_switches_per_sec", SRC_BPF, BPF_CTX_RATE, false },
-	{ "net.rx_bytes", SRC_BPF, BPF_RX, true },
-	{ "net.tx_bytes", SRC_BPF, BPF_TX, true },
-	{ "net.rx_packets", SRC_BPF, BPF_RXP, false },
-	{ "net.tx_packets", SRC_BPF, BPF_TXP, false },
-	{ "net.rx_bytes_per_sec", SRC_BPF, BPF_RX_RATE, true },
-	{ "net.tx_bytes_per_sec", SRC_BPF, BPF_TX_RATE, true },
-	{ "net.rx_packets_per_sec", SRC_BPF, BPF_RXP_RATE, false },
-	{ "net.tx_packets_per_sec", SRC_BPF, BPF_TXP_RATE, false },
-	{ "proc.forks", SRC_BPF, BPF_FORKS, false },
-	{ "proc.execs", SRC_BPF, BPF_EXECS, false },
-	{ "proc.exits", SRC_BPF, BPF_EXITS, false },
-	{ "oom.kills", SRC_BPF, BPF_OOM_KILLS, false },
-};
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *const psi_fields[] = { "avg10", "avg60", "avg300", "total_usec" };
-
-static int key_index(const char *const *keys, int n, const char *k)
-{
-	for (int i = 0; i < n; i++)
-		if (keys[i] && strcmp(keys[i], k) == 0)
-			return i;
-	return -1;
-}
-
+/* A rule names a metric by its JSON id (METRICS.md); the table says which
+ * rows rules may name and how to read them. */
 int policy_metric_resolve(const char *name, struct pol_metric *m)
 {
-	struct pol_metric r = { .psi_res = -1 };
-	int i;
+	const struct metric_def *d;
+	int i = metric_find(name);
 
-	if (!name)
+	if (i < 0 || !metric_policy_name(&metric_defs[i]))
 		return -EINVAL;
-	for (size_t t = 0; t < N(metric_table); t++) {
-		if (strcmp(metric_table[t].name, name) == 0) {
-			r.src = metric_table[t].src;
-			r.idx = metric_table[t].idx;
-			r.bytes = metric_table[t].bytes;
-			*m = r;
-			return 0;
-		}
-	}
-	if (strncmp(name, "cpu.", 4) == 0 &&
-	    (i = key_index(cg_cpu_keys, CG_CPU__COUNT, name + 4)) >= 0) {
-		r.src = SRC_CPU_STAT;
-		r.idx = (uint16_t)i;
-	} else if (strncmp(name, "memory.stat.", 12) == 0 &&
-		   (i = key_index(cg_memstat_keys, CG_MS__COUNT, name + 12)) >= 0) {
-		r.src = SRC_MEMSTAT;
-		r.idx = (uint16_t)i;
-		/* Page counters (pgfault, workingset_*, ...) are counts, the rest bytes. */
-		r.bytes = strncmp(name + 12, "pg", 2) != 0 && strncmp(name + 12, "workingset", 10) != 0 &&
-			  strncmp(name + 12, "thp_", 4) != 0 && strncmp(name + 12, "zswp", 4) != 0;
-	} else if (strncmp(name, "memory.events.", 14) == 0 &&
-		   (i = key_index(cg_memevent_keys, CG_ME__COUNT, name + 14)) >= 0) {
-		r.src = SRC_MEMEVENT;
-		r.idx = (uint16_t)i;
-	} else if (strncmp(name, "psi.", 4) == 0) {
-		/* psi.<cpu|memory|io>.<some|full>.<avg10|avg60|avg300|total_usec> */
-		char res[16], line[8], field[16];
-		int n = 0, ri, fi;
-
-		if (sscanf(name + 4, "%15[a-z].%7[a-z].%15[a-z0-9_]%n", res, line, field, &n) != 3 ||
-		    name[4 + n])
-			return -EINVAL;
-		for (ri = 0; ri < CG_PSI__COUNT; ri++)
-			if (strcmp(cg_psi_resource_name(ri), res) == 0)
-				break;
-		fi = key_index(psi_fields, (int)N(psi_fields), field);
-		if (ri == CG_PSI__COUNT || fi < 0 || (strcmp(line, "some") && strcmp(line, "full")))
-			return -EINVAL;
-		r.src = SRC_PSI;
-		r.psi_full = strcmp(line, "full") == 0;
-		r.idx = (uint16_t)(ri * 8 + (r.psi_full ? 4 : 0) + fi);
-		if (fi < 3)
-			r.psi_res = (int8_t)ri;
-	} else {
-		return -EINVAL;
-	}
-	*m = r;
-	return 0;
-}
-
-static double limit_value(uint64_t v)
-{
-	return v == CG_UNLIMITED ? INFINITY : (double)v;
-}
-
-static int got(double v, double *out)
-{
-	*out = v;
+	d = &metric_defs[i];
+	*m = (struct pol_metric){
+		.row = (uint16_t)i,
+		.bytes = d->unit == MU_BYTES || d->unit == MU_BYTES_PER_SEC,
+		.psi_res = d->psi_res,
+		.psi_full = d->psi_full,
+	};
 	return 0;
 }
 
 int policy_metric_get(const struct cg_sample *s, const struct pol_metric *m, double *out)
 {
-	uint32_t h = s->have, r = s->rate.have, b = s->bpf.have;
+	struct metric_val v;
 
-	switch (m->src) {
-	case SRC_CPU_STAT:
-		return s->cpu_have & (1u << m->idx) ? got((double)s->cpu[m->idx], out) : -ENOENT;
-	case SRC_CPU_RATE: {
-		static const uint32_t bits[] = { CG_RATE_CPU_USAGE, CG_RATE_CPU_USER,
-						 CG_RATE_CPU_SYSTEM, CG_RATE_CPU_THROTTLED };
-		const double v[] = { s->rate.cpu_usage_ratio, s->rate.cpu_user_ratio,
-				     s->rate.cpu_system_ratio, s->rate.cpu_throttled_ratio };
-
-		return m->idx < 4 && (r & bits[m->idx]) ? got(v[m->idx], out) : -ENOENT;
-	}
-	case SRC_CPU_LIMIT:
-		if (m->idx == 0 && (h & CG_HAVE_CPU_MAX))
-			return got(limit_value(s->cpu_max_quota_usec), out);
-		if (m->idx == 1 && (h & CG_HAVE_CPU_MAX))
-			return got((double)s->cpu_max_period_usec, out);
-		if (m->idx == 2 && (h & CG_HAVE_CPU_WEIGHT))
-			return got((double)s->cpu_weight, out);
+	if (m->row >= M__COUNT || !metric_get(s, (enum metric_id)m->row, &v))
 		return -ENOENT;
-	case SRC_MEM:
-		switch (m->idx) {
-		case MEM_CURRENT:
-			return h & CG_HAVE_MEM_CURRENT ? got((double)s->mem_current, out) : -ENOENT;
-		case MEM_WORKING_SET: {
-			uint64_t in = s->memstat[CG_MS_INACTIVE_FILE];
-
-			if (!(h & CG_HAVE_MEM_CURRENT) || !(h & CG_HAVE_MEM_STAT) ||
-			    !(s->memstat_have & (1ull << CG_MS_INACTIVE_FILE)))
-				return -ENOENT;
-			return got(s->mem_current > in ? (double)(s->mem_current - in) : 0, out);
-		}
-		case MEM_PEAK:
-			return h & CG_HAVE_MEM_PEAK ? got((double)s->mem_peak, out) : -ENOENT;
-		case MEM_MAX:
-			return h & CG_HAVE_MEM_MAX ? got(limit_value(s->mem_max), out) : -ENOENT;
-		case MEM_HIGH:
-			return h & CG_HAVE_MEM_HIGH ? got(limit_value(s->mem_high), out) : -ENOENT;
-		case MEM_LOW:
-			return h & CG_HAVE_MEM_LOW ? got(limit_value(s->mem_low), out) : -ENOENT;
-		case MEM_MIN:
-			return h & CG_HAVE_MEM_MIN ? got(limit_value(s->mem_min), out) : -ENOENT;
-		case MEM_SWAP_CURRENT:
-			return h & CG_HAVE_SWAP_CURRENT ? got((double)s->swap_current, out) : -ENOENT;
-		case MEM_SWAP_MAX:
-			return h & CG_HAVE_SWAP_MAX ? got(limit_value(s->swap_max), out) : -ENOENT;
-		}
-		return -ENOENT;
-	case SRC_MEMSTAT:
-		return (h & CG_HAVE_MEM_STAT) && (s->memstat_have & (1ull << m->idx))
-			       ? got((double)s->memstat[m->idx], out) : -ENOENT;
-	case SRC_MEMEVENT:
-		return (h & CG_HAVE_MEM_EVENTS) && (s->memevents_have & (1u << m->idx))
-			       ? got((double)s->memevents[m->idx], out) : -ENOENT;
-	case SRC_MEM_RATE: {
-		const double v[] = { s->rate.pgfault_per_sec, s->rate.pgmajfault_per_sec,
-				     s->rate.oom_kill_per_sec, s->rate.high_per_sec,
-				     s->rate.max_per_sec };
-		uint32_t bit = m->idx == 0 ? CG_RATE_PGFAULT : m->idx == 1 ? CG_RATE_PGMAJFAULT
-										: CG_RATE_MEM_EVENTS;
-
-		return m->idx < 5 && (r & bit) ? got(v[m->idx], out) : -ENOENT;
-	}
-	case SRC_IO_RATE: {
-		const double v[] = { s->rate.io_read_bytes_per_sec, s->rate.io_write_bytes_per_sec,
-				     s->rate.io_read_ios_per_sec, s->rate.io_write_ios_per_sec };
-
-		return m->idx < 4 && (r & CG_RATE_IO) ? got(v[m->idx], out) : -ENOENT;
-	}
-	case SRC_PIDS:
-		if (m->idx == 0)
-			return h & CG_HAVE_PIDS_CURRENT ? got((double)s->pids_current, out) : -ENOENT;
-		return h & CG_HAVE_PIDS_MAX ? got(limit_value(s->pids_max), out) : -ENOENT;
-	case SRC_PSI: {
-		int res = m->idx / 8, fi = m->idx % 4;
-		bool full = (m->idx / 4) % 2;
-		const struct cg_psi *p = &s->psi[res];
-		const struct cg_psi_line *l = full ? &p->full : &p->some;
-		static const uint32_t bits[] = { CG_HAVE_PSI_CPU, CG_HAVE_PSI_MEMORY, CG_HAVE_PSI_IO };
-
-		if (res >= CG_PSI__COUNT || !(h & bits[res]) || !(full ? p->have_full : p->have_some))
-			return -ENOENT;
-		switch (fi) {
-		case 0: return got(l->avg10 / 100.0, out);
-		case 1: return got(l->avg60 / 100.0, out);
-		case 2: return got(l->avg300 / 100.0, out);
-		default: return got((double)l->total_usec, out);
-		}
-	}
-	case SRC_MISC:
-		switch (m->idx) {
-		case 0: return h & CG_HAVE_PROCS ? got((double)s->procs, out) : -ENOENT;
-		case 1: return h & CG_HAVE_THREADS ? got((double)s->threads, out) : -ENOENT;
-		case 2: return h & CG_HAVE_EVENTS ? got(s->populated, out) : -ENOENT;
-		default: return h & CG_HAVE_EVENTS ? got(s->frozen, out) : -ENOENT;
-		}
-	case SRC_BPF: {
-		const struct cg_bpf *x = &s->bpf;
-
-		switch (m->idx) {
-		case BPF_CTX: return b & CG_BPF_SCHED ? got((double)x->ctx_switches, out) : -ENOENT;
-		case BPF_MIGR: return b & CG_BPF_SCHED ? got((double)x->migrations, out) : -ENOENT;
-		case BPF_P50: return r & CG_RATE_RUNQ ? got(s->rate.runq_p50_usec, out) : -ENOENT;
-		case BPF_P99: return r & CG_RATE_RUNQ ? got(s->rate.runq_p99_usec, out) : -ENOENT;
-		case BPF_CTX_RATE:
-			return r & CG_RATE_SCHED ? got(s->rate.ctx_switches_per_sec, out) : -ENOENT;
-		case BPF_RX: return b & CG_BPF_NET ? got((double)x->rx_bytes, out) : -ENOENT;
-		case BPF_TX: return b & CG_BPF_NET ? got((double)x->tx_bytes, out) : -ENOENT;
-		case BPF_RXP: return b & CG_BPF_NET ? got((double)x->rx_packets, out) : -ENOENT;
-		case BPF_TXP: return b & CG_BPF_NET ? got((double)x->tx_packets, out) : -ENOENT;
-		case BPF_RX_RATE: return r & CG_RATE_NET ? got(s->rate.rx_bytes_per_sec, out) : -ENOENT;
-		case BPF_TX_RATE: return r & CG_RATE_NET ? got(s->rate.tx_bytes_per_sec, out) : -ENOENT;
-		case BPF_RXP_RATE:
-			return r & CG_RATE_NET ? got(s->rate.rx_packets_per_sec, out) : -ENOENT;
-		case BPF_TXP_RATE:
-			return r & CG_RATE_NET ? got(s->rate.tx_packets_per_sec, out) : -ENOENT;
-		case BPF_FORKS: return b & CG_BPF_PROC ? got((double)x->forks, out) : -ENOENT;
-		case BPF_EXECS: return b & CG_BPF_PROC ? got((double)x->execs, out) : -ENOENT;
-		case BPF_EXITS: return b & CG_BPF_PROC ? got((double)x->exits, out) : -ENOENT;
-		case BPF_OOM_KILLS: return b & CG_BPF_PROC ? got((double)x->oom_kills, out) : -ENOENT;
-		}
-		return -ENOENT;
-	}
-	}
-	return -ENOENT;
+	*out = metric_double(&metric_defs[m->row], &v);
+	return 0;
 }
+
+void policy_metric_set(const struct policy *p, struct metric_set *set)
+{
+	for (size_t i = 0; p && i < p->nr_rules; i++)
+		for (size_t k = 0; k < p->rules[i].nr_conds; k++)
+			metric_set_add(set, (enum metric_id)p->rules[i].conds[k].metric.row);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- rules -------------------------------------------------------------- */
 

@@ -24,8 +24,7 @@
 
 /* A metric name of METRICS.md resolved once at load time. */
 struct pol_metric {
-	uint16_t src;		/* enum pol_metric_src (policy.c) */
-	uint16_t idx;		/* key index within the source */
+	uint16_t row;		/* enum metric_id: its row of the metric table */
 	bool bytes;		/* a _bytes quantity: thresholds may say "512M" */
 	int8_t psi_res;		/* enum cg_psi_resource for psi.* averages, else -1 */
 	bool psi_full;
@@ -38,6 +37,11 @@ int policy_metric_resolve(const char *name, struct pol_metric *m);
  * (absent is never 0: a condition on it is simply not met). PSI averages are
  * percent (12.5 = 12.50 %), ratios 1.0 = one CPU, everything else raw. */
 int policy_metric_get(const struct cg_sample *s, const struct pol_metric *m, double *out);
+
+struct policy;
+struct metric_set;
+/* Adds the metrics p's conditions use to set (the daemon collects them). */
+void policy_metric_set(const struct policy *p, struct metric_set *set);
 
 /* ---- rules -------------------------------------------------------------- */
 

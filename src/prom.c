@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "metrics.h"
 #include "prom.h"
 #include "utf8.h"
 
@@ -310,244 +311,9 @@ static void hist_start(struct pw *w, const char *name, size_t name_len, const ch
 	put(w, l->buf.data + l->off[i], l->off[i + 1] - l->off[i]);
 }
 
-/* ---- simple per-cgroup families ---------------------------------------- */
+/* ---- per-cgroup families: the metric table's exported rows --------------- */
 
 enum unit { U_INT, U_USEC, U_NSEC };	/* as is; usec or nsec printed as seconds */
-
-enum src {
-	S_CPU_USAGE, S_CPU_USER, S_CPU_SYSTEM, S_CPU_PERIODS, S_CPU_THROTTLED,
-	S_CPU_THROTTLED_USEC, S_CPU_BURSTS, S_CPU_BURST_USEC,
-	S_CPU_QUOTA, S_CPU_PERIOD, S_CPU_SHARES,
-	S_MEM_USAGE, S_MEM_WORKING_SET, S_MEM_PEAK, S_MEM_LIMIT, S_MEM_RESERVATION,
-	S_SWAP, S_SWAP_LIMIT, S_MEM_RSS, S_MEM_CACHE, S_MEM_MAPPED,
-	S_MEM_EV_HIGH, S_MEM_EV_MAX, S_MEM_EV_OOM_KILL,
-	S_THREADS, S_THREADS_MAX, S_PROCS,
-	S_PSI_CPU_SOME, S_PSI_CPU_FULL, S_PSI_MEM_SOME, S_PSI_MEM_FULL,
-	S_PSI_IO_SOME, S_PSI_IO_FULL,
-	S_CTX_SWITCHES, S_MIGRATIONS, S_RX_BYTES, S_TX_BYTES, S_RX_PACKETS, S_TX_PACKETS,
-	S_OOM_KILLS, S_FORKS, S_EXECS, S_EXITS,
-};
-
-struct simple_family {
-	const char *name;
-	enum ptype type;
-	enum unit unit;
-	enum src src;
-	const char *help;
-};
-
-static const struct simple_family simple_families[] = {
-	{ "container_cpu_usage_seconds_total", T_COUNTER, U_USEC, S_CPU_USAGE,
-	  "Cumulative CPU time consumed (cpu.stat usage_usec)." },
-	{ "container_cpu_user_seconds_total", T_COUNTER, U_USEC, S_CPU_USER,
-	  "Cumulative user CPU time consumed (cpu.stat user_usec)." },
-	{ "container_cpu_system_seconds_total", T_COUNTER, U_USEC, S_CPU_SYSTEM,
-	  "Cumulative system CPU time consumed (cpu.stat system_usec)." },
-	{ "container_cpu_cfs_periods_total", T_COUNTER, U_INT, S_CPU_PERIODS,
-	  "Number of elapsed enforcement periods (cpu.stat nr_periods)." },
-	{ "container_cpu_cfs_throttled_periods_total", T_COUNTER, U_INT, S_CPU_THROTTLED,
-	  "Number of throttled periods (cpu.stat nr_throttled)." },
-	{ "container_cpu_cfs_throttled_seconds_total", T_COUNTER, U_USEC, S_CPU_THROTTLED_USEC,
-	  "Total time duration the cgroup has been throttled (cpu.stat throttled_usec)." },
-	{ "container_cpu_cfs_burst_periods_total", T_COUNTER, U_INT, S_CPU_BURSTS,
-	  "Number of periods in which a burst occurred (cpu.stat nr_bursts)." },
-	{ "container_cpu_cfs_burst_seconds_total", T_COUNTER, U_USEC, S_CPU_BURST_USEC,
-	  "Total time spent bursting over the quota (cpu.stat burst_usec)." },
-	{ "container_spec_cpu_quota", T_GAUGE, U_INT, S_CPU_QUOTA,
-	  "CPU quota in microseconds per period, as cAdvisor (cpu.max; absent when max)." },
-	{ "container_spec_cpu_period", T_GAUGE, U_INT, S_CPU_PERIOD,
-	  "CPU period in microseconds, as cAdvisor (cpu.max)." },
-	{ "container_spec_cpu_shares", T_GAUGE, U_INT, S_CPU_SHARES,
-	  "CPU shares converted from cpu.weight as runc does (2..262144)." },
-	{ "container_memory_usage_bytes", T_GAUGE, U_INT, S_MEM_USAGE,
-	  "Current memory usage, all memory regardless of when it was accessed (memory.current)." },
-	{ "container_memory_working_set_bytes", T_GAUGE, U_INT, S_MEM_WORKING_SET,
-	  "Current working set: memory.current less inactive_file." },
-	{ "container_memory_max_usage_bytes", T_GAUGE, U_INT, S_MEM_PEAK,
-	  "Maximum memory usage recorded (memory.peak)." },
-	{ "container_spec_memory_limit_bytes", T_GAUGE, U_INT, S_MEM_LIMIT,
-	  "Memory limit (memory.max); 0 means no limit, as cAdvisor." },
-	{ "container_spec_memory_reservation_limit_bytes", T_GAUGE, U_INT, S_MEM_RESERVATION,
-	  "Memory reservation (memory.low); 0 means max, as cAdvisor." },
-	{ "container_memory_swap", T_GAUGE, U_INT, S_SWAP,
-	  "Container swap usage in bytes (memory.swap.current)." },
-	{ "container_spec_memory_swap_limit_bytes", T_GAUGE, U_INT, S_SWAP_LIMIT,
-	  "Swap limit (memory.swap.max); 0 means no limit, as cAdvisor." },
-	{ "container_memory_rss", T_GAUGE, U_INT, S_MEM_RSS,
-	  "Anonymous memory in bytes (memory.stat anon)." },
-	{ "container_memory_cache", T_GAUGE, U_INT, S_MEM_CACHE,
-	  "Page cache memory in bytes (memory.stat file)." },
-	{ "container_memory_mapped_file", T_GAUGE, U_INT, S_MEM_MAPPED,
-	  "Size of memory mapped files in bytes (memory.stat file_mapped)." },
-	{ "container_memory_events_high_total", T_COUNTER, U_INT, S_MEM_EV_HIGH,
-	  "Times usage went over memory.high (memory.events high)." },
-	{ "container_memory_events_max_total", T_COUNTER, U_INT, S_MEM_EV_MAX,
-	  "Times usage was about to go over memory.max (memory.events max)." },
-	{ "container_oom_events_total", T_COUNTER, U_INT, S_MEM_EV_OOM_KILL,
-	  "Processes killed by the OOM killer in this cgroup (memory.events oom_kill)." },
-	{ "container_threads", T_GAUGE, U_INT, S_THREADS,
-	  "Number of tasks, as counted by the pids controller (pids.current)." },
-	{ "container_threads_max", T_GAUGE, U_INT, S_THREADS_MAX,
-	  "Maximum number of tasks (pids.max); 0 means no limit, as cAdvisor." },
-	{ "container_processes", T_GAUGE, U_INT, S_PROCS,
-	  "Number of processes (lines of cgroup.procs)." },
-	{ "container_pressure_cpu_waiting_seconds_total", T_COUNTER, U_USEC, S_PSI_CPU_SOME,
-	  "Time some tasks waited for CPU (cpu.pressure some total)." },
-	{ "container_pressure_cpu_stalled_seconds_total", T_COUNTER, U_USEC, S_PSI_CPU_FULL,
-	  "Time all non-idle tasks waited for CPU (cpu.pressure full total)." },
-	{ "container_pressure_memory_waiting_seconds_total", T_COUNTER, U_USEC, S_PSI_MEM_SOME,
-	  "Time some tasks waited for memory (memory.pressure some total)." },
-	{ "container_pressure_memory_stalled_seconds_total", T_COUNTER, U_USEC, S_PSI_MEM_FULL,
-	  "Time all non-idle tasks waited for memory (memory.pressure full total)." },
-	{ "container_pressure_io_waiting_seconds_total", T_COUNTER, U_USEC, S_PSI_IO_SOME,
-	  "Time some tasks waited for I/O (io.pressure some total)." },
-	{ "container_pressure_io_stalled_seconds_total", T_COUNTER, U_USEC, S_PSI_IO_FULL,
-	  "Time all non-idle tasks waited for I/O (io.pressure full total)." },
-	{ "cgwarden_context_switches_total", T_COUNTER, U_INT, S_CTX_SWITCHES,
-	  "Context switches away from this cgroup's tasks (eBPF sched_switch)." },
-	{ "cgwarden_migrations_total", T_COUNTER, U_INT, S_MIGRATIONS,
-	  "CPU migrations of this cgroup's tasks (eBPF sched_migrate_task)." },
-	{ "container_network_receive_bytes_total", T_COUNTER, U_INT, S_RX_BYTES,
-	  "Bytes received by this cgroup's sockets, all interfaces (eBPF cgroup_skb)." },
-	{ "container_network_transmit_bytes_total", T_COUNTER, U_INT, S_TX_BYTES,
-	  "Bytes sent by this cgroup's sockets, all interfaces (eBPF cgroup_skb)." },
-	{ "container_network_receive_packets_total", T_COUNTER, U_INT, S_RX_PACKETS,
-	  "Packets received by this cgroup's sockets, all interfaces (eBPF cgroup_skb)." },
-	{ "container_network_transmit_packets_total", T_COUNTER, U_INT, S_TX_PACKETS,
-	  "Packets sent by this cgroup's sockets, all interfaces (eBPF cgroup_skb)." },
-	{ "cgwarden_oom_kills_total", T_COUNTER, U_INT, S_OOM_KILLS,
-	  "OOM kill victims in this cgroup (eBPF oom/mark_victim)." },
-	{ "cgwarden_process_forks_total", T_COUNTER, U_INT, S_FORKS,
-	  "Tasks forked in this cgroup (eBPF sched_process_fork)." },
-	{ "cgwarden_process_execs_total", T_COUNTER, U_INT, S_EXECS,
-	  "Successful execs in this cgroup (eBPF sched_process_exec)." },
-	{ "cgwarden_process_exits_total", T_COUNTER, U_INT, S_EXITS,
-	  "Task exits in this cgroup (eBPF sched_process_exit)." },
-};
-
-static bool cpu_key(const struct cg_sample *c, enum cg_cpu_key k, uint64_t *v)
-{
-	*v = c->cpu[k];
-	return (c->have & CG_HAVE_CPU_STAT) && (c->cpu_have & (1u << k));
-}
-
-static bool memstat_key(const struct cg_sample *c, enum cg_memstat_key k, uint64_t *v)
-{
-	*v = c->memstat[k];
-	return (c->have & CG_HAVE_MEM_STAT) && (c->memstat_have & (1ull << k));
-}
-
-static bool memevent_key(const struct cg_sample *c, enum cg_memevent_key k, uint64_t *v)
-{
-	*v = c->memevents[k];
-	return (c->have & CG_HAVE_MEM_EVENTS) && (c->memevents_have & (1u << k));
-}
-
-/* cAdvisor's spec limits: "max" is 0. */
-static bool limit(bool have, uint64_t lim, uint64_t *v)
-{
-	*v = lim == CG_UNLIMITED ? 0 : lim;
-	return have;
-}
-
-static bool psi_total(const struct cg_sample *c, enum cg_psi_resource r, bool full, uint64_t *v)
-{
-	static const uint32_t bit[CG_PSI__COUNT] = {
-		CG_HAVE_PSI_CPU, CG_HAVE_PSI_MEMORY, CG_HAVE_PSI_IO,
-	};
-	const struct cg_psi *p = &c->psi[r];
-
-	*v = full ? p->full.total_usec : p->some.total_usec;
-	return (c->have & bit[r]) && (full ? p->have_full : p->have_some);
-}
-
-static bool bpf_val(const struct cg_sample *c, uint32_t bit, uint64_t val, uint64_t *v)
-{
-	*v = val;
-	return c->bpf.have & bit;
-}
-
-/* The value of a simple family for one cgroup; false: absent. */
-static bool simple_value(enum src src, const struct cg_sample *c, uint64_t *v)
-{
-	uint32_t h = c->have;
-	const struct cg_bpf *b = &c->bpf;
-
-	switch (src) {
-	case S_CPU_USAGE: return cpu_key(c, CG_CPU_USAGE_USEC, v);
-	case S_CPU_USER: return cpu_key(c, CG_CPU_USER_USEC, v);
-	case S_CPU_SYSTEM: return cpu_key(c, CG_CPU_SYSTEM_USEC, v);
-	case S_CPU_PERIODS: return cpu_key(c, CG_CPU_NR_PERIODS, v);
-	case S_CPU_THROTTLED: return cpu_key(c, CG_CPU_NR_THROTTLED, v);
-	case S_CPU_THROTTLED_USEC: return cpu_key(c, CG_CPU_THROTTLED_USEC, v);
-	case S_CPU_BURSTS: return cpu_key(c, CG_CPU_NR_BURSTS, v);
-	case S_CPU_BURST_USEC: return cpu_key(c, CG_CPU_BURST_USEC, v);
-	case S_CPU_QUOTA:
-		/* cAdvisor writes no quota sample for an unlimited cgroup. */
-		*v = c->cpu_max_quota_usec;
-		return (h & CG_HAVE_CPU_MAX) && *v != CG_UNLIMITED;
-	case S_CPU_PERIOD:
-		*v = c->cpu_max_period_usec;
-		return h & CG_HAVE_CPU_MAX;
-	case S_CPU_SHARES:
-		/* runc maps shares to weight as 1 + (shares - 2) * 9999 / 262142;
-		 * cAdvisor on cgroup v2 reports its inverse. */
-		if (!(h & CG_HAVE_CPU_WEIGHT) || c->cpu_weight < 1 || c->cpu_weight > 10000)
-			return false;
-		*v = 2 + (c->cpu_weight - 1) * 262142 / 9999;
-		return true;
-	case S_MEM_USAGE:
-		*v = c->mem_current;
-		return h & CG_HAVE_MEM_CURRENT;
-	case S_MEM_WORKING_SET: {
-		uint64_t inactive;
-
-		if (!(h & CG_HAVE_MEM_CURRENT) || !memstat_key(c, CG_MS_INACTIVE_FILE, &inactive))
-			return false;
-		*v = c->mem_current > inactive ? c->mem_current - inactive : 0;
-		return true;
-	}
-	case S_MEM_PEAK:
-		*v = c->mem_peak;
-		return h & CG_HAVE_MEM_PEAK;
-	case S_MEM_LIMIT: return limit(h & CG_HAVE_MEM_MAX, c->mem_max, v);
-	case S_MEM_RESERVATION: return limit(h & CG_HAVE_MEM_LOW, c->mem_low, v);
-	case S_SWAP:
-		*v = c->swap_current;
-		return h & CG_HAVE_SWAP_CURRENT;
-	case S_SWAP_LIMIT: return limit(h & CG_HAVE_SWAP_MAX, c->swap_max, v);
-	case S_MEM_RSS: return memstat_key(c, CG_MS_ANON, v);
-	case S_MEM_CACHE: return memstat_key(c, CG_MS_FILE, v);
-	case S_MEM_MAPPED: return memstat_key(c, CG_MS_FILE_MAPPED, v);
-	case S_MEM_EV_HIGH: return memevent_key(c, CG_ME_HIGH, v);
-	case S_MEM_EV_MAX: return memevent_key(c, CG_ME_MAX, v);
-	case S_MEM_EV_OOM_KILL: return memevent_key(c, CG_ME_OOM_KILL, v);
-	case S_THREADS:
-		*v = c->pids_current;
-		return h & CG_HAVE_PIDS_CURRENT;
-	case S_THREADS_MAX: return limit(h & CG_HAVE_PIDS_MAX, c->pids_max, v);
-	case S_PROCS:
-		*v = c->procs;
-		return h & CG_HAVE_PROCS;
-	case S_PSI_CPU_SOME: return psi_total(c, CG_PSI_CPU, false, v);
-	case S_PSI_CPU_FULL: return psi_total(c, CG_PSI_CPU, true, v);
-	case S_PSI_MEM_SOME: return psi_total(c, CG_PSI_MEMORY, false, v);
-	case S_PSI_MEM_FULL: return psi_total(c, CG_PSI_MEMORY, true, v);
-	case S_PSI_IO_SOME: return psi_total(c, CG_PSI_IO, false, v);
-	case S_PSI_IO_FULL: return psi_total(c, CG_PSI_IO, true, v);
-	case S_CTX_SWITCHES: return bpf_val(c, CG_BPF_SCHED, b->ctx_switches, v);
-	case S_MIGRATIONS: return bpf_val(c, CG_BPF_SCHED, b->migrations, v);
-	case S_RX_BYTES: return bpf_val(c, CG_BPF_NET, b->rx_bytes, v);
-	case S_TX_BYTES: return bpf_val(c, CG_BPF_NET, b->tx_bytes, v);
-	case S_RX_PACKETS: return bpf_val(c, CG_BPF_NET, b->rx_packets, v);
-	case S_TX_PACKETS: return bpf_val(c, CG_BPF_NET, b->tx_packets, v);
-	case S_OOM_KILLS: return bpf_val(c, CG_BPF_PROC, b->oom_kills, v);
-	case S_FORKS: return bpf_val(c, CG_BPF_PROC, b->forks, v);
-	case S_EXECS: return bpf_val(c, CG_BPF_PROC, b->execs, v);
-	case S_EXITS: return bpf_val(c, CG_BPF_PROC, b->exits, v);
-	}
-	return false;
-}
 
 static void put_value(struct pw *w, enum unit u, uint64_t v)
 {
@@ -559,48 +325,68 @@ static void put_value(struct pw *w, enum unit u, uint64_t v)
 		put_u64(w, v);
 }
 
-static void render_simple(struct pw *w, const struct cg_snapshot *s, const struct labels *l,
-			  const struct simple_family *f)
+static enum unit prom_unit(const struct metric_prom *p)
 {
-	size_t n = strlen(f->name);
+	return p->scale == PS_USEC ? U_USEC : p->scale == PS_NSEC ? U_NSEC : U_INT;
+}
 
-	family(w, f->name, f->type, f->help);
+/* A row's value for Prometheus, cAdvisor's transforms applied; false: no
+ * sample. */
+static bool prom_value(const struct cg_sample *c, enum metric_id id, uint64_t *out)
+{
+	const struct metric_def *m = &metric_defs[id];
+	struct metric_val v;
+
+	if (!metric_get(c, id, &v))
+		return false;
+	switch (m->prom.xform) {
+	case PX_SKIP_MAX:
+		/* cAdvisor writes no quota sample for an unlimited cgroup. */
+		if (v.u == CG_UNLIMITED)
+			return false;
+		break;
+	case PX_MAX_ZERO:
+		if (v.u == CG_UNLIMITED)
+			v.u = 0;
+		break;
+	case PX_SHARES:
+		/* runc maps shares to weight as 1 + (shares - 2) * 9999 / 262142;
+		 * cAdvisor on cgroup v2 reports its inverse. */
+		if (v.u < 1 || v.u > 10000)
+			return false;
+		v.u = 2 + (v.u - 1) * 262142 / 9999;
+		break;
+	}
+	*out = v.u;
+	return true;
+}
+
+/* Closes a sample's label set: the row's extra labels, then the value. */
+static void sample_end(struct pw *w, const struct metric_prom *p, enum unit u, uint64_t v)
+{
+	if (p->labels) {
+		putch(w, ',');
+		puts_(w, p->labels);
+	}
+	lit(w, "} ");
+	put_value(w, u, v);
+	putch(w, '\n');
+}
+
+static void render_simple(struct pw *w, const struct cg_snapshot *s, const struct labels *l,
+			  enum metric_id id)
+{
+	const struct metric_prom *p = &metric_defs[id].prom;
+	size_t n = strlen(p->name);
+
 	for (size_t i = 0; i < s->nr_samples && !w->err; i++) {
 		uint64_t v;
 
-		if (!simple_value(f->src, &s->samples[i], &v))
+		if (!prom_value(&s->samples[i], id, &v))
 			continue;
-		sample_start(w, f->name, n, l, i);
-		lit(w, "} ");
-		put_value(w, f->unit, v);
-		putch(w, '\n');
+		sample_start(w, p->name, n, l, i);
+		sample_end(w, p, prom_unit(p), v);
 	}
-}
-
-/* ---- families with more labels ----------------------------------------- */
-
-static void render_failures(struct pw *w, const struct cg_snapshot *s, const struct labels *l)
-{
-	static const char name[] = "container_memory_failures_total";
-	static const struct { enum cg_memstat_key k; const char *type; } f[] = {
-		{ CG_MS_PGFAULT, "pgfault" }, { CG_MS_PGMAJFAULT, "pgmajfault" },
-	};
-
-	family(w, name, T_COUNTER,
-	       "Cumulative count of memory allocation failures (memory.stat pgfault, pgmajfault).");
-	for (size_t j = 0; j < 2; j++)
-		for (size_t i = 0; i < s->nr_samples && !w->err; i++) {
-			uint64_t v;
-
-			if (!memstat_key(&s->samples[i], f[j].k, &v))
-				continue;
-			sample_start(w, name, sizeof(name) - 1, l, i);
-			lit(w, ",failure_type=\"");
-			puts_(w, f[j].type);
-			lit(w, "\",scope=\"container\"} ");
-			put_u64(w, v);
-			putch(w, '\n');
-		}
 }
 
 /* cAdvisor's device label ("/dev/vda"); "MAJ:MIN" when the name is unknown
@@ -626,37 +412,25 @@ static void put_device(struct pw *w, const struct cg_sample *c, uint32_t i)
 	putch(w, '"');
 }
 
-static void render_io(struct pw *w, const struct cg_snapshot *s, const struct labels *l)
+static void render_io(struct pw *w, const struct cg_snapshot *s, const struct labels *l,
+		      enum metric_id id)
 {
-	static const struct { const char *name; enum cg_io_key k; const char *help; } f[] = {
-		{ "container_fs_reads_bytes_total", CG_IO_RBYTES,
-		  "Cumulative count of bytes read (io.stat rbytes)." },
-		{ "container_fs_writes_bytes_total", CG_IO_WBYTES,
-		  "Cumulative count of bytes written (io.stat wbytes)." },
-		{ "container_fs_reads_total", CG_IO_RIOS,
-		  "Cumulative count of reads completed (io.stat rios)." },
-		{ "container_fs_writes_total", CG_IO_WIOS,
-		  "Cumulative count of writes completed (io.stat wios)." },
-	};
+	const struct metric_prom *p = &metric_defs[id].prom;
+	size_t n = strlen(p->name);
 
-	for (size_t j = 0; j < sizeof(f) / sizeof(f[0]); j++) {
-		size_t n = strlen(f[j].name);
+	for (size_t i = 0; i < s->nr_samples && !w->err; i++) {
+		const struct cg_sample *c = &s->samples[i];
 
-		family(w, f[j].name, T_COUNTER, f[j].help);
-		for (size_t i = 0; i < s->nr_samples && !w->err; i++) {
-			const struct cg_sample *c = &s->samples[i];
+		if (!metric_present(c, id) || !c->io)
+			continue;
+		for (uint32_t d = 0; d < c->nr_io; d++) {
+			struct metric_val v;
 
-			if (!(c->have & CG_HAVE_IO_STAT) || !c->io)
+			if (!metric_read_dev(&c->io[d], id, &v))
 				continue;
-			for (uint32_t d = 0; d < c->nr_io; d++) {
-				if (!(c->io[d].have & (1u << f[j].k)))
-					continue;
-				sample_start(w, f[j].name, n, l, i);
-				put_device(w, c, d);
-				lit(w, "} ");
-				put_u64(w, c->io[d].v[f[j].k]);
-				putch(w, '\n');
-			}
+			sample_start(w, p->name, n, l, i);
+			put_device(w, c, d);
+			sample_end(w, p, prom_unit(p), v.u);
 		}
 	}
 }
@@ -673,19 +447,18 @@ static void render_io(struct pw *w, const struct cg_snapshot *s, const struct la
 #define RUNQ_FIRST_LE 1		/* bucket whose upper bound is the first le */
 #define RUNQ_LAST_LE 23		/* 2^24 - 1 usec = 16.8 s */
 
-static void render_runq(struct pw *w, const struct cg_snapshot *s, const struct labels *l)
+static void render_runq(struct pw *w, const struct cg_snapshot *s, const struct labels *l,
+			enum metric_id id)
 {
-	static const char name[] = "cgwarden_runq_latency_seconds";
-	const size_t n = sizeof(name) - 1;
+	const char *name = metric_defs[id].prom.name;
+	const size_t n = strlen(name);
 
-	family(w, name, T_HISTOGRAM,
-	       "Time tasks waited on a run queue after a wakeup (eBPF sched_wakeup to sched_switch).");
 	for (size_t i = 0; i < s->nr_samples && !w->err; i++) {
 		const struct cg_bpf *b = &s->samples[i].bpf;
 		uint64_t cum = 0, total = 0;
 		int next = 0;
 
-		if (!(b->have & CG_BPF_SCHED))
+		if (!metric_present(&s->samples[i], id))
 			continue;
 		for (int k = 0; k < CG_RUNQ_BUCKETS; k++)
 			total += b->runq_hist[k];
@@ -714,6 +487,33 @@ static void render_runq(struct pw *w, const struct cg_snapshot *s, const struct 
 		lit(w, "} ");
 		put_u64(w, total);
 		putch(w, '\n');
+	}
+}
+
+/* Every exported row of the metric table, in table order. Rows of one
+ * family (container_memory_failures_total's failure types) are adjacent and
+ * share its HELP and TYPE. */
+static void render_table(struct pw *w, const struct cg_snapshot *s, const struct labels *l)
+{
+	static const enum ptype types[] = {
+		[PT_COUNTER] = T_COUNTER, [PT_GAUGE] = T_GAUGE, [PT_HISTOGRAM] = T_HISTOGRAM,
+	};
+	const char *last = NULL;
+
+	for (int i = 0; i < M__COUNT && !w->err; i++) {
+		const struct metric_def *m = &metric_defs[i];
+
+		if (!m->prom.name)
+			continue;
+		if (!last || strcmp(last, m->prom.name) != 0)
+			family(w, m->prom.name, types[m->prom.type], m->prom.help);
+		last = m->prom.name;
+		if (m->kind == MK_HIST)
+			render_runq(w, s, l, (enum metric_id)i);
+		else if (m->kind == MK_DEV_KEY)
+			render_io(w, s, l, (enum metric_id)i);
+		else
+			render_simple(w, s, l, (enum metric_id)i);
 	}
 }
 
@@ -805,11 +605,7 @@ int prom_render(struct prom_buf *b, const struct cg_snapshot *s, enum prom_forma
 		return -EINVAL;
 	w.err = labels_build(&l, s);
 	render_host_self(&w, s);
-	for (size_t f = 0; f < sizeof(simple_families) / sizeof(simple_families[0]); f++)
-		render_simple(&w, s, &l, &simple_families[f]);
-	render_failures(&w, s, &l);
-	render_io(&w, s, &l);
-	render_runq(&w, s, &l);
+	render_table(&w, s, &l);
 	if (policy)
 		render_policy(&w, policy, nr_policy);
 	if (w.om)

@@ -192,6 +192,20 @@ static void bpf_rates(struct cg_rates *r, const struct cg_sample *cur,
 		r->have |= CG_RATE_RUNQ;
 }
 
+void rates_derive(struct cg_sample *s)
+{
+	struct cg_rates *r = &s->rate;
+	uint64_t in = s->memstat[CG_MS_INACTIVE_FILE];
+
+	r->have &= ~(uint32_t)CG_RATE_WORKING_SET;
+	r->mem_working_set_bytes = 0;
+	if ((s->have & CG_HAVE_MEM_CURRENT) && (s->have & CG_HAVE_MEM_STAT) &&
+	    (s->memstat_have & (1ull << CG_MS_INACTIVE_FILE))) {
+		r->mem_working_set_bytes = s->mem_current > in ? s->mem_current - in : 0;
+		r->have |= CG_RATE_WORKING_SET;
+	}
+}
+
 void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t dt_usec)
 {
 	struct cg_rates r = { 0 };
@@ -203,4 +217,5 @@ void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t
 		bpf_rates(&r, cur, prev, dt_usec);
 	}
 	cur->rate = r;
+	rates_derive(cur);
 }

@@ -17,7 +17,13 @@ bool rate_per_sec(uint64_t prev, uint64_t cur, uint64_t dt_usec, double *out);
  * bucket. False when the histogram is empty. */
 bool hist_quantile_usec(const uint64_t *hist, size_t nr, double q, double *out);
 
-/* Fills cur->rate from prev (the same cgroup one tick earlier). */
+/* The values derived from s alone (the working set): every face reads them
+ * from s->rate through the metric table instead of computing its own.
+ * Leaves the rates in s->rate as they are. */
+void rates_derive(struct cg_sample *s);
+
+/* Fills cur->rate from prev (the same cgroup one tick earlier), then
+ * rates_derive(cur). */
 void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t dt_usec);
 
 #endif

@@ -170,35 +170,11 @@ static const char *const runtime_names[CG_RT__COUNT] = {
 	[CG_RT_KUBERNETES] = "kubernetes",
 };
 
-const char *const cg_memstat_keys[CG_MS__COUNT] = {
-	"anon", "file", "kernel", "kernel_stack", "pagetables",
-	"sec_pagetables", "percpu", "sock", "vmalloc", "shmem",
-	"zswap", "zswapped", "file_mapped", "file_dirty",
-	"file_writeback", "swapcached", "anon_thp", "file_thp",
-	"shmem_thp", "inactive_anon", "active_anon", "inactive_file",
-	"active_file", "unevictable", "slab_reclaimable",
-	"slab_unreclaimable", "slab", "workingset_refault_anon",
-	"workingset_refault_file", "workingset_activate_anon",
-	"workingset_activate_file", "workingset_restore_anon",
-	"workingset_restore_file", "workingset_nodereclaim", "pgscan",
-	"pgsteal", "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd",
-	"pgsteal_direct", "pgfault", "pgmajfault", "pgrefill",
-	"pgactivate", "pgdeactivate", "pglazyfree", "pglazyfreed",
-	"zswpin", "zswpout", "thp_fault_alloc", "thp_collapse_alloc",
-};
-
-const char *const cg_memevent_keys[CG_ME__COUNT] = {
-	"low", "high", "max", "oom", "oom_kill", "oom_group_kill",
-};
-
-const char *const cg_cpu_keys[CG_CPU__COUNT] = {
-	"usage_usec", "user_usec", "system_usec", "nr_periods",
-	"nr_throttled", "throttled_usec", "nr_bursts", "burst_usec",
-};
-
-const char *const cg_io_keys[CG_IO__COUNT] = {
-	"rbytes", "wbytes", "rios", "wios", "dbytes", "dios",
-};
+#define CG_KEY_NAME(e, k, u) #k,
+const char *const cg_memstat_keys[CG_MS__COUNT] = { CG_MEMSTAT_KEYS(CG_KEY_NAME) };
+const char *const cg_memevent_keys[CG_ME__COUNT] = { CG_MEMEVENT_KEYS(CG_KEY_NAME) };
+const char *const cg_cpu_keys[CG_CPU__COUNT] = { CG_CPU_KEYS(CG_KEY_NAME) };
+const char *const cg_io_keys[CG_IO__COUNT] = { CG_IO_KEYS(CG_KEY_NAME) };
 
 static const char *const psi_names[CG_PSI__COUNT] = { "cpu", "memory", "io" };
 
@@ -218,10 +194,6 @@ const char *cg_kind_name(enum cg_kind k)
 
 const char *cg_runtime_name(enum cg_runtime r) { return NAME_OR_NULL(runtime_names, r); }
 const char *cg_qos_name(enum cg_k8s_qos q) { return NAME_OR_NULL(qos_names, q); }
-const char *cg_memstat_key_name(enum cg_memstat_key k) { return NAME_OR_NULL(cg_memstat_keys, k); }
-const char *cg_memevent_key_name(enum cg_memevent_key k) { return NAME_OR_NULL(cg_memevent_keys, k); }
-const char *cg_cpu_key_name(enum cg_cpu_key k) { return NAME_OR_NULL(cg_cpu_keys, k); }
-const char *cg_io_key_name(enum cg_io_key k) { return NAME_OR_NULL(cg_io_keys, k); }
 const char *cg_psi_resource_name(enum cg_psi_resource r) { return NAME_OR_NULL(psi_names, r); }
 
 const struct cg_sample *snapshot_find_path(const struct cg_snapshot *s, const char *path)

@@ -14,42 +14,69 @@
 /* A limit written as "max" by the kernel. */
 #define CG_UNLIMITED UINT64_MAX
 
-/* cpu.stat: keys in the order the kernel prints them. */
+/*
+ * Key lists as X-macros, in the order the kernel prints them: the enums
+ * below, the key names in snapshot.c and the metric table's rows
+ * (metrics.c) are all made from these, so a key is added in one place.
+ * X(ENUM_SUFFIX, kernel_key, unit) with unit B (bytes), N (a count) or
+ * U (microseconds).
+ */
+#define CG_CPU_KEYS(X) \
+	X(USAGE_USEC, usage_usec, U) X(USER_USEC, user_usec, U) \
+	X(SYSTEM_USEC, system_usec, U) X(NR_PERIODS, nr_periods, N) \
+	X(NR_THROTTLED, nr_throttled, N) X(THROTTLED_USEC, throttled_usec, U) \
+	X(NR_BURSTS, nr_bursts, N) X(BURST_USEC, burst_usec, U)
+
+#define CG_KEY_ENUM_CPU(e, k, u) CG_CPU_##e,
 enum cg_cpu_key {
-	CG_CPU_USAGE_USEC,
-	CG_CPU_USER_USEC,
-	CG_CPU_SYSTEM_USEC,
-	CG_CPU_NR_PERIODS,
-	CG_CPU_NR_THROTTLED,
-	CG_CPU_THROTTLED_USEC,
-	CG_CPU_NR_BURSTS,
-	CG_CPU_BURST_USEC,
+	CG_CPU_KEYS(CG_KEY_ENUM_CPU)
 	CG_CPU__COUNT
 };
 
 /* memory.stat keys we keep; others are skipped (the kernel adds keys often). */
+#define CG_MEMSTAT_KEYS(X) \
+	X(ANON, anon, B) X(FILE, file, B) X(KERNEL, kernel, B) \
+	X(KERNEL_STACK, kernel_stack, B) X(PAGETABLES, pagetables, B) \
+	X(SEC_PAGETABLES, sec_pagetables, B) X(PERCPU, percpu, B) X(SOCK, sock, B) \
+	X(VMALLOC, vmalloc, B) X(SHMEM, shmem, B) X(ZSWAP, zswap, B) \
+	X(ZSWAPPED, zswapped, B) X(FILE_MAPPED, file_mapped, B) \
+	X(FILE_DIRTY, file_dirty, B) X(FILE_WRITEBACK, file_writeback, B) \
+	X(SWAPCACHED, swapcached, B) X(ANON_THP, anon_thp, B) X(FILE_THP, file_thp, B) \
+	X(SHMEM_THP, shmem_thp, B) X(INACTIVE_ANON, inactive_anon, B) \
+	X(ACTIVE_ANON, active_anon, B) X(INACTIVE_FILE, inactive_file, B) \
+	X(ACTIVE_FILE, active_file, B) X(UNEVICTABLE, unevictable, B) \
+	X(SLAB_RECLAIMABLE, slab_reclaimable, B) \
+	X(SLAB_UNRECLAIMABLE, slab_unreclaimable, B) X(SLAB, slab, B) \
+	X(WORKINGSET_REFAULT_ANON, workingset_refault_anon, N) \
+	X(WORKINGSET_REFAULT_FILE, workingset_refault_file, N) \
+	X(WORKINGSET_ACTIVATE_ANON, workingset_activate_anon, N) \
+	X(WORKINGSET_ACTIVATE_FILE, workingset_activate_file, N) \
+	X(WORKINGSET_RESTORE_ANON, workingset_restore_anon, N) \
+	X(WORKINGSET_RESTORE_FILE, workingset_restore_file, N) \
+	X(WORKINGSET_NODERECLAIM, workingset_nodereclaim, N) X(PGSCAN, pgscan, N) \
+	X(PGSTEAL, pgsteal, N) X(PGSCAN_KSWAPD, pgscan_kswapd, N) \
+	X(PGSCAN_DIRECT, pgscan_direct, N) X(PGSTEAL_KSWAPD, pgsteal_kswapd, N) \
+	X(PGSTEAL_DIRECT, pgsteal_direct, N) X(PGFAULT, pgfault, N) \
+	X(PGMAJFAULT, pgmajfault, N) X(PGREFILL, pgrefill, N) \
+	X(PGACTIVATE, pgactivate, N) X(PGDEACTIVATE, pgdeactivate, N) \
+	X(PGLAZYFREE, pglazyfree, N) X(PGLAZYFREED, pglazyfreed, N) \
+	X(ZSWPIN, zswpin, N) X(ZSWPOUT, zswpout, N) \
+	X(THP_FAULT_ALLOC, thp_fault_alloc, N) X(THP_COLLAPSE_ALLOC, thp_collapse_alloc, N)
+
+#define CG_KEY_ENUM_MS(e, k, u) CG_MS_##e,
 enum cg_memstat_key {
-	CG_MS_ANON, CG_MS_FILE, CG_MS_KERNEL, CG_MS_KERNEL_STACK, CG_MS_PAGETABLES,
-	CG_MS_SEC_PAGETABLES, CG_MS_PERCPU, CG_MS_SOCK, CG_MS_VMALLOC, CG_MS_SHMEM,
-	CG_MS_ZSWAP, CG_MS_ZSWAPPED, CG_MS_FILE_MAPPED, CG_MS_FILE_DIRTY,
-	CG_MS_FILE_WRITEBACK, CG_MS_SWAPCACHED, CG_MS_ANON_THP, CG_MS_FILE_THP,
-	CG_MS_SHMEM_THP, CG_MS_INACTIVE_ANON, CG_MS_ACTIVE_ANON, CG_MS_INACTIVE_FILE,
-	CG_MS_ACTIVE_FILE, CG_MS_UNEVICTABLE, CG_MS_SLAB_RECLAIMABLE,
-	CG_MS_SLAB_UNRECLAIMABLE, CG_MS_SLAB, CG_MS_WORKINGSET_REFAULT_ANON,
-	CG_MS_WORKINGSET_REFAULT_FILE, CG_MS_WORKINGSET_ACTIVATE_ANON,
-	CG_MS_WORKINGSET_ACTIVATE_FILE, CG_MS_WORKINGSET_RESTORE_ANON,
-	CG_MS_WORKINGSET_RESTORE_FILE, CG_MS_WORKINGSET_NODERECLAIM, CG_MS_PGSCAN,
-	CG_MS_PGSTEAL, CG_MS_PGSCAN_KSWAPD, CG_MS_PGSCAN_DIRECT, CG_MS_PGSTEAL_KSWAPD,
-	CG_MS_PGSTEAL_DIRECT, CG_MS_PGFAULT, CG_MS_PGMAJFAULT, CG_MS_PGREFILL,
-	CG_MS_PGACTIVATE, CG_MS_PGDEACTIVATE, CG_MS_PGLAZYFREE, CG_MS_PGLAZYFREED,
-	CG_MS_ZSWPIN, CG_MS_ZSWPOUT, CG_MS_THP_FAULT_ALLOC, CG_MS_THP_COLLAPSE_ALLOC,
+	CG_MEMSTAT_KEYS(CG_KEY_ENUM_MS)
 	CG_MS__COUNT
 };
 
 /* memory.events keys. */
+#define CG_MEMEVENT_KEYS(X) \
+	X(LOW, low, N) X(HIGH, high, N) X(MAX, max, N) X(OOM, oom, N) \
+	X(OOM_KILL, oom_kill, N) X(OOM_GROUP_KILL, oom_group_kill, N)
+
+#define CG_KEY_ENUM_ME(e, k, u) CG_ME_##e,
 enum cg_memevent_key {
-	CG_ME_LOW, CG_ME_HIGH, CG_ME_MAX, CG_ME_OOM, CG_ME_OOM_KILL,
-	CG_ME_OOM_GROUP_KILL,
+	CG_MEMEVENT_KEYS(CG_KEY_ENUM_ME)
 	CG_ME__COUNT
 };
 
@@ -69,8 +96,15 @@ struct cg_psi {
 
 /* One device line of io.stat. Absent keys (e.g. dbytes before 5.x) are 0
  * with the bit clear in have. */
-enum cg_io_key { CG_IO_RBYTES, CG_IO_WBYTES, CG_IO_RIOS, CG_IO_WIOS, CG_IO_DBYTES,
-		 CG_IO_DIOS, CG_IO__COUNT };
+#define CG_IO_KEYS(X) \
+	X(RBYTES, rbytes, B) X(WBYTES, wbytes, B) X(RIOS, rios, N) X(WIOS, wios, N) \
+	X(DBYTES, dbytes, B) X(DIOS, dios, N)
+
+#define CG_KEY_ENUM_IO(e, k, u) CG_IO_##e,
+enum cg_io_key {
+	CG_IO_KEYS(CG_KEY_ENUM_IO)
+	CG_IO__COUNT
+};
 
 struct cg_io_dev {
 	uint32_t major, minor;
@@ -132,8 +166,9 @@ enum cg_have {
 	CG_HAVE_EVENTS		= 1u << 21,	/* cgroup.events */
 };
 
-/* Which derived rates are valid (struct cg_rates.have). A rate needs the same
- * cgroup in the previous snapshot and a counter that did not go backwards. */
+/* Which derived values are valid (struct cg_rates.have). A rate needs the
+ * same cgroup in the previous snapshot and a counter that did not go
+ * backwards; the values derived from one sample alone (working set) do not. */
 enum cg_rate_have {
 	CG_RATE_CPU_USAGE	= 1u << 0,
 	CG_RATE_CPU_USER	= 1u << 1,
@@ -146,6 +181,7 @@ enum cg_rate_have {
 	CG_RATE_RUNQ		= 1u << 8,	/* p50/p99 of this interval's delays */
 	CG_RATE_NET		= 1u << 9,
 	CG_RATE_SCHED		= 1u << 10,	/* ctx switches per second */
+	CG_RATE_WORKING_SET	= 1u << 11,	/* from this sample alone */
 };
 
 struct cg_rates {
@@ -160,6 +196,9 @@ struct cg_rates {
 	double runq_p50_usec, runq_p99_usec;	/* from the histogram's delta */
 	double rx_bytes_per_sec, tx_bytes_per_sec, rx_packets_per_sec, tx_packets_per_sec;
 	double ctx_switches_per_sec;
+	/* memory.current less memory.stat inactive_file, floor 0: what
+	 * cAdvisor and the kubelet's eviction call the working set. */
+	uint64_t mem_working_set_bytes;
 };
 
 /* Counters from eBPF (bpf/cgwarden.bpf.c): what cgroupfs has no file for.
@@ -317,10 +356,6 @@ extern const char *const cg_io_keys[CG_IO__COUNT];
 const char *cg_kind_name(enum cg_kind k);
 const char *cg_runtime_name(enum cg_runtime r);	/* NULL for CG_RT_NONE */
 const char *cg_qos_name(enum cg_k8s_qos q);	/* NULL for CG_QOS_NONE */
-const char *cg_memstat_key_name(enum cg_memstat_key k);
-const char *cg_memevent_key_name(enum cg_memevent_key k);
-const char *cg_cpu_key_name(enum cg_cpu_key k);
-const char *cg_io_key_name(enum cg_io_key k);
 const char *cg_psi_resource_name(enum cg_psi_resource r);
 
 /* Find a sample by path; NULL if absent. Linear: for tests and one-off lookups. */

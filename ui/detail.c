@@ -11,6 +11,7 @@
 #include "crt.h"
 #include "format.h"
 #include "limitval.h"
+#include "metrics.h"
 #include "ui.h"
 
 struct pen {
@@ -48,14 +49,55 @@ static void pct(bool have, double v, char *out, size_t outlen)
 	strncat(out, "%", outlen - strlen(out) - 1);
 }
 
-static void bytes_or_dash(bool have, uint64_t v, char *out, size_t outlen)
+/* A row of the metric table as the detail view shows it, formatted by its
+ * unit: "-" when absent, "max" for an unlimited limit. */
+static void cell(const struct cg_sample *x, enum metric_id id, char *out, size_t outlen)
 {
-	if (!have)
+	const struct metric_def *m = &metric_defs[id];
+	struct metric_val v;
+
+	if (!metric_get(x, id, &v)) {
 		snprintf(out, outlen, "-");
-	else if (v == CG_UNLIMITED)
+		return;
+	}
+	if (m->kind == MK_LIMIT && v.u == CG_UNLIMITED) {
 		snprintf(out, outlen, "max");
+		return;
+	}
+	switch (m->unit) {
+	case MU_RATIO:
+		pct(true, v.d * 100, out, outlen);
+		break;
+	case MU_BYTES:
+		fmt_bytes(v.u, out, outlen);
+		break;
+	case MU_BYTES_PER_SEC:
+		fmt_bytes_rate(v.d, out, outlen);
+		break;
+	case MU_USEC:
+	case MU_USEC_P:
+		fmt_usec(v.d, out, outlen);
+		break;
+	case MU_PERCENT:
+		fmt_psi((uint32_t)v.u, out, outlen);
+		break;
+	case MU_PER_SEC:
+		fmt_count((uint64_t)v.d, out, outlen);
+		break;
+	default:
+		fmt_count(v.u, out, outlen);
+	}
+}
+
+/* The raw number ("%llu"), for counts the detail view shows unabridged. */
+static void raw_count(const struct cg_sample *x, enum metric_id id, char *out, size_t outlen)
+{
+	struct metric_val v;
+
+	if (metric_get(x, id, &v))
+		snprintf(out, outlen, "%llu", (unsigned long long)v.u);
 	else
-		fmt_bytes(v, out, outlen);
+		snprintf(out, outlen, "-");
 }
 
 static void graphs(struct pen *p, const struct cg_sample *x)
@@ -129,36 +171,35 @@ static void events(struct pen *p, uint64_t id)
 		line(p, crt_attr(STYLE_DIM), "  none since the dashboard started");
 }
 
-static void psi_line(struct pen *p, const struct cg_sample *x, enum cg_psi_resource r,
-		     uint32_t bit)
+/* One resource's pressure: its row of the table (M_PSI_CPU, ...) and the
+ * some and full lines under it, each an object row and its four fields. */
+static void psi_line(struct pen *p, const struct cg_sample *x, enum metric_id res)
 {
-	const struct cg_psi *ps = &x->psi[r];
+	const char *name = metric_leaf(&metric_defs[res]);
 	char a[8][FMT_CELL_MAX];
 
-	if (!(x->have & bit) || !ps->have_some) {
-		line(p, A_NORMAL, "  %-7s -", cg_psi_resource_name(r));
+	if (!metric_present(x, res + 1)) {
+		line(p, A_NORMAL, "  %-7s -", name);
 		return;
 	}
-	fmt_psi(ps->some.avg10, a[0], sizeof(a[0]));
-	fmt_psi(ps->some.avg60, a[1], sizeof(a[1]));
-	fmt_psi(ps->some.avg300, a[2], sizeof(a[2]));
-	fmt_usec((double)ps->some.total_usec, a[3], sizeof(a[3]));
-	if (ps->have_full) {
-		fmt_psi(ps->full.avg10, a[4], sizeof(a[4]));
-		fmt_psi(ps->full.avg60, a[5], sizeof(a[5]));
-		fmt_psi(ps->full.avg300, a[6], sizeof(a[6]));
-		fmt_usec((double)ps->full.total_usec, a[7], sizeof(a[7]));
-	} else {
-		for (int i = 4; i < 8; i++)
-			snprintf(a[i], sizeof(a[i]), "-");
+	for (int k = 0; k < 8; k++) {
+		enum metric_id id = res + 2 + (k / 4) * 5 + k % 4;
+		struct metric_val v;
+
+		if (!metric_get(x, id, &v))
+			snprintf(a[k], sizeof(a[k]), "-");
+		else if (metric_defs[id].kind == MK_PSI_AVG)
+			fmt_psi((uint32_t)v.u, a[k], sizeof(a[k]));
+		else
+			fmt_usec(v.d, a[k], sizeof(a[k]));
 	}
 	line(p, A_NORMAL, "  %-7s some %5s %5s %5s total %-7s  full %5s %5s %5s total %s",
-	     cg_psi_resource_name(r), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+	     name, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 }
 
-/* Several "key value" pairs per line. */
-static void keyed(struct pen *p, int n, const char *(*name)(int), const uint64_t *v,
-		  uint64_t have, bool bytes)
+/* Several "key value" pairs per line: the value rows under the table's
+ * object row obj that are bytes (bytes) or counts (!bytes). */
+static void keyed(struct pen *p, const struct cg_sample *x, enum metric_id obj, bool bytes)
 {
 	char buf[1024], val[FMT_CELL_MAX];
 	size_t o = 0;
@@ -166,14 +207,17 @@ static void keyed(struct pen *p, int n, const char *(*name)(int), const uint64_t
 	int col = 0;
 
 	buf[0] = '\0';
-	for (int k = 0; k < n; k++) {
-		if (!(have & (1ull << k)))
+	for (int k = obj + 1; k < M__COUNT && metric_under((enum metric_id)k, obj); k++) {
+		const struct metric_def *m = &metric_defs[k];
+		struct metric_val v;
+
+		if ((m->unit == MU_BYTES) != bytes || !metric_get(x, (enum metric_id)k, &v))
 			continue;
 		if (bytes)
-			fmt_bytes(v[k], val, sizeof(val));
+			fmt_bytes(v.u, val, sizeof(val));
 		else
-			fmt_count(v[k], val, sizeof(val));
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "  %-24s %6s  ", name(k), val);
+			fmt_count(v.u, val, sizeof(val));
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "  %-24s %6s  ", metric_leaf(m), val);
 		if (++col == per || o > sizeof(buf) - 80) {
 			line(p, A_NORMAL, "%s", buf);
 			o = 0;
@@ -185,22 +229,23 @@ static void keyed(struct pen *p, int n, const char *(*name)(int), const uint64_t
 		line(p, A_NORMAL, "%s", buf);
 }
 
-static const char *ms_name(int k) { return cg_memstat_key_name((enum cg_memstat_key)k); }
-static const char *me_name(int k) { return cg_memevent_key_name((enum cg_memevent_key)k); }
-
-/* memory.stat keys that are counts of events, not bytes. */
-static uint64_t memstat_byte_keys(uint64_t have)
+/* The memory.stat or memory.events section: bytes first, then counts. */
+static void keyed_section(struct pen *p, const struct cg_sample *x, enum metric_id obj)
 {
-	for (int k = CG_MS_WORKINGSET_REFAULT_ANON; k < CG_MS__COUNT; k++)
-		have &= ~(1ull << k);
-	return have;
+	line(p, crt_attr(STYLE_TITLE), "%s", metric_defs[obj].id);
+	if (!metric_present(x, obj)) {
+		line(p, A_NORMAL, "  -");
+		return;
+	}
+	keyed(p, x, obj, true);
+	keyed(p, x, obj, false);
 }
 
 static void body(struct pen *p, const struct cg_sample *x)
 {
 	struct screen *s = p->s;
-	const struct cg_rates *r = &x->rate;
 	const struct cg_identity *id = &x->ident;
+	struct metric_val v1, v2;
 	char a[FMT_CELL_MAX], b[FMT_CELL_MAX], c[FMT_CELL_MAX], d[FMT_CELL_MAX], e[FMT_CELL_MAX];
 	char name[512], path[2048];
 	double v = 0;
@@ -229,147 +274,133 @@ static void body(struct pen *p, const struct cg_sample *x)
 		line(p, A_NORMAL, "k8s       namespace %s  pod %s  container %s  qos %s", ns, pod, ct,
 		     cg_qos_name(id->qos) ? cg_qos_name(id->qos) : "-");
 	}
-	line(p, A_NORMAL, "state     %s%s  procs %s  threads %s",
-	     !(x->have & CG_HAVE_EVENTS) ? "-" : x->populated ? "populated" : "empty",
-	     (x->have & CG_HAVE_EVENTS) && x->frozen ? ", FROZEN" : "",
-	     (x->have & CG_HAVE_PROCS) ? (fmt_count(x->procs, a, sizeof(a)), a) : "-",
-	     (x->have & CG_HAVE_THREADS) ? (fmt_count(x->threads, b, sizeof(b)), b) : "-");
+	{
+		struct metric_val pop, frz;
+		bool ev = metric_get(x, M_POPULATED, &pop) && metric_get(x, M_FROZEN, &frz);
+
+		cell(x, M_PROCS, a, sizeof(a));
+		cell(x, M_THREADS, b, sizeof(b));
+		line(p, A_NORMAL, "state     %s%s  procs %s  threads %s",
+		     !ev ? "-" : pop.u ? "populated" : "empty", ev && frz.u ? ", FROZEN" : "", a, b);
+	}
 	line(p, A_NORMAL, "%s", "");
 
 	line(p, crt_attr(STYLE_TITLE), "CPU");
-	pct(r->have & CG_RATE_CPU_USAGE, r->cpu_usage_ratio * 100, a, sizeof(a));
-	pct(r->have & CG_RATE_CPU_USER, r->cpu_user_ratio * 100, b, sizeof(b));
-	pct(r->have & CG_RATE_CPU_SYSTEM, r->cpu_system_ratio * 100, c, sizeof(c));
-	pct(r->have & CG_RATE_CPU_THROTTLED, r->cpu_throttled_ratio * 100, d, sizeof(d));
+	cell(x, M_CPU_USAGE_RATIO, a, sizeof(a));
+	cell(x, M_CPU_USER_RATIO, b, sizeof(b));
+	cell(x, M_CPU_SYSTEM_RATIO, c, sizeof(c));
+	cell(x, M_CPU_THROTTLED_RATIO, d, sizeof(d));
 	line(p, ui_level_attr(col_level(x, COL_CPU)),
 	     "  usage %s (100%% = one CPU)  user %s  system %s  throttled %s of periods",
 	     a, b, c, d);
-	if (x->have & CG_HAVE_CPU_STAT) {
-		fmt_usec((double)x->cpu[CG_CPU_USAGE_USEC], a, sizeof(a));
-		fmt_usec((double)x->cpu[CG_CPU_THROTTLED_USEC], b, sizeof(b));
-		line(p, A_NORMAL, "  total %s  periods %llu  throttled %llu (%s)  bursts %llu",
-		     a, (unsigned long long)x->cpu[CG_CPU_NR_PERIODS],
-		     (unsigned long long)x->cpu[CG_CPU_NR_THROTTLED], b,
-		     (unsigned long long)x->cpu[CG_CPU_NR_BURSTS]);
+	if (metric_get(x, M_CPU_USAGE_USEC, &v1)) {
+		char f[FMT_CELL_MAX];
+
+		cell(x, M_CPU_USAGE_USEC, a, sizeof(a));
+		cell(x, M_CPU_THROTTLED_USEC, b, sizeof(b));
+		raw_count(x, M_CPU_NR_PERIODS, c, sizeof(c));
+		raw_count(x, M_CPU_NR_THROTTLED, d, sizeof(d));
+		raw_count(x, M_CPU_NR_BURSTS, f, sizeof(f));
+		line(p, A_NORMAL, "  total %s  periods %s  throttled %s (%s)  bursts %s",
+		     a, c, d, b, f);
 	}
-	if (!(x->have & CG_HAVE_CPU_MAX))
+	if (!metric_get(x, M_CPU_MAX_QUOTA, &v1) || !metric_get(x, M_CPU_MAX_PERIOD, &v2))
 		snprintf(a, sizeof(a), "-");
-	else if (x->cpu_max_quota_usec == CG_UNLIMITED)
+	else if (v1.u == CG_UNLIMITED)
 		snprintf(a, sizeof(a), "max (no limit)");
 	else
-		snprintf(a, sizeof(a), "%.2f CPUs", (double)x->cpu_max_quota_usec /
-			 (double)(x->cpu_max_period_usec ? x->cpu_max_period_usec : 1));
-	line(p, A_NORMAL, "  limit cpu.max %s  cpu.weight %s", a,
-	     (x->have & CG_HAVE_CPU_WEIGHT) ? (snprintf(b, sizeof(b), "%llu",
-		(unsigned long long)x->cpu_weight), b) : "-");
+		snprintf(a, sizeof(a), "%.2f CPUs", (double)v1.u / (double)(v2.u ? v2.u : 1));
+	raw_count(x, M_CPU_WEIGHT, b, sizeof(b));
+	line(p, A_NORMAL, "  limit cpu.max %s  cpu.weight %s", a, b);
 	line(p, A_NORMAL, "%s", "");
 
 	line(p, crt_attr(STYLE_TITLE), "Memory");
-	bytes_or_dash(x->have & CG_HAVE_MEM_CURRENT, x->mem_current, a, sizeof(a));
-	bytes_or_dash(x->have & CG_HAVE_MEM_PEAK, x->mem_peak, b, sizeof(b));
+	cell(x, M_MEM_CURRENT, a, sizeof(a));
+	cell(x, M_MEM_PEAK, b, sizeof(b));
 	if (col_value(x, COL_MEMPCT, &v))
 		pct(true, v, c, sizeof(c));
 	else
 		snprintf(c, sizeof(c), "-");
 	line(p, ui_level_attr(col_level(x, COL_MEM)),
 	     "  current %s (%s of max)  peak %s", a, c, b);
-	bytes_or_dash(x->have & CG_HAVE_MEM_MAX, x->mem_max, a, sizeof(a));
-	bytes_or_dash(x->have & CG_HAVE_MEM_HIGH, x->mem_high, b, sizeof(b));
-	bytes_or_dash(x->have & CG_HAVE_MEM_LOW, x->mem_low, c, sizeof(c));
-	bytes_or_dash(x->have & CG_HAVE_MEM_MIN, x->mem_min, d, sizeof(d));
+	cell(x, M_MEM_MAX, a, sizeof(a));
+	cell(x, M_MEM_HIGH, b, sizeof(b));
+	cell(x, M_MEM_LOW, c, sizeof(c));
+	cell(x, M_MEM_MIN, d, sizeof(d));
 	line(p, A_NORMAL, "  limits max %s  high %s  low %s  min %s", a, b, c, d);
-	bytes_or_dash(x->have & CG_HAVE_SWAP_CURRENT, x->swap_current, a, sizeof(a));
-	bytes_or_dash(x->have & CG_HAVE_SWAP_MAX, x->swap_max, b, sizeof(b));
-	fmt_count((uint64_t)((r->have & CG_RATE_PGFAULT) ? r->pgfault_per_sec : 0), c, sizeof(c));
-	fmt_count((uint64_t)((r->have & CG_RATE_PGMAJFAULT) ? r->pgmajfault_per_sec : 0), d,
-		  sizeof(d));
-	line(p, A_NORMAL, "  swap %s of %s  faults/s %s  major/s %s", a, b,
-	     (r->have & CG_RATE_PGFAULT) ? c : "-", (r->have & CG_RATE_PGMAJFAULT) ? d : "-");
+	cell(x, M_MEM_SWAP_CURRENT, a, sizeof(a));
+	cell(x, M_MEM_SWAP_MAX, b, sizeof(b));
+	cell(x, M_MEM_PGFAULT_RATE, c, sizeof(c));
+	cell(x, M_MEM_PGMAJFAULT_RATE, d, sizeof(d));
+	line(p, A_NORMAL, "  swap %s of %s  faults/s %s  major/s %s", a, b, c, d);
 	line(p, A_NORMAL, "%s", "");
 
 	line(p, crt_attr(STYLE_TITLE), "Pressure (%% of time stalled: avg10 avg60 avg300)");
-	psi_line(p, x, CG_PSI_CPU, CG_HAVE_PSI_CPU);
-	psi_line(p, x, CG_PSI_MEMORY, CG_HAVE_PSI_MEMORY);
-	psi_line(p, x, CG_PSI_IO, CG_HAVE_PSI_IO);
+	psi_line(p, x, M_PSI_CPU);
+	psi_line(p, x, M_PSI_MEMORY);
+	psi_line(p, x, M_PSI_IO);
 	line(p, A_NORMAL, "%s", "");
 
 	line(p, crt_attr(STYLE_TITLE), "IO, tasks, network, scheduler");
 	for (uint32_t i = 0; i < x->nr_io; i++) {
 		const struct cg_io_dev *dv = &x->io[i];
+		static const enum metric_id keys[4] = { M_IO_DEV_RBYTES, M_IO_DEV_WBYTES,
+							M_IO_DEV_RIOS, M_IO_DEV_WIOS };
+		char *out[4] = { a, b, c, d };
 		char dn[64];
 
 		fmt_sanitize(dv->name ? dv->name : "", true, dn, sizeof(dn));
-		fmt_bytes(dv->v[CG_IO_RBYTES], a, sizeof(a));
-		fmt_bytes(dv->v[CG_IO_WBYTES], b, sizeof(b));
-		fmt_count(dv->v[CG_IO_RIOS], c, sizeof(c));
-		fmt_count(dv->v[CG_IO_WIOS], d, sizeof(d));
+		for (int k = 0; k < 4; k++) {
+			if (!metric_read_dev(dv, keys[k], &v1))
+				snprintf(out[k], FMT_CELL_MAX, "-");
+			else if (metric_defs[keys[k]].unit == MU_BYTES)
+				fmt_bytes(v1.u, out[k], FMT_CELL_MAX);
+			else
+				fmt_count(v1.u, out[k], FMT_CELL_MAX);
+		}
 		line(p, A_NORMAL, "  io %u:%u %-8s read %s (%s ios)  written %s (%s ios)",
 		     dv->major, dv->minor, dn, a, c, b, d);
 	}
-	if (r->have & CG_RATE_IO) {
-		fmt_bytes_rate(r->io_read_bytes_per_sec, a, sizeof(a));
-		fmt_bytes_rate(r->io_write_bytes_per_sec, b, sizeof(b));
+	if (metric_present(x, M_IO_READ_BYTES_RATE) && metric_present(x, M_IO_WRITE_BYTES_RATE)) {
+		cell(x, M_IO_READ_BYTES_RATE, a, sizeof(a));
+		cell(x, M_IO_WRITE_BYTES_RATE, b, sizeof(b));
 		line(p, A_NORMAL, "  io read %s/s  write %s/s", a, b);
 	} else if (!x->nr_io) {
 		line(p, A_NORMAL, "  io -");
 	}
-	if (x->have & CG_HAVE_PIDS_CURRENT) {
-		fmt_count(x->pids_current, a, sizeof(a));
-		if (x->have & CG_HAVE_PIDS_MAX && x->pids_max != CG_UNLIMITED)
-			fmt_count(x->pids_max, b, sizeof(b));
-		else
-			snprintf(b, sizeof(b), (x->have & CG_HAVE_PIDS_MAX) ? "max" : "-");
-		line(p, ui_level_attr(col_level(x, COL_PIDS)),
-		     "  pids %s of %s", a, b);
+	if (metric_present(x, M_PIDS_CURRENT)) {
+		cell(x, M_PIDS_CURRENT, a, sizeof(a));
+		cell(x, M_PIDS_MAX, b, sizeof(b));
+		line(p, ui_level_attr(col_level(x, COL_PIDS)), "  pids %s of %s", a, b);
 	} else {
 		line(p, A_NORMAL, "  pids -");
 	}
-	if (r->have & CG_RATE_NET) {
-		fmt_bytes_rate(r->rx_bytes_per_sec, a, sizeof(a));
-		fmt_bytes_rate(r->tx_bytes_per_sec, b, sizeof(b));
-		fmt_bytes(x->bpf.rx_bytes, c, sizeof(c));
-		fmt_bytes(x->bpf.tx_bytes, d, sizeof(d));
+	if (metric_present(x, M_NET_RX_BYTES_RATE)) {
+		cell(x, M_NET_RX_BYTES_RATE, a, sizeof(a));
+		cell(x, M_NET_TX_BYTES_RATE, b, sizeof(b));
+		cell(x, M_NET_RX_BYTES, c, sizeof(c));
+		cell(x, M_NET_TX_BYTES, d, sizeof(d));
 		line(p, A_NORMAL, "  net rx %s/s tx %s/s (total rx %s tx %s)", a, b, c, d);
 	} else {
 		line(p, A_NORMAL, "  net -%s", s->snap->self.bpf ? "" : " (eBPF off)");
 	}
-	if (r->have & CG_RATE_RUNQ) {
-		fmt_usec(r->runq_p50_usec, a, sizeof(a));
-		fmt_usec(r->runq_p99_usec, b, sizeof(b));
-	} else {
-		snprintf(a, sizeof(a), "-");
-		snprintf(b, sizeof(b), "-");
-	}
-	if (r->have & CG_RATE_SCHED)
-		fmt_count((uint64_t)r->ctx_switches_per_sec, c, sizeof(c));
-	else
-		snprintf(c, sizeof(c), "-");
+	cell(x, M_SCHED_RUNQ_P50, a, sizeof(a));
+	cell(x, M_SCHED_RUNQ_P99, b, sizeof(b));
+	cell(x, M_SCHED_CTX_SWITCHES_RATE, c, sizeof(c));
 	line(p, A_NORMAL, "  run-queue latency p50 %s p99 %s  context switches/s %s", a, b, c);
-	if (x->bpf.have & CG_BPF_PROC) {
-		fmt_count(x->bpf.forks, a, sizeof(a));
-		fmt_count(x->bpf.execs, b, sizeof(b));
-		fmt_count(x->bpf.exits, c, sizeof(c));
-		fmt_count(x->bpf.oom_kills, e, sizeof(e));
+	if (metric_present(x, M_PROC)) {
+		cell(x, M_PROC_FORKS, a, sizeof(a));
+		cell(x, M_PROC_EXECS, b, sizeof(b));
+		cell(x, M_PROC_EXITS, c, sizeof(c));
+		cell(x, M_OOM_KILLS, e, sizeof(e));
 		line(p, A_NORMAL, "  forks %s  execs %s  exits %s  OOM kills %s", a, b, c, e);
 	}
 	line(p, A_NORMAL, "%s", "");
 
 	graphs(p, x);
 	line(p, A_NORMAL, "%s", "");
-	line(p, crt_attr(STYLE_TITLE), "memory.events");
-	if (x->have & CG_HAVE_MEM_EVENTS)
-		keyed(p, CG_ME__COUNT, me_name, x->memevents, x->memevents_have, false);
-	else
-		line(p, A_NORMAL, "  -");
-	line(p, crt_attr(STYLE_TITLE), "memory.stat");
-	if (x->have & CG_HAVE_MEM_STAT) {
-		uint64_t bytes = memstat_byte_keys(x->memstat_have);
-
-		keyed(p, CG_MS__COUNT, ms_name, x->memstat, bytes, true);
-		keyed(p, CG_MS__COUNT, ms_name, x->memstat, x->memstat_have & ~bytes, false);
-	} else {
-		line(p, A_NORMAL, "  -");
-	}
+	keyed_section(p, x, M_MEMEVENTS);
+	keyed_section(p, x, M_MEMSTAT);
 	line(p, A_NORMAL, "%s", "");
 	events(p, x->id);
 }

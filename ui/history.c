@@ -7,6 +7,7 @@
 #include <string.h>
 #include "history.h"
 #include "idmap.h"
+#include "metrics.h"
 
 struct history {
 	struct hist_entry **ent;	/* n of them; a deleted one takes the last's place */
@@ -59,23 +60,33 @@ static void delete_at(struct history *h, uint32_t i)
 	}
 }
 
+/* A series is the sum of one or two rows of the metric table, scaled. */
+static const struct {
+	int16_t a, b;		/* enum metric_id; b -1: none */
+	double scale;
+} series[HIST__COUNT] = {
+	[HIST_CPU] = { M_CPU_USAGE_RATIO, -1, 100 },
+	[HIST_MEM] = { M_MEM_CURRENT, -1, 1 },
+	[HIST_IO] = { M_IO_READ_BYTES_RATE, M_IO_WRITE_BYTES_RATE, 1 },
+	[HIST_NET] = { M_NET_RX_BYTES_RATE, M_NET_TX_BYTES_RATE, 1 },
+};
+
 float history_value(const struct cg_sample *s, enum hist_series k)
 {
-	const struct cg_rates *r = &s->rate;
+	struct metric_val a, b = { 0 };
 
-	switch (k) {
-	case HIST_CPU:
-		return (r->have & CG_RATE_CPU_USAGE) ? (float)(r->cpu_usage_ratio * 100) : NAN;
-	case HIST_MEM:
-		return (s->have & CG_HAVE_MEM_CURRENT) ? (float)s->mem_current : NAN;
-	case HIST_IO:
-		return (r->have & CG_RATE_IO) ?
-			(float)(r->io_read_bytes_per_sec + r->io_write_bytes_per_sec) : NAN;
-	case HIST_NET:
-		return (r->have & CG_RATE_NET) ?
-			(float)(r->rx_bytes_per_sec + r->tx_bytes_per_sec) : NAN;
-	default:
+	if ((unsigned)k >= HIST__COUNT || !metric_get(s, (enum metric_id)series[k].a, &a) ||
+	    (series[k].b >= 0 && !metric_get(s, (enum metric_id)series[k].b, &b)))
 		return NAN;
+	return (float)((a.d + b.d) * series[k].scale);
+}
+
+void history_metrics(struct metric_set *set)
+{
+	for (int k = 0; k < HIST__COUNT; k++) {
+		metric_set_add(set, (enum metric_id)series[k].a);
+		if (series[k].b >= 0)
+			metric_set_add(set, (enum metric_id)series[k].b);
 	}
 }
 

@@ -47,5 +47,8 @@ const struct hist_entry *history_get(const struct history *h, uint64_t id);
 /* The value a series takes from one sample (NAN if absent):
  * CPU % of one CPU, memory bytes, io and net bytes/s (read + write). */
 float history_value(const struct cg_sample *s, enum hist_series k);
+struct metric_set;
+/* Adds the rows the series are made of to set. */
+void history_metrics(struct metric_set *set);
 
 #endif

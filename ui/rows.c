@@ -7,117 +7,81 @@
 #include <string.h>
 #include <strings.h>
 #include "format.h"
+#include "metrics.h"
 #include "rows.h"
 
+#define NONE_ -1, -1, -1, 0, CF_NONE
+#define COL(m, f) M_##m, -1, -1, 1, CF_##f
+
 const struct col_def col_defs[COL__COUNT] = {
-	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the cgroup path" },
-	[COL_KIND] = { "KIND", 5, 9, "container (ctr), pod, service (svc), scope, slice, session" },
-	[COL_CPU] = { "CPU%", 5, 1, "CPU use, 100 = one CPU busy (like top)" },
-	[COL_THR] = { "THR%", 5, 5, "share of CPU periods throttled by cpu.max" },
-	[COL_MEM] = { "MEM", 5, 2, "memory.current" },
-	[COL_MEMPCT] = { "MEM%", 5, 3, "memory.current as a share of memory.max" },
-	[COL_PEAK] = { "PEAK", 5, 11, "memory.peak (highest since creation)" },
-	[COL_IOR] = { "IO-R/s", 6, 7, "bytes read per second (io.stat)" },
-	[COL_IOW] = { "IO-W/s", 6, 7, "bytes written per second (io.stat)" },
-	[COL_NETRX] = { "RX/s", 5, 12, "network bytes received per second (eBPF)" },
-	[COL_NETTX] = { "TX/s", 5, 12, "network bytes sent per second (eBPF)" },
-	[COL_PIDS] = { "PIDS", 5, 4, "pids.current, else tasks in cgroup.threads" },
-	[COL_PSI_CPU] = { "PSIcpu", 6, 6, "cpu.pressure some avg10 (% of time stalled)" },
-	[COL_PSI_MEM] = { "PSImem", 6, 8, "memory.pressure some avg10" },
-	[COL_PSI_IO] = { "PSIio", 5, 10, "io.pressure some avg10" },
-	[COL_RUNQ] = { "RUNQ99", 6, 13, "run-queue latency p99 this interval (eBPF)" },
-	[COL_OOM] = { "OOM", 4, 14, "OOM kills (memory.events oom_kill, else eBPF)" },
+	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the cgroup path", NONE_ },
+	[COL_KIND] = { "KIND", 5, 9, "container (ctr), pod, service (svc), scope, slice, session",
+		       NONE_ },
+	[COL_CPU] = { "CPU%", 5, 1, "CPU use, 100 = one CPU busy (like top)",
+		      M_CPU_USAGE_RATIO, -1, -1, 100, CF_PCT },
+	[COL_THR] = { "THR%", 5, 5, "share of CPU periods throttled by cpu.max",
+		      M_CPU_THROTTLED_RATIO, -1, -1, 100, CF_PCT },
+	[COL_MEM] = { "MEM", 5, 2, "memory.current", COL(MEM_CURRENT, BYTES) },
+	[COL_MEMPCT] = { "MEM%", 5, 3, "memory.current as a share of memory.max",
+			 M_MEM_CURRENT, -1, M_MEM_MAX, 100, CF_PCT },
+	[COL_PEAK] = { "PEAK", 5, 11, "memory.peak (highest since creation)", COL(MEM_PEAK, BYTES) },
+	[COL_IOR] = { "IO-R/s", 6, 7, "bytes read per second (io.stat)",
+		      COL(IO_READ_BYTES_RATE, BYTES) },
+	[COL_IOW] = { "IO-W/s", 6, 7, "bytes written per second (io.stat)",
+		      COL(IO_WRITE_BYTES_RATE, BYTES) },
+	[COL_NETRX] = { "RX/s", 5, 12, "network bytes received per second (eBPF)",
+			COL(NET_RX_BYTES_RATE, BYTES) },
+	[COL_NETTX] = { "TX/s", 5, 12, "network bytes sent per second (eBPF)",
+			COL(NET_TX_BYTES_RATE, BYTES) },
+	[COL_PIDS] = { "PIDS", 5, 4, "pids.current, else tasks in cgroup.threads",
+		       M_PIDS_CURRENT, M_THREADS, -1, 1, CF_COUNT },
+	[COL_PSI_CPU] = { "PSIcpu", 6, 6, "cpu.pressure some avg10 (% of time stalled)",
+			  COL(PSI_CPU_SOME_AVG10, PSI) },
+	[COL_PSI_MEM] = { "PSImem", 6, 8, "memory.pressure some avg10",
+			  COL(PSI_MEMORY_SOME_AVG10, PSI) },
+	[COL_PSI_IO] = { "PSIio", 5, 10, "io.pressure some avg10", COL(PSI_IO_SOME_AVG10, PSI) },
+	[COL_RUNQ] = { "RUNQ99", 6, 13, "run-queue latency p99 this interval (eBPF)",
+		       COL(SCHED_RUNQ_P99, USEC) },
+	[COL_OOM] = { "OOM", 4, 14, "OOM kills (memory.events oom_kill, else eBPF)",
+		      M_MEMEVENT_OOM_KILL, M_OOM_KILLS, -1, 1, CF_COUNT },
 };
 
-static bool psi_value(const struct cg_sample *s, enum cg_psi_resource r, uint32_t bit,
-		      double *v)
+/* A row's value as the dashboard sorts it: rates as they are, the rest as
+ * integers (PSI averages in hundredths). */
+static bool row_value(const struct cg_sample *s, int id, double *v)
 {
-	if (!(s->have & bit) || !s->psi[r].have_some)
+	struct metric_val x;
+
+	if (id < 0 || !metric_get(s, (enum metric_id)id, &x))
 		return false;
-	*v = s->psi[r].some.avg10;
+	*v = x.d;
 	return true;
 }
 
 bool col_value(const struct cg_sample *s, enum col_id c, double *v)
 {
-	const struct cg_rates *r = &s->rate;
+	const struct col_def *d;
+	struct metric_val per;
+	double x;
 
-	switch (c) {
-	case COL_NAME:
-		return false;
-	case COL_KIND:
+	if (c == COL_KIND) {
 		*v = s->ident.kind;
 		return true;
-	case COL_CPU:
-		if (!(r->have & CG_RATE_CPU_USAGE))
-			return false;
-		*v = r->cpu_usage_ratio * 100;
-		return true;
-	case COL_THR:
-		if (!(r->have & CG_RATE_CPU_THROTTLED))
-			return false;
-		*v = r->cpu_throttled_ratio * 100;
-		return true;
-	case COL_MEM:
-		if (!(s->have & CG_HAVE_MEM_CURRENT))
-			return false;
-		*v = (double)s->mem_current;
-		return true;
-	case COL_MEMPCT:
-		if ((s->have & (CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_MAX)) !=
-		    (CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_MAX) ||
-		    s->mem_max == CG_UNLIMITED || s->mem_max == 0)
-			return false;
-		*v = 100.0 * (double)s->mem_current / (double)s->mem_max;
-		return true;
-	case COL_PEAK:
-		if (!(s->have & CG_HAVE_MEM_PEAK))
-			return false;
-		*v = (double)s->mem_peak;
-		return true;
-	case COL_IOR:
-	case COL_IOW:
-		if (!(r->have & CG_RATE_IO))
-			return false;
-		*v = c == COL_IOR ? r->io_read_bytes_per_sec : r->io_write_bytes_per_sec;
-		return true;
-	case COL_NETRX:
-	case COL_NETTX:
-		if (!(r->have & CG_RATE_NET))
-			return false;
-		*v = c == COL_NETRX ? r->rx_bytes_per_sec : r->tx_bytes_per_sec;
-		return true;
-	case COL_PIDS:
-		if (s->have & CG_HAVE_PIDS_CURRENT)
-			*v = (double)s->pids_current;
-		else if (s->have & CG_HAVE_THREADS)
-			*v = (double)s->threads;
-		else
-			return false;
-		return true;
-	case COL_PSI_CPU:
-		return psi_value(s, CG_PSI_CPU, CG_HAVE_PSI_CPU, v);
-	case COL_PSI_MEM:
-		return psi_value(s, CG_PSI_MEMORY, CG_HAVE_PSI_MEMORY, v);
-	case COL_PSI_IO:
-		return psi_value(s, CG_PSI_IO, CG_HAVE_PSI_IO, v);
-	case COL_RUNQ:
-		if (!(r->have & CG_RATE_RUNQ))
-			return false;
-		*v = r->runq_p99_usec;
-		return true;
-	case COL_OOM:
-		if ((s->have & CG_HAVE_MEM_EVENTS) && (s->memevents_have & (1u << CG_ME_OOM_KILL)))
-			*v = (double)s->memevents[CG_ME_OOM_KILL];
-		else if (s->bpf.have & CG_BPF_PROC)
-			*v = (double)s->bpf.oom_kills;
-		else
-			return false;
-		return true;
-	case COL__COUNT:
-		break;
 	}
-	return false;
+	if ((unsigned)c >= COL__COUNT)
+		return false;
+	d = &col_defs[c];
+	if (!row_value(s, d->metric, &x) && !row_value(s, d->fallback, &x))
+		return false;
+	x *= d->scale;
+	if (d->per >= 0) {
+		if (!metric_get(s, (enum metric_id)d->per, &per) || per.u == CG_UNLIMITED ||
+		    per.u == 0)
+			return false;
+		x /= (double)per.u;
+	}
+	*v = x;
+	return true;
 }
 
 void col_format(const struct cg_sample *s, enum col_id c, char *out, size_t outlen)
@@ -132,30 +96,20 @@ void col_format(const struct cg_sample *s, enum col_id c, char *out, size_t outl
 		snprintf(out, outlen, "-");
 		return;
 	}
-	switch (c) {
-	case COL_CPU:
-	case COL_THR:
-	case COL_MEMPCT:
+	switch (col_defs[c].fmt) {
+	case CF_PCT:
 		fmt_pct(v, out, outlen);
 		break;
-	case COL_MEM:
-	case COL_PEAK:
-	case COL_IOR:
-	case COL_IOW:
-	case COL_NETRX:
-	case COL_NETTX:
+	case CF_BYTES:
 		fmt_bytes_rate(v, out, outlen);
 		break;
-	case COL_PIDS:
-	case COL_OOM:
+	case CF_COUNT:
 		fmt_count((uint64_t)v, out, outlen);
 		break;
-	case COL_PSI_CPU:
-	case COL_PSI_MEM:
-	case COL_PSI_IO:
+	case CF_PSI:
 		fmt_psi((uint32_t)v, out, outlen);
 		break;
-	case COL_RUNQ:
+	case CF_USEC:
 		fmt_usec(v, out, outlen);
 		break;
 	default:
@@ -207,6 +161,32 @@ enum cell_level col_level(const struct cg_sample *s, enum col_id c)
 	default:
 		return LEVEL_NORMAL;
 	}
+}
+
+void col_metrics(enum col_id c, struct metric_set *set)
+{
+	/* The rows col_level reads besides the column's own (0: none; row 0
+	 * is the cpu object, never one of these). */
+	static const int16_t level[COL__COUNT][3] = {
+		[COL_CPU] = { M_CPU_MAX_QUOTA, M_CPU_MAX_PERIOD, M_CPU_THROTTLED_RATIO },
+		[COL_MEM] = { M_MEM_MAX, M_MEM_HIGH, -1 },
+		[COL_MEMPCT] = { M_MEM_HIGH, -1, -1 },
+		[COL_PIDS] = { M_PIDS_MAX, -1, -1 },
+	};
+	const struct col_def *d;
+
+	if ((unsigned)c >= COL__COUNT)
+		return;
+	d = &col_defs[c];
+	if (d->metric >= 0)
+		metric_set_add(set, (enum metric_id)d->metric);
+	if (d->fallback >= 0)
+		metric_set_add(set, (enum metric_id)d->fallback);
+	if (d->per >= 0)
+		metric_set_add(set, (enum metric_id)d->per);
+	for (int k = 0; k < 3; k++)
+		if (level[c][k] > 0)
+			metric_set_add(set, (enum metric_id)level[c][k]);
 }
 
 const char *row_name(const struct cg_sample *s, bool tree)

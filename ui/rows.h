@@ -20,11 +20,22 @@ enum col_id {
 	COL__COUNT
 };
 
+enum col_fmt { CF_NONE, CF_PCT, CF_BYTES, CF_COUNT, CF_PSI, CF_USEC };
+
+/* A column is a row of the metric table shown with a scale and a format.
+ * fallback is read when metric is absent (PIDS: threads without the pids
+ * controller; OOM: eBPF without memory.events); per divides the value by
+ * a limit row and makes it absent when that is "max" or 0 (MEM%). */
 struct col_def {
 	const char *title;	/* header text, right-aligned like the values */
 	int width;		/* NAME: the least it gets */
 	int prio;		/* dropped first when narrow: higher */
 	const char *what;	/* one line for the help and sort menu */
+	int16_t metric;		/* enum metric_id, -1: none (NAME, KIND) */
+	int16_t fallback;	/* enum metric_id, -1: none */
+	int16_t per;		/* enum metric_id, -1: none */
+	float scale;
+	enum col_fmt fmt;
 };
 extern const struct col_def col_defs[COL__COUNT];
 
@@ -37,6 +48,10 @@ bool col_value(const struct cg_sample *s, enum col_id c, double *v);
 /* The cell's text ("-" when absent). NAME is not formatted here. */
 void col_format(const struct cg_sample *s, enum col_id c, char *out, size_t outlen);
 enum cell_level col_level(const struct cg_sample *s, enum col_id c);
+struct metric_set;
+/* Adds what column c shows and colours by to set (demand-driven
+ * collection: top collects its visible columns). */
+void col_metrics(enum col_id c, struct metric_set *set);
 
 /* The name a row shows: container/pod/unit name, else the path ("/" for
  * the root). In the tree, the last path component. Raw kernel bytes:

@@ -51,8 +51,9 @@ static inline int synth_snapshot(size_t n, bool bpf, struct collector **c,
 		*x = *docker;
 		x->parent = i ? 0 : -1;
 		x->id = 100 + i;
-		/* Rates present too, as on every tick after the first. */
-		x->rate.have = 0xff;
+		/* Rates present too, as on every tick after the first, and
+		 * what one sample gives (the working set). */
+		x->rate.have = 0xff | (docker->rate.have & CG_RATE_WORKING_SET);
 		x->rate.cpu_usage_ratio = 0.123456 + (double)i / 1e6;
 		if (bpf) {
 			x->bpf.have = CG_BPF_SCHED | CG_BPF_NET | CG_BPF_PROC;

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "rates.h"
 #include "snapshot.h"
 #include "test.h"
 
@@ -164,6 +165,11 @@ static char *render(const struct cg_snapshot *s, int mode, int *ret, size_t *len
 
 	if (!f)
 		return NULL;
+	/* What the collector derives from each sample (the working set). */
+	for (size_t i = 0; s && i < s->nr_samples && s->samples; i++)
+		rates_derive(&s->samples[i]);
+	for (size_t i = 0; s && i < s->nr_removed && s->removed; i++)
+		rates_derive(&s->removed[i]);
 	/* mode: 0 compact snapshot, 1 pretty snapshot, 2 stream tick */
 	*ret = mode == 2 ? json_write_stream_tick(f, s) : json_write_snapshot(f, s, mode == 1);
 	fclose(f);

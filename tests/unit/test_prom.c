@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "prom.h"
+#include "rates.h"
 #include "snapshot.h"
 #include "test.h"
 
@@ -121,8 +122,13 @@ static char *render(const struct cg_snapshot *s, enum prom_format f,
 		    const struct prom_policy_count *pc, size_t n)
 {
 	struct prom_buf b = { 0 };
-	int err = prom_render(&b, s, f, pc, n);
+	int err;
 	char *out;
+
+	/* What the collector derives from each sample (the working set). */
+	for (size_t i = 0; i < s->nr_samples; i++)
+		rates_derive(&s->samples[i]);
+	err = prom_render(&b, s, f, pc, n);
 
 	CHECK_INT(err, 0);
 	if (err)
