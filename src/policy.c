@@ -46,11 +46,57 @@ int policy_metric_get(const struct cg_sample *s, const struct pol_metric *m, dou
 	return 0;
 }
 
+/* What the engine reads itself for a rule, beyond its conditions: the
+ * limit a step changes (saved for the restore), memory.min (the floor of a
+ * memory step), cgroup.events (a freeze step knows a frozen cgroup), and
+ * for a PSI CPU condition the stall and throttled totals and the cpu.max
+ * period that tell self-inflicted stall apart (note_cpu). */
+static void rule_engine_metrics(const struct pol_rule *r, struct metric_set *set)
+{
+	for (size_t k = 0; k < r->nr_steps; k++) {
+		switch (r->steps[k].action) {
+		case POL_MEMORY_HIGH:
+			metric_set_add(set, M_MEM_HIGH);
+			metric_set_add(set, M_MEM_MIN);
+			break;
+		case POL_MEMORY_MAX:
+			metric_set_add(set, M_MEM_MAX);
+			metric_set_add(set, M_MEM_MIN);
+			break;
+		case POL_CPU_MAX:
+			metric_set_add(set, M_CPU_MAX_QUOTA);
+			metric_set_add(set, M_CPU_MAX_PERIOD);
+			break;
+		case POL_CPU_WEIGHT:
+			metric_set_add(set, M_CPU_WEIGHT);
+			break;
+		case POL_FREEZE:
+		case POL_THAW:
+			metric_set_add(set, M_FROZEN);
+			break;
+		default:
+			break;
+		}
+	}
+	for (size_t k = 0; k < r->nr_conds; k++) {
+		const struct metric_def *m = &metric_defs[r->conds[k].metric.row];
+
+		if (m->psi_res == CG_PSI_CPU) {
+			metric_set_add(set, M_PSI_CPU_SOME_TOTAL);
+			metric_set_add(set, M_PSI_CPU_FULL_TOTAL);
+			metric_set_add(set, M_CPU_THROTTLED_USEC);
+			metric_set_add(set, M_CPU_MAX_PERIOD);
+		}
+	}
+}
+
 void policy_metric_set(const struct policy *p, struct metric_set *set)
 {
-	for (size_t i = 0; p && i < p->nr_rules; i++)
+	for (size_t i = 0; p && i < p->nr_rules; i++) {
 		for (size_t k = 0; k < p->rules[i].nr_conds; k++)
 			metric_set_add(set, (enum metric_id)p->rules[i].conds[k].metric.row);
+		rule_engine_metrics(&p->rules[i], set);
+	}
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -40,7 +40,8 @@ int policy_metric_get(const struct cg_sample *s, const struct pol_metric *m, dou
 
 struct policy;
 struct metric_set;
-/* Adds the metrics p's conditions use to set (the daemon collects them). */
+/* Adds the metrics p's rules need to set (the daemon collects them): their
+ * conditions', and what the engine reads for their steps and guards. */
 void policy_metric_set(const struct policy *p, struct metric_set *set);
 
 /* ---- rules -------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "json_policy.h"
 #include "statefile.h"
+#include "metrics.h"
 #include "policy.h"
 
 #define SEC 1000000ull
@@ -1399,6 +1400,37 @@ static void test_refused_thaw_backs_off(void)
 	stop(p, &st);
 }
 
+/* The daemon collects only what its rules need: their conditions' metrics
+ * and what the engine reads for their steps (the saved limit, the floor)
+ * and for a PSI CPU condition (stall and throttled totals, the period). */
+static void test_policy_metric_set_covers_engine_inputs(void)
+{
+	struct policy *p = load("{\"rules\": [{\"name\": \"m\", \"match\": {},"
+				"\"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1G\"},"
+				"\"then\": [{\"memory.high\": \"512M\"}]},"
+				"{\"name\": \"c\", \"match\": {},"
+				"\"when\": {\"metric\": \"psi.cpu.some.avg10\", \"value\": 40},"
+				"\"then\": [{\"cpu.max\": \"50000 100000\"}, {\"freeze\": true}]}]}");
+	struct metric_set set = { 0 };
+	uint32_t files;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	policy_metric_set(p, &set);
+	files = metrics_files(&set);
+	CHECK(metric_set_has(&set, M_MEM_CURRENT));
+	CHECK(metric_set_has(&set, M_MEM_HIGH) && metric_set_has(&set, M_MEM_MIN));
+	CHECK(!metric_set_has(&set, M_MEM_MAX));
+	CHECK(metric_set_has(&set, M_PSI_CPU_SOME_AVG10));
+	CHECK(metric_set_has(&set, M_PSI_CPU_SOME_TOTAL) && metric_set_has(&set, M_CPU_THROTTLED_USEC));
+	CHECK(metric_set_has(&set, M_CPU_MAX_QUOTA) && metric_set_has(&set, M_FROZEN));
+	CHECK_U64(files, CGF_BIT(CGF_MEM_CURRENT) | CGF_BIT(CGF_MEM_HIGH) | CGF_BIT(CGF_MEM_MIN) |
+			 CGF_BIT(CGF_CPU_PRESSURE) | CGF_BIT(CGF_CPU_STAT) | CGF_BIT(CGF_CPU_MAX) |
+			 CGF_BIT(CGF_EVENTS));
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -1435,6 +1467,7 @@ int main(void)
 	RUN(test_read_caps);
 	RUN(test_policy_duplicates_and_non_finite);
 	RUN(test_refused_thaw_backs_off);
+	RUN(test_policy_metric_set_covers_engine_inputs);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
