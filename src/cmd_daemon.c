@@ -722,8 +722,10 @@ static int setup_loop(struct daemon *dm, const struct cli_common *cc, struct loo
 {
 	int err = loop_add_signals(l, on_signal, dm);
 
-	if (!err)
+	if (!err) {
 		err = loop_add_timer(l, cc->interval_usec, on_timer, dm);
+		err = err < 0 ? err : 0;
+	}
 	if (!err && dm->ino_fd >= 0)
 		err = loop_add_fd(l, dm->ino_fd, EPOLLIN, on_inotify, dm);
 	if (!err && collector_event_fd(dm->c) >= 0)

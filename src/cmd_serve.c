@@ -168,7 +168,7 @@ int cmd_serve(int argc, char **argv)
 	if (serve_tick(&sv))
 		goto out;
 	err = loop_add_timer(l, cc.interval_usec, on_timer, &sv);
-	if (err) {
+	if (err < 0) {
 		fprintf(stderr, "cgwarden serve: cannot set up the event loop: %s\n", strerror(-err));
 		sv.status = EXIT_RUNTIME;
 		goto out;

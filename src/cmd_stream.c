@@ -231,7 +231,7 @@ int cmd_stream(int argc, char **argv)
 	if (stream_tick(&st))
 		goto out;
 	err = loop_add_timer(st.loop, cc.interval_usec, on_timer, &st);
-	if (err) {
+	if (err < 0) {
 		fprintf(stderr, "cgwarden stream: cannot set up the event loop: %s\n", strerror(-err));
 		st.status = EXIT_RUNTIME;
 		goto out;
