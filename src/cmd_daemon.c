@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * cgwarden daemon: the policy enforcement loop. One thread, one epoll loop
- * (src/loop): the tick timer, signals (SIGHUP reload, SIGTERM/SIGINT exit),
- * the kernel's PSI trigger fds (added and removed as cgroups come and go;
- * not through a nested epoll: the trigger's poll consumes its event, so the
- * outer epoll's readiness check would eat it), inotify on
- * cgroup.events/memory.events of matched cgroups, and the eBPF ring buffer.
+ * cgwarden daemon: the policy enforcement loop, on the runner (src/runner)
+ * as three parts: the stream's (src/streamout), the policy's (here) and the
+ * HTTP endpoint's (src/serve_http). One thread, one epoll loop: the tick
+ * timer and signals (the runner's: SIGHUP reopens the stream and reloads,
+ * SIGTERM/SIGINT exit), and the daemon's own: the kernel's PSI trigger fds
+ * (added and removed as cgroups come and go; not through a nested epoll:
+ * the trigger's poll consumes its event, so the outer epoll's readiness
+ * check would eat it), inotify on cgroup.events/memory.events of matched
+ * cgroups, and the eBPF ring buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,11 +32,12 @@
 #include "json.h"
 #include "json_policy.h"
 #include "json_records.h"
-#include "statefile.h"
-#include "httpd.h"
-#include "lineout.h"
 #include "loop.h"
 #include "policy.h"
+#include "runner.h"
+#include "serve_http.h"
+#include "statefile.h"
+#include "streamout.h"
 
 static const char daemon_help[] =
 	"Usage: cgwarden daemon --policy FILE [OPTIONS]\n\n"
@@ -97,22 +101,20 @@ struct daemon {
 	struct policy *p;
 	struct policy_state st;
 	struct pol_decisions ds;
-	struct collector *c;
+	struct runner *r;
+	struct collector *c;		/* the runner's */
 	struct actuator *act;
 	struct enforcer *enf;
-	const struct cg_snapshot *snap;
 	uint64_t last_tick_usec;
 	FILE *log;
-	const char *output;		/* --output; NULL: stdout */
-	struct lineout *out;
-	struct httpd *http;
+	struct streamout *out;		/* the stream: the runner's stream part */
+	struct serve_http *http;	/* its HTTP part */
 	struct prom_policy_count *counts;	/* enforcer counters as /metrics takes them */
 	size_t cap_counts;
-	bool ticks, force_dry_run;
-	bool stream_broken;		/* said so once */
+	bool force_dry_run;
 	char boot_id[64];
 	char self_path[4096];
-	struct loop *loop;
+	struct loop *loop;		/* the runner's */
 	int ino_fd;
 	struct trig *trigs;
 	size_t nr_trigs, cap_trigs;
@@ -126,22 +128,14 @@ struct daemon {
 
 static void state_save(struct daemon *dm);
 
-/* Renders one record (or a tick's lines) in memory and hands it to the
- * stream, where a slow reader can only make it drop. */
+/* Renders one record in memory and hands it to the stream, where a slow
+ * reader can only make it drop (streamout says what went wrong). */
 static void to_stream(struct daemon *dm, char *buf, size_t len)
 {
-	int err = lineout_write(dm->out, buf, len);
-
-	free(buf);
-	/* The reader went away: enforcement goes on, lines are dropped and
-	 * counted (self.dropped_lines) until the stream is back; lineout
-	 * reports each outage once. stdout that is gone stays gone. */
-	if (err && !dm->stream_broken) {
-		fprintf(stderr, "cgwarden daemon: writing the stream: %s; its lines are "
-			"dropped until it is back (%s)\n", strerror(-err),
-			dm->output ? "SIGHUP reopens it" : "standard output: --log keeps them");
-		dm->stream_broken = !dm->output;
-	}
+	if (dm->out)
+		streamout_write(dm->out, buf, len);
+	else
+		free(buf);
 }
 
 static void on_record(void *ctx, const struct pol_decision *d, uint64_t time_usec,
@@ -192,35 +186,18 @@ static void on_audit(void *ctx, const struct act_audit *rec)
 		json_write_audit(dm->log, rec);
 }
 
-/* The tick line, with the lines dropped so far, like cgwarden stream's. */
-static void tick_to_stream(struct daemon *dm)
-{
-	struct cg_snapshot s = *dm->snap;	/* shallow: arrays stay the collector's */
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-
-	if (!mem)
-		return;
-	s.self.dropped_lines_known = true;
-	s.self.dropped_lines = lineout_dropped(dm->out);
-	json_write_stream_tick(mem, &s);
-	fclose(mem);
-	to_stream(dm, buf, len);
-}
-
-/* Hands the snapshot and the action counters to the HTTP endpoint. */
-static void publish(struct daemon *dm)
+/* The enforcer's counters as /metrics takes them, at each tick (the
+ * serve_http part asks). */
+static const struct prom_policy_count *policy_counts(void *ctx, size_t *nr_out)
 {
 	/* Non-NULL even before the first action: prom_render writes the
 	 * family's HELP and TYPE only for a non-NULL array (prom.h), and a
 	 * scraper should see cgwarden_policy_actions_total from the start. */
 	static const struct prom_policy_count none[1];
+	struct daemon *dm = ctx;
 	size_t nr;
 	const struct enforcer_counter *ec = enforcer_counters(dm->enf, &nr);
 
-	if (!dm->http || !dm->snap)
-		return;
 	if (nr > dm->cap_counts) {
 		struct prom_policy_count *p = realloc(dm->counts, nr * sizeof(*p));
 
@@ -234,7 +211,8 @@ static void publish(struct daemon *dm)
 	for (size_t i = 0; i < nr; i++)
 		dm->counts[i] = (struct prom_policy_count){ ec[i].rule, ec[i].action,
 							    ec[i].result, ec[i].count };
-	httpd_set_snapshot(dm->http, dm->snap, dm->counts ? dm->counts : none, nr);
+	*nr_out = nr;
+	return dm->counts ? dm->counts : none;
 }
 
 /* ---- the state file ------------------------------------------------------ */
@@ -355,11 +333,12 @@ static void load_state(struct daemon *dm)
 static void evaluate(struct daemon *dm, uint64_t now, uint64_t trigger_usec)
 {
 	struct policy_env env = { .self_path = dm->self_path };
+	const struct cg_snapshot *snap = runner_snapshot(dm->r);
 	int n;
 
-	if (!dm->snap)
+	if (!snap)
 		return;
-	n = policy_evaluate(dm->p, &env, dm->snap, now, &dm->st, &dm->ds);
+	n = policy_evaluate(dm->p, &env, snap, now, &dm->st, &dm->ds);
 	if (n < 0) {
 		/* The state already went on for what was decided before the
 		 * failure (steps counted as taken, saved values invalidated by
@@ -440,9 +419,8 @@ static void trig_close(struct daemon *dm, struct trig *t)
  * condition; triggers of cgroups gone or no longer matched are closed.
  * They count in the collector's fd budget (half of it at most): past that,
  * the rest is polled from the averages at each tick, and said once. */
-static void sync_triggers(struct daemon *dm)
+static void sync_triggers(struct daemon *dm, const struct cg_snapshot *s)
 {
-	const struct cg_snapshot *s = dm->snap;
 	size_t polled = 0;
 
 	for (size_t i = 0; i < dm->nr_trigs; i++)
@@ -516,9 +494,8 @@ static void sync_triggers(struct daemon *dm)
 
 /* inotify on cgroup.events and memory.events of every matched cgroup (a
  * watch goes away by itself with its cgroup). */
-static void sync_watches(struct daemon *dm)
+static void sync_watches(struct daemon *dm, const struct cg_snapshot *s)
 {
-	const struct cg_snapshot *s = dm->snap;
 	char path[4300];
 
 	if (dm->ino_fd < 0)
@@ -552,35 +529,21 @@ static void sync_watches(struct daemon *dm)
 	}
 }
 
-static int tick(struct daemon *dm)
+/* The policy's part of each tick (after the stream's tick line, before
+ * the HTTP part publishes the counters it moved). */
+static int policy_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
 {
-	int err = collector_tick(dm->c, &dm->snap);
+	struct daemon *dm = ctx;
 
-	if (err) {
-		fprintf(stderr, "cgwarden daemon: reading %s: %s\n", collector_root(dm->c),
-			strerror(-err));
-		dm->snap = NULL;
-		return 0;	/* try again at the next tick */
-	}
+	(void)r;
 	dm->last_tick_usec = mono_usec();
-	if (dm->ticks)
-		tick_to_stream(dm);
 	evaluate(dm, dm->last_tick_usec, 0);
-	publish(dm);
-	sync_triggers(dm);
-	sync_watches(dm);
-	return 0;
+	sync_triggers(dm, snap);
+	sync_watches(dm, snap);
+	return RUNNER_GO;
 }
 
 /* ---- loop callbacks ---------------------------------------------------- */
-
-static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
-{
-	(void)l;
-	(void)events;
-	loop_timer_expirations(fd);
-	return tick(ctx);
-}
 
 static int on_trigger(struct loop *l, int fd, uint32_t events, void *ctx)
 {
@@ -619,18 +582,21 @@ static int on_inotify(struct loop *l, int fd, uint32_t events, void *ctx)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	if (mono_usec() - dm->last_tick_usec >= EVENT_TICK_MIN_USEC)
-		return tick(dm);
+		runner_tick_now(dm->r);
 	return 0;
 }
 
 static int on_ringbuf(struct loop *l, int fd, uint32_t events, void *ctx)
 {
+	struct daemon *dm = ctx;
+
 	(void)l;
 	(void)fd;
 	(void)events;
 	/* The tick consumes the ring buffer (an OOM kill): no rate limit, or
 	 * the level-triggered fd would spin. */
-	return tick(ctx);
+	runner_tick_now(dm->r);
+	return 0;
 }
 
 static void reload(struct daemon *dm)
@@ -657,29 +623,16 @@ static void reload(struct daemon *dm)
 	dm->p = p;
 	fprintf(stderr, "cgwarden daemon: reloaded %s: %zu rule%s\n", dm->policy_path, p->nr_rules,
 		p->nr_rules == 1 ? "" : "s");
-	tick(dm);
+	runner_tick_now(dm->r);
 }
 
-static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
+/* SIGHUP: the stream's part reopens its file first (log rotation and a
+ * new policy share the signal, as with most daemons), then this. */
+static int policy_hangup(struct runner *r, void *ctx)
 {
-	struct daemon *dm = ctx;
-	int sig = loop_signal_read(fd);
-
-	(void)l;
-	(void)events;
-	if (sig == SIGHUP) {
-		/* Log rotation and a new policy share the signal, as with
-		 * most daemons: reopen the stream's file, then reload. */
-		int err = lineout_reopen(dm->out);
-
-		dm->stream_broken = err != 0;
-		if (err)
-			fprintf(stderr, "cgwarden daemon: reopening %s: %s\n", dm->output,
-				strerror(-err));
-		reload(dm);
-		return 0;
-	}
-	return sig == SIGINT || sig == SIGTERM;
+	(void)r;
+	reload(ctx);
+	return RUNNER_GO;
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -712,7 +665,6 @@ static void daemon_free(struct daemon *dm)
 	free(dm->counts);
 	enforcer_free(dm->enf);
 	actuator_close(dm->act);
-	collector_free(dm->c);
 	policy_decisions_free(&dm->ds);
 	policy_state_free(&dm->st);
 	policy_free(dm->p);
@@ -720,17 +672,31 @@ static void daemon_free(struct daemon *dm)
 		fclose(dm->log);
 }
 
-static int setup_loop(struct daemon *dm, const struct cli_common *cc, struct loop *l)
+/* The daemon's own fds, and its parts on the runner: the stream's, the
+ * policy's, then HTTP (serve_http_start, after). */
+static int setup_loop(struct daemon *dm, const char *output, bool ticks)
 {
-	int err = loop_add_signals(l, on_signal, dm);
+	struct streamout_opts so = { .who = "cgwarden daemon", .dest = output, .ticks = ticks };
+	struct runner_part part = { .ctx = dm, .tick = policy_tick, .hangup = policy_hangup };
+	int err = 0;
 
-	if (!err)
-		err = loop_add_timer(l, cc->interval_usec, on_timer, dm);
-	if (!err && dm->ino_fd >= 0)
-		err = loop_add_fd(l, dm->ino_fd, EPOLLIN, on_inotify, dm);
+	if (dm->ino_fd >= 0)
+		err = loop_add_fd(dm->loop, dm->ino_fd, EPOLLIN, on_inotify, dm);
 	if (!err && collector_event_fd(dm->c) >= 0)
-		err = loop_add_fd(l, collector_event_fd(dm->c), EPOLLIN, on_ringbuf, dm);
-	return err;
+		err = loop_add_fd(dm->loop, collector_event_fd(dm->c), EPOLLIN, on_ringbuf, dm);
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n",
+			strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (streamout_open(dm->r, &so, &dm->out))
+		return EXIT_USAGE;
+	err = runner_add(dm->r, &part);
+	if (err) {
+		fprintf(stderr, "cgwarden daemon: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	return 0;
 }
 
 int cmd_daemon(int argc, char **argv)
@@ -750,10 +716,11 @@ int cmd_daemon(int argc, char **argv)
 	struct cli_common cc = { .interval_usec = 1000000 };
 	struct daemon dm = { .state_path = DEFAULT_STATE, .ino_fd = -1 };
 	struct actuator_opts ao = { 0 };
+	struct runner_opts ro = { .who = "cgwarden daemon", .keep_going = true };
 	struct httpd_opts ho = { 0 };
 	struct pol_errors errs = { 0 };
-	const char *log_path = NULL;
-	struct loop *l = NULL;
+	const char *log_path = NULL, *output = NULL;
+	bool ticks = false;
 	char who[96], why[ACT_WHY_MAX];
 	int opt, err;
 
@@ -766,8 +733,8 @@ int cmd_daemon(int argc, char **argv)
 		case OPT_STATE: dm.state_path = optarg; break;
 		case OPT_LOG: log_path = optarg; break;
 		case OPT_DRY_RUN: dm.force_dry_run = true; break;
-		case OPT_TICKS: dm.ticks = true; break;
-		case 'o': dm.output = optarg; break;
+		case OPT_TICKS: ticks = true; break;
+		case 'o': output = optarg; break;
 		case 'l': ho.listen = optarg; break;
 		default:
 			if (cli_other_opt(&cc, opt, optarg, daemon_help))
@@ -807,27 +774,24 @@ int cmd_daemon(int argc, char **argv)
 	 * triggers count in the budget itself (sync_triggers): an eighth of
 	 * the limit stays outside it, at least as much as the default. */
 	cc.copts.fd_reserve_div = 8;
-	err = cli_open_collector(&cc, &dm.c);
-	if (err) {
-		dm.c = NULL;
-		dm.status = err;
+	ro.interval_usec = cc.interval_usec;
+	if (runner_new(&ro, &dm.r)) {
+		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
+	dm.loop = runner_loop(dm.r);
+	dm.status = runner_open_collector(dm.r, &cc);
+	if (dm.status)
+		goto out;
+	dm.c = runner_collector(dm.r);
 	snprintf(who, sizeof(who), "cgwarden daemon (pid %d)", (int)getpid());
 	ao.root = collector_root(dm.c);
 	ao.who = who;
 	ao.audit = on_audit;
 	ao.audit_ctx = &dm;
-	err = loop_new(&l);
-	dm.loop = l;
-	if (err) {
-		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n", strerror(-err));
-		dm.status = EXIT_RUNTIME;
-		goto out;
-	}
 	err = actuator_open(&ao, &dm.act, why, sizeof(why));
 	if (!err)
-		err = enforcer_new(dm.act, l, on_record, &dm, &dm.enf);
+		err = enforcer_new(dm.act, dm.loop, on_record, &dm, &dm.enf);
 	if (err) {
 		fprintf(stderr, "cgwarden daemon: %s\n", err == -ENOMEM ? "out of memory" :
 			err == -EMFILE ? strerror(-err) : why);
@@ -838,25 +802,14 @@ int cmd_daemon(int argc, char **argv)
 	/* After the actuator: each entry's path is checked to be its cgroup. */
 	load_state(&dm);
 	dm.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	err = setup_loop(&dm, &cc, l);
-	if (err) {
-		fprintf(stderr, "cgwarden daemon: cannot set up the event loop: %s\n", strerror(-err));
-		dm.status = EXIT_RUNTIME;
+	dm.status = setup_loop(&dm, output, ticks);
+	if (dm.status)
 		goto out;
-	}
-	err = lineout_open(dm.output, l, &dm.out);
-	if (err) {
-		fprintf(stderr, "cgwarden daemon: --output %s: %s\n",
-			dm.output ? dm.output : "(stdout)", strerror(-err));
-		dm.status = EXIT_USAGE;
-		goto out;
-	}
 	if (!ho.listen || strcmp(ho.listen, LISTEN_OFF) != 0) {
 		bool asked = ho.listen != NULL;
 
 		ho.quiet = cc.copts.quiet;
-		ho.stale_usec = 3 * cc.interval_usec > 10000000 ? 3 * cc.interval_usec : 10000000;
-		err = httpd_start(l, &ho, &dm.http);
+		err = serve_http_start(dm.r, "cgwarden daemon", &ho, policy_counts, &dm, &dm.http);
 		if (err && asked) {
 			dm.status = err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 			goto out;
@@ -866,18 +819,11 @@ int cmd_daemon(int argc, char **argv)
 		if (err)
 			fprintf(stderr, "cgwarden daemon: no HTTP endpoint (--listen to choose "
 				"another address)\n");
-		else if (!cc.copts.quiet)
-			fprintf(stderr, "cgwarden daemon: serving on %s\n", httpd_address(dm.http));
 	}
 	fprintf(stderr, "cgwarden daemon: %s: %zu rule%s%s, interval %" PRIu64 " ms, state %s\n",
 		dm.policy_path, dm.p->nr_rules, dm.p->nr_rules == 1 ? "" : "s",
 		dm.p->dry_run ? " (dry run)" : "", cc.interval_usec / 1000, dm.state_path);
-	tick(&dm);
-	err = loop_run(l);
-	if (err < 0) {
-		fprintf(stderr, "cgwarden daemon: event loop: %s\n", strerror(-err));
-		dm.status = EXIT_RUNTIME;
-	}
+	dm.status = runner_run(dm.r);
 	/* Nothing stays frozen behind us; limits stay (their restore is in
 	 * the state file for the next start). */
 	release_freezes(&dm);
@@ -885,9 +831,9 @@ int cmd_daemon(int argc, char **argv)
 	fprintf(stderr, "cgwarden daemon: exiting\n");
 out:
 	/* Both are watched by the loop: gone before it is. */
-	httpd_stop(dm.http);
-	lineout_close(dm.out, 2000);
-	loop_free(l);
+	serve_http_stop(dm.http);
+	streamout_close(dm.out);
+	runner_free(dm.r);
 	daemon_free(&dm);
 	return dm.status;
 }

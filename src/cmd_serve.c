@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* cgwarden serve: /metrics, /snapshot and /healthz over HTTP (src/httpd). */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include "cli.h"
 #include "commands.h"
-#include "httpd.h"
-#include "loop.h"
+#include "runner.h"
+#include "serve_http.h"
 
 static const char serve_help[] =
 	"Usage: cgwarden serve [OPTIONS]\n\n"
@@ -35,44 +33,6 @@ static const char serve_help[] =
 	"\nThe default interval is 2 s. SIGINT and SIGTERM stop the server.\n";
 
 enum { OPT_MAX_CONN = OPT__COMMON_END, OPT_HTTP_TIMEOUT, OPT_REQUEST_TIMEOUT };
-
-struct serve {
-	struct collector *c;
-	struct httpd *h;
-	int status;
-};
-
-static int serve_tick(struct serve *sv)
-{
-	const struct cg_snapshot *snap;
-	int err = collector_tick(sv->c, &snap);
-
-	if (err) {
-		fprintf(stderr, "cgwarden: reading %s: %s\n", collector_root(sv->c), strerror(-err));
-		sv->status = EXIT_RUNTIME;
-		return 1;
-	}
-	httpd_set_snapshot(sv->h, snap, NULL, 0);
-	return 0;
-}
-
-static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
-{
-	(void)l;
-	(void)events;
-	loop_timer_expirations(fd);
-	return serve_tick(ctx);
-}
-
-static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
-{
-	int sig = loop_signal_read(fd);
-
-	(void)l;
-	(void)events;
-	(void)ctx;
-	return sig == SIGINT || sig == SIGTERM;
-}
 
 static int parse_uint(const char *opt, const char *arg, unsigned max, unsigned *out)
 {
@@ -103,9 +63,10 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct cli_common cc = { .interval_usec = 2000000 };
 	struct httpd_opts ho = { 0 };
-	struct serve sv = { 0 };
-	struct loop *l = NULL;
-	int opt, err;
+	struct runner_opts ro = { .who = "cgwarden serve" };
+	struct runner *r = NULL;
+	struct serve_http *sh = NULL;
+	int opt, err, status;
 
 	while ((opt = getopt_long(argc, argv, "hl:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -138,49 +99,20 @@ int cmd_serve(int argc, char **argv)
 	if (ho.max_connections && ho.max_connections < 16)
 		ho.max_per_client = ho.max_connections;
 	ho.quiet = cc.copts.quiet;
-	/* Liveness: three missed ticks, and never less than 10 s. */
-	ho.stale_usec = 3 * cc.interval_usec > 10000000 ? 3 * cc.interval_usec : 10000000;
-	/* A client that goes away mid-response is MHD's to handle, not a
-	 * reason to die. */
-	signal(SIGPIPE, SIG_IGN);
-	err = loop_new(&l);
-	if (!err)
-		err = loop_add_signals(l, on_signal, &sv);
-	if (err) {
-		fprintf(stderr, "cgwarden serve: cannot set up the event loop: %s\n", strerror(-err));
-		loop_free(l);
+	ro.interval_usec = cc.interval_usec;
+	if (runner_new(&ro, &r))
 		return EXIT_RUNTIME;
-	}
 	/* Listen before the first (slow on big hosts) collection, so a bad
 	 * --listen fails at once; /healthz says 503 until it is done. */
-	err = httpd_start(l, &ho, &sv.h);
+	err = serve_http_start(r, "cgwarden", &ho, NULL, NULL, &sh);
 	if (err) {
-		loop_free(l);
+		runner_free(r);
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	if (!cc.copts.quiet)
-		fprintf(stderr, "cgwarden: serving on %s\n", httpd_address(sv.h));
-	err = cli_open_collector(&cc, &sv.c);
-	if (err) {
-		sv.status = err;
-		goto out;
-	}
-	if (serve_tick(&sv))
-		goto out;
-	err = loop_add_timer(l, cc.interval_usec, on_timer, &sv);
-	if (err) {
-		fprintf(stderr, "cgwarden serve: cannot set up the event loop: %s\n", strerror(-err));
-		sv.status = EXIT_RUNTIME;
-		goto out;
-	}
-	err = loop_run(l);
-	if (err < 0) {
-		fprintf(stderr, "cgwarden serve: event loop: %s\n", strerror(-err));
-		sv.status = EXIT_RUNTIME;
-	}
-out:
-	httpd_stop(sv.h);
-	loop_free(l);
-	collector_free(sv.c);
-	return sv.status;
+	status = runner_open_collector(r, &cc);
+	if (!status)
+		status = runner_run(r);
+	serve_http_stop(sh);
+	runner_free(r);
+	return status;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* cgwarden top: the interactive dashboard (ui/). This file owns the
- * collector, the actuator and the loop; ui/screen draws and reads keys. */
+ * actuator and the runner (collector, loop, interval); ui/screen draws and
+ * reads keys. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,16 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 #include "actuator.h"
 #include "cli.h"
 #include "commands.h"
 #include "json_records.h"
-#include "loop.h"
+#include "runner.h"
 #include "screen.h"
 #include "textesc.h"
 
@@ -51,58 +51,48 @@ enum {
 };
 
 struct top {
-	struct collector *c;
+	struct runner *r;
 	struct screen *scr;
-	const struct cg_snapshot *snap;
-	int timer_fd, winch_fd;
-	int status;
-	char error[512];
 };
 
-static int arm_timer(int fd, uint64_t first_usec, uint64_t interval_usec)
-{
-	struct itimerspec its = {
-		.it_value = { .tv_sec = (time_t)(first_usec / 1000000),
-			      .tv_nsec = (long)(first_usec % 1000000) * 1000 },
-		.it_interval = { .tv_sec = (time_t)(interval_usec / 1000000),
-				 .tv_nsec = (long)(interval_usec % 1000000) * 1000 },
-	};
-
-	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
-}
-
-static int tick(struct top *t)
-{
-	const struct cg_snapshot *snap;
-	int err = collector_tick(t->c, &snap);
-
-	if (err) {
-		snprintf(t->error, sizeof(t->error), "cgwarden top: reading %s: %s\n",
-			 collector_root(t->c), strerror(-err));
-		t->status = EXIT_RUNTIME;
-		return 1;
-	}
-	t->snap = snap;
-	if (t->scr)
-		screen_snapshot(t->scr, snap);
-	return 0;
-}
-
-static int on_timer(struct loop *l, int fd, uint32_t events, void *ctx)
+/* A paused dashboard keeps its frame: nothing is read meanwhile. */
+static int top_prepare(struct runner *r, void *ctx)
 {
 	struct top *t = ctx;
-	uint64_t n;
 
-	(void)l;
-	(void)events;
-	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		return 0;
-	if (screen_paused(t->scr))
-		return 0;
-	if (tick(t))
-		return 1;
-	screen_draw(t->scr);
-	return 0;
+	(void)r;
+	return t->scr && screen_paused(t->scr) ? RUNNER_SKIP : RUNNER_GO;
+}
+
+static int top_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
+{
+	struct top *t = ctx;
+
+	(void)r;
+	/* The first tick comes before the screen opens. */
+	if (t->scr) {
+		screen_snapshot(t->scr, snap);
+		screen_draw(t->scr);
+	}
+	return RUNNER_GO;
+}
+
+/* The terminal hung up. */
+static int top_hangup(struct runner *r, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+	return RUNNER_STOP;
+}
+
+static uint64_t top_interval(void *ctx)
+{
+	return runner_interval(ctx);
+}
+
+static int top_set_interval(void *ctx, uint64_t usec)
+{
+	return runner_set_interval(ctx, usec);
 }
 
 static int on_key(struct loop *l, int fd, uint32_t events, void *ctx)
@@ -117,8 +107,6 @@ static int on_key(struct loop *l, int fd, uint32_t events, void *ctx)
 	r = screen_input(t->scr);
 	if (r & SCREEN_QUIT)
 		return 1;
-	if (r & SCREEN_INTERVAL)
-		arm_timer(t->timer_fd, screen_interval(t->scr), screen_interval(t->scr));
 	screen_draw(t->scr);
 	return 0;
 }
@@ -135,16 +123,6 @@ static int on_winch(struct loop *l, int fd, uint32_t events, void *ctx)
 	screen_resize(t->scr);
 	screen_draw(t->scr);
 	return 0;
-}
-
-static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
-{
-	(void)l;
-	(void)events;
-	(void)ctx;
-	int sig = loop_signal_read(fd);
-
-	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
 }
 
 /* While curses owns the terminal, a notice on stderr (libbpf, the fd
@@ -294,15 +272,18 @@ int cmd_top(int argc, char **argv)
 	struct cli_common cc = { .interval_usec = 2000000 };
 	struct screen_opts so = { .view = VIEW_WORKLOADS, .sort = COL_CPU };
 	struct actuator_opts ao = { 0 };
-	struct top t = { .timer_fd = -1, .winch_fd = -1 };
+	struct runner_opts ro = { .who = "cgwarden top" };
+	struct runner_part part = { .prepare = top_prepare, .tick = top_tick,
+				    .hangup = top_hangup };
+	struct top t = { 0 };
 	struct actuator *act = NULL;
 	struct ui_actions actions = { .check = top_check, .apply = top_apply };
-	struct loop *l = NULL;
+	struct ui_interval iv = { .get = top_interval, .set = top_set_interval };
 	const char *audit_path = NULL;
 	FILE *audit = NULL;
 	char why[ACT_WHY_MAX] = "", who[128];
 	sigset_t winch;
-	int opt, err, saved_stderr = -1, held_stderr = -1;
+	int opt, err, winch_fd = -1, saved_stderr = -1, held_stderr = -1;
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -345,18 +326,31 @@ int cmd_top(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	/* Notices (eBPF off and why) go to stderr before curses takes the screen. */
-	err = cli_open_collector(&cc, &t.c);
-	if (err)
+	/* Rates need two ticks: the second comes soon, then every interval. */
+	ro.interval_usec = cc.interval_usec;
+	ro.first_usec = cc.interval_usec < 500000 ? cc.interval_usec : 500000;
+	if (runner_new(&ro, &t.r)) {
+		err = EXIT_RUNTIME;
 		goto out_audit;
-	if (tick(&t)) {
-		fputs(t.error, stderr);
-		err = t.status;
+	}
+	part.ctx = &t;
+	err = runner_add(t.r, &part);
+	if (err) {
+		fprintf(stderr, "cgwarden top: %s\n", strerror(-err));
+		err = EXIT_RUNTIME;
+		goto out;
+	}
+	/* Notices (eBPF off and why) go to stderr before curses takes the screen. */
+	err = runner_open_collector(t.r, &cc);
+	if (err)
+		goto out;
+	if (runner_tick_now(t.r)) {
+		err = EXIT_RUNTIME;
 		goto out;
 	}
 	snprintf(who, sizeof(who), "cgwarden top (uid %u, pid %d)", (unsigned)getuid(),
 		 (int)getpid());
-	ao.root = collector_root(t.c);
+	ao.root = collector_root(runner_collector(t.r));
 	ao.mountinfo = cc.copts.mountinfo;
 	ao.who = who;
 	ao.audit = audit ? audit_to_file : NULL;
@@ -366,30 +360,20 @@ int cmd_top(int argc, char **argv)
 	actions.ctx = act;
 	so.actions = act ? &actions : NULL;
 	so.act_why = why;
-	so.interval_usec = cc.interval_usec;
+	iv.ctx = t.r;
+	so.interval = &iv;
 
 	/* SIGWINCH through a signalfd: the loop wakes on a resize even while no
 	 * key arrives (curses only learns of it on the next getch). */
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &winch, NULL);
-	t.winch_fd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
-	t.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	err = loop_new(&l);
-	if (!err && (t.winch_fd < 0 || t.timer_fd < 0))
-		err = -errno;
+	winch_fd = signalfd(-1, &winch, SFD_NONBLOCK | SFD_CLOEXEC);
+	err = winch_fd < 0 ? -errno : 0;
 	if (!err)
-		err = loop_add_signals(l, on_signal, &t);
+		err = loop_add_fd(runner_loop(t.r), winch_fd, EPOLLIN, on_winch, &t);
 	if (!err)
-		err = loop_add_fd(l, t.timer_fd, EPOLLIN, on_timer, &t);
-	if (!err)
-		err = loop_add_fd(l, t.winch_fd, EPOLLIN, on_winch, &t);
-	if (!err)
-		err = loop_add_fd(l, STDIN_FILENO, EPOLLIN, on_key, &t);
-	/* Rates need two ticks: the second comes soon, then every interval. */
-	if (!err)
-		err = arm_timer(t.timer_fd, cc.interval_usec < 500000 ? cc.interval_usec : 500000,
-				cc.interval_usec);
+		err = loop_add_fd(runner_loop(t.r), STDIN_FILENO, EPOLLIN, on_key, &t);
 	if (err) {
 		fprintf(stderr, "cgwarden top: cannot set up the event loop: %s\n", strerror(-err));
 		err = EXIT_RUNTIME;
@@ -404,26 +388,17 @@ int cmd_top(int argc, char **argv)
 		err = EXIT_USAGE;
 		goto out;
 	}
-	screen_snapshot(t.scr, t.snap);
+	screen_snapshot(t.scr, runner_snapshot(t.r));
 	screen_draw(t.scr);
-	err = loop_run(l);
+	err = runner_run(t.r);
 	screen_close(t.scr);
+	/* What went wrong meanwhile (said by the runner) comes out here. */
 	stderr_release(saved_stderr, held_stderr);
-	if (err < 0) {
-		fprintf(stderr, "cgwarden top: event loop: %s\n", strerror(-err));
-		t.status = EXIT_RUNTIME;
-	}
-	if (t.error[0])
-		fputs(t.error, stderr);
-	err = t.status;
 out:
-	loop_free(l);
-	if (t.timer_fd >= 0)
-		close(t.timer_fd);
-	if (t.winch_fd >= 0)
-		close(t.winch_fd);
+	runner_free(t.r);
+	if (winch_fd >= 0)
+		close(winch_fd);
 	actuator_close(act);
-	collector_free(t.c);
 out_audit:
 	if (audit)
 		fclose(audit);

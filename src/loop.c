@@ -106,26 +106,45 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx)
 	return add(l, fd, false, events, fn, ctx);
 }
 
-int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx)
+static struct timespec usec_ts(uint64_t usec)
 {
-	struct itimerspec its = { 0 };
+	return (struct timespec){ .tv_sec = (time_t)(usec / 1000000u),
+				  .tv_nsec = (long)(usec % 1000000u) * 1000 };
+}
+
+int loop_timer_set(int timer_fd, uint64_t first_usec, uint64_t interval_usec)
+{
+	struct itimerspec its = { .it_value = usec_ts(first_usec),
+				  .it_interval = usec_ts(interval_usec) };
+
+	if (timerfd_settime(timer_fd, 0, &its, NULL))
+		return -errno;
+	return 0;
+}
+
+/* A timerfd armed as loop_timer_set() does (0, 0: disarmed), watched by
+ * the loop. Returns its fd or -errno. */
+static int add_timerfd(struct loop *l, uint64_t first_usec, uint64_t interval_usec, loop_fn fn,
+		       void *ctx)
+{
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	int err;
 
 	if (fd < 0)
 		return -errno;
-	its.it_interval.tv_sec = (time_t)(interval_usec / 1000000u);
-	its.it_interval.tv_nsec = (long)(interval_usec % 1000000u) * 1000;
-	its.it_value = its.it_interval;
-	if (timerfd_settime(fd, 0, &its, NULL)) {
-		err = -errno;
+	err = loop_timer_set(fd, first_usec, interval_usec);
+	if (!err)
+		err = add(l, fd, true, EPOLLIN, fn, ctx);
+	if (err) {
 		close(fd);
 		return err;
 	}
-	err = add(l, fd, true, EPOLLIN, fn, ctx);
-	if (err)
-		close(fd);
-	return err;
+	return fd;
+}
+
+int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx)
+{
+	return add_timerfd(l, interval_usec, interval_usec, fn, ctx);
 }
 
 uint64_t loop_timer_expirations(int timer_fd)
@@ -139,17 +158,7 @@ uint64_t loop_timer_expirations(int timer_fd)
 
 int loop_add_alarm(struct loop *l, loop_fn fn, void *ctx)
 {
-	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	err = add(l, fd, true, EPOLLIN, fn, ctx);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	return fd;
+	return add_timerfd(l, 0, 0, fn, ctx);
 }
 
 int loop_alarm_set(int alarm_fd, uint64_t at_usec)
@@ -158,8 +167,7 @@ int loop_alarm_set(int alarm_fd, uint64_t at_usec)
 
 	/* it_value 0 would disarm: "now" is the smallest time that fires. */
 	if (at_usec) {
-		its.it_value.tv_sec = (time_t)(at_usec / 1000000u);
-		its.it_value.tv_nsec = (long)(at_usec % 1000000u) * 1000;
+		its.it_value = usec_ts(at_usec);
 		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 			its.it_value.tv_nsec = 1;
 	}

@@ -27,10 +27,16 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fn fn, void *ctx);
  * before closing fd. 0 or -ENOENT. */
 int loop_del_fd(struct loop *l, int fd);
 
-/* A periodic timer, first firing after interval_usec. fn gets the timerfd;
+/* A periodic timer, first firing after interval_usec. Returns its fd
+ * (closed by loop_free) or -errno. fn gets the timerfd;
  * loop_timer_expirations() drains it and says how many ticks were missed. */
 int loop_add_timer(struct loop *l, uint64_t interval_usec, loop_fn fn, void *ctx);
 uint64_t loop_timer_expirations(int timer_fd);
+
+/* Re-arms a timer of loop_add_timer: next firing first_usec from now, then
+ * every interval_usec (0 for both disarms it). Expirations not yet read
+ * are dropped. 0 or -errno. */
+int loop_timer_set(int timer_fd, uint64_t first_usec, uint64_t interval_usec);
 
 /* A one-shot timer on CLOCK_MONOTONIC, disarmed until loop_alarm_set():
  * for deadlines that move (a hook's, a verification's). Returns its fd

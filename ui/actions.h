@@ -37,4 +37,13 @@ struct ui_actions {
 		     size_t len);
 };
 
+/* The tick interval is the command's (its runner's): the dashboard shows
+ * it and asks for another. */
+struct ui_interval {
+	void *ctx;
+	uint64_t (*get)(void *ctx);
+	/* In force at once: 0, or -errno and the old one stays. */
+	int (*set)(void *ctx, uint64_t usec);
+};
+
 #endif

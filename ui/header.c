@@ -54,7 +54,7 @@ void header_draw(struct screen *s)
 
 	if (localtime_r(&t, &tm))
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	fmt_usec((double)s->interval_usec, a, sizeof(a));
+	fmt_usec((double)s->interval->get(s->interval->ctx), a, sizeof(a));
 	snprintf(line, sizeof(line), "cgwarden top  %s  interval %s  eBPF %s%s%s", clock, a,
 		 self->bpf ? "on" : "off", s->dry_run ? "  DRY RUN (actions write nothing)" : "",
 		 s->paused ? "  [PAUSED]" : "");

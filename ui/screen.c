@@ -152,7 +152,7 @@ int screen_open(const struct screen_opts *o, struct screen **out)
 	s->ro.reverse = o->reverse;
 	if (o->filter)
 		snprintf(s->filter, sizeof(s->filter), "%s", o->filter);
-	s->interval_usec = o->interval_usec;
+	s->interval = o->interval;
 	s->actions = o->actions;
 	snprintf(s->act_why, sizeof(s->act_why), "%s", o->act_why ? o->act_why : "");
 	s->dry_run = o->dry_run;
@@ -180,7 +180,6 @@ void screen_close(struct screen *s)
 }
 
 bool screen_paused(const struct screen *s) { return s->paused; }
-uint64_t screen_interval(const struct screen *s) { return s->interval_usec; }
 
 /* ---- snapshots ------------------------------------------------------------ */
 
@@ -449,22 +448,27 @@ static void set_sort(struct screen *s, enum col_id c)
 static int change_interval(struct screen *s, int dir)
 {
 	size_t n = sizeof(intervals) / sizeof(intervals[0]), i = 0;
+	uint64_t now = s->interval->get(s->interval->ctx);
 	char a[FMT_CELL_MAX];
+	int err;
 
-	while (i < n && intervals[i] < s->interval_usec)
+	while (i < n && intervals[i] < now)
 		i++;
 	if (dir > 0)
-		i = (i < n && intervals[i] == s->interval_usec) ? i + 1 : i;
+		i = (i < n && intervals[i] == now) ? i + 1 : i;
 	else
 		i = i ? i - 1 : 0;
 	if (i >= n)
 		i = n - 1;
-	if (intervals[i] == s->interval_usec)
+	if (intervals[i] == now)
 		return 0;
-	s->interval_usec = intervals[i];
-	fmt_usec((double)s->interval_usec, a, sizeof(a));
-	status(s, "interval %s", a);
-	return SCREEN_INTERVAL;
+	fmt_usec((double)intervals[i], a, sizeof(a));
+	err = s->interval->set(s->interval->ctx, intervals[i]);
+	if (err)
+		status(s, "interval %s: %s", a, strerror(-err));
+	else
+		status(s, "interval %s", a);
+	return 0;
 }
 
 /* Right: expand; Left: collapse, or go to the parent when already closed. */

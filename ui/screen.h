@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The dashboard (`cgwarden top`): state, keys and frames. The command front
- * end (src/cmd_top.c) owns the collector and the loop; it hands each
- * snapshot here, asks for a frame, and passes keys on. Actions are asked
+ * end (src/cmd_top.c) owns the collector, the loop and the interval (its
+ * runner); it hands each snapshot here, asks for a frame, and passes keys
+ * on; a new interval is asked of it through struct ui_interval. Actions are asked
  * of the command through struct ui_actions: it owns the actuator (the only
  * writer of cgroupfs), and ui/ never writes there itself.
  */
@@ -22,7 +23,7 @@ struct screen_opts {
 	const char *filter;
 	enum col_id sort;
 	bool reverse;
-	uint64_t interval_usec;
+	const struct ui_interval *interval;	/* must outlive the screen */
 	const struct ui_actions *actions;	/* NULL: actions say why not */
 	const char *act_why;
 	bool dry_run;			/* say so in the header and confirmations */
@@ -34,7 +35,6 @@ struct screen_opts {
 /* What screen_input() asks of its caller (bits). */
 enum {
 	SCREEN_QUIT = 1,
-	SCREEN_INTERVAL = 2,	/* screen_interval() changed */
 	SCREEN_PAUSE = 4,	/* screen_paused() changed */
 };
 
@@ -54,6 +54,5 @@ int screen_input(struct screen *s);
 void screen_resize(struct screen *s);
 
 bool screen_paused(const struct screen *s);
-uint64_t screen_interval(const struct screen *s);
 
 #endif

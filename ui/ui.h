@@ -44,7 +44,7 @@ struct screen {
 	uint64_t sel_id;		/* the selection follows the cgroup ... */
 	bool sel_moved;			/* ... once the user has picked one */
 	bool paused, utf8, dry_run;
-	uint64_t interval_usec;
+	const struct ui_interval *interval;
 	int sort_sel;			/* sort menu cursor */
 	int detail_scroll;
 

@@ -24,10 +24,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t two_seconds(void *ctx)
+{
+	(void)ctx;
+	return 2000000;
+}
+
 static double run(struct cg_snapshot *s, enum view view, int frames, int lines, int cols,
 		  double *build_ms)
 {
-	struct screen_opts so = { .view = view, .sort = COL_CPU, .interval_usec = 2000000,
+	static const struct ui_interval iv = { .get = two_seconds };
+	struct screen_opts so = { .view = view, .sort = COL_CPU, .interval = &iv,
 				  .act_why = "benchmark", .lines = lines, .cols = cols };
 	struct screen *scr;
 	uint64_t spent = 0, in_snap = 0;
