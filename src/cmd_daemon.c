@@ -672,12 +672,24 @@ static void daemon_free(struct daemon *dm)
 		fclose(dm->log);
 }
 
+/* The policy reads what its rules need (their conditions, and what the
+ * engine reads for their steps); the stream and HTTP parts add their own. */
+static int policy_prepare(struct runner *r, struct metric_set *want, void *ctx)
+{
+	struct daemon *dm = ctx;
+
+	(void)r;
+	policy_metric_set(dm->p, want);
+	return RUNNER_GO;
+}
+
 /* The daemon's own fds, and its parts on the runner: the stream's, the
  * policy's, then HTTP (serve_http_start, after). */
 static int setup_loop(struct daemon *dm, const char *output, bool ticks)
 {
 	struct streamout_opts so = { .who = "cgwarden daemon", .dest = output, .ticks = ticks };
-	struct runner_part part = { .ctx = dm, .tick = policy_tick, .hangup = policy_hangup };
+	struct runner_part part = { .ctx = dm, .prepare = policy_prepare, .tick = policy_tick,
+				    .hangup = policy_hangup };
 	int err = 0;
 
 	if (dm->ino_fd >= 0)

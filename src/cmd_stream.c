@@ -24,7 +24,8 @@ static const char stream_help[] =
 	"                        the next tick, or SIGHUP). Default: stdout\n"
 	"  -f, --fields LIST     keep only these members of each cgroup object, e.g.\n"
 	"                        cpu,memory.current_bytes,psi.cpu (identity members\n"
-	"                        id, path, name, kind, ... are always kept)\n"
+	"                        id, path, name, kind, ... are always kept); only\n"
+	"                        the files that feed them are read\n"
 	CLI_COMMON_HELP
 	"\nThe default interval is 2 s. The output never blocks the collector: a\n"
 	"line the reader has no room for is dropped whole and counted in the next\n"

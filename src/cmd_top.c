@@ -55,13 +55,22 @@ struct top {
 	struct screen *scr;
 };
 
-/* A paused dashboard keeps its frame: nothing is read meanwhile. */
-static int top_prepare(struct runner *r, void *ctx)
+/* A paused dashboard keeps its frame: nothing is read meanwhile. Else
+ * what the screen shows now is read; the first tick, before the screen
+ * opens, reads everything. */
+static int top_prepare(struct runner *r, struct metric_set *want, void *ctx)
 {
 	struct top *t = ctx;
 
 	(void)r;
-	return t->scr && screen_paused(t->scr) ? RUNNER_SKIP : RUNNER_GO;
+	if (!t->scr) {
+		metric_set_all(want);
+		return RUNNER_GO;
+	}
+	if (screen_paused(t->scr))
+		return RUNNER_SKIP;
+	screen_metrics(t->scr, want);
+	return RUNNER_GO;
 }
 
 static int top_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)

@@ -76,22 +76,31 @@ int runner_add(struct runner *r, const struct runner_part *p)
 int runner_tick_now(struct runner *r)
 {
 	const struct cg_snapshot *snap;
+	struct metric_set want = { 0 };
+	struct cg_want cw;
 	bool skip = false;
 	int err;
 
 	r->ticked = true;
 	/* Every part is asked, also after one says skip: what each wants
-	 * is said before any collection. Here, once collector_want() exists,
-	 * the union of the parts' wants goes to the collector (runner.h). */
+	 * is said before any collection. */
 	for (size_t i = 0; i < r->nr_parts; i++) {
-		int rc = r->parts[i].prepare ? r->parts[i].prepare(r, r->parts[i].ctx) : RUNNER_GO;
+		const struct runner_part *p = &r->parts[i];
+		int rc = RUNNER_GO;
 
+		if (p->prepare)
+			rc = p->prepare(r, &want, p->ctx);
+		else
+			metric_set_all(&want);
 		if (rc == RUNNER_STOP)
 			return RUNNER_STOP;
 		skip |= rc == RUNNER_SKIP;
 	}
 	if (skip)
 		return RUNNER_GO;
+	cw.files = metrics_files(&want);
+	cw.bpf = metrics_bpf(&want);
+	collector_want(r->c, &cw);
 	err = collector_tick(r->c, &snap);
 	if (err) {
 		fprintf(stderr, "%s: reading %s: %s\n", r->o.who, collector_root(r->c),

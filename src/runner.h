@@ -3,8 +3,8 @@
  * What every long-running command (top, stream, serve, daemon) does the
  * same way: the loop (src/loop), SIGINT/SIGTERM/SIGHUP, the collector, the
  * tick timer and its interval. A command adds parts; on each tick the
- * runner asks every part whether (and, later, what) to collect, collects
- * once, and hands the new snapshot to every part in the order they were
+ * runner asks every part whether and what to collect, collects once (only
+ * the files that feed what the parts want), and hands the new snapshot to every part in the order they were
  * added. The daemon is three parts on one runner: the stream's, the
  * policy's and the HTTP endpoint's.
  */
@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "collector.h"
 #include "loop.h"
+#include "metrics.h"
 #include "snapshot.h"
 
 struct runner;
@@ -30,18 +31,15 @@ enum {
 struct runner_part {
 	void *ctx;
 	/*
-	 * Before each collection: the seam for demand-driven reads. A part
-	 * says here what it is going to read; the runner collects once for
-	 * all its parts, so what they want is a union: when the collector
-	 * learns collector_want(), this gains a `struct cg_want *` that the
-	 * runner clears, every part adds to, and the runner alone hands to
-	 * collector_want() before collector_tick() (runner_tick_now). Until
-	 * then a part may reach the collector itself (runner_collector()).
+	 * Before each collection: what the part is going to read. It adds
+	 * the metrics it needs to want (src/metrics.h); the runner collects
+	 * once for all its parts, so it hands the union to collector_want()
+	 * and the collector reads only the files that feed it. A part
+	 * without prepare wants everything (serve's /metrics). Returns
 	 * RUNNER_GO, RUNNER_SKIP (this tick passes without a collection:
-	 * nothing is read that could not be delivered) or RUNNER_STOP. May be
-	 * NULL.
+	 * nothing is read that could not be delivered) or RUNNER_STOP.
 	 */
-	int (*prepare)(struct runner *r, void *ctx);
+	int (*prepare)(struct runner *r, struct metric_set *want, void *ctx);
 	/* The new snapshot, valid until the next collection. RUNNER_GO or
 	 * RUNNER_STOP. May be NULL. */
 	int (*tick)(struct runner *r, const struct cg_snapshot *snap, void *ctx);
@@ -72,7 +70,7 @@ int runner_open_collector(struct runner *r, const struct cli_common *cc);
 int runner_add(struct runner *r, const struct runner_part *p);
 
 /* One tick now, outside the timer (the first one, an event, a reload):
- * prepare, collect, hand out. RUNNER_GO, or RUNNER_STOP when the run
+ * prepare (the parts' wants), collect, hand out. RUNNER_GO, or RUNNER_STOP when the run
  * should end (a part said so, or the collection failed without
  * keep_going). The timer keeps its rhythm. */
 int runner_tick_now(struct runner *r);

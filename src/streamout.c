@@ -64,11 +64,17 @@ static int counted(struct streamout *so)
 	return so->o.count && so->done >= so->o.count ? RUNNER_STOP : RUNNER_GO;
 }
 
-static int on_prepare(struct runner *r, void *ctx)
+static int on_prepare(struct runner *r, struct metric_set *want, void *ctx)
 {
 	struct streamout *so = ctx;
 
 	(void)r;
+	/* Only what the tick lines keep is read (--fields); records alone
+	 * (the daemon's policy_action lines) need nothing. */
+	if (so->o.ticks && so->o.fields)
+		json_fields_metrics(so->o.fields, want);
+	else if (so->o.ticks)
+		metric_set_all(want);
 	/*
 	 * A line the reader has taken only part of goes first. When a tick
 	 * takes longer than the interval (thousands of cgroups), the timer is

@@ -13,6 +13,7 @@
 #include "crt.h"
 #include "format.h"
 #include "limitval.h"
+#include "metrics.h"
 #include "screen.h"
 #include "ui.h"
 
@@ -180,6 +181,29 @@ void screen_close(struct screen *s)
 }
 
 bool screen_paused(const struct screen *s) { return s->paused; }
+
+void screen_metrics(const struct screen *s, struct metric_set *set)
+{
+	/* The detail view shows every metric of its cgroup. */
+	if (s->mode == MODE_DETAIL || s->prev_mode == MODE_DETAIL) {
+		metric_set_all(set);
+		return;
+	}
+	for (int c = 0; c < COL__COUNT; c++)
+		if (s->col_shown[c])
+			col_metrics((enum col_id)c, set);
+	/* The sort key may be a column the width left out. */
+	col_metrics(s->ro.sort, set);
+	/* Graphs keep their series for every cgroup, so that the detail
+	 * view opens on its history. */
+	history_metrics(set);
+	/* The header's host CPU (the root's usage), "(frozen)" after a
+	 * name and the freeze/thaw key, OOM kills in the event log when
+	 * eBPF is off (memory.events). */
+	metric_set_add(set, M_CPU_USAGE_RATIO);
+	metric_set_add(set, M_FROZEN);
+	metric_set_add(set, M_MEM_OOM_KILL_RATE);
+}
 
 /* ---- snapshots ------------------------------------------------------------ */
 

@@ -54,5 +54,11 @@ int screen_input(struct screen *s);
 void screen_resize(struct screen *s);
 
 bool screen_paused(const struct screen *s);
+struct metric_set;
+/* Adds what the dashboard shows now to set (the runner collects only
+ * that): its visible columns and sort key, the graphs' series, what the
+ * header and the event log read, and everything while the detail view is
+ * open. */
+void screen_metrics(const struct screen *s, struct metric_set *set);
 
 #endif

@@ -172,7 +172,8 @@ JSON
 		--quiet 2>"$tmp/ns.err" &
 	nspid=$!
 	for _ in $(seq 300); do
-		[ "$(grep -c '"type":"policy_action"' "$tmp/ns.ndjson" 2>/dev/null)" -ge 2 ] && break
+		# Through cat: before the daemon makes the file, 0 rather than nothing.
+		[ "$(cat "$tmp/ns.ndjson" 2>/dev/null | grep -c '"type":"policy_action"')" -ge 2 ] && break
 		sleep 0.1
 	done
 	up=$(grep '"rule":"up"' "$tmp/ns.ndjson" | head -n 1 | jq -r '"\(.result) \(.guards | join(","))"')

@@ -3,8 +3,8 @@
  * The runner (src/runner.c) on a fixture tree: parts see each snapshot in
  * the order they were added, a part's prepare can let a tick pass without
  * a collection or end the run, SIGHUP reaches the parts' hangup, the
- * interval is the runner's, and /healthz staleness is three ticks, never
- * under 10 s.
+ * interval is the runner's, /healthz staleness is three ticks, never
+ * under 10 s, and the collector reads the union of what the parts want.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,11 +26,12 @@ static void note(struct log *g, char c)
 		g->seen[g->n++] = c;
 }
 
-static int a_prepare(struct runner *r, void *ctx)
+static int a_prepare(struct runner *r, struct metric_set *want, void *ctx)
 {
 	struct log *g = ctx;
 
 	CHECK(runner_collector(r) != NULL);
+	metric_set_add(want, M_CPU_USAGE_RATIO);
 	return ++g->prepares == g->skip_at ? RUNNER_SKIP : RUNNER_GO;
 }
 
@@ -158,8 +159,69 @@ static void test_interval_is_the_runners(void)
 	runner_free(r);
 }
 
+static bool snap_has(const struct cg_snapshot *s, uint32_t bit)
+{
+	for (size_t i = 0; i < s->nr_samples; i++)
+		if (s->samples[i].have & bit)
+			return true;
+	return false;
+}
+
+static int mem_prepare(struct runner *r, struct metric_set *want, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+	metric_set_add(want, M_MEM_CURRENT);
+	return RUNNER_GO;
+}
+
+static int stop_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
+{
+	(void)r;
+	*(const struct cg_snapshot **)ctx = snap;
+	return RUNNER_STOP;
+}
+
+/* Two parts that each want one metric: the tick reads the files of both
+ * and nothing else. A part without prepare (serve) wants everything. */
+static void test_wants_are_a_union(void)
+{
+	struct log g = { .stop_after = 1000 };
+	const struct cg_snapshot *snap = NULL;
+	struct runner_part a = { .ctx = &g, .prepare = a_prepare };
+	struct runner_part m = { .prepare = mem_prepare, .tick = stop_tick, .ctx = &snap };
+	struct runner_part all = { .tick = stop_tick, .ctx = &snap };
+	struct runner *r;
+	uint64_t files = 0;
+
+	if (open_fixture(&r, 5000))
+		TEST_SKIP("cannot open the fixture tree");
+	runner_add(r, &a);
+	runner_add(r, &m);
+	CHECK_INT(runner_tick_now(r), RUNNER_STOP);
+	CHECK(snap != NULL);
+	for (size_t i = 0; snap && i < snap->nr_samples; i++) {
+		const struct cg_sample *x = &snap->samples[i];
+
+		CHECK(!(x->have & ~(uint32_t)(CG_HAVE_CPU_STAT | CG_HAVE_MEM_CURRENT)));
+		files += !!(x->have & CG_HAVE_CPU_STAT) + !!(x->have & CG_HAVE_MEM_CURRENT);
+	}
+	CHECK_U64(snap ? snap->self.files_read : 0, files);
+	runner_free(r);
+
+	if (open_fixture(&r, 5000))
+		TEST_SKIP("cannot open the fixture tree");
+	runner_add(r, &m);
+	runner_add(r, &all);
+	snap = NULL;
+	CHECK_INT(runner_tick_now(r), RUNNER_STOP);
+	CHECK(snap && snap_has(snap, CG_HAVE_MEM_STAT) && snap_has(snap, CG_HAVE_IO_STAT));
+	runner_free(r);
+}
+
 int main(void)
 {
+	RUN(test_wants_are_a_union);
 	RUN(test_parts_in_order_skip_and_stop);
 	RUN(test_tick_now_then_run);
 	RUN(test_hangup_reaches_parts);
