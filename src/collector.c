@@ -35,18 +35,6 @@
 #define NO_NODE IDMAP_NONE
 /* How long a provisional identity is retried (on the relist schedule). */
 #define IDENT_RETRY_TICKS 150
-/*
- * cgroup.stat is read (check_children_are_leaves) only for a cgroup with at
- * least this many children: the one read replaces one fstat per leaf child,
- * and must cost less than those. On kernfs a pread of cgroup.stat through a
- * kept fd costs 2.5 to 4 times an fstat of a kept dirfd (6.x, measured:
- * 0.9-1.6 us against 0.3-0.4 us, before parsing), and it counts as a file
- * read. With one child it is a plain loss, and in a tree of slices ->
- * scopes -> one child each half the cgroups have one child: reading it
- * there cost 0.5 files per cgroup per tick for nothing. From four children
- * on, the fstats saved cost more than the read.
- */
-#define STAT_MIN_CHILDREN 4
 /* The file source, the eBPF counters, and room for one more. */
 #define SOURCES_MAX 3
 
@@ -60,7 +48,7 @@ struct node {
 	bool filled;			/* its sources have seen it (cg_where.born) */
 	int dirfd;			/* kept dirfd or -1 */
 	uint32_t present;		/* files the last listing showed (bit per cg_file) */
-	int stat_fd;			/* cgroup.stat, kept from STAT_MIN_CHILDREN children on */
+	int stat_fd;			/* cgroup.stat, kept from COLLECTOR_STAT_MIN_CHILDREN children on */
 	bool children_are_leaves;	/* cgroup.stat vouched for it this tick */
 	uint32_t *children;
 	uint32_t nr_children, cap_children;
@@ -288,7 +276,7 @@ static int list_node(struct collector *c, uint32_t n, int dfd)
  * this one. When it equals the number of children just listed, no child has
  * children of its own, so none of them needs the fstat that would tell a
  * leaf grew one: one read per parent instead of one fstat per leaf child
- * (most cgroups are leaves); STAT_MIN_CHILDREN says when that pays. A race
+ * (most cgroups are leaves); COLLECTOR_STAT_MIN_CHILDREN says when that pays. A race
  * with a mkdir between the listing and this read can only delay seeing a
  * grandchild by one tick.
  */
@@ -301,7 +289,7 @@ static void check_children_are_leaves(struct collector *c, uint32_t n, int dfd)
 	bool cut;
 
 	nd->children_are_leaves = false;
-	if (!c->on_cgroupfs || nd->nr_children < STAT_MIN_CHILDREN) {
+	if (!c->on_cgroupfs || nd->nr_children < COLLECTOR_STAT_MIN_CHILDREN) {
 		close_fd(c, &nd->stat_fd);
 		return;
 	}

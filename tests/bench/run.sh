@@ -221,9 +221,9 @@ bench_commands() {
 		[ "$shape" = flat ] && echo "$2 parents x 100 children" ||
 			echo "$2 slices x 50 scopes, each with one child"), CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up, every $iv_s s (mean-r: the ratio of the means)"
 	floor all list
-	echo "   floor of serve and stream: every file of collector_file_names() each cgroup has, cgroup.stat of the $(floor_field "$FLOOR" parents) with children, /proc/meminfo and PSI: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
+	echo "   floor of serve and stream: every file of collector_file_names() each cgroup has, cgroup.stat of the $(floor_field "$FLOOR" stats) of its $(floor_field "$FLOOR" parents) parents with 4+ children (as the walk), /proc/meminfo and PSI: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
 	floor cpu list
-	echo "   floor of --fields cpu.usage_ratio: cpu.stat of each cgroup, cgroup.stat of the $(floor_field "$FLOOR" parents) with children: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
+	echo "   floor of --fields cpu.usage_ratio: cpu.stat of each cgroup, cgroup.stat of the $(floor_field "$FLOOR" stats) of its $(floor_field "$FLOOR" parents) parents with 4+ children: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
 	printf '%-26s %5s %8s %8s %6s %6s %6s %8s %8s %6s  %s\n' tree ticks ms/tick floor drift ratio \
 		mean-r files/cg floor/cg reopen "command (TREE: $dir)"
 	floor all

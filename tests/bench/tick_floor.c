@@ -8,8 +8,8 @@
  *   tick_floor [-n TICKS] [-w WARM] [-i MS] [-p] [-H] DIR NAME...
  * NAME is a file read in every cgroup under DIR (itself included) that has
  * it; @collector stands for every name of collector_file_names(). -p adds
- * cgroup.stat of each cgroup with child cgroups (the walk reads it every
- * tick), -H the host files the collector reads (/proc/meminfo, PSI).
+ * cgroup.stat of each cgroup with COLLECTOR_STAT_MIN_CHILDREN children or
+ * more (the walk reads it every tick), -H the host files the collector reads (/proc/meminfo, PSI).
  * Prints one line of key=value pairs: the files, and the CPU per tick as
  * the mean and the median of the ticks after WARM.
  */
@@ -38,7 +38,7 @@ static char *cur_dir;	/* the directory add_file is adding to */
 static const char **want;
 static size_t nr_want;
 static bool parents_stat;
-static size_t nr_cgroups, nr_parents;
+static size_t nr_cgroups, nr_parents, nr_stats;
 
 static int add_file(const char *name)
 {
@@ -84,8 +84,11 @@ static int add_dir(const char *dir, const struct stat *st, int type, struct FTW 
 			return -1;
 	if (st->st_nlink > 2) {
 		nr_parents++;
-		if (parents_stat && add_if_there("cgroup.stat"))
-			return -1;
+		if (parents_stat && st->st_nlink - 2 >= COLLECTOR_STAT_MIN_CHILDREN) {
+			if (add_if_there("cgroup.stat"))
+				return -1;
+			nr_stats++;
+		}
 	}
 	if (nr_files == had)
 		free(cur_dir);
@@ -242,9 +245,9 @@ int main(int argc, char **argv)
 	for (int t = 0; t < ticks; t++)
 		at[t] = at[t + 1] - at[t];
 	qsort(at, (size_t)ticks, sizeof(*at), cmp_u64);
-	printf("cgroups=%zu parents=%zu files=%zu kept=%zu ticks=%d interval_ms=%d "
+	printf("cgroups=%zu parents=%zu stats=%zu files=%zu kept=%zu ticks=%d interval_ms=%d "
 	       "cpu_ms_per_tick=%.3f cpu_ms_median=%.3f files_per_cgroup=%.2f\n",
-	       nr_cgroups, nr_parents, nr_files, kept, ticks, interval_ms, cpu_ms,
+	       nr_cgroups, nr_parents, nr_stats, nr_files, kept, ticks, interval_ms, cpu_ms,
 	       (double)at[ticks / 2] / 1e6, (double)reads / ticks / (double)nr_cgroups);
 	free(at);
 	for (size_t i = 0; i < nr_files; i++) {
