@@ -55,6 +55,7 @@ struct json_w {
 struct json_fields {
 	size_t n;
 	char **id;		/* "cpu", "memory.current_bytes", "psi.cpu" */
+	size_t *len;		/* strlen(id[i]) */
 };
 
 /* Identity members of a cgroup object: kept whatever --fields says. */
@@ -239,7 +240,7 @@ static int json_select(struct json_w *w, const char *key)
 {
 	const struct json_fields *f = w->fields;
 	char full[sizeof(w->path) + 64];
-	size_t n;
+	size_t n, pre, klen;
 	int sel = SEL_NO;
 
 	if (!f || !w->sel_depth || w->depth < w->sel_depth || !key ||
@@ -248,11 +249,18 @@ static int json_select(struct json_w *w, const char *key)
 	if (w->depth == w->sel_depth &&
 	    json_in(json_identity, sizeof(json_identity) / sizeof(json_identity[0]), key))
 		return SEL_ALL;
-	n = (size_t)snprintf(full, sizeof(full), "%.*s%s", (int)w->prefix[w->depth], w->path, key);
-	if (n >= sizeof(full))
+	/* Runs for every member of every cgroup of a --fields tick: the
+	 * dotted path is put together by hand, not by snprintf (a seventh
+	 * of such a tick went there). */
+	pre = w->prefix[w->depth];
+	klen = strlen(key);
+	if (pre + klen >= sizeof(full))
 		return SEL_NO;
+	memcpy(full, w->path, pre);
+	memcpy(full + pre, key, klen + 1);
+	n = pre + klen;
 	for (size_t i = 0; i < f->n; i++) {
-		size_t l = strlen(f->id[i]);
+		size_t l = f->len[i];
 
 		if (l <= n && memcmp(f->id[i], full, l) == 0 && (full[l] == '\0' || full[l] == '.'))
 			return SEL_ALL;
@@ -611,7 +619,15 @@ static void json_metrics(struct json_w *w, const struct cg_sample *c)
 		switch (m->kind) {
 		case MK_OBJECT:
 			if (metric_own_present(c, m) && depth < (int)(sizeof(open) / sizeof(open[0]))) {
+				unsigned skip = w->skip;
+
 				json_open(w, key, '{');
+				if (w->skip > skip) {
+					/* --fields leaves it out: so are its rows. */
+					w->skip = skip;
+					i = t->end[i];
+					continue;
+				}
 				open[depth++] = i++;
 				continue;
 			}
@@ -966,6 +982,7 @@ void json_fields_free(struct json_fields *f)
 	for (size_t i = 0; i < f->n; i++)
 		free(f->id[i]);
 	free(f->id);
+	free(f->len);
 	free(f);
 }
 
@@ -989,6 +1006,7 @@ int json_fields_parse(const char *list, struct json_fields **out)
 	while ((tok = strsep(&rest, ",")) != NULL) {
 		size_t len = strlen(tok), first = strcspn(tok, ".");
 		char group[64], **id;
+		size_t *len_;
 
 		if (!len || tok[0] == '.' || tok[len - 1] == '.' || strstr(tok, "..") ||
 		    strspn(tok, "abcdefghijklmnopqrstuvwxyz0123456789_.") != len ||
@@ -1010,6 +1028,13 @@ int json_fields_parse(const char *list, struct json_fields **out)
 			goto out;
 		}
 		f->id = id;
+		len_ = realloc(f->len, (f->n + 1) * sizeof(*len_));
+		if (!len_) {
+			err = -ENOMEM;
+			goto out;
+		}
+		f->len = len_;
+		f->len[f->n] = len;
 		f->id[f->n] = strdup(tok);
 		if (!f->id[f->n]) {
 			err = -ENOMEM;
