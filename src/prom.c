@@ -330,15 +330,37 @@ static enum unit prom_unit(const struct metric_prom *p)
 	return p->scale == PS_USEC ? U_USEC : p->scale == PS_NSEC ? U_NSEC : U_INT;
 }
 
+/* The presence tests a row's value passes through: its own and its
+ * objects'. Worked out once per family, then tried per cgroup. */
+struct prom_chain {
+	const struct metric_def *m;
+	const struct metric_def *up[4];
+	int nr_up;
+};
+
+static void prom_chain(enum metric_id id, struct prom_chain *ch)
+{
+	const struct metric_tree *t = metric_tree();
+
+	ch->m = &metric_defs[id];
+	ch->nr_up = 0;
+	for (int p = t->parent[id]; p >= 0 && ch->nr_up < 4; p = t->parent[p])
+		ch->up[ch->nr_up++] = &metric_defs[p];
+}
+
 /* A row's value for Prometheus, cAdvisor's transforms applied; false: no
  * sample. */
-static bool prom_value(const struct cg_sample *c, enum metric_id id, uint64_t *out)
+static bool prom_value(const struct cg_sample *c, const struct prom_chain *ch, uint64_t *out)
 {
-	const struct metric_def *m = &metric_defs[id];
+	const struct metric_def *m = ch->m;
 	struct metric_val v;
 
-	if (!metric_get(c, id, &v))
+	if (m->vtype == MV_NONE || !metric_own_present(c, m))
 		return false;
+	for (int k = 0; k < ch->nr_up; k++)
+		if (!metric_own_present(c, ch->up[k]))
+			return false;
+	metric_read(c, m, &v);
 	switch (m->prom.xform) {
 	case PX_SKIP_MAX:
 		/* cAdvisor writes no quota sample for an unlimited cgroup. */
@@ -378,11 +400,13 @@ static void render_simple(struct pw *w, const struct cg_snapshot *s, const struc
 {
 	const struct metric_prom *p = &metric_defs[id].prom;
 	size_t n = strlen(p->name);
+	struct prom_chain ch;
 
+	prom_chain(id, &ch);
 	for (size_t i = 0; i < s->nr_samples && !w->err; i++) {
 		uint64_t v;
 
-		if (!prom_value(&s->samples[i], id, &v))
+		if (!prom_value(&s->samples[i], &ch, &v))
 			continue;
 		sample_start(w, p->name, n, l, i);
 		sample_end(w, p, prom_unit(p), v);
