@@ -53,6 +53,7 @@ enum {
 struct top {
 	struct runner *r;
 	struct screen *scr;
+	uint32_t read_files, read_bpf;	/* what the last collection read */
 };
 
 /* A paused dashboard keeps its frame: nothing is read meanwhile. Else
@@ -63,14 +64,32 @@ static int top_prepare(struct runner *r, struct metric_set *want, void *ctx)
 	struct top *t = ctx;
 
 	(void)r;
-	if (!t->scr) {
+	if (!t->scr)
 		metric_set_all(want);
-		return RUNNER_GO;
-	}
-	if (screen_paused(t->scr))
+	else if (screen_paused(t->scr))
 		return RUNNER_SKIP;
-	screen_metrics(t->scr, want);
+	else
+		screen_metrics(t->scr, want);
+	t->read_files = metrics_files(want);
+	t->read_bpf = metrics_bpf(want);
 	return RUNNER_GO;
+}
+
+/* Draws; then, when what the screen shows now needs files the last
+ * collection did not read (the detail view opened, a column came back with
+ * a wider window, another sort key), collects at once rather than show '-'
+ * until the next tick, which may be a minute away. 1: end the run. */
+static int redraw(struct top *t)
+{
+	struct metric_set now = { 0 };
+
+	screen_draw(t->scr);
+	if (screen_paused(t->scr))
+		return 0;
+	screen_metrics(t->scr, &now);
+	if (!(metrics_files(&now) & ~t->read_files) && !(metrics_bpf(&now) & ~t->read_bpf))
+		return 0;
+	return runner_tick_now(t->r) == RUNNER_STOP;
 }
 
 static int top_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
@@ -116,8 +135,7 @@ static int on_key(struct loop *l, int fd, uint32_t events, void *ctx)
 	r = screen_input(t->scr);
 	if (r & SCREEN_QUIT)
 		return 1;
-	screen_draw(t->scr);
-	return 0;
+	return redraw(t);
 }
 
 static int on_winch(struct loop *l, int fd, uint32_t events, void *ctx)
@@ -130,8 +148,7 @@ static int on_winch(struct loop *l, int fd, uint32_t events, void *ctx)
 	while (read(fd, &si, sizeof(si)) == sizeof(si))
 		;
 	screen_resize(t->scr);
-	screen_draw(t->scr);
-	return 0;
+	return redraw(t);
 }
 
 /* While curses owns the terminal, a notice on stderr (libbpf, the fd

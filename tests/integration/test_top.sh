@@ -227,6 +227,19 @@ check resize_wide wait_for 'RUNQ99 +OOM'
 keys q
 check_exited quit_exits_0 wait_for '^EXITED 0'
 
+# Top reads only what it shows: once a tick has read less than the first
+# (which reads everything, 118 files of this fixture), the interval goes to
+# a minute, and opening the detail view must read what it shows at once,
+# not a minute later.
+start "${FIX[@]}"
+check reads_only_what_it_shows wait_for 'self: tick [^,]*, ([0-9]{1,2}|10[0-9]|11[0-7]) files'
+keys + + + + + + + +
+check interval_a_minute wait_for 'interval 1m|interval 60s'
+keys / w e b - f Enter Enter NPage
+check detail_read_at_once wait_for 'anon +103M' 5
+keys Escape q
+check_exited detail_read_quit wait_for '^EXITED 0'
+
 # No command on a terminal is the dashboard; a C locale (or --ascii) draws
 # in ASCII: tree marks and bars without Unicode.
 session env LANG=C LC_ALL=C TERM=tmux-256color "$CGWARDEN" --root tests/fixtures/v2-pure-6.1 --no-bpf --quiet
