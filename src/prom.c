@@ -691,6 +691,30 @@ enum prom_format prom_negotiate(const char *accept)
 	return PROM_TEXT;
 }
 
+bool prom_accepts_gzip(const char *accept_encoding)
+{
+	const char *p = accept_encoding;
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p), n;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		n = strcspn(p, ";, \t");
+		if (n > len)
+			n = len;
+		/* "gzip", or "*" (any coding), with a q above 0. */
+		if (((n == 4 && strncasecmp(p, "gzip", 4) == 0) || (n == 1 && *p == '*')) &&
+		    accept_q(p + n, len - n) > 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
 const char *prom_content_type(enum prom_format fmt)
 {
 	return fmt == PROM_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"

@@ -47,6 +47,10 @@ int prom_render(struct prom_buf *b, const struct cg_snapshot *s, enum prom_forma
  * else the 0.0.4 text format. */
 enum prom_format prom_negotiate(const char *accept);
 
+/* Whether an Accept-Encoding header (NULL: none) takes gzip: "gzip" or
+ * "*" with a q above 0. Prometheus asks for it on every scrape. */
+bool prom_accepts_gzip(const char *accept_encoding);
+
 /* The Content-Type header value of a format. */
 const char *prom_content_type(enum prom_format fmt);
 

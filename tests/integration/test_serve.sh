@@ -66,6 +66,19 @@ else
 	fail openmetrics_when_asked "$(grep -i content-type "$tmp/om.hdr"), last line $(tail -n 1 "$tmp/metrics.om")"
 fi
 
+# ---- gzip, as Prometheus asks on every scrape ------------------------------
+# Compressed once per snapshot; a client that does not ask gets it plain.
+curl -s -H 'Accept-Encoding: gzip' -D "$tmp/gz.hdr" "$url/metrics" >"$tmp/metrics.gz"
+curl -s -D "$tmp/plain.hdr" "$url/metrics" >"$tmp/metrics.plain"
+if grep -qi '^content-encoding: gzip' "$tmp/gz.hdr" && grep -qi '^vary: accept-encoding' "$tmp/gz.hdr" &&
+	! grep -qi '^content-encoding' "$tmp/plain.hdr" && gzip -t "$tmp/metrics.gz" 2>/dev/null &&
+	lint=$(zcat "$tmp/metrics.gz" | promtool check metrics 2>&1) && [ -z "$lint" ] &&
+	[ "$(zcat "$tmp/metrics.gz" | grep '^# HELP')" = "$(grep '^# HELP' "$tmp/metrics.plain")" ]; then
+	pass "metrics_gzip_when_asked ($(wc -c <"$tmp/metrics.plain") bytes plain, $(wc -c <"$tmp/metrics.gz") gzipped)"
+else
+	fail metrics_gzip_when_asked "headers: $(tr -d '\r' <"$tmp/gz.hdr" | grep -i 'content-encoding\|vary' | tr '\n' ' ') lint: ${lint:-}"
+fi
+
 # ---- a real Prometheus scrapes it --------------------------------------
 pport=$(free_port)
 purl=http://127.0.0.1:$pport

@@ -444,6 +444,17 @@ static void test_negotiate(void)
 	CHECK_INT(prom_negotiate("text/plain;version=0.0.4"), PROM_TEXT);
 	CHECK_INT(prom_negotiate("application/openmetrics-text;q=0"), PROM_TEXT);
 	CHECK_INT(prom_negotiate("application/openmetrics-textile"), PROM_TEXT);
+	/* Accept-Encoding: what Prometheus and curl --compressed send, and
+	 * what must not count as gzip. */
+	CHECK(prom_accepts_gzip("gzip"));
+	CHECK(prom_accepts_gzip("deflate, gzip;q=0.5"));
+	CHECK(prom_accepts_gzip("GZIP"));
+	CHECK(prom_accepts_gzip("br, *"));
+	CHECK(!prom_accepts_gzip(NULL));
+	CHECK(!prom_accepts_gzip(""));
+	CHECK(!prom_accepts_gzip("identity"));
+	CHECK(!prom_accepts_gzip("gzip;q=0"));
+	CHECK(!prom_accepts_gzip("x-gzip2, gzipx"));
 	CHECK_STR(prom_content_type(PROM_TEXT), "text/plain; version=0.0.4; charset=utf-8");
 	CHECK_STR(prom_content_type(PROM_OPENMETRICS),
 		  "application/openmetrics-text; version=1.0.0; charset=utf-8");
