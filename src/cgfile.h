@@ -4,6 +4,10 @@
  * metric table names the files that feed each metric by these bits, and a
  * consumer's wanted metrics become a mask of them: the collector reads
  * only those.
+ *
+ * Read side only: the collector's file source (src_files.c) opens these
+ * O_RDONLY. src/actuator is still the only writer of cgroupfs, with its
+ * own names for the files it writes.
  */
 #ifndef CGWARDEN_CGFILE_H
 #define CGWARDEN_CGFILE_H
