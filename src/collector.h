@@ -29,6 +29,10 @@ struct collector_opts {
 	uint32_t bpf_max_cgroups;	/* their map size; 0: the default */
 	bool bpf_stats;			/* kernel BPF run-time stats for self-cost */
 	bool bpf_no_sched;		/* no scheduler programs (bpfsrc_opts.no_sched) */
+	/* Fill what the BPF cgroup iterator can (src_iter.h) from one walk
+	 * a tick, the files the rest; falls back to files alone, saying so
+	 * in one line, when it cannot load or fails. */
+	bool iter;
 };
 
 /*

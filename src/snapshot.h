@@ -238,6 +238,8 @@ struct cg_sample {
 	const char *path;		/* relative to the root, no leading '/', root = "" */
 	struct cg_identity ident;
 	uint32_t have;			/* enum cg_have */
+	uint32_t iter_have;		/* of have: filled by the BPF cgroup iterator
+					 * (the rest by the files) */
 
 	uint32_t cpu_have;		/* bit per enum cg_cpu_key */
 	uint64_t cpu[CG_CPU__COUNT];
