@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@
 #endif
 
 #define ROUNDS 2
+#define ROUND_GAP_MS 2500		/* past a PSI update: averages move between */
 #define PSI_PERIOD_USEC 2000000ull	/* PSI_FREQ */
 #define MAX_CG 16
 #define MAX_KIDS 16
@@ -218,6 +220,10 @@ static void on_signal(int sig)
 
 enum work { W_SLEEP, W_BURN, W_HOLD, W_OOM, W_READ };
 
+/* The burners share one CPU: each waits while the other runs, so the
+ * cgroup has CPU pressure and its PSI averages are not all 0. */
+static int burn_cpu = -1;
+
 static void touch(size_t bytes)
 {
 	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -275,6 +281,13 @@ static int spawn(const char *rel, enum work w, size_t bytes, const char *dev, in
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (put(at(rel, "cgroup.procs"), "0"))
 			_exit(2);
+		if (w == W_BURN && burn_cpu >= 0) {
+			cpu_set_t one;
+
+			CPU_ZERO(&one);
+			CPU_SET(burn_cpu, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+		}
 		if (w == W_HOLD || w == W_OOM)
 			touch(bytes);
 		else if (w == W_READ)
@@ -341,6 +354,7 @@ static void setup(void)
 	const char *name = getenv("CGW_TEST_CGROUP");
 	const char *dev = getenv("CGW_TEST_BLOCKDEV");
 	bool has_limits = false;
+	cpu_set_t mask;
 	int st = 0;
 
 	if (geteuid() != 0) {
@@ -409,7 +423,12 @@ static void setup(void)
 			set("limits", "pids.max", "64");
 	}
 
-	got.burn = spawn("busy", W_BURN, 0, NULL, &st) == 1;
+	if (sched_getaffinity(0, sizeof(mask), &mask) == 0)
+		for (int i = 0; i < CPU_SETSIZE && burn_cpu < 0; i++)
+			if (CPU_ISSET(i, &mask))
+				burn_cpu = i;
+	got.burn = spawn("busy", W_BURN, 0, NULL, &st) == 1 &&
+		   spawn("busy", W_BURN, 0, NULL, &st) == 1;
 	got.hold = spawn("mem", W_HOLD, 64 * MIB, NULL, &st) == 1;
 	if (spawn("frozen/inner", W_SLEEP, 0, NULL, &st) == 1 &&
 	    put(at("frozen", "cgroup.freeze"), "1") == 0)
@@ -436,8 +455,10 @@ static void setup(void)
 		got.read_done = spawn("high", W_READ, 64 * MIB, dev, &st) == 1;
 		got.high_events = key_of(at("high", "memory.events"), "high");
 	}
-	/* Let the forks' first faults and the per-CPU charge caches settle. */
-	nap_ms(300);
+	/* Let the forks' first faults and the per-CPU charge caches settle,
+	 * and the burners' cgroup see a PSI update (every 2 s) or two, so its
+	 * averages are not 0 when compared. */
+	nap_ms(2500);
 }
 
 /* ---- the comparison ----------------------------------------------------- */
@@ -471,6 +492,7 @@ static struct group_stat groups[G__COUNT];
 struct row_stat {
 	unsigned both, a_only, c_only, from_iter, moved, bad;
 	double max_ab, max_ca, max_tol;
+	double max_c;			/* the largest value the files gave */
 	bool ab_known;
 };
 
@@ -569,8 +591,10 @@ static int prevw_slot(uint64_t id, bool make)
 	return nr_prevw++;
 }
 
-static void seen(struct row_stat *r, double ab, bool ab_known, double ca, double tol)
+static void seen(struct row_stat *r, double c, double ab, bool ab_known, double ca, double tol)
 {
+	if (c > r->max_c)
+		r->max_c = c;
 	if (ab_known) {
 		r->ab_known = true;
 		if (dabs(ab) > r->max_ab)
@@ -697,7 +721,7 @@ static void compare_value(const struct round_ctx *x, const struct cg_sample *sa,
 	default:
 		break;
 	}
-	seen(r, ab, hb, ca, tol);
+	seen(r, m->kind == MK_RATE ? vc.d : (double)vc.u, ab, hb, ca, tol);
 }
 
 /* io.devices: the same devices, each key as R_EXACT. */
@@ -744,7 +768,7 @@ static void compare_devices(const struct cg_sample *sa, const struct cg_sample *
 				complain(G_IO, "%s %u:%u %s: iter %" PRIu64 ", files %" PRIu64,
 					 sc->path, dc->major, dc->minor, metric_defs[id].id, va.u, vc.u);
 			}
-			seen(&rows[id], (double)va.u - (double)(pb ? vb.u : 0), pb,
+			seen(&rows[id], (double)vc.u, (double)va.u - (double)(pb ? vb.u : 0), pb,
 			     (double)vc.u - (double)va.u, 0);
 		}
 	}
@@ -771,7 +795,7 @@ static void compare_split(const struct cg_sample *sa, const struct cg_sample *sb
 		complain(G_CPU, "%s user+system: iter %" PRIu64 " not within files %" PRIu64
 			 "..%" PRIu64, sc->path[0] ? sc->path : "(root)", a, b, c);
 	}
-	seen(&split_sum, (double)a - (double)b, sb != NULL, (double)c - (double)a, 1);
+	seen(&split_sum, (double)c, (double)a - (double)b, sb != NULL, (double)c - (double)a, 1);
 }
 
 /* Which files the iterator may fill, and which it must where it loaded
@@ -897,7 +921,7 @@ static void run_rounds(void)
 	collector_want(cb, &no_psi);
 	for (x.round = 1; x.round <= ROUNDS; x.round++) {
 		if (x.round > 1)
-			nap_ms(1000);
+			nap_ms(ROUND_GAP_MS);
 		if (collector_tick(cb, &x.b))
 			goto fail;
 		x.a_start = now_usec();
@@ -947,13 +971,14 @@ static void fmt_num(char *out, size_t len, const struct metric_def *m, double v,
 static void print_row(const char *name, const struct metric_def *m, const struct row_stat *r,
 		      const char *rule)
 {
-	char ab[32], ca[32], tol[32];
+	char ab[32], ca[32], tol[32], c[32];
 
+	fmt_num(c, sizeof(c), m, r->max_c, true);
 	fmt_num(ab, sizeof(ab), m, r->max_ab, r->ab_known);
 	fmt_num(ca, sizeof(ca), m, r->max_ca, true);
 	fmt_num(tol, sizeof(tol), m, r->max_tol, r->max_tol > 0);
-	printf("# %-40s %4u %4u %4u %12s %12s %12s  %s%s\n", name, r->both, r->from_iter,
-	       r->moved, ab, ca, tol, rule, r->bad ? "  BAD" : "");
+	printf("# %-34s %4u %4u %3u %12s %10s %10s %10s  %s%s\n", name, r->both, r->from_iter,
+	       r->moved, c, ab, ca, tol, rule, r->bad ? "  BAD" : "");
 }
 
 static void print_table(void)
@@ -964,8 +989,8 @@ static void print_table(void)
 	printf("# iterator %s; %d rounds; tree %s\n",
 	       !ITER_BUILT ? "not built (A read files)" :
 	       iter_loaded ? "loaded" : "did not load (A read files)", ROUNDS, base);
-	printf("# %-40s %4s %4s %4s %12s %12s %12s  %s\n", "metric (unit as JSON)", "n", "iter",
-	       "mov", "max|A-B|", "max|C-A|", "tolerance", "rule");
+	printf("# %-34s %4s %4s %3s %12s %10s %10s %10s  %s\n", "metric (unit as JSON)", "n",
+	       "iter", "mov", "max value", "max|A-B|", "max|C-A|", "tolerance", "rule");
 	for (int id = 0; id < M__COUNT; id++) {
 		const struct metric_def *m = &metric_defs[id];
 		struct row_stat *r = &rows[id];
@@ -984,6 +1009,7 @@ static void print_table(void)
 			ms.ab_known |= r->ab_known;
 			ms.max_ab = dmax(ms.max_ab, r->max_ab);
 			ms.max_ca = dmax(ms.max_ca, r->max_ca);
+			ms.max_c = dmax(ms.max_c, r->max_c);
 			nms++;
 			continue;
 		}
@@ -997,8 +1023,9 @@ static void print_table(void)
 		snprintf(name, sizeof(name), "memory.stat.* (%u keys)", nms);
 		print_row(name, NULL, &ms, rule_names[R_REPORT]);
 	}
-	printf("# n: cgroup-rounds present in both; iter: of them from the iterator; mov: the files\n"
-	       "# moved between B and C; %u value rows absent from every cgroup in both\n", absent);
+	printf("# n: cgroup-rounds present in both; iter: of them from the iterator; mov: the\n"
+	       "# files moved between B and C; max value: the files' (C); A iterator, B files\n"
+	       "# before A (no *.pressure), C files after; %u value rows absent everywhere\n", absent);
 }
 
 /* ---- tests -------------------------------------------------------------- */
