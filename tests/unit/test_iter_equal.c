@@ -23,6 +23,9 @@
  * - rates from the second round: within what the counters' windows allow.
  * memory.stat (never from the iterator) is compared and shown, not held.
  * Present in A if and only if present in C, for every row and cgroup.
+ * Then one round on the whole cgroup2 mount: the real root (whose files
+ * the kernel fills unlike any other cgroup's) by the same rules, its
+ * gauges only shown; every other cgroup of the host for presence.
  *
  * Needs root and a cgroup2 mount; SKIPs otherwise. The tree is made under
  * the mount (CGW_TEST_CGROUP names it; the VM case passes vmtest-*) and
@@ -60,6 +63,7 @@
 #define ROUNDS 2
 #define ROUND_GAP_MS 2500		/* past a PSI update: averages move between */
 #define PSI_PERIOD_USEC 2000000ull	/* PSI_FREQ */
+#define PSI_SLACK_USEC 10000ull		/* a jiffy at HZ=100, the coarsest */
 #define MAX_CG 16
 #define MAX_KIDS 16
 #define MIB (1ull << 20)
@@ -480,7 +484,7 @@ static const char *const rule_names[] = {
 	[R_RATE] = "windows", [R_REPORT] = "shown",
 };
 
-enum group { G_TREE, G_CPU, G_MEMORY, G_IO, G_PIDS, G_PSI, G_STATE, G_RATES, G__COUNT };
+enum group { G_TREE, G_CPU, G_MEMORY, G_IO, G_PIDS, G_PSI, G_STATE, G_RATES, G_ROOT, G__COUNT };
 
 struct group_stat {
 	unsigned compared, bad;
@@ -496,8 +500,13 @@ struct row_stat {
 	bool ab_known;
 };
 
-static struct row_stat rows[M__COUNT];
-static struct row_stat split_sum;	/* cpu user_usec + system_usec */
+static struct row_stat tree_rows[M__COUNT], root_rows[M__COUNT];
+static struct row_stat *rows = tree_rows;	/* root_rows in run_root_round */
+static bool root_mode;			/* comparing the real root (run_root_round) */
+static bool root_seen;
+static unsigned host_cgroups;		/* other host cgroups, presence only */
+static uint64_t root_usec;
+static struct row_stat split_sum, root_split;	/* cpu user_usec + system_usec */
 static bool ran;			/* the rounds ran: the tests have results */
 static bool iter_loaded;
 static char iter_why[512];		/* what A said on stderr */
@@ -520,6 +529,8 @@ static void complain(enum group g, const char *fmt, ...)
 
 static enum group group_of(enum metric_id id)
 {
+	if (root_mode)
+		return G_ROOT;
 	if (metric_defs[id].kind == MK_RATE)
 		return G_RATES;
 	if (metric_under(id, M_CPU))
@@ -555,6 +566,8 @@ static enum rule rule_of(enum metric_id id)
 		return R_RATE;
 	if (metric_under(id, M_CPU) && m->kind == MK_COUNTER)
 		return R_SANDWICH;
+	if (root_mode && m->kind != MK_BOOL)
+		return R_REPORT;
 	return R_EXACT;
 }
 
@@ -668,7 +681,8 @@ static void compare_value(const struct round_ctx *x, const struct cg_sample *sa,
 		}
 		break;
 	case R_PSI_TOTAL:
-		tol = (double)PSI_PERIOD_USEC + (double)(x->c_end - x->a_start);
+		/* The avgs worker aggregates every period, one jiffy late. */
+		tol = (double)(PSI_PERIOD_USEC + PSI_SLACK_USEC) + (double)(x->c_end - x->a_start);
 		if (va.u > vc.u || (double)(vc.u - va.u) > tol) {
 			r->bad++;
 			complain(g, "%s %s: iter %" PRIu64 ", files %" PRIu64 " (tolerance %.0f)",
@@ -778,6 +792,8 @@ static void compare_split(const struct cg_sample *sa, const struct cg_sample *sb
 			  const struct cg_sample *sc)
 {
 	const uint32_t both = (1u << CG_CPU_USER_USEC) | (1u << CG_CPU_SYSTEM_USEC);
+	struct row_stat *ss = root_mode ? &root_split : &split_sum;
+	enum group g = root_mode ? G_ROOT : G_CPU;
 	uint64_t a, b, c;
 
 	if ((sa->cpu_have & both) != both || (sc->cpu_have & both) != both ||
@@ -787,15 +803,15 @@ static void compare_split(const struct cg_sample *sa, const struct cg_sample *sb
 	c = sc->cpu[CG_CPU_USER_USEC] + sc->cpu[CG_CPU_SYSTEM_USEC];
 	b = sb && (sb->cpu_have & both) == both ?
 		sb->cpu[CG_CPU_USER_USEC] + sb->cpu[CG_CPU_SYSTEM_USEC] : a;
-	split_sum.both++;
-	groups[G_CPU].compared++;
+	ss->both++;
+	groups[g].compared++;
 	/* Each half is truncated to usec on its own: the sum may lose 1. */
 	if (a + 1 < b || a > c + 1) {
-		split_sum.bad++;
-		complain(G_CPU, "%s user+system: iter %" PRIu64 " not within files %" PRIu64
+		ss->bad++;
+		complain(g, "%s user+system: iter %" PRIu64 " not within files %" PRIu64
 			 "..%" PRIu64, sc->path[0] ? sc->path : "(root)", a, b, c);
 	}
-	seen(&split_sum, (double)c, (double)a - (double)b, sb != NULL, (double)c - (double)a, 1);
+	seen(ss, (double)c, (double)a - (double)b, sb != NULL, (double)c - (double)a, 1);
 }
 
 /* Which files the iterator may fill, and which it must where it loaded
@@ -805,6 +821,43 @@ static void compare_split(const struct cg_sample *sa, const struct cg_sample *sb
 	CG_HAVE_MEM_LOW | CG_HAVE_MEM_MIN | CG_HAVE_MEM_EVENTS | CG_HAVE_PIDS_CURRENT | \
 	CG_HAVE_PIDS_MAX | CG_HAVE_PSI_CPU | CG_HAVE_PSI_MEMORY | CG_HAVE_PSI_IO | CG_HAVE_EVENTS)
 #define ITER_MAY (ITER_MUST | CG_HAVE_SWAP_CURRENT | CG_HAVE_SWAP_MAX)
+
+/* Every row of one cgroup: presence both ways, then (values) its rule. */
+static void compare_sample(const struct round_ctx *x, const struct cg_sample *sa,
+			   const struct cg_sample *sb, const struct cg_sample *sc, bool values)
+{
+	enum group gp = root_mode ? G_ROOT : G_TREE;
+
+	for (int id = 0; id < M__COUNT; id++) {
+		bool pa, pc;
+
+		if (metric_defs[id].kind == MK_DEV_KEY)
+			continue;
+		pa = metric_present(sa, id);
+		pc = metric_present(sc, id);
+		if (pa != pc) {
+			rows[id].bad++;
+			if (pa)
+				rows[id].a_only++;
+			else
+				rows[id].c_only++;
+			complain(gp, "%s %s present in %s only", sc->path[0] ? sc->path : "(root)",
+				 metric_defs[id].id, pa ? "iter" : "files");
+			continue;
+		}
+		if (!pa || !values)
+			continue;
+		rows[id].both++;
+		if (metric_defs[id].files && !(metric_defs[id].files & ~sa->iter_have))
+			rows[id].from_iter++;
+		if (metric_defs[id].kind == MK_DEVICES)
+			compare_devices(sa, sb, sc);
+		else if (rule_of(id) != R_PRESENCE)
+			compare_value(x, sa, sb, sc, id);
+	}
+	if (values)
+		compare_split(sa, sb, sc);
+}
 
 static void compare_round(struct round_ctx *x)
 {
@@ -837,35 +890,7 @@ static void compare_round(struct round_ctx *x)
 			iter_files_only |= sa->have & ~sa->iter_have;
 			iter_extra |= sa->iter_have & ~sa->have;
 		}
-		for (int id = 0; id < M__COUNT; id++) {
-			bool pa, pc;
-
-			if (metric_defs[id].kind == MK_DEV_KEY)
-				continue;
-			pa = metric_present(sa, id);
-			pc = metric_present(sc, id);
-			if (pa != pc) {
-				rows[id].bad++;
-				if (pa)
-					rows[id].a_only++;
-				else
-					rows[id].c_only++;
-				complain(G_TREE, "%s %s present in %s only", sc->path[0] ? sc->path : "(root)",
-					 metric_defs[id].id, pa ? "iter" : "files");
-				continue;
-			}
-			if (!pa)
-				continue;
-			rows[id].both++;
-			if (metric_defs[id].files &&
-			    !(metric_defs[id].files & ~sa->iter_have))
-				rows[id].from_iter++;
-			if (metric_defs[id].kind == MK_DEVICES)
-				compare_devices(sa, sb, sc);
-			else if (rule_of(id) != R_PRESENCE)
-				compare_value(x, sa, sb, sc, id);
-		}
-		compare_split(sa, sb, sc);
+		compare_sample(x, sa, sb, sc, true);
 
 		slot = prevw_slot(sc->id, true);
 		for (int id = 0; slot >= 0 && id < M__COUNT; id++) {
@@ -877,6 +902,72 @@ static void compare_round(struct round_ctx *x)
 				prevw[slot].slack[id] = (double)(nc.u - nb.u);
 		}
 	}
+}
+
+/*
+ * The real root and the whole host tree, one round: the root's files are
+ * not a cgroup's like the others (cpu.stat from every CPU's kcpustat, the
+ * system's PSI, no cgroup.events or limits), so a source that reads the
+ * root like any cgroup shows it here. Counters, PSI and presence are held;
+ * the root's gauges move with the whole host and are only shown. Every
+ * other cgroup of the host: presence both ways (those in both walks).
+ */
+static void run_root_round(void)
+{
+	char mnt[4096];
+	/* Three collectors in one process: each would size its budget of
+	 * kept fds from RLIMIT_NOFILE alone, and on a host of 10,000 cgroups
+	 * the first would take what the others need. */
+	struct collector_opts oa = { .root = mnt, .iter = true, .quiet = true, .fd_budget = 256 };
+	struct collector_opts ob = { .root = mnt, .quiet = true, .fd_budget = 256 };
+	struct collector *ca = NULL, *cb = NULL, *cc = NULL;
+	struct cg_want no_psi = CG_WANT_ALL;
+	struct round_ctx x = { .round = 1 };
+	uint64_t t0 = now_usec();
+
+	no_psi.files &= ~(CGF_BIT(CGF_CPU_PRESSURE) | CGF_BIT(CGF_MEM_PRESSURE) |
+			  CGF_BIT(CGF_IO_PRESSURE));
+	no_psi.bpf = 0;
+	if (cgfs_find_cgroup2("/proc/self/mountinfo", mnt, sizeof(mnt)) ||
+	    collector_new(&oa, &ca) || collector_new(&ob, &cb) || collector_new(&ob, &cc)) {
+		complain(G_ROOT, "cannot open collectors on the cgroup2 mount");
+		goto out;
+	}
+	collector_want(cb, &no_psi);
+	if (collector_tick(cb, &x.b))
+		goto fail;
+	x.a_start = x.last_psi_read = now_usec();
+	if (collector_tick(ca, &x.a) || collector_tick(cc, &x.c))
+		goto fail;
+	x.c_end = now_usec();
+	x.span = x.c_end - x.a_start;
+	root_mode = true;
+	rows = root_rows;
+	for (size_t i = 0; i < x.c->nr_samples; i++) {
+		const struct cg_sample *sc = &x.c->samples[i];
+		const struct cg_sample *sa = snapshot_find_id(x.a, sc->id);
+
+		if (!sa)
+			continue;	/* made or removed by others between the walks */
+		if (sc->parent < 0) {
+			root_seen = true;
+			compare_sample(&x, sa, snapshot_find_id(x.b, sc->id), sc, true);
+		} else {
+			host_cgroups++;
+			compare_sample(&x, sa, NULL, sc, false);
+		}
+	}
+	root_mode = false;
+	rows = tree_rows;
+	groups[G_ROOT].compared++;
+	root_usec = now_usec() - t0;
+	goto out;
+fail:
+	complain(G_ROOT, "collector_tick on %s failed", mnt);
+out:
+	collector_free(ca);
+	collector_free(cb);
+	collector_free(cc);
 }
 
 /* A's notices (why the iterator did not load) go to a file, not the log. */
@@ -981,19 +1072,16 @@ static void print_row(const char *name, const struct metric_def *m, const struct
 	       r->moved, c, ab, ca, tol, rule, r->bad ? "  BAD" : "");
 }
 
-static void print_table(void)
+static void print_table(const struct row_stat *rows_, const struct row_stat *split)
 {
 	struct row_stat ms = { 0 };
 	unsigned absent = 0, nms = 0;
 
-	printf("# iterator %s; %d rounds; tree %s\n",
-	       !ITER_BUILT ? "not built (A read files)" :
-	       iter_loaded ? "loaded" : "did not load (A read files)", ROUNDS, base);
 	printf("# %-34s %4s %4s %3s %12s %10s %10s %10s  %s\n", "metric (unit as JSON)", "n",
 	       "iter", "mov", "max value", "max|A-B|", "max|C-A|", "tolerance", "rule");
 	for (int id = 0; id < M__COUNT; id++) {
 		const struct metric_def *m = &metric_defs[id];
-		struct row_stat *r = &rows[id];
+		const struct row_stat *r = &rows_[id];
 
 		if (m->kind == MK_OBJECT || m->kind == MK_DEVICES)
 			continue;
@@ -1015,7 +1103,7 @@ static void print_table(void)
 		}
 		print_row(m->id, m, r, rule_names[rule_of(id)]);
 		if (id == M_CPU_SYSTEM_USEC)
-			print_row("cpu.user_usec+system_usec", NULL, &split_sum, "B-1<=A<=C+1");
+			print_row("cpu.user_usec+system_usec", NULL, split, "B-1<=A<=C+1");
 	}
 	if (nms) {
 		char name[64];
@@ -1112,6 +1200,13 @@ static void test_equal_rates(void)
 	report_group(G_RATES, "no rates");
 }
 
+static void test_real_root(void)
+{
+	report_group(G_ROOT, "nothing compared");
+	if (!test_skip_reason[0] && !test_cur_failed)
+		CHECK(root_seen);
+}
+
 static bool kernel_has_iter(void)
 {
 	struct utsname u;
@@ -1165,6 +1260,8 @@ int main(void)
 	setup();
 	if (!setup_skip[0])
 		run_rounds();
+	if (!setup_skip[0])
+		run_root_round();
 	RUN(test_workloads);
 	RUN(test_same_tree_and_presence);
 	RUN(test_equal_cpu);
@@ -1174,9 +1271,21 @@ int main(void)
 	RUN(test_equal_psi);
 	RUN(test_equal_state);
 	RUN(test_equal_rates);
+	RUN(test_real_root);
 	RUN(test_iter_filled);
-	if (ran)
-		print_table();
+	if (ran) {
+		printf("# iterator %s; %d rounds; tree %s\n",
+		       !ITER_BUILT ? "not built (A read files)" :
+		       iter_loaded ? "loaded" : "did not load (A read files)", ROUNDS, base);
+		print_table(tree_rows, &split_sum);
+	}
+	if (root_seen) {
+		printf("# the real root, one round (%u other host cgroups: presence; %.1f s)\n",
+		       host_cgroups, (double)root_usec / 1e6);
+		root_mode = true;	/* its rules */
+		print_table(root_rows, &root_split);
+		root_mode = false;
+	}
 	teardown();
 	TEST_EXIT();
 }
