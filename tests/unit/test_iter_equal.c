@@ -497,6 +497,7 @@ struct row_stat {
 	unsigned both, a_only, c_only, from_iter, moved, bad;
 	double max_ab, max_ca, max_tol;
 	double max_c;			/* the largest value the files gave */
+	bool finite, unlimited;		/* max_c is known; some value was "max" */
 	bool ab_known;
 };
 
@@ -606,8 +607,13 @@ static int prevw_slot(uint64_t id, bool make)
 
 static void seen(struct row_stat *r, double c, double ab, bool ab_known, double ca, double tol)
 {
-	if (c > r->max_c)
+	/* CG_UNLIMITED ("max") is not a largest value worth showing. */
+	if (c >= 18446744073709551615.0)
+		r->unlimited = true;
+	else if (c > r->max_c || !r->finite) {
 		r->max_c = c;
+		r->finite = true;
+	}
 	if (ab_known) {
 		r->ab_known = true;
 		if (dabs(ab) > r->max_ab)
@@ -1064,7 +1070,10 @@ static void print_row(const char *name, const struct metric_def *m, const struct
 {
 	char ab[32], ca[32], tol[32], c[32];
 
-	fmt_num(c, sizeof(c), m, r->max_c, true);
+	if (r->finite)
+		fmt_num(c, sizeof(c), m, r->max_c, true);
+	else
+		snprintf(c, sizeof(c), r->unlimited ? "max" : "-");
 	fmt_num(ab, sizeof(ab), m, r->max_ab, r->ab_known);
 	fmt_num(ca, sizeof(ca), m, r->max_ca, true);
 	fmt_num(tol, sizeof(tol), m, r->max_tol, r->max_tol > 0);
@@ -1098,6 +1107,7 @@ static void print_table(const struct row_stat *rows_, const struct row_stat *spl
 			ms.max_ab = dmax(ms.max_ab, r->max_ab);
 			ms.max_ca = dmax(ms.max_ca, r->max_ca);
 			ms.max_c = dmax(ms.max_c, r->max_c);
+			ms.finite |= r->finite;
 			nms++;
 			continue;
 		}
