@@ -1243,7 +1243,8 @@ static void test_iter_filled(void)
 	NEED_RUN();
 	if (iter_why[0])
 		printf("  # A said: %s\n", iter_why);
-	if (!ITER_BUILT)
+	/* A notice from A is the iterator source saying it fell back. */
+	if (!iter_loaded && !ITER_BUILT && !strstr(iter_why, "iterator"))
 		TEST_SKIP("this build has no iterator source (src/src_iter.h): A read the files");
 	if (!iter_loaded) {
 		if (access("/sys/kernel/btf/vmlinux", R_OK) == 0 && kernel_has_iter()) {
@@ -1251,7 +1252,7 @@ static void test_iter_filled(void)
 			CHECK(iter_loaded);
 			return;
 		}
-		TEST_SKIP("the iterator did not load here (no BTF or a kernel before 6.1): %s",
+		TEST_SKIP("the iterator did not load here (no BTF or a kernel before 6.1): %.150s",
 			  iter_why[0] ? iter_why : "no reason given");
 	}
 	print_bits("from the files in some cgroup", iter_files_only);
