@@ -201,14 +201,17 @@ static int make_tree(void)
 		snprintf(not_ready, sizeof(not_ready), "needs root");
 		return -EPERM;
 	}
-	if (env && *env) {
+	if (cgfs_find_cgroup2("/proc/self/mountinfo", mnt, sizeof(mnt))) {
+		snprintf(not_ready, sizeof(not_ready), "no cgroup2 mount");
+		return -ENOENT;
+	}
+	if (env && *env)
 		snprintf(top, sizeof(top), "%s", env);
-	} else {
-		if (cgfs_find_cgroup2("/proc/self/mountinfo", mnt, sizeof(mnt))) {
-			snprintf(not_ready, sizeof(not_ready), "no cgroup2 mount");
-			return -ENOENT;
-		}
+	else
 		snprintf(top, sizeof(top), "%s/cgw-iterbpf-test-%d", mnt, (int)getpid());
+	if (strncmp(top, mnt, strlen(mnt)) || top[strlen(mnt)] != '/') {
+		snprintf(not_ready, sizeof(not_ready), "CGW_TEST_CGROUP is not below %s", mnt);
+		return -EINVAL;
 	}
 	tree_made = true;
 	n = add_node(top, -1, 0);
@@ -227,7 +230,7 @@ static int make_tree(void)
 		return -EIO;
 	/* Our level: one more than the slashes below the mount. */
 	top_level = 0;
-	for (const char *p = top + strlen(mnt); env == NULL && *p; p++)
+	for (const char *p = top + strlen(mnt); *p; p++)
 		top_level += *p == '/';
 	busy_leaf = nr_nodes - 1;
 	limit_leaf = nr_nodes - 2;
