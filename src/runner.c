@@ -76,8 +76,9 @@ int runner_add(struct runner *r, const struct runner_part *p)
 int runner_tick_now(struct runner *r)
 {
 	const struct cg_snapshot *snap;
-	struct metric_set want = { 0 };
+	struct metric_set want = { 0 }, lazy = { 0 };
 	struct cg_want cw;
+	uint32_t lazy_files;
 	bool skip = false;
 	int err;
 
@@ -88,18 +89,25 @@ int runner_tick_now(struct runner *r)
 		const struct runner_part *p = &r->parts[i];
 		int rc = RUNNER_GO;
 
+		struct metric_set *into = p->slow_ok ? &lazy : &want;
+
 		if (p->prepare)
-			rc = p->prepare(r, &want, p->ctx);
+			rc = p->prepare(r, into, p->ctx);
 		else
-			metric_set_all(&want);
+			metric_set_all(into);
 		if (rc == RUNNER_STOP)
 			return RUNNER_STOP;
 		skip |= rc == RUNNER_SKIP;
 	}
 	if (skip)
 		return RUNNER_GO;
-	cw.files = metrics_files(&want);
-	cw.bpf = metrics_bpf(&want);
+	/* The slow tier is carried between reads only when no part wants
+	 * it every tick. */
+	lazy_files = metrics_files(&lazy);
+	cw.files = metrics_files(&want) | (lazy_files & ~CGF_SLOW);
+	cw.slow = lazy_files & CGF_SLOW & ~cw.files;
+	cw.slow_every = 0;	/* the collector's choice, by cost */
+	cw.bpf = metrics_bpf(&want) | metrics_bpf(&lazy);
 	collector_want(r->c, &cw);
 	err = collector_tick(r->c, &snap);
 	if (err) {

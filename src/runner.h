@@ -46,6 +46,10 @@ struct runner_part {
 	/* SIGHUP (log rotation, reload). RUNNER_GO or RUNNER_STOP. NULL: the
 	 * part ignores it. */
 	int (*hangup)(struct runner *r, void *ctx);
+	/* The part takes the slow tier (cgfile.h CGF_SLOW: memory.stat,
+	 * io.stat, the process lists) every Nth tick, carried in between and
+	 * marked so in each sample (serve's /metrics and /snapshot). */
+	bool slow_ok;
 };
 
 struct runner_opts {
