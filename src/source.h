@@ -95,7 +95,7 @@ struct cg_source_ops {
 	void (*shed)(struct cg_source *src);
 	/* What this tick's walk knows of cgroup id's children (true), or
 	 * nothing (false: the collector looks at the directory). */
-	bool (*tree)(const struct cg_source *src, uint64_t id, struct cg_tree_hint *hint);
+	bool (*tree)(struct cg_source *src, uint64_t id, struct cg_tree_hint *hint);
 	void (*free)(struct cg_source *src);
 };
 

@@ -47,6 +47,8 @@ struct src_iter {
 	const struct cgw_iter_rec *recs;
 	uint32_t n;
 	struct idmap index;
+	uint64_t last_id;		/* record_of()'s one-entry cache */
+	uint32_t last_idx;
 	uint32_t *nr_children;
 	uint64_t *children_hash;
 	uint32_t cap;
@@ -321,6 +323,8 @@ static int iter_begin(struct cg_source *src, struct cg_arena *arena, const struc
 	if (grow(si, si->n))
 		return -ENOMEM;
 	idmap_clear(&si->index);
+	si->last_id = 0;
+	si->last_idx = IDMAP_NONE;
 	if (idmap_reserve(&si->index, si->n))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < si->n; i++) {
@@ -342,6 +346,17 @@ static int iter_begin(struct cg_source *src, struct cg_arena *arena, const struc
 	return 0;
 }
 
+/* The record of id this tick, or IDMAP_NONE. The collector asks for the
+ * tree hint and then the fill of one cgroup: one lookup serves both. */
+static uint32_t record_of(struct src_iter *si, uint64_t id)
+{
+	if (si->last_id != id) {
+		si->last_id = id;
+		si->last_idx = idmap_get(&si->index, id);
+	}
+	return si->last_idx;
+}
+
 static int iter_fill(struct cg_source *src, const struct cg_where *w, struct cg_sample *s,
 		     const struct cg_want *want)
 {
@@ -351,7 +366,7 @@ static int iter_fill(struct cg_source *src, const struct cg_where *w, struct cg_
 
 	if (!si->walked || !want->files)
 		return 0;
-	i = idmap_get(&si->index, w->id);
+	i = record_of(si, w->id);
 	if (i == IDMAP_NONE)
 		return 0;	/* born after the walk: the files have it */
 	st = state_get(si, w->id, w->born);
@@ -362,14 +377,14 @@ static int iter_fill(struct cg_source *src, const struct cg_where *w, struct cg_
 	return 0;
 }
 
-static bool iter_tree(const struct cg_source *src, uint64_t id, struct cg_tree_hint *hint)
+static bool iter_tree(struct cg_source *src, uint64_t id, struct cg_tree_hint *hint)
 {
-	const struct src_iter *si = (const struct src_iter *)src;
+	struct src_iter *si = SI(src);
 	uint32_t i;
 
 	if (!si->walked)
 		return false;
-	i = idmap_get(&si->index, id);
+	i = record_of(si, id);
 	if (i == IDMAP_NONE)
 		return false;
 	hint->nr_children = si->nr_children[i];
