@@ -409,6 +409,9 @@ static int fill_sample(struct collector *c, uint32_t n, int dfd, int parent_fd, 
 
 	struct cg_want left = c->want;
 
+	for (uint32_t i = 0; i < c->want.nr_focus; i++)
+		if (c->want.focus[i] == nd->ino)
+			left.files |= c->want.focus_files;
 	nd->filled = true;
 	for (unsigned i = 0; i < c->nr_src; i++) {
 		int err = c->src[i]->ops->fill(c->src[i], &where, s, &left);

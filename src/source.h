@@ -27,6 +27,11 @@ struct cg_want {
 	 * from the last read, and the sample says so (cg_sample.carried). */
 	uint32_t slow;
 	uint32_t slow_every;
+	/* Files wanted for a few cgroups only (the dashboard's detail view):
+	 * focus_files are read every tick for the nr_focus ids in focus. */
+	uint32_t focus_files;
+	uint32_t nr_focus;
+	const uint64_t *focus;
 };
 
 #define CG_WANT_ALL ((struct cg_want){ .files = CGF_ALL, .bpf = CG_BPF_ALL })

@@ -732,6 +732,40 @@ out:
 	rm_tree(dir);
 }
 
+/* Files wanted for one cgroup (the dashboard's detail view) are read for
+ * it alone, every tick; the others get only what all cgroups want. */
+static void test_focus_reads_one_cgroup_only(void)
+{
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+	const struct cg_sample *d;
+	uint64_t id;
+	struct cg_want w = { .files = CGF_BIT(CGF_CPU_STAT), .focus_files = CGF_ALL, .nr_focus = 1,
+			     .focus = &id };
+
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	d = snapshot_find_path(s, DOCKER);
+	CHECK(d != NULL);
+	if (!d)
+		goto out;
+	id = d->id;
+	collector_want(c, &w);
+	CHECK_INT(collector_tick(c, &s), 0);
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+
+		if (x->id == id)
+			CHECK((x->have & CG_HAVE_MEM_STAT) && (x->have & CG_HAVE_IO_STAT) &&
+			      (x->have & CG_HAVE_CPU_STAT));
+		else
+			CHECK_U64(x->have & ~(uint32_t)CG_HAVE_CPU_STAT, 0);
+	}
+out:
+	collector_free(c);
+}
+
 int main(void)
 {
 	RUN(test_fixture_values_match_kernel_text);
@@ -744,6 +778,7 @@ int main(void)
 	RUN(test_want_shrinks_and_grows);
 	RUN(test_want_and_deaths);
 	RUN(test_slow_tier_is_carried_and_marked);
+	RUN(test_focus_reads_one_cgroup_only);
 	RUN(test_depth_warning_is_escaped);
 	RUN(test_oversized_files_are_capped);
 	RUN(test_late_runtime_state_is_picked_up);
