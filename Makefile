@@ -48,6 +48,10 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_OBJ := $(OUTPUT)/bpf/cgwarden.bpf.o
 BPF_SKEL := $(OUTPUT)/cgwarden.skel.h
+# The cgroup iterator (bpf/cgw_iter.bpf.c), one object per rstat flush
+# kfunc: css_rstat_flush (6.16+) and cgroup_rstat_flush (6.1-6.15).
+# src/iterbpf.c embeds both skeletons and loads the one the kernel has.
+ITER_SKELS := $(OUTPUT)/cgw_iter_css.skel.h $(OUTPUT)/cgw_iter_cgrp.skel.h
 override CFLAGS += -I$(OUTPUT) -Ibpf
 
 # Everything but the command front end is a library the tests link against;
@@ -62,7 +66,8 @@ BIN := $(OUTPUT)/cgwarden
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
 BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong \
-	$(OUTPUT)/bench/prom_render $(OUTPUT)/bench/tick_floor $(OUTPUT)/bench/top_frame
+	$(OUTPUT)/bench/prom_render $(OUTPUT)/bench/tick_floor $(OUTPUT)/bench/top_frame \
+	$(OUTPUT)/bench/iterwalk
 
 # libFuzzer targets, built with clang; their corpora are replayed by check.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -90,6 +95,20 @@ $(BPF_SKEL): $(BPF_OBJ)
 	$(Q)$(BPFTOOL) gen skeleton $< name cgwarden_bpf > $@.tmp && mv $@.tmp $@
 
 $(OUTPUT)/src/bpfsrc.o: $(BPF_SKEL)
+
+$(OUTPUT)/bpf/cgw_iter_css.bpf.o: ITER_FLUSH := -DCGW_ITER_FLUSH_CSS
+$(OUTPUT)/bpf/cgw_iter_cgrp.bpf.o: ITER_FLUSH := -DCGW_ITER_FLUSH_CGROUP
+$(OUTPUT)/bpf/cgw_iter_%.bpf.o: bpf/cgw_iter.bpf.c bpf/cgw_iter.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) $(ITER_FLUSH) \
+		-I$(OUTPUT) -Ibpf -c $< -o $@
+
+$(OUTPUT)/cgw_iter_%.skel.h: $(OUTPUT)/bpf/cgw_iter_%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name cgw_iter_$* > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/src/iterbpf.o: $(ITER_SKELS)
 
 # Each compile writes the headers it read into a .d file beside its output
 # (-MMD), with an empty rule per header (-MP) so a deleted header does not
@@ -129,7 +148,7 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/dep/bench/%.d $(LIB)
 
 # The fuzz targets compile every library source in one clang run, so they
 # depend on all of them and on every header.
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h ui/*.h) $(BPF_SKEL)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h ui/*.h) $(BPF_SKEL) $(ITER_SKELS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(OUTPUT) -Ibpf -o $@ $< $(LIB_SRCS) $(PKG_LIBS)

@@ -26,6 +26,14 @@ enum cg_file {
 
 #define CGF_BIT(f) (1u << (f))
 #define CGF_ALL ((1u << CGF__COUNT) - 1)
+/*
+ * The slow tier: files that cost many times a plain value to read (long
+ * keyed text; the task lists grow with the processes) and that the BPF
+ * iterator cannot replace. A consumer that takes them every Nth tick
+ * (serve) gets them so (struct cg_want.slow).
+ */
+#define CGF_SLOW (CGF_BIT(CGF_MEM_STAT) | CGF_BIT(CGF_IO_STAT) | CGF_BIT(CGF_PROCS) | \
+		  CGF_BIT(CGF_THREADS))
 
 /* Caps on what one read takes (cgfile.c says why these sizes). */
 #define CGF_CAP_VALUE	(4u << 10)

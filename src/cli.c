@@ -45,6 +45,7 @@ int cli_common_opt(struct cli_common *cc, int opt, const char *arg)
 	case OPT_NO_BPF: cc->no_bpf = true; return 0;
 	case OPT_BPF_STATS: cc->copts.bpf_stats = true; return 0;
 	case OPT_NO_BPF_SCHED: cc->copts.bpf_no_sched = true; return 0;
+	case OPT_NO_BPF_ITER: cc->no_bpf_iter = true; return 0;
 	case OPT_INTERVAL:
 		if (cli_parse_duration(arg, &cc->interval_usec)) {
 			fprintf(stderr, "cgwarden: --interval: '%s' is not a duration between "
@@ -84,6 +85,7 @@ int cli_open_collector(const struct cli_common *cc, struct collector **out)
 	int err;
 
 	o.bpf = !cc->no_bpf;
+	o.iter = !cc->no_bpf && !cc->no_bpf_iter;
 	err = collector_new(&o, out);
 
 	if (!err)

@@ -16,13 +16,14 @@ struct cli_common {
 	uint64_t interval_usec;
 	bool interval_set;
 	bool no_bpf;
+	bool no_bpf_iter;
 };
 
 /* Long options every command accepts; getopt_long values are >= 0x100. */
 enum {
 	OPT_ROOT = 0x100, OPT_INTERVAL, OPT_NO_BPF, OPT_PROC_ROOT, OPT_SYS_ROOT,
 	OPT_STATE_ROOT, OPT_MOUNTINFO, OPT_FD_BUDGET, OPT_QUIET, OPT_BPF_MAX_CGROUPS,
-	OPT_BPF_STATS, OPT_NO_BPF_SCHED,
+	OPT_BPF_STATS, OPT_NO_BPF_SCHED, OPT_NO_BPF_ITER,
 	OPT__COMMON_END
 };
 
@@ -38,13 +39,16 @@ enum {
 	{ "quiet", no_argument, NULL, OPT_QUIET },                            \
 	{ "bpf-max-cgroups", required_argument, NULL, OPT_BPF_MAX_CGROUPS },  \
 	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },                    \
-	{ "no-bpf-sched", no_argument, NULL, OPT_NO_BPF_SCHED }
+	{ "no-bpf-sched", no_argument, NULL, OPT_NO_BPF_SCHED },              \
+	{ "no-bpf-iter", no_argument, NULL, OPT_NO_BPF_ITER }
 
 #define CLI_COMMON_HELP                                                       \
 	"      --root DIR        cgroup2 tree to read (default: the cgroup2 mount\n" \
 	"                        found in /proc/self/mountinfo)\n"             \
 	"      --interval DUR    time between ticks: 2, 0.5, 500ms, 1m\n"      \
-	"      --no-bpf          cgroupfs only (no eBPF counters)\n"           \
+	"      --no-bpf          cgroupfs only (no eBPF counters, no iterator)\n" \
+	"      --no-bpf-iter     read every field from its cgroupfs file, not\n" \
+	"                        from the BPF cgroup iterator's one walk\n"  \
 	"      --no-bpf-sched    no eBPF on the scheduler (no run-queue and\n" \
 	"                        context-switch counts, no cost per switch)\n" \
 	"      --bpf-max-cgroups N  size of the eBPF per-cgroup map (16384)\n" \

@@ -54,6 +54,7 @@ struct top {
 	struct runner *r;
 	struct screen *scr;
 	uint32_t read_files, read_bpf;	/* what the last collection read */
+	uint64_t read_detail;		/* and for which cgroup everything (detail view) */
 };
 
 /* A paused dashboard keeps its frame: nothing is read meanwhile. Else
@@ -63,7 +64,6 @@ static int top_prepare(struct runner *r, struct metric_set *want, void *ctx)
 {
 	struct top *t = ctx;
 
-	(void)r;
 	if (!t->scr)
 		metric_set_all(want);
 	else if (screen_paused(t->scr))
@@ -72,6 +72,14 @@ static int top_prepare(struct runner *r, struct metric_set *want, void *ctx)
 		screen_metrics(t->scr, want);
 	t->read_files = metrics_files(want);
 	t->read_bpf = metrics_bpf(want);
+	/* The detail view: every metric, of its cgroup only. */
+	t->read_detail = t->scr ? screen_detail_id(t->scr) : 0;
+	if (t->read_detail) {
+		struct metric_set all;
+
+		metric_set_all(&all);
+		runner_want_cgroup(r, t->read_detail, &all);
+	}
 	return RUNNER_GO;
 }
 
@@ -87,7 +95,8 @@ static int redraw(struct top *t)
 	if (screen_paused(t->scr))
 		return 0;
 	screen_metrics(t->scr, &now);
-	if (!(metrics_files(&now) & ~t->read_files) && !(metrics_bpf(&now) & ~t->read_bpf))
+	if (!(metrics_files(&now) & ~t->read_files) && !(metrics_bpf(&now) & ~t->read_bpf) &&
+	    (!screen_detail_id(t->scr) || screen_detail_id(t->scr) == t->read_detail))
 		return 0;
 	return runner_tick_now(t->r) == RUNNER_STOP;
 }

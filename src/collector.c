@@ -21,6 +21,7 @@
 #include "rates.h"
 #include "src_bpf.h"
 #include "src_files.h"
+#include "src_iter.h"
 #include "textesc.h"
 
 /*
@@ -30,12 +31,19 @@
  * deaths are seen.
  */
 #define RELIST_EVERY 16
+/*
+ * With a source that walks the tree itself (the BPF iterator), a directory
+ * is listed when the walk's children or controllers of it differ from the
+ * last listing; only a rename (same id, same parent) or a file that came
+ * without a controller is left for this slower relisting to find.
+ */
+#define RELIST_HINTED_EVERY 256
 /* Deeper subtrees are skipped (recursion bound; real trees are < 16 deep). */
 #define MAX_DEPTH 128
 #define NO_NODE IDMAP_NONE
 /* How long a provisional identity is retried (on the relist schedule). */
 #define IDENT_RETRY_TICKS 150
-/* The file source, the eBPF counters, and room for one more. */
+/* The BPF iterator, the files, the eBPF counters. */
 #define SOURCES_MAX 3
 
 struct node {
@@ -48,6 +56,8 @@ struct node {
 	bool filled;			/* its sources have seen it (cg_where.born) */
 	int dirfd;			/* kept dirfd or -1 */
 	uint32_t present;		/* files the last listing showed (bit per cg_file) */
+	uint64_t children_hash;		/* cg_tree_hash_add() over the listed children */
+	uint32_t shape;			/* cg_tree_hint.shape when last seen */
 	int stat_fd;			/* cgroup.stat, kept from COLLECTOR_STAT_MIN_CHILDREN children on */
 	bool children_are_leaves;	/* cgroup.stat vouched for it this tick */
 	uint32_t *children;
@@ -93,8 +103,13 @@ struct collector {
 	int err;			/* first hard error (ENOMEM) of this tick */
 
 	struct cg_want want;		/* what the consumers want read */
+	uint32_t slow_every;		/* the slow tier's period, by cost */
+	double slow_usec_per_cgroup;
 	struct cg_source *src[SOURCES_MAX];	/* asked in this order */
 	unsigned nr_src;
+	struct cg_source *tree_src;	/* one that knows the tree, or NULL */
+	uint64_t walk_usec;		/* this tick: when its walk ended, or 0 */
+	bool debug_sources;		/* CGWARDEN_DEBUG_SOURCES: say who filled what */
 	struct cg_oom_event *oom_scratch;	/* drained this tick, before paths */
 	size_t nr_oom_scratch, cap_oom_scratch;
 	size_t cap_oom[2];
@@ -264,6 +279,10 @@ static int list_node(struct collector *c, uint32_t n, int dfd)
 	if (lc.nr_children)
 		memcpy(nd->children, c->tmp_children, lc.nr_children * sizeof(uint32_t));
 	nd->nr_children = lc.nr_children;
+	nd->children_hash = 0;
+	for (uint32_t i = 0; i < lc.nr_children; i++)
+		nd->children_hash = cg_tree_hash_add(nd->children_hash,
+						      c->nodes[c->tmp_children[i]].ino);
 	/* Files that went away with a controller: the sources drop their fds
 	 * when they see the new mask. */
 	nd->present = lc.present;
@@ -352,6 +371,26 @@ static void retry_identity(struct collector *c, uint32_t n)
 	nd->ident_provisional = identity_is_provisional(&fresh);
 }
 
+/* CGWARDEN_DEBUG_SOURCES (cgwarden(8)): which source filled which file's
+ * fields, per cgroup, on the first tick. */
+static __attribute__((noinline, cold)) void debug_sources(const struct cg_sample *s)
+{
+	char safe[1024];
+
+	text_escape(*s->path ? s->path : "/", false, safe, sizeof(safe));
+	fprintf(stderr, "cgwarden: sources: %s:", safe);
+	for (int from_iter = 1; from_iter >= 0; from_iter--) {
+		uint32_t m = from_iter ? s->iter_have : s->have & ~s->iter_have;
+
+		fprintf(stderr, " %s", from_iter ? "bpf-iter" : "files");
+		if (!m)
+			fprintf(stderr, " -");
+		for (; m; m &= m - 1)
+			fprintf(stderr, " %s", cg_files[__builtin_ctz(m)].name);
+		fputc(from_iter ? ';' : '\n', stderr);
+	}
+}
+
 /* Asks each source to fill node n's sample. 0, -ENOMEM, or "gone". */
 static int fill_sample(struct collector *c, uint32_t n, int dfd, int parent_fd, bool listed,
 		       struct cg_sample *s)
@@ -368,13 +407,22 @@ static int fill_sample(struct collector *c, uint32_t n, int dfd, int parent_fd, 
 		.born = !nd->filled,
 	};
 
+	struct cg_want left = c->want;
+
+	for (uint32_t i = 0; i < c->want.nr_focus; i++)
+		if (c->want.focus[i] == nd->ino)
+			left.files |= c->want.focus_files;
 	nd->filled = true;
 	for (unsigned i = 0; i < c->nr_src; i++) {
-		int err = c->src[i]->ops->fill(c->src[i], &where, s, &c->want);
+		int err = c->src[i]->ops->fill(c->src[i], &where, s, &left);
 
 		if (err)
 			return err;
+		/* What one source filled, the next does not read again. */
+		left.files &= ~s->have;
 	}
+	if (c->debug_sources && c->tick == 1)
+		debug_sources(s);
 	return 0;
 }
 
@@ -415,8 +463,20 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	 * a leaf needs no listing to know it has no children. Filesystems that
 	 * do not count (nlink < 2) are always listed. */
 	bool relist = !nd->listed || (c->tick + n) % RELIST_EVERY == 0;
+	struct cg_tree_hint hint;
+	bool hinted = c->tree_src && c->tree_src->ops->tree(c->tree_src, nd->ino, &hint);
 
-	if (known_leaf && !relist && !nd->nr_children) {
+	if (hinted) {
+		/* The walk saw it this tick, with these children: no fstat,
+		 * and a listing only when they (or its controllers) changed. */
+		if (nd->listed)
+			relist = hint.nr_children != nd->nr_children ||
+				 hint.children_hash != nd->children_hash ||
+				 hint.shape != nd->shape ||
+				 (c->tick + n) % RELIST_HINTED_EVERY == 0;
+		nd->shape = hint.shape;
+		st.st_nlink = 2 + nd->nr_children;
+	} else if (known_leaf && !relist && !nd->nr_children) {
 		/* The parent's cgroup.stat vouched for it: skip the fstat. */
 		st.st_nlink = 2;
 	} else {
@@ -425,7 +485,7 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 		if (err || (nd->parent != NO_NODE && (uint64_t)st.st_ino != nd->ino))
 			return;	/* gone (or replaced) since the parent's listing */
 	}
-	if (relist || st.st_nlink != 2) {
+	if (relist || (!hinted && st.st_nlink != 2)) {
 		if (dfd < 0) {
 			dfd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
 			if (dfd < 0)
@@ -449,6 +509,18 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 		check_children_are_leaves(c, n, dfd);
 		nd = &c->nodes[n];
 		/* Other listing errors (EACCES): keep the children we knew. */
+	} else if (hinted) {
+		/* Children as listed before; they need their parent's fd. */
+		if (nd->nr_children && dfd < 0) {
+			dfd = cgfs_openat(parent_fd, nd->name, O_RDONLY | O_DIRECTORY);
+			if (dfd < 0)
+				return;
+			if (fd_budget_keep(&c->fds))
+				nd->dirfd = dfd;
+			else
+				temp_fd = dfd;
+		}
+		nd->children_are_leaves = false;
 	} else {
 		nd->nr_children = 0;	/* nlink says: no child cgroups */
 	}
@@ -468,7 +540,7 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	s->depth = nd->depth;
 	s->path = nd->path;
 	s->ident = nd->ident;
-	t_read = mono_usec();
+	t_read = c->walk_usec ? c->walk_usec : mono_usec();
 	err = fill_sample(c, n, dfd, parent_fd, relist, s);
 	if (err) {
 		/* Gone mid-read: dropped quietly; the sweep reports its last
@@ -604,6 +676,35 @@ long collector_fd_budget(const struct collector *c)
 void collector_want(struct collector *c, const struct cg_want *want)
 {
 	c->want = want ? *want : CG_WANT_ALL;
+	if (c->want.slow && !c->want.slow_every)
+		c->want.slow_every = c->slow_every;
+}
+
+/*
+ * How often the slow tier is read, chosen by its cost: all cgroups' slow
+ * files, read once over slow_every ticks, add at most SLOW_SHARE_PCT to
+ * what the rest of a tick costs. Measured per cgroup on the ticks that read
+ * some (the first reads them all), smoothed; N is said in self.slow_every.
+ */
+#define SLOW_SHARE_PCT 25
+#define SLOW_EVERY_MAX 120
+
+static void choose_slow_every(struct collector *c, const struct cg_self *self)
+{
+	double base, n;
+
+	if (!c->want.slow)
+		return;
+	if (self->slow_cgroups) {
+		double per = (double)self->slow_read_usec / (double)self->slow_cgroups;
+
+		c->slow_usec_per_cgroup = c->slow_usec_per_cgroup > 0 ?
+			0.75 * c->slow_usec_per_cgroup + 0.25 * per : per;
+	}
+	base = self->collect_usec > self->slow_read_usec ?
+		(double)(self->collect_usec - self->slow_read_usec) : 1;
+	n = c->slow_usec_per_cgroup * (double)self->cgroups * 100 / (SLOW_SHARE_PCT * base);
+	c->slow_every = n < 1 ? 1 : n >= SLOW_EVERY_MAX ? SLOW_EVERY_MAX : (uint32_t)n + 1;
 }
 
 /* Cgroups not seen this tick are gone: report their last sample once. */
@@ -681,10 +782,15 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 	if (c->fds.ran_short && !c->leaf_dirfds_shed)
 		shed_leaf_dirfds(c);
 	host_files = host_read(c->host, &snap->host);
+	c->walk_usec = 0;
 	for (unsigned i = 0; i < c->nr_src; i++) {
 		err = c->src[i]->ops->begin(c->src[i], snap->arena, &c->want);
 		if (err == -ENOMEM)
 			return err;
+		/* The walk read every cgroup's counters just now: that is
+		 * their time for rates, one clock read instead of one each. */
+		if (!err && c->src[i] == c->tree_src)
+			c->walk_usec = mono_usec();
 	}
 	visit(c, 0, -1, -1, false);
 	if (c->err)
@@ -717,6 +823,7 @@ int collector_tick(struct collector *c, const struct cg_snapshot **out)
 			c->src[i]->ops->self_cost(c->src[i], &snap->self);
 	c->files_read_total += snap->self.files_read;
 	snap->self.files_read_total = c->files_read_total;
+	choose_slow_every(c, &snap->self);
 	c->cur = which;
 	*out = snap;
 	return 0;
@@ -762,6 +869,7 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 	c->quiet = o->quiet;
 	c->fds.quiet = o->quiet;
 	c->want = CG_WANT_ALL;
+	c->slow_every = 1;
 	if (!root) {
 		err = cgfs_find_cgroup2(o->mountinfo ? o->mountinfo : "/proc/self/mountinfo",
 					mnt, sizeof(mnt));
@@ -796,6 +904,20 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 		goto fail;
 	c->fds.budget = o->fd_budget > 0 ? o->fd_budget :
 		fd_budget_default(cgfs_fd_limit(), o->fd_reserve_div);
+	/* The iterator first: what it fills, the files do not read. It
+	 * walks real cgroups by id, so not on a fixture tree either. */
+	if (o->iter && c->on_cgroupfs) {
+		char why[256] = "";
+
+		err = src_iter_new(c->root_fd, c->quiet, &c->src[c->nr_src], why, sizeof(why));
+		if (err == -ENOMEM)
+			goto fail;
+		if (!err)
+			c->tree_src = c->src[c->nr_src++];
+		else if (!c->quiet)
+			fprintf(stderr, "cgwarden: BPF cgroup iterator off: %s; reading files\n", why);
+	}
+	c->debug_sources = getenv("CGWARDEN_DEBUG_SOURCES") != NULL;
 	struct src_files_opts fo = { .root_path = c->root_path, .host = c->host,
 				     .fds = &c->fds, .quiet = c->quiet };
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgfile.h"
 #include "json.h"
 #include "json_records.h"
 #include "limitval.h"
@@ -654,6 +655,20 @@ static void json_metrics(struct json_w *w, const struct cg_sample *c)
 }
 
 /* One cgroup object, as an array element (key NULL) or a member. */
+/* Fields carried from an earlier read of their file (the slow tier, read
+ * every Nth tick for serve): which files, and how long before this
+ * sample's read they were read. */
+static void json_carried(struct json_w *w, const struct cg_sample *c)
+{
+	json_open(w, "carried", '{');
+	json_open(w, "files", '[');
+	for (uint32_t m = c->carried; m; m &= m - 1)
+		json_str_opt(w, NULL, cg_files[__builtin_ctz(m)].name);
+	json_close(w, ']');
+	json_rate(w, "age_seconds", true, (double)c->carried_age_usec / 1e6);
+	json_close(w, '}');
+}
+
 static void json_cgroup(struct json_w *w, const char *key, const struct cg_sample *c)
 {
 	const struct cg_identity *id = &c->ident;
@@ -678,6 +693,8 @@ static void json_cgroup(struct json_w *w, const char *key, const struct cg_sampl
 	json_k8s(w, id);
 	json_metrics(w, c);
 	w->sel_depth = 0;
+	if (c->carried && !w->fields)
+		json_carried(w, c);
 	json_close(w, '}');
 }
 
@@ -716,6 +733,10 @@ static void json_self(struct json_w *w, const struct cg_self *s)
 	json_u64_if(w, "bpf_run_time_ns", s->bpf_run_time_known, s->bpf_run_time_ns);
 	json_u64(w, "bpf_map_entries", s->bpf_map_entries);
 	json_u64(w, "bpf_map_max", s->bpf_map_max);
+	json_bool_if(w, "bpf_iter", true, s->iter);
+	json_u64_if(w, "bpf_iter_walk_usec", s->iter, s->iter_walk_usec);
+	json_u64(w, "bpf_iter_cgroups", s->iter_cgroups);
+	json_u64(w, "slow_every", s->slow_every);
 	json_u64_if(w, "dropped_lines", s->dropped_lines_known, s->dropped_lines);
 	json_close(w, '}');
 }

@@ -587,6 +587,14 @@ static void render_host_self(struct pw *w, const struct cg_snapshot *s)
 	       me->bpf, U_INT, me->bpf_map_entries);
 	single(w, "cgwarden_bpf_map_max_entries", T_GAUGE, "Size of the eBPF stats map.",
 	       me->bpf, U_INT, me->bpf_map_max);
+	single(w, "cgwarden_bpf_iter_enabled", T_GAUGE,
+	       "1 when the BPF cgroup iterator filled the last collection.", true, U_INT, me->iter);
+	single(w, "cgwarden_bpf_iter_walk_seconds", T_GAUGE,
+	       "Time of the last BPF cgroup-iterator walk (kernel side).",
+	       me->iter, U_USEC, me->iter_walk_usec);
+	single(w, "cgwarden_slow_tier_every_ticks", T_GAUGE,
+	       "memory.stat, io.stat and the process lists are read every this many ticks (0: not wanted).",
+	       true, U_INT, me->slow_every);
 	single(w, "cgwarden_last_collect_timestamp_seconds", T_GAUGE,
 	       "When the snapshot being served was taken (Unix time).",
 	       s->wall_usec > 0, U_USEC, s->wall_usec);

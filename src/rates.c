@@ -118,10 +118,6 @@ static void mem_rates(struct cg_rates *r, const struct cg_sample *cur,
 	uint32_t need = (1u << CG_ME_OOM_KILL) | (1u << CG_ME_HIGH) | (1u << CG_ME_MAX);
 	double oom, high, max;
 
-	if (memstat_rate(cur, prev, CG_MS_PGFAULT, dt, &r->pgfault_per_sec))
-		r->have |= CG_RATE_PGFAULT;
-	if (memstat_rate(cur, prev, CG_MS_PGMAJFAULT, dt, &r->pgmajfault_per_sec))
-		r->have |= CG_RATE_PGMAJFAULT;
 	if ((cur->memevents_have & prev->memevents_have & need) == need &&
 	    rate_per_sec(prev->memevents[CG_ME_OOM_KILL], cur->memevents[CG_ME_OOM_KILL], dt, &oom) &&
 	    rate_per_sec(prev->memevents[CG_ME_HIGH], cur->memevents[CG_ME_HIGH], dt, &high) &&
@@ -131,6 +127,15 @@ static void mem_rates(struct cg_rates *r, const struct cg_sample *cur,
 		r->max_per_sec = max;
 		r->have |= CG_RATE_MEM_EVENTS;
 	}
+}
+
+static void memstat_rates(struct cg_rates *r, const struct cg_sample *cur,
+			  const struct cg_sample *prev, uint64_t dt)
+{
+	if (memstat_rate(cur, prev, CG_MS_PGFAULT, dt, &r->pgfault_per_sec))
+		r->have |= CG_RATE_PGFAULT;
+	if (memstat_rate(cur, prev, CG_MS_PGMAJFAULT, dt, &r->pgmajfault_per_sec))
+		r->have |= CG_RATE_PGMAJFAULT;
 }
 
 bool hist_quantile_usec(const uint64_t *hist, size_t nr, double q, double *out)
@@ -206,13 +211,46 @@ void rates_derive(struct cg_sample *s)
 	}
 }
 
+/*
+ * A file of the slow tier (src_files.h) not read this tick: its fields are
+ * carried over with the rates of their last read. The first fresh read
+ * after carried ones measures from when those were really read.
+ */
+static uint64_t slow_dt(const struct cg_sample *prev, uint32_t file, uint64_t dt)
+{
+	return prev->carried & file ? dt + prev->carried_age_usec : dt;
+}
+
+static void carry_io_rates(struct cg_rates *r, const struct cg_rates *p)
+{
+	r->have |= p->have & CG_RATE_IO;
+	r->io_read_bytes_per_sec = p->io_read_bytes_per_sec;
+	r->io_write_bytes_per_sec = p->io_write_bytes_per_sec;
+	r->io_read_ios_per_sec = p->io_read_ios_per_sec;
+	r->io_write_ios_per_sec = p->io_write_ios_per_sec;
+}
+
+static void carry_memstat_rates(struct cg_rates *r, const struct cg_rates *p)
+{
+	r->have |= p->have & (CG_RATE_PGFAULT | CG_RATE_PGMAJFAULT);
+	r->pgfault_per_sec = p->pgfault_per_sec;
+	r->pgmajfault_per_sec = p->pgmajfault_per_sec;
+}
+
 void rates_compute(struct cg_sample *cur, const struct cg_sample *prev, uint64_t dt_usec)
 {
 	struct cg_rates r = { 0 };
 
 	if (prev && dt_usec) {
 		cpu_rates(&r, cur, prev, dt_usec);
-		io_rates(&r, cur, prev, dt_usec);
+		if (cur->carried & CG_HAVE_IO_STAT)
+			carry_io_rates(&r, &prev->rate);
+		else
+			io_rates(&r, cur, prev, slow_dt(prev, CG_HAVE_IO_STAT, dt_usec));
+		if (cur->carried & CG_HAVE_MEM_STAT)
+			carry_memstat_rates(&r, &prev->rate);
+		else
+			memstat_rates(&r, cur, prev, slow_dt(prev, CG_HAVE_MEM_STAT, dt_usec));
 		mem_rates(&r, cur, prev, dt_usec);
 		bpf_rates(&r, cur, prev, dt_usec);
 	}

@@ -16,7 +16,21 @@ struct runner {
 	int timer_fd;			/* -1 until runner_run */
 	bool ticked;			/* runner_tick_now has run */
 	int status;
+	/* This tick's runner_want_cgroup()s. */
+	uint64_t focus[RUNNER_FOCUS_MAX];
+	uint32_t nr_focus;
+	uint32_t focus_files, focus_bpf;
 };
+
+int runner_want_cgroup(struct runner *r, uint64_t id, const struct metric_set *set)
+{
+	if (r->nr_focus == RUNNER_FOCUS_MAX)
+		return -ENOSPC;
+	r->focus[r->nr_focus++] = id;
+	r->focus_files |= metrics_files(set);
+	r->focus_bpf |= metrics_bpf(set);
+	return 0;
+}
 
 static int on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
 {
@@ -76,30 +90,43 @@ int runner_add(struct runner *r, const struct runner_part *p)
 int runner_tick_now(struct runner *r)
 {
 	const struct cg_snapshot *snap;
-	struct metric_set want = { 0 };
+	struct metric_set want = { 0 }, lazy = { 0 };
 	struct cg_want cw;
+	uint32_t lazy_files;
 	bool skip = false;
 	int err;
 
 	r->ticked = true;
+	r->nr_focus = 0;
+	r->focus_files = r->focus_bpf = 0;
 	/* Every part is asked, also after one says skip: what each wants
 	 * is said before any collection. */
 	for (size_t i = 0; i < r->nr_parts; i++) {
 		const struct runner_part *p = &r->parts[i];
 		int rc = RUNNER_GO;
 
+		struct metric_set *into = p->slow_ok ? &lazy : &want;
+
 		if (p->prepare)
-			rc = p->prepare(r, &want, p->ctx);
+			rc = p->prepare(r, into, p->ctx);
 		else
-			metric_set_all(&want);
+			metric_set_all(into);
 		if (rc == RUNNER_STOP)
 			return RUNNER_STOP;
 		skip |= rc == RUNNER_SKIP;
 	}
 	if (skip)
 		return RUNNER_GO;
-	cw.files = metrics_files(&want);
-	cw.bpf = metrics_bpf(&want);
+	/* The slow tier is carried between reads only when no part wants
+	 * it every tick. */
+	lazy_files = metrics_files(&lazy);
+	cw.files = metrics_files(&want) | (lazy_files & ~CGF_SLOW);
+	cw.slow = lazy_files & CGF_SLOW & ~cw.files;
+	cw.slow_every = 0;	/* the collector's choice, by cost */
+	cw.bpf = metrics_bpf(&want) | metrics_bpf(&lazy) | r->focus_bpf;
+	cw.focus_files = r->focus_files & ~cw.files;
+	cw.nr_focus = r->nr_focus;
+	cw.focus = r->focus;
 	collector_want(r->c, &cw);
 	err = collector_tick(r->c, &snap);
 	if (err) {

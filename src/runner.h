@@ -46,6 +46,10 @@ struct runner_part {
 	/* SIGHUP (log rotation, reload). RUNNER_GO or RUNNER_STOP. NULL: the
 	 * part ignores it. */
 	int (*hangup)(struct runner *r, void *ctx);
+	/* The part takes the slow tier (cgfile.h CGF_SLOW: memory.stat,
+	 * io.stat, the process lists) every Nth tick, carried in between and
+	 * marked so in each sample (serve's /metrics and /snapshot). */
+	bool slow_ok;
 };
 
 struct runner_opts {
@@ -65,6 +69,15 @@ int runner_new(const struct runner_opts *o, struct runner **out);
 
 /* Opens the collector (cli_open_collector). 0, or the exit code to use. */
 int runner_open_collector(struct runner *r, const struct cli_common *cc);
+
+/*
+ * From a part's prepare: the metrics of set are wanted for cgroup id alone
+ * (the dashboard's detail view), every tick, on top of what the sets of all
+ * parts want for every cgroup. At most RUNNER_FOCUS_MAX cgroups a tick;
+ * -ENOSPC beyond.
+ */
+#define RUNNER_FOCUS_MAX 8
+int runner_want_cgroup(struct runner *r, uint64_t id, const struct metric_set *set);
 
 /* Adds a part (copied); parts are called in the order added. 0 or -ENOMEM. */
 int runner_add(struct runner *r, const struct runner_part *p);

@@ -27,7 +27,7 @@ static int on_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
 int serve_http_start(struct runner *r, const char *who, struct httpd_opts *ho,
 		     serve_http_counts_fn counts, void *counts_ctx, struct serve_http **out)
 {
-	struct runner_part part = { .tick = on_tick };
+	struct runner_part part = { .tick = on_tick, .slow_ok = true };
 	struct serve_http *sh = calloc(1, sizeof(*sh));
 	int err;
 

@@ -240,6 +240,11 @@ struct cg_sample {
 	uint32_t have;			/* enum cg_have */
 	uint32_t iter_have;		/* of have: filled by the BPF cgroup iterator
 					 * (the rest by the files) */
+	/* Of have: fields carried from an earlier read of their file (the
+	 * slow tier, read every Nth tick for serve), and how long before
+	 * this sample's read that was. Never silently stale: JSON says so. */
+	uint32_t carried;
+	uint64_t carried_age_usec;
 
 	uint32_t cpu_have;		/* bit per enum cg_cpu_key */
 	uint64_t cpu[CG_CPU__COUNT];
@@ -298,6 +303,15 @@ struct cg_self {
 	uint64_t bpf_run_time_ns;	/* our programs' run time (kernel BPF stats) */
 	uint64_t bpf_map_entries;	/* cgroups with an entry in the stats map */
 	uint64_t bpf_map_max;		/* its configured size */
+	bool iter;			/* the BPF cgroup iterator walked this tick */
+	uint64_t iter_walk_usec;	/* that walk's time (the kernel's part) */
+	uint64_t iter_cgroups;		/* cgroups it filled fields of */
+	/* The slow tier (cgfile.h CGF_SLOW): read every slow_every'th tick
+	 * (0: nobody wants it carried; 1: every tick). The time its reads took
+	 * this tick, and for how many cgroups: what N is chosen by. */
+	uint32_t slow_every;
+	uint64_t slow_read_usec;
+	uint64_t slow_cgroups;
 	/* Set by `cgwarden stream`, not the collector: lines a slow reader
 	 * made it drop since the stream started. */
 	bool dropped_lines_known;

@@ -20,8 +20,18 @@
 /* What the consumers want collected. Identity and the tree are always
  * collected; a field not wanted is absent (have bit clear), never 0. */
 struct cg_want {
-	uint32_t files;		/* CGF_BIT(enum cg_file) mask */
+	uint32_t files;		/* CGF_BIT(enum cg_file) mask: read every tick */
 	uint32_t bpf;		/* CG_BPF_* groups */
+	/* Files of CGF_SLOW wanted only by consumers who take them every
+	 * slow_every'th tick (serve): in between, their fields are carried
+	 * from the last read, and the sample says so (cg_sample.carried). */
+	uint32_t slow;
+	uint32_t slow_every;
+	/* Files wanted for a few cgroups only (the dashboard's detail view):
+	 * focus_files are read every tick for the nr_focus ids in focus. */
+	uint32_t focus_files;
+	uint32_t nr_focus;
+	const uint64_t *focus;
 };
 
 #define CG_WANT_ALL ((struct cg_want){ .files = CGF_ALL, .bpf = CG_BPF_ALL })
@@ -39,6 +49,30 @@ struct cg_where {
 				 * owner of the same id (a reused inode) */
 };
 
+/*
+ * What a source that walks the tree itself (the BPF iterator) knows of one
+ * cgroup's place in it this tick: the collector lists a directory only
+ * when this differs from what its last listing found.
+ */
+struct cg_tree_hint {
+	uint32_t nr_children;
+	uint64_t children_hash;	/* cg_tree_hash_add() over the children's ids */
+	uint32_t shape;		/* its controllers and pressure switch: a change
+				 * means files came or went */
+};
+
+/* Order-free, so a listing and a walk in different orders agree
+ * (splitmix64's finalizer, summed). */
+static inline uint64_t cg_tree_hash_add(uint64_t h, uint64_t id)
+{
+	id ^= id >> 30;
+	id *= 0xbf58476d1ce4e5b9ULL;
+	id ^= id >> 27;
+	id *= 0x94d049bb133111ebULL;
+	id ^= id >> 31;
+	return h + id;
+}
+
 struct cg_source;
 struct cg_arena;
 
@@ -50,7 +84,8 @@ struct cg_source_ops {
 	int (*begin)(struct cg_source *src, struct cg_arena *arena, const struct cg_want *want);
 	/* Fills the fields it owns into s, sets their have bits. 0, -ENOMEM,
 	 * or a "gone" errno (cgfs_gone()): the cgroup died under the read,
-	 * the collector drops it quietly. */
+	 * the collector drops it quietly. want is what is left to fill:
+	 * files an earlier source filled are no longer in want->files. */
 	int (*fill)(struct cg_source *src, const struct cg_where *where, struct cg_sample *s,
 		    const struct cg_want *want);
 	/* The cgroup is gone: drop what is kept for it. */
@@ -63,6 +98,9 @@ struct cg_source_ops {
 	void (*self_cost)(const struct cg_source *src, struct cg_self *self);
 	/* Gives kept fds back until the shared budget is no longer over. */
 	void (*shed)(struct cg_source *src);
+	/* What this tick's walk knows of cgroup id's children (true), or
+	 * nothing (false: the collector looks at the directory). */
+	bool (*tree)(struct cg_source *src, uint64_t id, struct cg_tree_hint *hint);
 	void (*free)(struct cg_source *src);
 };
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cgfs.h"
+#include "clock.h"
 #include "fdbudget.h"
 #include "host.h"
 #include "idmap.h"
@@ -23,6 +24,20 @@
 
 static const char *const cgroup_events_keys[] = { "populated", "frozen" };
 
+/* The last read of a cgroup's slow-tier files (CGF_SLOW), carried into
+ * the samples of the ticks they are not due. */
+struct sf_carry {
+	uint32_t have;			/* CGF bits read and parsed */
+	uint64_t read_usec;		/* CLOCK_MONOTONIC of that read */
+	uint64_t tick;			/* the source's tick of that read */
+	uint64_t phase;			/* when in the period it is read */
+	uint64_t memstat_have;
+	uint64_t memstat[CG_MS__COUNT];
+	uint64_t procs, threads;
+	uint32_t nr_io;
+	struct cg_io_dev *io;		/* malloc'd; names are the host's */
+};
+
 /* What is kept for one cgroup. */
 struct sf_entry {
 	uint64_t id;
@@ -30,6 +45,7 @@ struct sf_entry {
 	uint32_t absent;		/* failed alone (controller gone): not
 					 * read again until the next listing */
 	int fd[CGF__COUNT];
+	struct sf_carry *carry;		/* once the slow tier is used */
 };
 
 struct src_files {
@@ -49,9 +65,23 @@ struct src_files {
 	size_t cap_io;
 	uint32_t cut_warned;		/* CGF bits, CUT_IO_DEVS: said once */
 	uint64_t files_read, reopened;	/* this tick */
+	uint64_t tick;
+	uint64_t slow_usec;		/* this tick: time in slow-tier reads */
+	uint32_t slow_cgroups;		/* this tick: cgroups whose were read */
+	uint32_t slow_every;		/* in force this tick (0: no slow tier) */
+	uint64_t tick_usec;		/* CLOCK_MONOTONIC at this tick's begin */
 };
 
 #define SF(s) ((struct src_files *)(s))
+
+static void carry_free(struct sf_entry *e)
+{
+	if (!e->carry)
+		return;
+	free(e->carry->io);
+	free(e->carry);
+	e->carry = NULL;
+}
 
 static struct sf_entry *entry_get(struct src_files *sf, const struct cg_where *w)
 {
@@ -66,6 +96,7 @@ static struct sf_entry *entry_get(struct src_files *sf, const struct cg_where *w
 			for (int f = 0; f < CGF__COUNT; f++)
 				fd_budget_close(sf->fds, &e->fd[f]);
 			e->open = e->absent = 0;
+			carry_free(e);
 		}
 		return e;
 	}
@@ -83,6 +114,7 @@ static struct sf_entry *entry_get(struct src_files *sf, const struct cg_where *w
 	e = &sf->ent[sf->nr++];
 	e->id = w->id;
 	e->open = e->absent = 0;
+	e->carry = NULL;
 	for (int f = 0; f < CGF__COUNT; f++)
 		e->fd[f] = -1;
 	return e;
@@ -103,6 +135,7 @@ static void files_forget(struct cg_source *src, uint64_t id)
 	if (i == IDMAP_NONE)
 		return;
 	close_files(sf, &sf->ent[i], CGF_ALL);
+	carry_free(&sf->ent[i]);
 	idmap_del(&sf->map, id);
 	if (i != --sf->nr) {
 		sf->ent[i] = sf->ent[sf->nr];
@@ -332,42 +365,21 @@ static bool still_there(const struct cg_where *w)
 	       (uint64_t)st.st_ino == w->id;
 }
 
-static int files_fill(struct cg_source *src, const struct cg_where *w, struct cg_sample *s,
-		      const struct cg_want *want)
+/* Reads the files in bits into s. 0, -ENOMEM, or -ENOENT: the cgroup died
+ * under the read. */
+static int read_set(struct src_files *sf, struct sf_entry *e, const struct cg_where *w, int dfd,
+		    uint32_t bits, struct cg_sample *s)
 {
-	struct src_files *sf = SF(src);
-	struct sf_entry *e = entry_get(sf, w);
-	uint32_t read, to_open;
-	int dfd = w->dirfd, temp_fd = -1, err = 0;
-
-	if (!e)
-		return -ENOMEM;
-	if (w->listed)
-		e->absent = 0;
-	read = w->present & want->files & ~e->absent;
-	/* Files no longer wanted, or gone with their controller: their fds
-	 * go back to the budget now. */
-	if (e->open & ~read)
-		close_files(sf, e, ~read);
-	to_open = read & ~e->open;
-	if (dfd < 0 && (to_open & (to_open - 1))) {
-		/* Two files or more to open for a leaf without a kept dirfd:
-		 * one dirfd for this fill is cheaper than a two-component
-		 * lookup per file. */
-		dfd = temp_fd = cgfs_openat(w->parent_fd, w->name, O_RDONLY | O_DIRECTORY);
-		if (dfd < 0)
-			return -ENOENT;	/* went away since the walk saw it */
-	}
-	for (uint32_t m = read; m; m &= m - 1) {
+	for (uint32_t m = bits; m; m &= m - 1) {
 		int f = __builtin_ctz(m);
 		ssize_t len = read_file(sf, e, w, dfd, f);
+		int err;
 
 		if (len < 0) {
 			if (len == -ENOMEM || (cgfs_gone((int)len) && !still_there(w))) {
 				/* Died mid-read: dropped quietly; the sweep
 				 * reports its last good counters. */
-				err = len == -ENOMEM ? -ENOMEM : -ENOENT;
-				break;
+				return len == -ENOMEM ? -ENOMEM : -ENOENT;
 			}
 			/* The file went away alone (controller disabled) or
 			 * cannot be read: the field is absent until the next
@@ -378,7 +390,135 @@ static int files_fill(struct cg_source *src, const struct cg_where *w, struct cg
 		}
 		err = parse_into(sf, s, f, sf->buf.data, (size_t)len);
 		if (err)
-			break;
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Is the cgroup's slow tier due? At its first read yes (there is nothing
+ * to carry), and for a file it has not read yet; then every slow_every'th
+ * tick, each cgroup at its own phase, so that the cost is spread over the
+ * ticks rather than all paid at one.
+ */
+static bool slow_due(const struct src_files *sf, const struct sf_entry *e, uint32_t slow)
+{
+	uint64_t n = sf->slow_every;
+
+	if (!e->carry || (slow & ~e->carry->have))
+		return true;
+	/* The phase comes from the id, not from the first read: all first
+	 * reads happen at one tick, under another period. When the period
+	 * changes, a cgroup waits at most two of them. */
+	return (sf->tick + e->carry->phase) % n == 0 || sf->tick - e->carry->tick >= 2 * n;
+}
+
+static int carry_save(struct src_files *sf, struct sf_entry *e, const struct cg_sample *s,
+		      uint32_t slow)
+{
+	struct sf_carry *c = e->carry;
+	bool first = !c;
+
+	if (!c) {
+		c = e->carry = calloc(1, sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+	}
+	if (s->nr_io > c->nr_io || !c->io) {
+		struct cg_io_dev *p = realloc(c->io, (s->nr_io ? s->nr_io : 1) * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->io = p;
+	}
+	c->have = s->have & slow;
+	c->read_usec = sf->tick_usec;
+	c->tick = sf->tick;
+	if (first)
+		c->phase = cg_tree_hash_add(0, e->id);
+	c->memstat_have = s->memstat_have;
+	memcpy(c->memstat, s->memstat, sizeof(c->memstat));
+	c->procs = s->procs;
+	c->threads = s->threads;
+	c->nr_io = s->nr_io;
+	if (s->nr_io)
+		memcpy(c->io, s->io, s->nr_io * sizeof(*c->io));
+	return 0;
+}
+
+/* The last read's fields, in this sample: the io array is copied into the
+ * snapshot's arena, since the carry changes while snapshots still point. */
+static int carry_into(struct src_files *sf, const struct sf_entry *e, struct cg_sample *s,
+		      uint32_t slow)
+{
+	const struct sf_carry *c = e->carry;
+	uint32_t bits = c->have & slow;
+
+	if (bits & CGF_BIT(CGF_MEM_STAT)) {
+		s->memstat_have = c->memstat_have;
+		memcpy(s->memstat, c->memstat, sizeof(s->memstat));
+	}
+	if ((bits & CGF_BIT(CGF_IO_STAT)) && c->nr_io) {
+		struct cg_io_dev *io = arena_alloc(sf->arena, c->nr_io * sizeof(*io));
+
+		if (!io)
+			return -ENOMEM;
+		memcpy(io, c->io, c->nr_io * sizeof(*io));
+		s->io = io;
+		s->nr_io = c->nr_io;
+	}
+	if (bits & CGF_BIT(CGF_PROCS))
+		s->procs = c->procs;
+	if (bits & CGF_BIT(CGF_THREADS))
+		s->threads = c->threads;
+	s->have |= bits;
+	s->carried |= bits;
+	s->carried_age_usec = sf->tick_usec - c->read_usec;
+	return 0;
+}
+
+static int files_fill(struct cg_source *src, const struct cg_where *w, struct cg_sample *s,
+		      const struct cg_want *want)
+{
+	struct src_files *sf = SF(src);
+	struct sf_entry *e = entry_get(sf, w);
+	uint32_t fresh, slow, read, to_open;
+	int dfd = w->dirfd, temp_fd = -1, err = 0;
+	bool due = false;
+
+	if (!e)
+		return -ENOMEM;
+	if (w->listed)
+		e->absent = 0;
+	fresh = w->present & want->files & ~e->absent;
+	slow = sf->slow_every ? w->present & want->slow & ~want->files & ~e->absent : 0;
+	if (slow)
+		due = slow_due(sf, e, slow);
+	read = fresh | (due ? slow : 0);
+	/* Files no longer wanted, filled by another source, or gone with
+	 * their controller: their fds go back to the budget now. */
+	if (e->open & ~(fresh | slow))
+		close_files(sf, e, ~(fresh | slow));
+	to_open = read & ~e->open;
+	if (dfd < 0 && (to_open & (to_open - 1))) {
+		/* Two files or more to open for a leaf without a kept dirfd:
+		 * one dirfd for this fill is cheaper than a two-component
+		 * lookup per file. */
+		dfd = temp_fd = cgfs_openat(w->parent_fd, w->name, O_RDONLY | O_DIRECTORY);
+		if (dfd < 0)
+			return -ENOENT;	/* went away since the walk saw it */
+	}
+	err = read_set(sf, e, w, dfd, fresh, s);
+	if (!err && due) {
+		uint64_t t0 = mono_usec();
+
+		err = read_set(sf, e, w, dfd, slow, s);
+		if (!err)
+			err = carry_save(sf, e, s, slow);
+		sf->slow_usec += mono_usec() - t0;
+		sf->slow_cgroups++;
+	} else if (!err && slow) {
+		err = carry_into(sf, e, s, slow);
 	}
 	if (temp_fd >= 0)
 		close(temp_fd);
@@ -389,9 +529,13 @@ static int files_begin(struct cg_source *src, struct cg_arena *arena, const stru
 {
 	struct src_files *sf = SF(src);
 
-	(void)want;
 	sf->arena = arena;
 	sf->files_read = sf->reopened = 0;
+	sf->slow_usec = 0;
+	sf->slow_cgroups = 0;
+	sf->slow_every = want->slow ? (want->slow_every ? want->slow_every : 1) : 0;
+	sf->tick++;
+	sf->tick_usec = mono_usec();
 	return 0;
 }
 
@@ -401,14 +545,19 @@ static void files_self_cost(const struct cg_source *src, struct cg_self *self)
 
 	self->files_read += sf->files_read;
 	self->reopened_files += sf->reopened;
+	self->slow_every = sf->slow_every;
+	self->slow_read_usec = sf->slow_usec;
+	self->slow_cgroups = sf->slow_cgroups;
 }
 
 static void files_free(struct cg_source *src)
 {
 	struct src_files *sf = SF(src);
 
-	for (uint32_t i = 0; i < sf->nr; i++)
+	for (uint32_t i = 0; i < sf->nr; i++) {
 		close_files(sf, &sf->ent[i], CGF_ALL);
+		carry_free(&sf->ent[i]);
+	}
 	free(sf->ent);
 	idmap_free(&sf->map);
 	cgfs_buf_free(&sf->buf);

@@ -182,13 +182,13 @@ void screen_close(struct screen *s)
 
 bool screen_paused(const struct screen *s) { return s->paused; }
 
+uint64_t screen_detail_id(const struct screen *s)
+{
+	return s->mode == MODE_DETAIL || s->prev_mode == MODE_DETAIL ? s->sel_id : 0;
+}
+
 void screen_metrics(const struct screen *s, struct metric_set *set)
 {
-	/* The detail view shows every metric of its cgroup. */
-	if (s->mode == MODE_DETAIL || s->prev_mode == MODE_DETAIL) {
-		metric_set_all(set);
-		return;
-	}
 	for (int c = 0; c < COL__COUNT; c++)
 		if (s->col_shown[c])
 			col_metrics((enum col_id)c, set);

@@ -55,10 +55,12 @@ void screen_resize(struct screen *s);
 
 bool screen_paused(const struct screen *s);
 struct metric_set;
-/* Adds what the dashboard shows now to set (the runner collects only
- * that): its visible columns and sort key, the graphs' series, what the
- * header and the event log read, and everything while the detail view is
- * open. */
+/* Adds what the dashboard shows now for every cgroup to set (the runner
+ * collects only that): its visible columns and sort key, the graphs'
+ * series, what the header and the event log read. */
 void screen_metrics(const struct screen *s, struct metric_set *set);
+/* The cgroup the detail view is open on, which needs every metric (of
+ * itself alone), or 0. */
+uint64_t screen_detail_id(const struct screen *s);
 
 #endif

@@ -657,6 +657,115 @@ static void test_missing_root(void)
 	CHECK_INT(collector_new(&o, &c), -ENOENT);
 }
 
+/* The slow tier (serve): memory.stat, io.stat and the process lists are
+ * read at the first tick, then every slow_every'th tick at each cgroup's
+ * own phase; in between their fields are carried, marked so, with their
+ * age, and their rates are the last read's. Everything else is read every
+ * tick. */
+static void test_slow_tier_is_carried_and_marked(void)
+{
+	const struct cg_want w = { .files = CGF_ALL & ~CGF_SLOW, .slow = CGF_SLOW, .bpf = 0,
+				   .slow_every = 3 };
+	char *dir = copy_fixture(PURE);
+	char path[512];
+	struct collector *c;
+	const struct cg_snapshot *s;
+	const struct cg_sample *d;
+	uint64_t all, fresh_reads[5] = { 0 };
+	int read_at = 0;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	c = open_root(dir, 0);
+	if (!c)
+		goto out;
+	collector_want(c, &w);
+	CHECK_INT(collector_tick(c, &s), 0);
+	all = s->self.files_read;
+	CHECK_U64(s->self.slow_every, 3);
+	for (size_t i = 0; i < s->nr_samples; i++)
+		CHECK_U64(s->samples[i].carried, 0);
+	d = snapshot_find_path(s, DOCKER);
+	CHECK(d && (d->have & CG_HAVE_MEM_STAT) && d->memstat[CG_MS_PGFAULT] == 2968);
+	/* The kernel's count moves on; memory.current too. */
+	snprintf(path, sizeof(path), "%s/%s/memory.stat", dir, DOCKER);
+	write_file(path, "anon 1\ninactive_file 5\npgfault 5968\n");
+	snprintf(path, sizeof(path), "%s/%s/memory.current", dir, DOCKER);
+	write_file(path, "4096\n");
+	for (int t = 2; t <= 4; t++) {
+		CHECK_INT(collector_tick(c, &s), 0);
+		CHECK(s->self.files_read < all);
+		d = snapshot_find_path(s, DOCKER);
+		CHECK(d != NULL);
+		if (!d)
+			break;
+		CHECK_U64(d->mem_current, 4096);	/* not slow: every tick */
+		CHECK(d->have & CG_HAVE_MEM_STAT);
+		if (d->carried & CG_HAVE_MEM_STAT) {
+			CHECK_U64(d->memstat[CG_MS_PGFAULT], read_at ? 5968 : 2968);
+			CHECK(d->carried_age_usec > 0);
+			CHECK_U64(d->carried & ~(uint32_t)CGF_SLOW, 0);
+		} else {
+			CHECK_INT(read_at, 0);	/* once in the period */
+			read_at = t;
+			CHECK_U64(d->memstat[CG_MS_PGFAULT], 5968);
+			/* 3,000 faults since tick 1's read, over the time
+			 * since that read, not since the last tick. */
+			CHECK(d->rate.have & CG_RATE_PGFAULT);
+		}
+		for (size_t i = 0; i < s->nr_samples; i++)
+			fresh_reads[t] += !(s->samples[i].carried & CG_HAVE_MEM_STAT) &&
+					  (s->samples[i].have & CG_HAVE_MEM_STAT);
+	}
+	CHECK(read_at >= 2);
+	/* Each cgroup's memory.stat once in the three ticks. */
+	CHECK_U64(fresh_reads[2] + fresh_reads[3] + fresh_reads[4],
+		  fixture_files(dir, CGF_BIT(CGF_MEM_STAT)));
+	/* A consumer that wants them every tick: nothing is carried. */
+	collector_want(c, NULL);
+	CHECK_INT(collector_tick(c, &s), 0);
+	for (size_t i = 0; i < s->nr_samples; i++)
+		CHECK_U64(s->samples[i].carried, 0);
+	collector_free(c);
+out:
+	rm_tree(dir);
+}
+
+/* Files wanted for one cgroup (the dashboard's detail view) are read for
+ * it alone, every tick; the others get only what all cgroups want. */
+static void test_focus_reads_one_cgroup_only(void)
+{
+	struct collector *c = open_root(PURE, 0);
+	const struct cg_snapshot *s;
+	const struct cg_sample *d;
+	uint64_t id;
+	struct cg_want w = { .files = CGF_BIT(CGF_CPU_STAT), .focus_files = CGF_ALL, .nr_focus = 1,
+			     .focus = &id };
+
+	if (!c)
+		return;
+	CHECK_INT(collector_tick(c, &s), 0);
+	d = snapshot_find_path(s, DOCKER);
+	CHECK(d != NULL);
+	if (!d)
+		goto out;
+	id = d->id;
+	collector_want(c, &w);
+	CHECK_INT(collector_tick(c, &s), 0);
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+
+		if (x->id == id)
+			CHECK((x->have & CG_HAVE_MEM_STAT) && (x->have & CG_HAVE_IO_STAT) &&
+			      (x->have & CG_HAVE_CPU_STAT));
+		else
+			CHECK_U64(x->have & ~(uint32_t)CG_HAVE_CPU_STAT, 0);
+	}
+out:
+	collector_free(c);
+}
+
 int main(void)
 {
 	RUN(test_fixture_values_match_kernel_text);
@@ -668,6 +777,8 @@ int main(void)
 	RUN(test_want_cpu_stat_only);
 	RUN(test_want_shrinks_and_grows);
 	RUN(test_want_and_deaths);
+	RUN(test_slow_tier_is_carried_and_marked);
+	RUN(test_focus_reads_one_cgroup_only);
 	RUN(test_depth_warning_is_escaped);
 	RUN(test_oversized_files_are_capped);
 	RUN(test_late_runtime_state_is_picked_up);

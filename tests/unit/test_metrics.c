@@ -294,12 +294,14 @@ static void test_schema(void)
 			printf("  not in the schema: %s\n", metric_defs[i].id);
 		CHECK(o != NULL);
 	}
-	/* The reverse: each member of the cgroup object is identity or a row,
-	 * and so is each member of the metric objects below it. */
+	/* The reverse: each member of the cgroup object is identity, a row,
+	 * or "carried" (which fields are from an earlier read: about the
+	 * sample, not a metric), and so is each member of the metric objects
+	 * below it. */
 	json_object_object_get_ex(deref(cg), "properties", &props);
 	json_object_object_foreach(props, key, val) {
 		static const char *const identity[] = { "id", "parent_id", "path", "depth", "name",
-			"kind", "runtime", "container_id", "short_id", "image", "k8s" };
+			"kind", "runtime", "container_id", "short_id", "image", "k8s", "carried" };
 		bool ident = false;
 
 		(void)val;
