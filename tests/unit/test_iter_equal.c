@@ -63,7 +63,7 @@
 #define ROUNDS 2
 #define ROUND_GAP_MS 2500		/* past a PSI update: averages move between */
 #define PSI_PERIOD_USEC 2000000ull	/* PSI_FREQ */
-#define PSI_SLACK_USEC 10000ull		/* a jiffy at HZ=100, the coarsest */
+#define PSI_SLACK_USEC 50000ull		/* the worker: a jiffy late, then the workqueue's own delay */
 #define MAX_CG 16
 #define MAX_KIDS 16
 #define MIB (1ull << 20)
@@ -687,7 +687,8 @@ static void compare_value(const struct round_ctx *x, const struct cg_sample *sa,
 		}
 		break;
 	case R_PSI_TOTAL:
-		/* The avgs worker aggregates every period, one jiffy late. */
+		/* The avgs worker aggregates once a period (2 s), a jiffy late
+		 * and then as late as its workqueue runs it. */
 		tol = (double)(PSI_PERIOD_USEC + PSI_SLACK_USEC) + (double)(x->c_end - x->a_start);
 		if (va.u > vc.u || (double)(vc.u - va.u) > tol) {
 			r->bad++;
