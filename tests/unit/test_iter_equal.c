@@ -494,7 +494,7 @@ struct group_stat {
 static struct group_stat groups[G__COUNT];
 
 struct row_stat {
-	unsigned both, a_only, c_only, from_iter, moved, bad;
+	unsigned both, from_iter, moved, bad;
 	double max_ab, max_ca, max_tol;
 	double max_c;			/* the largest value the files gave */
 	bool finite, unlimited;		/* max_c is known; some value was "max" */
@@ -821,13 +821,12 @@ static void compare_split(const struct cg_sample *sa, const struct cg_sample *sb
 	seen(ss, (double)c, (double)a - (double)b, sb != NULL, (double)c - (double)a, 1);
 }
 
-/* Which files the iterator may fill, and which it must where it loaded
- * (the brief: all but swap, where the cgroup has the file). */
+/* The files the iterator must fill where it loaded and the cgroup has
+ * them: all it reads (bpf/cgw_iter.h) but swap, which it may leave. */
 #define ITER_MUST (CG_HAVE_CPU_STAT | CG_HAVE_CPU_MAX | CG_HAVE_CPU_WEIGHT | \
 	CG_HAVE_MEM_CURRENT | CG_HAVE_MEM_PEAK | CG_HAVE_MEM_MAX | CG_HAVE_MEM_HIGH | \
 	CG_HAVE_MEM_LOW | CG_HAVE_MEM_MIN | CG_HAVE_MEM_EVENTS | CG_HAVE_PIDS_CURRENT | \
 	CG_HAVE_PIDS_MAX | CG_HAVE_PSI_CPU | CG_HAVE_PSI_MEMORY | CG_HAVE_PSI_IO | CG_HAVE_EVENTS)
-#define ITER_MAY (ITER_MUST | CG_HAVE_SWAP_CURRENT | CG_HAVE_SWAP_MAX)
 
 /* Every row of one cgroup: presence both ways, then (values) its rule. */
 static void compare_sample(const struct round_ctx *x, const struct cg_sample *sa,
@@ -844,10 +843,6 @@ static void compare_sample(const struct round_ctx *x, const struct cg_sample *sa
 		pc = metric_present(sc, id);
 		if (pa != pc) {
 			rows[id].bad++;
-			if (pa)
-				rows[id].a_only++;
-			else
-				rows[id].c_only++;
 			complain(gp, "%s %s present in %s only", sc->path[0] ? sc->path : "(root)",
 				 metric_defs[id].id, pa ? "iter" : "files");
 			continue;
