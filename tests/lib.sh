@@ -85,6 +85,7 @@ unexpected_stderr() {
 				next
 		}
 		/^cgwarden: eBPF( counters off)?: / { next }
+		/^cgwarden: BPF cgroup iterator off: / { next }
 		/^cgwarden: fd budget of [0-9]+ reached/ { next }
 		{ print }' "$1"
 }
