@@ -113,6 +113,12 @@ static void explain(char *why, size_t whylen, const char *step, int err)
 				 "lockdown or seccomp? %s", strerror(-err), bpflog_first());
 		return;
 	}
+	if (err == -EBADF && strcmp(step, "attaching") == 0) {
+		/* The kernel takes only a cgroup2 directory as the root. */
+		snprintf(why, whylen, "attaching the cgroup iterator: the walk's root is not "
+			 "a cgroup2 directory");
+		return;
+	}
 	if (bpflog_first()[0])
 		snprintf(why, whylen, "%s the cgroup iterator: %s (%s)", step, strerror(-err),
 			 bpflog_first());
@@ -331,6 +337,12 @@ int iterbpf_walk(struct iterbpf *it, const struct cgw_iter_rec **recs, uint32_t 
 		if (err)
 			return err;
 		c = it->cur.counts;
+		if (!c->visited) {
+			/* The root is visited first whenever it is alive; a
+			 * removed one is skipped, and with it everything. */
+			snprintf(why, whylen, "cgroup iterator: the walk's root cgroup is gone");
+			return -ENOENT;
+		}
 		if (!c->overflow)
 			break;
 		if (grows == MAX_GROWS) {

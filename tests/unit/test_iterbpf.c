@@ -669,8 +669,39 @@ static void test_bad_root(void)
 	err = iterbpf_open(fd, 0, &it, why, sizeof(why));
 	close(fd);
 	CHECK(err < 0 && it == NULL);
-	CHECK(why[0] != '\0');
+	CHECK(strstr(why, "not a cgroup2 directory") != NULL);
 	printf("  # %s\n", why);
+}
+
+/* A root removed under an attached iterator: the walk says so. */
+static void test_removed_root(void)
+{
+	const struct cgw_iter_rec *recs;
+	struct iterbpf *it = NULL;
+	char dir[300], why[256] = "";
+	uint32_t n = 1;
+	int fd, err;
+
+	if (not_ready[0])
+		TEST_SKIP("%s", not_ready);
+	snprintf(dir, sizeof(dir), "%s-gone", top);
+	CHECK_INT(mkdir(dir, 0755), 0);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	err = iterbpf_open(fd, 0, &it, why, sizeof(why));
+	close(fd);
+	CHECK_INT(err, 0);
+	if (it) {
+		CHECK_INT(iterbpf_walk(it, &recs, &n, why, sizeof(why)), 0);
+		CHECK_INT(n, 1);
+	}
+	CHECK_INT(rmdir(dir), 0);
+	if (it) {
+		CHECK_INT(iterbpf_walk(it, &recs, &n, why, sizeof(why)), -ENOENT);
+		CHECK_INT(n, 0);
+		CHECK(strstr(why, "gone") != NULL);
+	}
+	iterbpf_close(it);
 }
 
 static void on_signal(int sig)
@@ -692,6 +723,7 @@ int main(void)
 	RUN(test_frozen_and_psi_off);
 	RUN(test_populated_and_flushed_cpu);
 	RUN(test_bad_root);
+	RUN(test_removed_root);
 	remove_tree();
 	TEST_EXIT();
 }
