@@ -673,6 +673,89 @@ static void test_bad_root(void)
 	printf("  # %s\n", why);
 }
 
+/*
+ * Cgroups made and removed while walks run (the kernel walks under
+ * cgroup_mutex, so each is in a walk or not): every walk is whole, each
+ * id once, every parent earlier in the same walk, no hole left by a
+ * dying cgroup; the tree we made is always all there.
+ */
+static void test_churn(void)
+{
+	struct iterbpf *it;
+	int walks = 0, bad = 0, go[2], status;
+	pid_t pid;
+	char c;
+
+	if (not_ready[0])
+		TEST_SKIP("%s", not_ready);
+	if (pipe(go)) {
+		CHECK(0);
+		return;
+	}
+	/* Forked before the iterator is opened, so the child has no copy;
+	 * it starts when told, so the walks overlap the churn. */
+	pid = fork();
+	if (pid == 0) {
+		struct timespec t0, t;
+		char d[300];
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0;; i++) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > 500)
+				break;
+			snprintf(d, sizeof(d), "%s/churn%d", nodes[1 + i % FANOUT].path, i % 7);
+			if (mkdir(d, 0755) == 0)
+				rmdir(d);
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	CHECK(pid > 0);
+	it = open_iter();
+	if (it) {
+		const struct cgw_iter_rec *recs;
+		uint32_t n;
+
+		/* Grown before the churn: a reload is slow under valgrind. */
+		CHECK_INT(walk(it, &recs, &n), 0);
+		CHECK_INT(write(go[1], "g", 1), 1);
+	}
+	close(go[1]);
+	for (; it && pid > 0 && waitpid(pid, &status, WNOHANG) == 0; walks++) {
+		const struct cgw_iter_rec *recs;
+		uint32_t n;
+		int found = 0;
+
+		if (walk(it, &recs, &n)) {
+			bad++;
+			break;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			bool parent_seen = i == 0;
+
+			for (uint32_t j = 0; j < i && !parent_seen; j++)
+				parent_seen = recs[j].id == recs[i].parent_id;
+			for (uint32_t j = 0; j < i; j++)
+				bad += recs[j].id == recs[i].id;
+			bad += !parent_seen || recs[i].id == 0;
+			found += find_node(recs[i].id) >= 0;
+		}
+		bad += found != nr_nodes;
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (!it)
+		TEST_SKIP("%s", not_ready);
+	printf("  # %d walks during churn\n", walks);
+	CHECK_INT(bad, 0);
+	CHECK(walks > 1);
+	iterbpf_close(it);
+}
+
 /* A root removed under an attached iterator: the walk says so. */
 static void test_removed_root(void)
 {
@@ -724,6 +807,7 @@ int main(void)
 	RUN(test_populated_and_flushed_cpu);
 	RUN(test_bad_root);
 	RUN(test_removed_root);
+	RUN(test_churn);
 	remove_tree();
 	TEST_EXIT();
 }
