@@ -51,45 +51,54 @@ static long page_size;
 /* The leaves the tests use; set up by make_tree. */
 static int busy_leaf, limit_leaf, freeze_leaf;
 
-static int read_text(const char *dir, const char *file, char *buf, size_t len)
+/* dir/file opened with flags: an fd, or -errno. */
+static int open_in(const char *dir, const char *file, int flags)
 {
 	char p[700];
-	ssize_t n;
 	int fd;
 
 	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = open(p, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int read_text(const char *dir, const char *file, char *buf, size_t len)
+{
+	int fd = open_in(dir, file, O_RDONLY);
+	ssize_t n;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
 	close(fd);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	buf[n] = '\0';
 	return (int)n;
 }
 
 static int write_text(const char *dir, const char *file, const char *text)
 {
-	char p[700];
+	int fd = open_in(dir, file, O_WRONLY);
 	ssize_t n;
-	int fd;
 
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	fd = open(p, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = write(fd, text, strlen(text));
+	n = n < 0 ? -errno : 0;
 	close(fd);
-	return n < 0 ? -errno : 0;
+	return (int)n;
 }
 
 static bool has_file(const char *dir, const char *file)
 {
-	char p[700];
+	int fd = open_in(dir, file, O_PATH);
 
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	return access(p, F_OK) == 0;
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
 }
 
 /* The value after "key " (a line start) in a flat keyed file; -1 if none. */
