@@ -176,6 +176,7 @@ static __always_inline void fill_psi(struct cgw_iter_rec *r, struct cgroup *cgrp
 	struct psi_group *psi;
 
 	if (!bpf_core_field_exists(cgrp->psi) ||
+	    !bpf_core_enum_value_exists(enum psi_aggregators, PSI_AVGS) ||
 	    bpf_core_enum_value(enum psi_aggregators, PSI_AVGS) != 0)
 		return;
 	psi = cgrp->psi;

@@ -20,8 +20,10 @@
 #define CGW_IV_MEM	(1u << 3)	/* mem_cgroup page counters and events */
 #define CGW_IV_PIDS	(1u << 4)	/* pids_cgroup counter and limit */
 #define CGW_IV_PSI	(1u << 5)	/* psi_group totals and averages */
-#define CGW_IV_MEM_LOCAL_EVENTS (1u << 6) /* mem_events are memory_events_local
-					   * (mount option memory_localevents) */
+#define CGW_IV_MEM_LOCAL_EVENTS (1u << 6) /* mount option memory_localevents:
+					   * mem_events (memory.events, which
+					   * then counts this cgroup's own
+					   * events only, as .local does) */
 
 /* cgw_iter_rec.flags */
 #define CGW_IF_POPULATED (1u << 0)

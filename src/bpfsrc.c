@@ -18,6 +18,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
+#include "bpflog.h"
 #include "bpfsrc.h"
 #include "cgfs.h"
 #include "idmap.h"
@@ -64,34 +65,8 @@ struct bpfsrc {
 	int64_t rt_minus_mono_ns;
 };
 
-/*
- * libbpf prints through one process-wide hook. Keep it quiet and remember the
- * first warning of the current attempt: that is the cause ("prog 'x': BPF
- * program load failed: ..."); the later ones only repeat that loading failed.
- */
-static char first_warn[160];
+/* The libbpf print hook (bpflog.h) from open to close. */
 static libbpf_print_fn_t old_print;
-
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char *nl;
-
-	/* CGWARDEN_BPF_DEBUG (man cgwarden(8)): the whole log, verifier included. */
-	if (getenv("CGWARDEN_BPF_DEBUG")) {
-		va_list copy;
-
-		va_copy(copy, ap);
-		vfprintf(stderr, fmt, copy);
-		va_end(copy);
-	}
-	if (level != LIBBPF_WARN || first_warn[0])
-		return 0;
-	vsnprintf(first_warn, sizeof(first_warn), fmt, ap);
-	nl = strchr(first_warn, '\n');
-	if (nl)
-		*nl = '\0';
-	return 0;
-}
 
 static void say(char *why, size_t whylen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -299,17 +274,17 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 		b->slot_mask <<= 1;
 	b->slot_mask--;
 
-	old_print = libbpf_set_print(quiet_print);
-	first_warn[0] = '\0';
+	old_print = libbpf_set_print(bpflog_print);
+	bpflog_reset();
 	err = load_flavour(b, false);
 	if (err) {
-		char btf_warn[sizeof(first_warn)];
+		char btf_warn[BPFLOG_LEN];
 		int btf_err = err;
 
 		/* tp_btf needs BTF-enabled attach (5.5) and may be refused
 		 * where raw_tp is not: try the older attach. */
-		memcpy(btf_warn, first_warn, sizeof(btf_warn));
-		first_warn[0] = '\0';
+		snprintf(btf_warn, sizeof(btf_warn), "%s", bpflog_first());
+		bpflog_reset();
 		err = load_flavour(b, true);
 		if (err) {
 			if (err == -EPERM || btf_err == -EPERM) {
@@ -320,7 +295,7 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 					    "lockdown or seccomp? %s", btf_warn);
 			} else {
 				say(why, whylen, "cannot load eBPF programs: %s (%s)",
-				    errname(err), btf_warn[0] ? btf_warn : first_warn);
+				    errname(err), btf_warn[0] ? btf_warn : bpflog_first());
 			}
 			goto fail;
 		}
@@ -329,7 +304,7 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 	}
 
 	b->have = (b->sched ? CG_BPF_SCHED : 0) | CG_BPF_PROC | CG_BPF_NET;
-	first_warn[0] = '\0';
+	bpflog_reset();
 	err = attach_net(b, o->cgroup_root, root, sizeof(root));
 	if (err) {
 		if (err == -EPERM && geteuid() != 0) {

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include "bpflog.h"
 #include "iterbpf.h"
 #include "cgw_iter_css.skel.h"
 #include "cgw_iter_cgrp.skel.h"
@@ -30,9 +30,10 @@
 /* Walks after a grow that may still find the tree larger: cgroups made
  * faster than we reload. Each grow at least doubles. */
 #define MAX_GROWS 4
-/* Far beyond any tree we were asked about; keeps cap * record in size_t
- * and a runaway count from asking for gigabytes. */
-#define MAX_CAP (1u << 22)
+/* Far beyond any tree we were asked about (the fd limit here keeps file
+ * readers near 10,000 cgroups); 464 MiB of records at most, so a runaway
+ * count cannot ask for more. */
+#define MAX_CAP (1u << 20)
 
 /* One skeleton's parts, whichever flush variant it is. */
 struct loaded {
@@ -83,49 +84,6 @@ struct iterbpf {
 	uint64_t last_walk_ns;
 };
 
-/*
- * libbpf prints through one process-wide hook, set only while we load (the
- * eBPF source keeps its own for its lifetime). The first warning of an
- * attempt is the cause ("prog 'cgw_iter': BPF program load failed: ...");
- * the later ones only repeat that loading failed.
- */
-static char first_warn[160];
-
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char *nl;
-
-	/* CGWARDEN_BPF_DEBUG (man cgwarden(8)): the whole log, verifier included. */
-	if (getenv("CGWARDEN_BPF_DEBUG")) {
-		va_list copy;
-
-		va_copy(copy, ap);
-		vfprintf(stderr, fmt, copy);
-		va_end(copy);
-	}
-	if (level != LIBBPF_WARN || first_warn[0])
-		return 0;
-	vsnprintf(first_warn, sizeof(first_warn), fmt, ap);
-	nl = strchr(first_warn, '\n');
-	if (nl)
-		*nl = '\0';
-	return 0;
-}
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -149,17 +107,23 @@ static void explain(char *why, size_t whylen, const char *step, int err)
 {
 	if (err == -EPERM || err == -EACCES) {
 		if (geteuid() != 0)
-			say(why, whylen, "needs root (CAP_BPF, CAP_PERFMON)");
+			snprintf(why, whylen, "needs root (CAP_BPF, CAP_PERFMON)");
 		else
-			say(why, whylen, "cgroup iterator refused (%s) although root: "
-			    "lockdown or seccomp? %s", strerror(-err), first_warn);
+			snprintf(why, whylen, "cgroup iterator refused (%s) although root: "
+				 "lockdown or seccomp? %s", strerror(-err), bpflog_first());
 		return;
 	}
-	if (first_warn[0])
-		say(why, whylen, "%s the cgroup iterator: %s (%s)", step, strerror(-err),
-		    first_warn);
+	if (err == -EBADF && strcmp(step, "attaching") == 0) {
+		/* The kernel takes only a cgroup2 directory as the root. */
+		snprintf(why, whylen, "attaching the cgroup iterator: the walk's root is not "
+			 "a cgroup2 directory");
+		return;
+	}
+	if (bpflog_first()[0])
+		snprintf(why, whylen, "%s the cgroup iterator: %s (%s)", step, strerror(-err),
+			 bpflog_first());
 	else
-		say(why, whylen, "%s the cgroup iterator: %s", step, strerror(-err));
+		snprintf(why, whylen, "%s the cgroup iterator: %s", step, strerror(-err));
 }
 
 /* Open, size, load, attach and map one copy of the program. */
@@ -169,13 +133,14 @@ static int load(const struct variant *var, int root_fd, uint32_t cap, struct loa
 	union bpf_iter_link_info info;
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
 		    .link_info_len = sizeof(info));
-	libbpf_print_fn_t old_print = libbpf_set_print(quiet_print);
+	/* The print hook only while we load (bpflog.h): our warnings. */
+	libbpf_print_fn_t old_print = libbpf_set_print(bpflog_print);
 	const char *step = "loading";
 	int err = 0;
 	void *p;
 
 	memset(l, 0, sizeof(*l));
-	first_warn[0] = '\0';
+	bpflog_reset();
 	l->skel = var->open();
 	if (!l->skel) {
 		err = -errno;
@@ -229,34 +194,35 @@ int iterbpf_open(int root_fd, uint32_t cap, struct iterbpf **out, char *why, siz
 	int err;
 
 	*out = NULL;
-	say(why, whylen, "%s", "");
+	if (why && whylen)
+		why[0] = '\0';
 	if (access(KERNEL_BTF, R_OK)) {
-		say(why, whylen, "no kernel BTF (%s)", KERNEL_BTF);
+		snprintf(why, whylen, "no kernel BTF (%s)", KERNEL_BTF);
 		return -ENOENT;
 	}
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		err = -errno;
-		say(why, whylen, "cannot read kernel BTF (%s): %s", KERNEL_BTF, strerror(errno));
+		snprintf(why, whylen, "cannot read kernel BTF (%s): %s", KERNEL_BTF, strerror(errno));
 		return err ? err : -ENOENT;
 	}
 	it = calloc(1, sizeof(*it));
 	if (!it) {
 		btf__free(btf);
-		say(why, whylen, "out of memory");
+		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
 	/* The iterator's context type is in BTF exactly when the kernel has
 	 * the iterator; the flush kfunc decides which object loads. */
 	if (btf__find_by_name_kind(btf, "bpf_iter__cgroup", BTF_KIND_STRUCT) < 0) {
-		say(why, whylen, "kernel has no BPF cgroup iterator (needs 6.1)");
+		snprintf(why, whylen, "kernel has no BPF cgroup iterator (needs 6.1)");
 		err = -EOPNOTSUPP;
 	} else if (btf__find_by_name_kind(btf, "css_rstat_flush", BTF_KIND_FUNC) >= 0) {
 		it->var = &cgw_iter_css_variant;
 	} else if (btf__find_by_name_kind(btf, "cgroup_rstat_flush", BTF_KIND_FUNC) >= 0) {
 		it->var = &cgw_iter_cgrp_variant;
 	} else {
-		say(why, whylen, "kernel has neither css_rstat_flush nor cgroup_rstat_flush");
+		snprintf(why, whylen, "kernel has neither css_rstat_flush nor cgroup_rstat_flush");
 		err = -EOPNOTSUPP;
 	}
 	btf__free(btf);
@@ -268,7 +234,7 @@ int iterbpf_open(int root_fd, uint32_t cap, struct iterbpf **out, char *why, siz
 	it->root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
 	if (it->root_fd < 0) {
 		err = -errno;
-		say(why, whylen, "walk root: %s", strerror(errno));
+		snprintf(why, whylen, "walk root: %s", strerror(errno));
 		free(it);
 		return err;
 	}
@@ -312,7 +278,7 @@ static int walk_once(struct iterbpf *it, char *why, size_t whylen)
 	fd = bpf_iter_create(bpf_link__fd(it->cur.link));
 	if (fd < 0) {
 		err = -errno;
-		say(why, whylen, "cgroup iterator: %s", strerror(errno));
+		snprintf(why, whylen, "cgroup iterator: %s", strerror(errno));
 		return err;
 	}
 	do {
@@ -320,7 +286,7 @@ static int walk_once(struct iterbpf *it, char *why, size_t whylen)
 	} while (n > 0 || (n < 0 && errno == EINTR));
 	if (n < 0) {
 		err = -errno;
-		say(why, whylen, "cgroup iterator read: %s", strerror(errno));
+		snprintf(why, whylen, "cgroup iterator read: %s", strerror(errno));
 	}
 	close(fd);
 	it->last_walk_ns = now_ns() - t0;
@@ -345,8 +311,8 @@ static int grow(struct iterbpf *it, uint64_t visited, char *why, size_t whylen)
 	int err;
 
 	if (cap <= it->cur.cap) {
-		say(why, whylen, "cgroup iterator: %llu cgroups, more than %u records",
-		    (unsigned long long)visited, it->cur.cap);
+		snprintf(why, whylen, "cgroup iterator: %llu cgroups, more than %u records",
+			 (unsigned long long)visited, it->cur.cap);
 		return -E2BIG;
 	}
 	err = load(it->var, it->root_fd, cap, &l, why, whylen);
@@ -371,11 +337,17 @@ int iterbpf_walk(struct iterbpf *it, const struct cgw_iter_rec **recs, uint32_t 
 		if (err)
 			return err;
 		c = it->cur.counts;
+		if (!c->visited) {
+			/* The root is visited first whenever it is alive; a
+			 * removed one is skipped, and with it everything. */
+			snprintf(why, whylen, "cgroup iterator: the walk's root cgroup is gone");
+			return -ENOENT;
+		}
 		if (!c->overflow)
 			break;
 		if (grows == MAX_GROWS) {
-			say(why, whylen, "cgroup iterator: the tree outgrew %u records %d times",
-			    it->cur.cap, MAX_GROWS);
+			snprintf(why, whylen, "cgroup iterator: the tree outgrew %u records %d times",
+				 it->cur.cap, MAX_GROWS);
 			return -EOVERFLOW;
 		}
 		err = grow(it, c->visited, why, whylen);
