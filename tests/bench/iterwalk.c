@@ -5,7 +5,11 @@
  * measured against. Times WALKS walks after WARMUP untimed ones and prints
  * one line of key=value pairs (tests/bench/run.sh parses these keys):
  *   cgroups=N walk_ms_median=X.XXX walk_ms_min=X.XXX flush=NAME cap=N
- *   iterwalk [-n WALKS] [-w WARMUP] DIR
+ *   iterwalk [-n WALKS] [-w WARMUP] [-i INTERVAL_MS] DIR
+ * -i sleeps between walks as a command's tick timer does: walks back to
+ * back find the kernel's cgroup structures in the CPU caches, walks a
+ * second apart do not (2.8 ms against about 7 ms for 10,011 cgroups
+ * here), and the command is measured at its interval.
  * Exit 0; 2 with "iterwalk: <why>" when the iterator cannot be had.
  */
 #include <errno.h>
@@ -25,7 +29,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: iterwalk [-n WALKS] [-w WARMUP] DIR\n");
+	fprintf(stderr, "usage: iterwalk [-n WALKS] [-w WARMUP] [-i INTERVAL_MS] DIR\n");
 	return 2;
 }
 
@@ -36,10 +40,10 @@ int main(int argc, char **argv)
 	uint32_t n = 0;
 	uint64_t *t;
 	char why[256];
-	long walks = 20, warmup = 3;
+	long walks = 20, warmup = 3, interval_ms = 0;
 	int c, fd, err;
 
-	while ((c = getopt(argc, argv, "n:w:")) != -1) {
+	while ((c = getopt(argc, argv, "n:w:i:")) != -1) {
 		switch (c) {
 		case 'n':
 			walks = strtol(optarg, NULL, 10);
@@ -47,11 +51,15 @@ int main(int argc, char **argv)
 		case 'w':
 			warmup = strtol(optarg, NULL, 10);
 			break;
+		case 'i':
+			interval_ms = strtol(optarg, NULL, 10);
+			break;
 		default:
 			return usage();
 		}
 	}
-	if (optind != argc - 1 || walks < 1 || walks > 100000 || warmup < 0)
+	if (optind != argc - 1 || walks < 1 || walks > 100000 || warmup < 0 || interval_ms < 0 ||
+	    interval_ms > 60000)
 		return usage();
 	fd = open(argv[optind], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -73,6 +81,8 @@ int main(int argc, char **argv)
 	/* The warm-up walks also grow the array to the tree, so the timed
 	 * ones are single reads. */
 	for (long i = -warmup; i < walks; i++) {
+		if (interval_ms)
+			usleep((useconds_t)interval_ms * 1000);
 		err = iterbpf_walk(it, &recs, &n, why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "iterwalk: %s\n", why);
