@@ -268,10 +268,16 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 	b->map_fd = -1;
 	b->max_entries = o->max_cgroups ? o->max_cgroups : DEFAULT_MAX_CGROUPS;
 	b->sched = !o->no_sched;
-	/* As many slots as map entries, rounded up to a power of two. */
+	/* As many slots as map entries, rounded up to a power of two,
+	 * unless the caller sized them to the tree. */
 	b->slot_mask = 1;
 	while (b->slot_mask < b->max_entries)
 		b->slot_mask <<= 1;
+	if (o->slots && o->slots < b->slot_mask) {
+		b->slot_mask = 1;
+		while (b->slot_mask < o->slots)
+			b->slot_mask <<= 1;
+	}
 	b->slot_mask--;
 
 	old_print = libbpf_set_print(bpflog_print);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -938,6 +939,12 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 					  .max_cgroups = o->bpf_max_cgroups,
 					  .run_time_stats = o->bpf_stats,
 					  .no_sched = o->bpf_no_sched };
+		uint32_t now = c->tree_src ? src_iter_count(c->tree_src) : 0;
+
+		/* Fast-path slots for twice the tree of today (the rest of
+		 * a tree that grows is counted in the hash map). */
+		if (now)
+			bo.slots = now * 2 < 1024 ? 1024 : now * 2;
 		char why[256];
 
 		/* Optional: without it cgwarden is cgroupfs-only, and says so once;
@@ -951,6 +958,9 @@ int collector_new(const struct collector_opts *o, struct collector **out)
 		else if (why[0] && !c->quiet)
 			fprintf(stderr, "cgwarden: eBPF: %s\n", why);
 	}
+	/* Loading BPF parses the kernel's BTF (megabytes in many small
+	 * blocks) and frees it: hand that back to the system now. */
+	malloc_trim(0);
 	*out = c;
 	return 0;
 fail:

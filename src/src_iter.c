@@ -429,6 +429,18 @@ static void iter_free(struct cg_source *src)
 	free(si);
 }
 
+uint32_t src_iter_count(struct cg_source *src)
+{
+	struct src_iter *si = SI(src);
+	const struct cgw_iter_rec *recs;
+	uint32_t n = 0;
+	char why[256];
+
+	if (!si->it || iterbpf_walk(si->it, &recs, &n, why, sizeof(why)))
+		return 0;
+	return n;
+}
+
 static const struct cg_source_ops iter_ops = {
 	.name = "bpf-iter",
 	.begin = iter_begin,

@@ -23,6 +23,10 @@
  * time and the source turns itself off. */
 int src_iter_new(int root_fd, bool quiet, struct cg_source **out, char *why, size_t whylen);
 
+/* Cgroups under the root now (one walk), or 0 when the walk fails: what
+ * other structures are sized by at start. */
+uint32_t src_iter_count(struct cg_source *src);
+
 /* ---- the conversions, exposed for the unit tests ---- */
 
 /* What cputime_adjust() keeps between two readers of cpu.stat. */
