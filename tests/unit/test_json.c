@@ -868,6 +868,37 @@ static void test_io_devices(void)
 	free(buf);
 }
 
+/* Fields carried from an earlier read (serve's slow tier) say so, with
+ * their age; a fresh sample has no such member. */
+static void test_carried_is_said(void)
+{
+	struct cg_snapshot s = new_snapshot(2);
+	struct json_object *o;
+	size_t len;
+	int ret;
+	char *buf, *docs[1];
+
+	set_root(&s.samples[0]);
+	s.samples[1] = (struct cg_sample){ .id = 2, .parent = 0, .parent_id = 1, .depth = 1,
+					   .path = "x", .have = CG_HAVE_MEM_STAT | CG_HAVE_PROCS,
+					   .procs = 3, .carried = CG_HAVE_MEM_STAT | CG_HAVE_PROCS,
+					   .carried_age_usec = 2500000 };
+	buf = render(&s, 0, &ret, &len);
+	CHECK_INT(ret, 0);
+	o = parse_doc(buf, len);
+	CHECK(o != NULL);
+	CHECK(!jexists(o, "cgroups.0.carried"));
+	CHECK_STR(json_object_get_string(jget(o, "cgroups.1.carried.files.0")), "memory.stat");
+	CHECK_STR(json_object_get_string(jget(o, "cgroups.1.carried.files.1")), "cgroup.procs");
+	CHECK_NEAR(json_object_get_double(jget(o, "cgroups.1.carried.age_seconds")), 2.5, 1e-9);
+	CHECK_U64(ju64(o, "cgroups.1.procs"), 3);
+	json_object_put(o);
+	docs[0] = buf;
+	if (schema_available())
+		CHECK_INT(schema_check(docs, &len, 1, false, true), 0);
+	free(buf);
+}
+
 static void test_k8s_object(void)
 {
 	struct cg_snapshot s = new_snapshot(3);
@@ -1280,6 +1311,7 @@ int main(void)
 	RUN(test_pretty_equals_compact);
 	RUN(test_empty_tree);
 	RUN(test_io_devices);
+	RUN(test_carried_is_said);
 	RUN(test_k8s_object);
 	RUN(test_stream_lines);
 	RUN(test_stream_bad_input);
