@@ -683,11 +683,11 @@ void collector_want(struct collector *c, const struct cg_want *want)
 
 /*
  * How often the slow tier is read, chosen by its cost: all cgroups' slow
- * files, read once over slow_every ticks, add at most SLOW_SHARE_PCT to
+ * files, read once over slow_every ticks, add at most SLOW_SHARE_PCT % to
  * what the rest of a tick costs. Measured per cgroup on the ticks that read
  * some (the first reads them all), smoothed; N is said in self.slow_every.
  */
-#define SLOW_SHARE_PCT 25
+#define SLOW_SHARE_PCT 10
 #define SLOW_EVERY_MAX 120
 
 static void choose_slow_every(struct collector *c, const struct cg_self *self)
