@@ -402,24 +402,32 @@ scrape() {
 	curl -sf --unix-socket "$1" ${2:+-H 'Accept-Encoding: gzip'} -o /dev/null \
 		-w '%{size_download} %{time_total}' http://localhost/metrics
 }
-# render_costs serve PID SOCK (a $cmd_hook): on 2 x $renders ticks, right
-# after each, serve's CPU for the scrapes that make the bodies. Sets RC_*:
-# medians in ms (RG: render + gzip, R: render alone, G: gzip alone, W: the
-# wall time of the gzip-first scrape), bytes (PLAIN, GZ) and RC_NOTE.
+# health SOCK: serve's /healthz line ("ok seq N"). Serve answers between
+# ticks only: when it comes, the tick is done.
+health() { curl -sf --unix-socket "$1" http://localhost/healthz; }
+# render_costs serve PID SOCK (a $cmd_hook): right after ticks, serve's CPU
+# for the scrapes that make the bodies: gzip first on $renders ticks, plain
+# then gzip on $renders others (4 x $renders ticks at most: one whose tick
+# comes among the scrapes is dropped). Sets RC_*: medians in ms (RG:
+# render + gzip, R: render alone, G: gzip alone, W: the wall time of the
+# gzip-first scrape), bytes (PLAIN, GZ) and RC_NOTE.
 render_costs() {
-	local pid=$2 sock=$3 fd r c0 c1 c2 n0 n1 gz plain wall _
+	local pid=$2 sock=$3 r c0 c1 c2 h0 h1 gz plain wall dropped=0 _
 	local -a rg=() ro=() go=() wl=()
 	RC_RG='' RC_R='' RC_G='' RC_W='' RC_PLAIN='' RC_GZ='' RC_NOTE=''
-	[ "$1" = serve ] && fd=$(timer_fd "$pid" "$iv_us") || return 0
-	for ((r = 0; r < 2 * renders; r++)); do
-		sleep_until $(($(now_us) + $(timer_left_us "$pid" "$fd") + 10000))
-		wait_idle "$pid" || continue
-		n0=$(($(now_us) + $(timer_left_us "$pid" "$fd")))
+	[ "$1" = serve ] || return 0
+	h1=$(health "$sock")
+	for ((r = 0; r < 4 * renders && (${#rg[@]} < renders || ${#ro[@]} < renders); r++)); do
+		# The next tick, then its end.
+		while h0=$(health "$sock") && [ "$h0" = "$h1" ]; do
+			sleep 0.02
+		done
+		wait_idle "$pid"
 		c0=$(cpu_ns "$pid")
-		if ((r % 2 == 0)); then
+		if ((${#rg[@]} <= ${#ro[@]})); then
 			read -r gz wall <<<"$(scrape "$sock" gzip)"
 			wait_idle "$pid"
-			c1=$(cpu_ns "$pid") c2=0
+			c1=$(cpu_ns "$pid") c2=''
 		else
 			read -r plain _ <<<"$(scrape "$sock")"
 			wait_idle "$pid"
@@ -428,19 +436,20 @@ render_costs() {
 			wait_idle "$pid"
 			c2=$(cpu_ns "$pid")
 		fi
-		n1=$(($(now_us) + $(timer_left_us "$pid" "$fd")))
-		# A tick in between would be counted as rendering: drop it.
-		if ((n1 - n0 > iv_us / 2 || n0 - n1 > iv_us / 2)); then
-			RC_NOTE="a tick fell among the scrapes, dropped; "
+		# A tick among the scrapes would count as rendering.
+		h1=$(health "$sock")
+		if [ "$h1" != "$h0" ]; then
+			dropped=$((dropped + 1))
 			continue
 		fi
-		if ((r % 2 == 0)); then
+		if [ -z "$c2" ]; then
 			rg+=($((c1 - c0))) wl+=("$wall")
 		else
 			ro+=($((c1 - c0))) go+=($((c2 - c1)))
 			RC_PLAIN=$plain RC_GZ=$gz
 		fi
 	done
+	RC_NOTE="ticks: ${#rg[@]} gzip first, ${#ro[@]} plain first, $dropped dropped (a tick among the scrapes)"
 	((${#rg[@]})) && RC_RG=$(awk -v n="$(median "${rg[@]}")" 'BEGIN { printf "%.3f", n / 1e6 }')
 	((${#ro[@]})) && RC_R=$(awk -v n="$(median "${ro[@]}")" 'BEGIN { printf "%.3f", n / 1e6 }')
 	((${#go[@]})) && RC_G=$(awk -v n="$(median "${go[@]}")" 'BEGIN { printf "%.3f", n / 1e6 }')
@@ -486,7 +495,7 @@ bench_scale() {
 	done
 	((${#R_CMD[@]})) || echo "bench: scale: no figures for serve or stream"
 	scale_row "serve /metrics render+gzip ms" "$RC_RG" 100 - "target: at most 100 ms" \
-		"serve's CPU for the first scrape after a tick, gzip, median of $renders; plain first: render $RC_R ms, then gzip $RC_G ms; wall $RC_W ms; $RC_NOTE"
+		"serve's CPU (schedstat) for the first scrape after a tick, gzip; plain first: render $RC_R ms, then gzip $RC_G ms; wall $RC_W ms; medians; $RC_NOTE"
 	scale_row "serve /metrics gzip MB" "$(awk -v b="$RC_GZ" 'BEGIN { if (b != "") print b / 1e6 }')" \
 		"$(awk -v b="$RC_PLAIN" 'BEGIN { if (b != "") print b / 1e6 }')" - \
 		"the plain body (target: at most 0.200, 5:1)" \
