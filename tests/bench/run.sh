@@ -5,8 +5,19 @@
 # subtree, and the real commands against the floor of the files they read
 # on a flat and a nested tree. Prints figures and ratios; never fails on time.
 #   tests/bench/run.sh [PART...]
-#   PART: cgroups commands json prom pingpong top (default: all)
-#   BENCH_BIG=1: the commands part on 10,000-cgroup trees too (minutes)
+#   PART: commands scale cgroups json prom pingpong top (default: all)
+# Environment (all optional):
+#   BENCH_BIG=1          the commands and scale parts on 10,000-cgroup trees
+#                        too (flat and nested; minutes)
+#   BENCH_TICKS=N        ticks of the cgroups part's floor (10)
+#   BENCH_CMD_TICKS=N    measured ticks per command and floor in the commands
+#                        part (16; 8 on the 10,000-cgroup trees) and in the
+#                        scale part (8)
+#   BENCH_INTERVAL=SEC   the scale part's tick interval (1)
+#   BENCH_STARTS=N       scale: serve starts timed to the first complete tick (3)
+#   BENCH_RENDERS=N      scale: ticks whose /metrics is scraped gzip first, and
+#                        as many plain first (3 each)
+#   PINGPONG_PAIRS=N, PINGPONG_ARGS=...  see the pingpong part
 . "$(dirname "$0")/../lib.sh"
 parts=" $* "
 want() { [ "$parts" = "  " ] || [[ $parts == *" $1 "* ]]; }
@@ -35,6 +46,8 @@ sleep_until() {
 	((d > 0)) && sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
 	return 0
 }
+# median NUMBER...: the median of its arguments.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # cpu_ns PID: the run time of all its threads so far.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 # timer_fd PID INTERVAL_US: the fd of its periodic timer of that interval
@@ -69,14 +82,16 @@ sample() {
 proc_state() { awk '{ sub(/.*\) /, ""); print $1 }' /proc/"$1"/stat 2>/dev/null; }
 # window PID [SOCK]: waits for PID's tick timer (it is armed after the
 # first tick), lets $cmd_warm ticks pass, then takes a sample in the
-# middle of each of the next $cmd_ticks intervals. Sets W_TICKS (counted
-# by the timer: exact even when a sleep here runs late), W_MEAN_NS and
-# W_MEDIAN_NS (CPU per tick: the mean, and the median of the ticks one by
-# one, which a busy host's disturbance of a few ticks does not move) and
+# middle of each of the next $cmd_ticks intervals (or $win_phase percent
+# of the way through: later, for ticks that take half of one). Sets
+# W_TICKS (counted by the timer: exact even when a sleep here runs late),
+# W_MEAN_NS and W_MEDIAN_NS (CPU per tick: the mean, and the median of
+# the ticks one by one, which a busy host's disturbance of a few ticks does
+# not move) and
 # W_NOTE (empty, or why the figure is doubtful). With SOCK, /metrics is
 # scraped there once after each tick.
 window() {
-	local pid=$1 sock=${2:-} fd='' a cpu_a cpu_p next_a next_p i k bad=0 note=''
+	local pid=$1 sock=${2:-} fd='' a cpu_a cpu_p next_a next_p i k bad=0 note='' ph=${win_phase:-50}
 	local -a per=()
 	for ((i = 0; i < 600; i++)); do
 		fd=$(timer_fd "$pid" "$iv_us") && break
@@ -84,7 +99,7 @@ window() {
 		sleep 0.05
 	done
 	[ -n "$fd" ] || return 1
-	a=$(($(now_us) + $(timer_left_us "$pid" "$fd") + (cmd_warm - 1) * iv_us + iv_us / 2))
+	a=$(($(now_us) + $(timer_left_us "$pid" "$fd") + (cmd_warm - 1) * iv_us + iv_us * ph / 100))
 	sleep_until "$a"
 	sample "$pid" "$fd"
 	cpu_a=$S_CPU next_a=$S_NEXT cpu_p=$S_CPU next_p=$S_NEXT W_TICKS=0
@@ -95,7 +110,7 @@ window() {
 			curl -sf --unix-socket "$sock" -o /dev/null http://localhost/metrics ||
 				note="a scrape failed; $note"
 		fi
-		sleep_until $((next_a + i * iv_us - iv_us / 2))
+		sleep_until $((next_a + (i - 1) * iv_us + iv_us * ph / 100))
 		sample "$pid" "$fd"
 		[ -n "$S_NOTE" ] && bad=$((bad + 1)) note=${note:-$S_NOTE}
 		k=$(((S_NEXT - next_p + iv_us / 2) / iv_us))
@@ -127,17 +142,23 @@ mk_tree() {
 rm_tree() { find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; }
 # floor_field LINE KEY: a value out of tick_floor's key=value line.
 floor_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
-# floor all|cpu: runs the floor of serve and stream, or of --fields
-# cpu.usage_ratio, on $dir; sets FLOOR (its line).
-# With a third argument "list", one quick tick: the files, not the time.
+# The files that carry the metrics the BPF iterator replaces (issue 14).
+six_files=(cpu.stat cpu.pressure memory.pressure io.pressure cgroup.events cgroup.procs)
+# floor all|cpu|cpu.stat|six: runs a floor on $dir and sets FLOOR (its
+# line): all: that of serve and stream; cpu: that of --fields
+# cpu.usage_ratio (cpu.stat, and cgroup.stat where the walk reads it);
+# cpu.stat: cpu.stat alone; six: the $six_files. With a second argument
+# "list", one quick tick: the files, not the time.
 floor() {
-	local -a run=(-n "$cmd_ticks" -w "$cmd_warm" -i "$iv_ms")
+	local -a run=(-n "$cmd_ticks" -w "$cmd_warm" -i "$iv_ms") what
 	[ "${2:-}" = list ] && run=(-n 1 -w 0 -i 0)
-	if [ "$1" = all ]; then
-		FLOOR=$("$BUILD/bench/tick_floor" "${run[@]}" -p -H "$dir" @collector)
-	else
-		FLOOR=$("$BUILD/bench/tick_floor" "${run[@]}" -p "$dir" cpu.stat)
-	fi
+	case $1 in
+	all) what=(-p -H "$dir" @collector) ;;
+	cpu) what=(-p "$dir" cpu.stat) ;;
+	cpu.stat) what=("$dir" cpu.stat) ;;
+	six) what=("$dir" "${six_files[@]}") ;;
+	esac
+	FLOOR=$("$BUILD/bench/tick_floor" "${run[@]}" "${what[@]}")
 }
 # row CMD FLOOR_BEFORE FLOOR_AFTER TICKS MEAN_NS MEDIAN_NS NOTE FILES_READ
 # CGROUPS REOPENED: one result line. CPU per tick is the median of the
@@ -160,9 +181,11 @@ row() {
 			note != "" ? "  (" note ")" : "" }'
 }
 # run_cmd serve|stream [scrape|FIELDS]: runs one command on $dir through
-# a window and appends its figures to the R_* arrays.
+# a window and appends its figures to the R_* arrays (R_RSS: its VmRSS in
+# kB right after the window). Then, when $cmd_hook is set, calls it as
+# "$cmd_hook" serve|stream PID SOCK before the command is stopped.
 run_cmd() {
-	local pid self='' sock='' cmd
+	local pid self='' sock='' cmd rss=''
 	local -a extra
 	if [ "$1" = serve ]; then
 		sock=$(mktemp -u /tmp/cgwarden-bench-XXXXXX.sock)
@@ -176,14 +199,18 @@ run_cmd() {
 	pid=$! cmd_pid=$!
 	if ! window "$pid" ${2:+${sock:+"$sock"}}; then
 		echo "bench: $1 did not start its ticks" >&2
-	elif [ "$1" = serve ]; then
-		self=$(curl -sf --unix-socket "$sock" http://localhost/snapshot | jq -r "$self_jq")
 	else
-		# Its own count of files, from a short run of the same command
-		# whose output is kept (the measured one writes to /dev/null).
-		"$CGWARDEN" stream "${common[@]/#TREE/$dir}" --count 3 --output "$out" ${2:+--fields "$2"}
-		self=$(last_tick "$out" | jq -r "$self_jq")
-		: >"$out"
+		rss=$(awk '/^VmRSS:/ { print $2 }' /proc/"$pid"/status 2>/dev/null)
+		if [ "$1" = serve ]; then
+			self=$(curl -sf --unix-socket "$sock" http://localhost/snapshot | jq -r "$self_jq")
+		else
+			# Its own count of files, from a short run of the same command
+			# whose output is kept (the measured one writes to /dev/null).
+			"$CGWARDEN" stream "${common[@]/#TREE/$dir}" --count 3 --output "$out" ${2:+--fields "$2"}
+			self=$(last_tick "$out" | jq -r "$self_jq")
+			: >"$out"
+		fi
+		[ -n "${cmd_hook:-}" ] && "$cmd_hook" "$1" "$pid" "$sock"
 	fi
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
@@ -191,8 +218,9 @@ run_cmd() {
 	[ -n "$sock" ] && rm -f "$sock"
 	[ -n "$self" ] || return 0
 	R_CMD+=("$cmd") R_TICKS+=("$W_TICKS") R_MEAN+=("$W_MEAN_NS") R_MEDIAN+=("$W_MEDIAN_NS")
-	R_NOTE+=("$W_NOTE") R_SELF+=("$self")
+	R_NOTE+=("$W_NOTE") R_SELF+=("$self") R_RSS+=("$rss")
 }
+rows_reset() { R_CMD=() R_TICKS=() R_MEAN=() R_MEDIAN=() R_NOTE=() R_SELF=() R_RSS=(); }
 self_jq='.self | "\(.files_read) \(.cgroups) \(.reopened_files)"'
 # print_rows FLOOR_BEFORE FLOOR_AFTER: the R_* rows, emptied.
 print_rows() {
@@ -202,24 +230,24 @@ print_rows() {
 		row "${R_CMD[i]}" "$1" "$2" "${R_TICKS[i]}" "${R_MEAN[i]}" "${R_MEDIAN[i]}" \
 			"${R_NOTE[i]}" ${R_SELF[i]}
 	done
-	R_CMD=() R_TICKS=() R_MEAN=() R_MEDIAN=() R_NOTE=() R_SELF=()
+	rows_reset
 }
-# bench_commands flat|nested UNITS INTERVAL_S: the table for one tree. The
+# set_interval SEC: iv_s, iv_us and iv_ms, which window() and floor() use.
+set_interval() {
+	iv_s=$1
+	iv_us=$(awk -v s="$iv_s" 'BEGIN { printf "%d", s * 1000000 }') iv_ms=$((iv_us / 1000))
+}
+# bench_commands INTERVAL_S: the table for the tree $dir ($tree). The
 # floor of serve and stream runs before and after them, then that of
 # --fields before and after it.
 bench_commands() {
-	local shape=$1 dir=$CG_TEST/$1$2 iv_s=$3 iv_us iv_ms n budget tree out fa fc
+	local iv_s iv_us iv_ms budget out fa fc
 	local -a common
-	iv_us=$(awk -v s="$iv_s" 'BEGIN { printf "%d", s * 1000000 }') iv_ms=$((iv_us / 1000))
-	mk_tree "$shape" "$dir" "$2"
-	n=$(find "$dir" -type d | wc -l)
-	if [ "$shape" = flat ]; then tree="flat ${2}x100 ($n cg)"; else tree="nested ${2}x50x1 ($n cg)"; fi
+	set_interval "$1"
 	budget=$(($(ulimit -n) - 512))
 	common=(--root TREE --interval "$iv_s" --no-bpf --fd-budget "$budget" --quiet)
 	out=$(mktemp)
-	echo "== commands against their floors: $tree: $n cgroups, $(
-		[ "$shape" = flat ] && echo "$2 parents x 100 children" ||
-			echo "$2 slices x 50 scopes, each with one child"), CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up, every $iv_s s (mean-r: the ratio of the means)"
+	echo "== commands against their floors: $tree: $tree_words, CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up, every $iv_s s (mean-r: the ratio of the means)"
 	floor all list
 	echo "   floor of serve and stream: every file of collector_file_names() each cgroup has, cgroup.stat of the $(floor_field "$FLOOR" stats) of its $(floor_field "$FLOOR" parents) parents with 4+ children (as the walk), /proc/meminfo and PSI: $(floor_field "$FLOOR" files) files, $(floor_field "$FLOOR" kept) kept open"
 	floor cpu list
@@ -239,21 +267,283 @@ bench_commands() {
 	floor cpu
 	print_rows "$fc" "$FLOOR"
 	rm -f "$out"
+}
+
+# The scale part (issue 14, part 5), on the same trees: idle serve and
+# stream CPU per tick against four floors run before and after them on
+# the same tree at the same interval: cpu.stat alone, the six files that
+# carry what the BPF iterator replaces ($six_files), every file the
+# collector reads (the commands part's floor), and the bare iterator walk
+# (build/bench/iterwalk, when built: its median walk). Then the idle
+# serve's RSS (VmRSS after the window, and its self.rss_bytes); /metrics
+# render and gzip, measured from outside as serve's own CPU (schedstat)
+# across one scrape right after a tick, when the bodies are not made yet:
+# gzip first (render + gzip) on some ticks, plain first (render, then gzip
+# alone) on others, with the plain and gzip bytes; and the time from
+# spawning serve to its first /healthz 200, whose /snapshot must list every
+# cgroup of the tree. The commands run with their default options (eBPF
+# on, the default fd budget) but --root, --interval BENCH_INTERVAL, --listen
+# on a unix socket and --quiet (notices only). CPU, RSS, time and bytes
+# that have no floor are against the issue's targets.
+# iterwalk: the bare iterator walk's line on $dir (20 walks back to back
+# after its warm-up), its "iterwalk: why" when it cannot walk, or nothing
+# without the tool.
+iterwalk() {
+	[ -x "$BUILD/bench/iterwalk" ] || return 0
+	"$BUILD/bench/iterwalk" -n 20 "$dir" 2>&1 | tail -n 1
+}
+# scale_floors: SF, the lines of the floors cpu.stat, six, all and iterwalk.
+scale_floors() {
+	local k
+	SF=()
+	for k in cpu.stat six all; do
+		floor "$k"
+		SF+=("$FLOOR")
+	done
+	SF+=("$(iterwalk)")
+}
+# scale_row FIGURE VALUE REF_BEFORE REF_AFTER AGAINST [NOTE]: one line: the
+# figure, its reference (a floor: the mean of its figures before and after,
+# and how far those differ; a target: REF_AFTER "-") and the ratio.
+scale_row() {
+	awk -v tree="$tree" -v fig="$1" -v v="$2" -v r1="$3" -v r2="$4" -v ag="$5" \
+		-v note="${6:-}" 'BEGIN {
+		sub(/; $/, "", note)
+		note = (note != "") ? "  (" note ")" : ""
+		if (v == "" || r1 == "" || r2 == "" || r1 + 0 <= 0) {
+			printf "%-26s %-30s %10s %10s %6s %8s  %s%s\n", tree, fig,
+				v == "" ? "n/a" : sprintf("%.3f", v), "n/a", "", "n/a", ag, note
+			exit
+		}
+		ref = (r2 == "-") ? r1 : (r1 + r2) / 2
+		drift = (r2 == "-") ? "-" : sprintf("%.1f%%", 100 * (r1 > r2 ? r1 - r2 : r2 - r1) / ref)
+		printf "%-26s %-30s %10.3f %10.3f %6s %7.3fx  %s%s\n", tree, fig, v, ref, drift,
+			v / ref, ag, note }'
+}
+# cpu_rows WHAT MEDIAN_NS NOTE: WHAT's CPU per tick against each floor.
+cpu_rows() {
+	local ms i f
+	local -a names=("cpu.stat pread floor" "6-file pread floor" "all-files pread floor")
+	ms=$(awk -v n="$2" 'BEGIN { printf "%.3f", n / 1e6 }')
+	for i in 0 1 2; do
+		f=${SF_B[i]}
+		scale_row "$1 CPU ms/tick" "$ms" "$(floor_field "$f" cpu_ms_median)" \
+			"$(floor_field "${SF_A[i]}" cpu_ms_median)" \
+			"${names[i]} ($(floor_field "$f" files) files)" "$3"
+	done
+	if [[ ${SF_B[3]} == cgroups=* ]]; then
+		scale_row "$1 CPU ms/tick" "$ms" "$(floor_field "${SF_B[3]}" walk_ms_median)" \
+			"$(floor_field "${SF_A[3]}" walk_ms_median)" \
+			"bare iterator walk (iterwalk: cgroups=$(floor_field "${SF_B[3]}" cgroups), median of 20)" "$3"
+	else
+		scale_row "$1 CPU ms/tick" "$ms" "" "" "bare iterator walk: n/a (${SF_B[3]:-no iterwalk})"
+	fi
+}
+# first_ticks: starts serve $starts times, each timed from its spawn to its
+# first /healthz 200 (60 s at most); the listening socket is there before
+# the first tick, and a request waits for it. Sets FT_MS (the median, ms),
+# FT_NOTE (each start, and what the first /snapshot held).
+first_ticks() {
+	local i k t0 t1 pid sock got
+	local -a ms=()
+	FT_NOTE=
+	for ((i = 0; i < starts; i++)); do
+		sock=$(mktemp -u /tmp/cgwarden-bench-XXXXXX.sock)
+		t0=$(now_us) t1=
+		"$CGWARDEN" serve "${common[@]/#TREE/$dir}" --listen "unix:$sock" &
+		pid=$! cmd_pid=$!
+		for ((k = 0; k < 3000; k++)); do
+			if curl -sf --max-time 60 --unix-socket "$sock" -o /dev/null \
+				http://localhost/healthz 2>/dev/null; then
+				t1=$(now_us)
+				break
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.02
+		done
+		got=
+		[ -n "$t1" ] && got=$(curl -sf --unix-socket "$sock" http://localhost/snapshot |
+			jq -r '"\(.seq) \(.self.cgroups) \(.cgroups | length)"')
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid"
+		cmd_pid=
+		rm -f "$sock"
+		if [ -z "$t1" ]; then
+			FT_NOTE+="start $((i + 1)): no /healthz 200; "
+			continue
+		fi
+		ms+=($(((t1 - t0) / 1000)))
+		# shellcheck disable=SC2086 # seq, self.cgroups, samples
+		set -- $got
+		if [ "${1:-}" != 1 ] || [ "${2:-}" != "$n" ] || [ "${3:-}" != "$n" ]; then
+			FT_NOTE+="start $((i + 1)): first /snapshot seq ${1:-?}, self.cgroups ${2:-?}, ${3:-?} samples of $n; "
+		fi
+	done
+	FT_MS=
+	((${#ms[@]})) && FT_MS=$(median "${ms[@]}")
+	FT_NOTE="starts: ${ms[*]} ms, each /snapshot seq 1 with all $n cgroups unless said; $FT_NOTE"
+}
+# wait_idle PID: until PID takes no CPU for 10 ms (its tick done, no
+# request in hand): a tick of 10,000 cgroups sleeps now and then, so its
+# state alone does not tell.
+wait_idle() {
+	local i c0 c1
+	c1=$(cpu_ns "$1")
+	for ((i = 0; i < 500; i++)); do
+		c0=$c1
+		sleep 0.01
+		c1=$(cpu_ns "$1")
+		((c1 - c0 < 200000)) && return 0
+	done
+	return 1
+}
+# scrape SOCK [gzip]: one GET /metrics; prints its bytes and seconds.
+scrape() {
+	curl -sf --unix-socket "$1" ${2:+-H 'Accept-Encoding: gzip'} -o /dev/null \
+		-w '%{size_download} %{time_total}' http://localhost/metrics
+}
+# health SOCK: serve's /healthz line ("ok seq N"). Serve answers between
+# ticks only: when it comes, the tick is done.
+health() { curl -sf --unix-socket "$1" http://localhost/healthz; }
+# render_costs serve PID SOCK (a $cmd_hook): right after ticks, serve's CPU
+# for the scrapes that make the bodies: gzip first on $renders ticks, plain
+# then gzip on $renders others (4 x $renders ticks at most: one whose tick
+# comes among the scrapes is dropped). Sets RC_*: medians in ms (RG:
+# render + gzip, R: render alone, G: gzip alone, W: the wall time of the
+# gzip-first scrape), bytes (PLAIN, GZ) and RC_NOTE.
+render_costs() {
+	local pid=$2 sock=$3 r c0 c1 c2 h0 h1 gz plain wall dropped=0 _
+	local -a rg=() ro=() go=() wl=()
+	RC_RG='' RC_R='' RC_G='' RC_W='' RC_PLAIN='' RC_GZ='' RC_NOTE=''
+	[ "$1" = serve ] || return 0
+	h1=$(health "$sock")
+	for ((r = 0; r < 4 * renders && (${#rg[@]} < renders || ${#ro[@]} < renders); r++)); do
+		# The next tick, then its end.
+		while h0=$(health "$sock") && [ "$h0" = "$h1" ]; do
+			sleep 0.02
+		done
+		wait_idle "$pid"
+		c0=$(cpu_ns "$pid")
+		if ((${#rg[@]} <= ${#ro[@]})); then
+			read -r gz wall <<<"$(scrape "$sock" gzip)"
+			wait_idle "$pid"
+			c1=$(cpu_ns "$pid") c2=''
+		else
+			read -r plain _ <<<"$(scrape "$sock")"
+			wait_idle "$pid"
+			c1=$(cpu_ns "$pid")
+			read -r gz _ <<<"$(scrape "$sock" gzip)"
+			wait_idle "$pid"
+			c2=$(cpu_ns "$pid")
+		fi
+		# A tick among the scrapes would count as rendering.
+		h1=$(health "$sock")
+		if [ "$h1" != "$h0" ]; then
+			dropped=$((dropped + 1))
+			continue
+		fi
+		if [ -z "$c2" ]; then
+			rg+=($((c1 - c0))) wl+=("$wall")
+		else
+			ro+=($((c1 - c0))) go+=($((c2 - c1)))
+			RC_PLAIN=$plain RC_GZ=$gz
+		fi
+	done
+	RC_NOTE="ticks: ${#rg[@]} gzip first, ${#ro[@]} plain first, $dropped dropped (a tick among the scrapes)"
+	((${#rg[@]})) && RC_RG=$(awk -v n="$(median "${rg[@]}")" 'BEGIN { printf "%.3f", n / 1e6 }')
+	((${#ro[@]})) && RC_R=$(awk -v n="$(median "${ro[@]}")" 'BEGIN { printf "%.3f", n / 1e6 }')
+	((${#go[@]})) && RC_G=$(awk -v n="$(median "${go[@]}")" 'BEGIN { printf "%.3f", n / 1e6 }')
+	((${#wl[@]})) && RC_W=$(awk -v s="$(median "${wl[@]}")" 'BEGIN { printf "%.3f", s * 1e3 }')
+	return 0
+}
+# bench_scale: the scale table for the tree $dir ($tree).
+bench_scale() {
+	local iv_s iv_us iv_ms out starts=${BENCH_STARTS:-3} renders=${BENCH_RENDERS:-3} i
+	# A serve tick of 10,000 cgroups takes over half a second.
+	local win_phase=80 cmd_hook self_jq='.self | "\(.files_read) \(.cgroups) \(.reopened_files) \(.rss_bytes)"'
+	local -a common SF SF_B SF_A self
+	set_interval "${BENCH_INTERVAL:-1}"
+	common=(--root TREE --interval "$iv_s" --quiet)
+	out=$(mktemp)
+	echo "== scale: $tree: $tree_words; idle serve and stream (to /dev/null) every $iv_s s, CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up; floors: the median tick of $cmd_ticks at the same interval, run before and after the commands"
+	echo "   cgwarden serve ${common[*]} --listen unix:SOCK; cgwarden stream ${common[*]} --output /dev/null (TREE: $dir)"
+	scale_floors
+	SF_B=("${SF[@]}")
+	first_ticks
+	rows_reset
+	cmd_hook=render_costs
+	run_cmd serve
+	cmd_hook=
+	run_cmd stream
+	scale_floors
+	SF_A=("${SF[@]}")
+	printf '%-26s %-30s %10s %10s %6s %8s  %s\n' tree figure value floor drift ratio against
+	for i in "${!R_CMD[@]}"; do
+		if [[ ${R_CMD[i]} == "cgwarden serve"* ]]; then
+			# shellcheck disable=SC2206 # four numbers
+			self=(${R_SELF[i]})
+			cpu_rows "serve idle" "${R_MEDIAN[i]}" "${R_NOTE[i]}"
+			scale_row "serve idle VmRSS MiB" "$(awk -v k="${R_RSS[i]}" 'BEGIN { print k / 1024 }')" \
+				16 - "target: at most 16 MiB" "after the window"
+			scale_row "serve self.rss_bytes MiB" "$(awk -v b="${self[3]}" 'BEGIN { print b / 1048576 }')" \
+				16 - "target: at most 16 MiB" "self: ${self[0]} files read for ${self[1]} cgroups, ${self[2]} reopened"
+		else
+			cpu_rows "stream" "${R_MEDIAN[i]}" "${R_NOTE[i]}"
+			scale_row "stream VmRSS MiB" "$(awk -v k="${R_RSS[i]}" 'BEGIN { print k / 1024 }')" \
+				16 - "target (serve's): at most 16 MiB" "after the window"
+		fi
+	done
+	((${#R_CMD[@]})) || echo "bench: scale: no figures for serve or stream"
+	scale_row "serve /metrics render+gzip ms" "$RC_RG" 100 - "target: at most 100 ms" \
+		"serve's CPU (schedstat) for the first scrape after a tick, gzip; plain first: render $RC_R ms, then gzip $RC_G ms; wall $RC_W ms; medians; $RC_NOTE"
+	scale_row "serve /metrics gzip MB" "$(awk -v b="$RC_GZ" 'BEGIN { if (b != "") print b / 1e6 }')" \
+		"$(awk -v b="$RC_PLAIN" 'BEGIN { if (b != "") print b / 1e6 }')" - \
+		"the plain body (target: at most 0.200, 5:1)" \
+		"$(awk -v p="$RC_PLAIN" -v g="$RC_GZ" 'BEGIN { if (g > 0) printf "%.1f:1", p / g }')"
+	scale_row "serve first tick ms" "$FT_MS" 1000 - "target: within 1 s of start" \
+		"median of $starts, spawn to /healthz 200; $FT_NOTE"
+	rows_reset
+	rm -f "$out"
+}
+# bench_tree flat|nested UNITS: makes the tree once, runs the commands and
+# scale parts on it (those wanted), and removes it.
+bench_tree() {
+	local shape=$1 dir=$CG_TEST/$1$2 n tree tree_words cmd_warm cmd_ticks
+	mk_tree "$shape" "$dir" "$2"
+	n=$(find "$dir" -type d | wc -l)
+	if [ "$shape" = flat ]; then
+		tree="flat ${2}x100 ($n cg)" tree_words="$n cgroups, $2 parents x 100 children"
+	else
+		tree="nested ${2}x50x1 ($n cg)"
+		tree_words="$n cgroups, $2 slices x 50 scopes, each with one child"
+	fi
+	if want commands; then
+		if (($2 < 100)); then
+			cmd_warm=3 cmd_ticks=${BENCH_CMD_TICKS:-16}
+			bench_commands 0.2
+		else
+			# A tick of 10,000 cgroups takes 0.3 s of CPU, more on a
+			# busy host, and the window's instants must fall between ticks.
+			cmd_warm=2 cmd_ticks=${BENCH_CMD_TICKS:-8}
+			bench_commands 2
+		fi
+	fi
+	if want scale; then
+		cmd_warm=2 cmd_ticks=${BENCH_CMD_TICKS:-8}
+		bench_scale
+	fi
 	rm_tree "$dir"
 }
-if want commands; then
+if want commands || want scale; then
 	cmd_pid=
 	trap '[ -n "$cmd_pid" ] && kill -TERM "$cmd_pid" 2>/dev/null; cg_cleanup' EXIT
-	cmd_warm=3 cmd_ticks=${BENCH_CMD_TICKS:-16}
-	bench_commands flat 10 0.2
-	bench_commands nested 10 0.2
-	if [ "${BENCH_BIG:-0}" = 1 ]; then
-		# A tick of 10,000 cgroups takes 0.3 s of CPU, more on a busy
-		# host, and the window's instants must fall between ticks.
-		cmd_warm=2 cmd_ticks=${BENCH_CMD_TICKS:-8}
-		bench_commands flat 100 2
-		bench_commands nested 100 2
-	fi
+	# Ctrl-C ends the script through its EXIT trap (the commands, run in
+	# the background, ignore SIGINT).
+	trap 'exit 130' INT TERM
+	for units in 10 $([ "${BENCH_BIG:-0}" = 1 ] && echo 100); do
+		bench_tree flat "$units"
+		bench_tree nested "$units"
+	done
 fi
 
 want cgroups && for total in 1000 10000; do
@@ -295,8 +585,6 @@ fi
 # on time. PINGPONG_ARGS adds options to cgwarden (e.g. --no-bpf-sched).
 want pingpong && echo "== pipe ping-pong on CPU 0, without and with cgwarden's eBPF programs"
 pp=$BUILD/bench/pingpong
-# median SECONDS...: the median of its arguments.
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # fastest SECONDS...: the smallest: interference only ever adds time.
 fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
 # pp_secs N: one pinned run's wall and CPU seconds (6th and 14th fields).
