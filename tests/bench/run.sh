@@ -285,12 +285,14 @@ bench_commands() {
 # on, the default fd budget) but --root, --interval BENCH_INTERVAL, --listen
 # on a unix socket and --quiet (notices only). CPU, RSS, time and bytes
 # that have no floor are against the issue's targets.
-# iterwalk: the bare iterator walk's line on $dir (20 walks back to back
-# after its warm-up), its "iterwalk: why" when it cannot walk, or nothing
-# without the tool.
+# iterwalk: the bare iterator walk's line on $dir (10 walks one tick
+# interval apart after one warm-up: back to back, the kernel's cgroup
+# structures stay in the CPU caches and a walk of 10,011 cgroups takes a
+# third of what it takes a second apart, as the commands walk), its
+# "iterwalk: why" when it cannot walk, or nothing without the tool.
 iterwalk() {
 	[ -x "$BUILD/bench/iterwalk" ] || return 0
-	"$BUILD/bench/iterwalk" -n 20 "$dir" 2>&1 | tail -n 1
+	"$BUILD/bench/iterwalk" -n 10 -w 1 -i "$iv_ms" "$dir" 2>&1 | tail -n 1
 }
 # scale_floors: SF, the lines of the floors cpu.stat, six, all and iterwalk.
 scale_floors() {
@@ -334,7 +336,7 @@ cpu_rows() {
 	if [[ ${SF_B[3]} == cgroups=* ]]; then
 		scale_row "$1 CPU ms/tick" "$ms" "$(floor_field "${SF_B[3]}" walk_ms_median)" \
 			"$(floor_field "${SF_A[3]}" walk_ms_median)" \
-			"bare iterator walk (iterwalk: cgroups=$(floor_field "${SF_B[3]}" cgroups), median of 20)" "$3"
+			"bare iterator walk (iterwalk: cgroups=$(floor_field "${SF_B[3]}" cgroups), median of 10 at the interval)" "$3"
 	else
 		scale_row "$1 CPU ms/tick" "$ms" "" "" "bare iterator walk: n/a (${SF_B[3]:-no iterwalk})"
 	fi
