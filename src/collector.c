@@ -127,6 +127,12 @@ static void node_release(struct collector *c, uint32_t n)
 {
 	struct node *nd = &c->nodes[n];
 
+	/* Its parent's list of children names it: list the parent again
+	 * before that list is walked. (A walk that vouches for the parent's
+	 * children would otherwise keep the list, and this slot, once reused,
+	 * would be visited under two parents.) */
+	if (nd->parent != NO_NODE && c->nodes[nd->parent].in_use)
+		c->nodes[nd->parent].listed = false;
 	close_fd(c, &nd->dirfd);
 	close_fd(c, &nd->stat_fd);
 	/* Only while it maps to this node: an inode number reused by a new
@@ -566,8 +572,17 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 
 		bool leaves = c->nodes[n].children_are_leaves;
 
-		for (uint32_t i = 0; i < nr && !c->err; i++)
-			visit(c, c->nodes[n].children[i], dfd, me, leaves);
+		for (uint32_t i = 0; i < nr && !c->err; i++) {
+			uint32_t child = c->nodes[n].children[i];
+
+			/* A slot released and reused since the listing (see
+			 * node_release) is another cgroup's now. */
+			if (!c->nodes[child].in_use || c->nodes[child].parent != n) {
+				c->nodes[n].listed = false;
+				continue;
+			}
+			visit(c, child, dfd, me, leaves);
+		}
 	}
 out:
 	if (temp_fd >= 0)

@@ -48,5 +48,17 @@ if [ "$bad" = 0 ] && [ "$n_removed" -gt 0 ]; then
 else
 	fail storm_removals_consistent "$bad inconsistent of $n_removed"
 fi
+# Each tick lists a cgroup once, under its real parent: the walk's tree
+# hints keep a parent's list of children across ticks, and a child's slot
+# reused by another cgroup must never be visited under the old parent.
+dups=$(jq -r 'select(.type == "tick") |
+	(.cgroups | map({(.id|tostring): .path}) | add) as $byid |
+	(.cgroups | length) - (.cgroups | map(.id) | unique | length) +
+	([.cgroups[] | select(.parent_id != null) |
+	  select(($byid[(.parent_id|tostring)] // "") as $pp |
+		 (if $pp == "" then .path | test("/") else .path | startswith($pp + "/") | not end))] |
+	 length)' "$out" | awk '{ s += $1 } END { print s + 0 }')
+[ "$dups" = 0 ] && pass storm_each_cgroup_once_under_its_parent ||
+	fail storm_each_cgroup_once_under_its_parent "$dups duplicate or misplaced samples"
 rm -f "$out" "$out.err"
 finish
