@@ -548,6 +548,7 @@ static void visit(struct collector *c, uint32_t n, int parent_fd, int32_t parent
 	s->path = nd->path;
 	s->ident = nd->ident;
 	t_read = c->walk_usec ? c->walk_usec : mono_usec();
+	s->read_usec = t_read;
 	err = fill_sample(c, n, dfd, parent_fd, relist, s);
 	if (err) {
 		/* Gone mid-read: dropped quietly; the sweep reports its last

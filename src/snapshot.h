@@ -245,6 +245,11 @@ struct cg_sample {
 	 * this sample's read that was. Never silently stale: JSON says so. */
 	uint32_t carried;
 	uint64_t carried_age_usec;
+	/* CLOCK_MONOTONIC when this sample's counters were read (the BPF
+	 * walk's time, or the moment its files were read): the rates' dt is
+	 * the difference of two of these, and a recording keeps it so that
+	 * replay derives the very same rates. */
+	uint64_t read_usec;
 
 	uint32_t cpu_have;		/* bit per enum cg_cpu_key */
 	uint64_t cpu[CG_CPU__COUNT];

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The flight recorder as a part on a runner (src/runner): each tick of the
+ * whole tree, with the policy actions taken during it, encoded
+ * (reccodec.h) and appended to the store (store.h). `cgwarden record` is
+ * this part alone; serve and daemon add it with --record DIR. A store that
+ * fails for good stops the recording, said once; the run goes on.
+ */
+#ifndef CGWARDEN_RECORDER_H
+#define CGWARDEN_RECORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "policy.h"
+#include "runner.h"
+
+struct recorder_opts {
+	const char *dir;
+	const char *who;		/* "cgwarden record": prefix of notices */
+	bool quiet;
+	uint64_t retain_bytes;		/* 0: RECORDER_RETAIN_BYTES */
+	uint64_t retain_usec;		/* 0: RECORDER_RETAIN_USEC */
+	uint64_t flush_usec;		/* 0: RECORDER_FLUSH_USEC */
+	/* Take the slow tier as the other parts do (serve): carried values
+	 * are recorded as carried. Else every file is read every tick. */
+	bool slow_ok;
+};
+
+/* Defaults (cgwarden-record(8)): never more than 1 GiB nor older than 7
+ * days; ticks safe on disk within 10 s. */
+#define RECORDER_RETAIN_BYTES (1ull << 30)
+#define RECORDER_RETAIN_USEC (7ull * 24 * 3600 * 1000000)
+#define RECORDER_FLUSH_USEC 10000000ull
+
+struct recorder;
+
+/* Opens the store and adds the part to r. 0, or -errno after saying why. */
+int recorder_open(struct runner *r, const struct recorder_opts *o, struct recorder **out);
+
+/* A decision the daemon's executor recorded (enforcer_record_fn): kept for
+ * the next tick's record. */
+void recorder_action(struct recorder *rec, const struct pol_decision *d, uint64_t time_usec,
+		     uint64_t latency_usec);
+
+/* Flushes and closes the store. NULL is fine. */
+void recorder_close(struct recorder *rec);
+
+/* --retain: "512M", "7d", or both "512M,7d". 0 or -EINVAL. */
+int recorder_parse_retain(const char *s, uint64_t *bytes, uint64_t *usec);
+
+#endif
