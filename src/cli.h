@@ -76,6 +76,21 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
 /* "2", "0.5", "1.5s", "500ms", "2m" -> usec. -EINVAL on anything else or 0. */
 int cli_parse_duration(const char *s, uint64_t *usec);
 
+/*
+ * A moment for --at, --since, --until (wall time, CLOCK_REALTIME usec):
+ *   2026-12-04T03:00:00Z, 2026-12-04T03:00:00.5+01:00  RFC 3339
+ *   "2026-12-04 03:00[:SS]"                           local time
+ *   1733281200[.5]                                    unix seconds
+ *   -20s, -2h, -1d, -90m, -500ms                      before end_usec
+ *                                                     (the recording's end)
+ * 0 or -EINVAL.
+ */
+int cli_parse_time(const char *s, uint64_t end_usec, uint64_t *out);
+
+/* Wall time as "2026-12-04T03:00:00.250Z" (UTC, milliseconds): what the
+ * replaying commands print. out has room for 32 bytes. */
+void cli_format_time(uint64_t wall_usec, char *out, size_t len);
+
 /* Creates the collector, printing a clear reason on failure.
  * Returns 0, or the exit code to use. */
 int cli_open_collector(const struct cli_common *cc, struct collector **out);
