@@ -3,9 +3,11 @@
 # make bench: the collector against its floor on 1,000 and 10,000 empty
 # cgroups (100 per parent, like pods with containers) in a test-owned
 # subtree, and the real commands against the floor of the files they read
-# on a flat and a nested tree. Prints figures and ratios; never fails on time.
+# on a flat and a nested tree, and the flight recorder's bytes on disk, cost
+# and replay seek (part record). Prints figures and ratios; never fails on
+# time.
 #   tests/bench/run.sh [PART...]
-#   PART: commands scale cgroups json prom pingpong top (default: all)
+#   PART: commands scale record cgroups json prom pingpong top (default: all)
 # Environment (all optional):
 #   BENCH_BIG=1          the commands and scale parts on 10,000-cgroup trees
 #                        too (flat and nested; minutes)
@@ -17,6 +19,9 @@
 #   BENCH_STARTS=N       scale: serve starts timed to the first complete tick (3)
 #   BENCH_RENDERS=N      scale: ticks whose /metrics is scraped gzip first, and
 #                        as many plain first (3 each)
+#   BENCH_REC_TICKS=N    record: ticks recorded per tree (120)
+#   BENCH_REC_INTERVAL=SEC  record: the interval (0.25; --flush is two)
+#   BENCH_REC_RUNS=N     record: runs of each replay seek timed (5)
 #   PINGPONG_PAIRS=N, PINGPONG_ARGS=...  see the pingpong part
 . "$(dirname "$0")/../lib.sh"
 parts=" $* "
@@ -546,6 +551,236 @@ if want commands || want scale; then
 		bench_tree flat "$units"
 		bench_tree nested "$units"
 	done
+fi
+
+# The flight recorder (issue 15): what a recording costs on disk, in CPU
+# and in memory, and how fast a moment of a day is found again. All of it
+# through the real commands; never a pass or fail on time.
+# - Bytes per cgroup-sample: `cgwarden record` for BENCH_REC_TICKS ticks
+#   (120: one whole group, a keyframe and 119 deltas, as the default store
+#   makes one every 10 min at 5 s) every BENCH_REC_INTERVAL s (0.25) with
+#   --flush of two intervals (two ticks a chunk, as the defaults: 10 s at
+#   5 s). First on this host's own v2 tree (the default root, before any
+#   tree of ours is made: it holds our empty subtree and whatever others
+#   have there; on a hybrid host it may be a cgroup or two, and then the
+#   bytes per tick, not per cgroup, are the figure), then on a flat 10x100
+#   and a nested 10x50x1 tree with a loop in 5 leaves (spins ~10 ms, sleeps
+#   0.1 s: CPU, PSI and process counts move). The figure: the store's files
+#   (segments, indexes and lock, not the directory's own 4 KiB that du -b
+#   adds) over the cgroup-samples `stream --replay` gives back, and the MB
+#   a day that makes per 1,000 cgroups at 5 s and at 1 s; target 6 bytes.
+# - Recording cost, on the same two trees at the same interval, same run:
+#   CPU per tick (window: the median tick) of stream --output /dev/null
+#   against record (both read every file every tick), and of serve
+#   against serve --record (target at most 1.10x), with the all-files pread
+#   floor before and after them; record's VmRSS after the window and at its
+#   last tick (a bounded buffer: ~1.0x), and its VmHWM. Every command with
+#   its defaults but --root, --interval, --quiet (eBPF on, as deployed).
+# - Replay seek: build/bench/rec_synth writes a synthetic day (1,000
+#   cgroups, 17,280 ticks at 5 s; tests/bench/rec_synth.c says what moves)
+#   with the codec and the store, as record's defaults would; then
+#   `snapshot --replay DIR --at` the middle of the day, -1s and the first
+#   tick, each timed as a whole command (the median of BENCH_REC_RUNS, 5;
+#   the page cache is warm from the writing), target under 1 s; and its
+#   bytes per cgroup-sample, flagged synthetic.
+# rec_bytes DIR: the bytes of the files in DIR.
+rec_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+# vm_kb PID FIELD: VmRSS, VmHWM... of PID in kB.
+vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status 2>/dev/null; }
+mib() { awk -v k="$1" 'BEGIN { if (k != "") printf "%.2f", k / 1024 }'; }
+# rec_loops DIR LEAF...: a loop in each LEAF of DIR (stopped by
+# rec_loops_stop with the same arguments, or cg_cleanup).
+rec_loops() {
+	local d=$1 l
+	shift
+	for l in "$@"; do
+		cg_spawn "$d/$l" bash -c 'while :; do for ((i = 0; i < 1000; i++)); do :; done; sleep 0.1; done' >/dev/null
+	done
+}
+rec_loops_stop() {
+	local d=$1 l i
+	shift
+	for l in "$@"; do echo 1 >"$d/$l/cgroup.kill" 2>/dev/null; done
+	for l in "$@"; do
+		for ((i = 0; i < 50; i++)); do
+			grep -qx 'populated 0' "$d/$l/cgroup.events" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+}
+# rec_record ROOT STORE MEASURE: `cgwarden record` of $rec_ticks ticks of
+# ROOT ("" = the default root) into STORE, in the foreground unless
+# MEASURE is 1: then through a window (RR_MS, RR_NOTE: CPU per tick) and
+# watched to its end (RR_RSS1: VmRSS after the window, RR_RSS2 and RR_HWM:
+# VmRSS and VmHWM at its last tick, kB). RR_CMD: the command line.
+rec_record() {
+	local pid rss hwm
+	local -a opts=(--interval "$iv_s" --flush "$rec_flush" -n "$rec_ticks" --quiet) args
+	args=(${1:+--root "$1"} "${opts[@]}")
+	RR_CMD="cgwarden record ${1:+--root TREE }${opts[*]} --output STORE"
+	RR_MS='' RR_NOTE='' RR_RSS1='' RR_RSS2='' RR_HWM=''
+	"$CGWARDEN" record "${args[@]}" --output "$2" &
+	pid=$! cmd_pid=$!
+	if [ "$3" = 1 ]; then
+		if window "$pid"; then
+			RR_MS=$(awk -v n="$W_MEDIAN_NS" 'BEGIN { printf "%.3f", n / 1e6 }')
+			RR_NOTE=$W_NOTE RR_RSS1=$(vm_kb "$pid" VmRSS)
+		else
+			echo "bench: record did not start its ticks" >&2
+		fi
+		while kill -0 "$pid" 2>/dev/null; do
+			rss=$(vm_kb "$pid" VmRSS) hwm=$(vm_kb "$pid" VmHWM)
+			[ -n "$rss" ] && RR_RSS2=$rss RR_HWM=$hwm
+			sleep 0.1
+		done
+	fi
+	wait "$pid" || echo "bench: $RR_CMD exited with status $?" >&2
+	cmd_pid=
+}
+# rec_window ARGS...: cgwarden ARGS in the background through a window,
+# then stopped. RW_MS (CPU per tick, the median, ms; empty when it did not
+# tick), RW_NOTE, RW_RSS (VmRSS after the window, kB).
+rec_window() {
+	local pid
+	RW_MS='' RW_NOTE='' RW_RSS=''
+	"$CGWARDEN" "$@" &
+	pid=$! cmd_pid=$!
+	if window "$pid"; then
+		RW_MS=$(awk -v n="$W_MEDIAN_NS" 'BEGIN { printf "%.3f", n / 1e6 }')
+		RW_NOTE=$W_NOTE RW_RSS=$(vm_kb "$pid" VmRSS)
+	else
+		echo "bench: cgwarden $1 did not start its ticks" >&2
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	cmd_pid=
+}
+# rec_size STORE CMD [SYNTHETIC]: the size rows of a recording: its bytes
+# per cgroup-sample (the samples counted from `stream --replay`: cgroups
+# come and go on a host), per tick, and per day and 1,000 cgroups.
+rec_size() {
+	local bytes files counts ticks samples lo hi bps mark=${3:+ (synthetic)}
+	bytes=$(rec_bytes "$1")
+	files=$(find "$1" -type f | wc -l)
+	# One small line per tick: the identity members and one field.
+	counts=$("$CGWARDEN" stream --replay "$1" --fields cpu.usage_ratio 2>/dev/null |
+		jq -r 'select(.type == "tick") | .cgroups | length' |
+		awk 'NR == 1 { lo = hi = $1 } { n++; s += $1; if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+			END { print n + 0, s + 0, lo + 0, hi + 0 }')
+	read -r ticks samples lo hi <<<"$counts"
+	if ((samples == 0)); then
+		echo "bench: record: stream --replay $1 gave no ticks ($2)"
+		return 0
+	fi
+	bps=$(awk -v b="$bytes" -v s="$samples" 'BEGIN { printf "%.4f", b / s }')
+	scale_row "bytes/cgroup-sample$mark" "$bps" 6 - "target: at most 6" \
+		"$bytes bytes in $files files / $samples cgroup-samples: $ticks ticks (stream --replay) x $lo-$hi cgroups; $2"
+	scale_row "bytes/tick$mark" "$(awk -v b="$bytes" -v t="$ticks" 'BEGIN { print b / t }')" \
+		"$(awk -v s="$samples" -v t="$ticks" 'BEGIN { print 6 * s / t }')" - \
+		"6 bytes per cgroup of the tick (the target)" "keyframe, chunk headers and index included"
+	scale_row "MB/day per 1000 cg at 5 s$mark" "$(awk -v b="$bps" 'BEGIN { print b * 1000 * 17280 / 1e6 }')" \
+		103.68 - "6 bytes/cgroup-sample (the target)" \
+		"at 1 s: $(awk -v b="$bps" 'BEGIN { printf "%.0f", b * 1000 * 86400 / 1e6 }') MB/day"
+}
+# rec_tree flat|nested: the size and cost rows on a 1,000-cgroup tree of
+# that shape with loops in 5 of its leaves.
+rec_tree() {
+	local shape=$1 dir=$CG_TEST/rec$1 n fa floor_files
+	local -a leaves common
+	mk_tree "$shape" "$dir" 10
+	n=$(find "$dir" -type d | wc -l)
+	if [ "$shape" = flat ]; then
+		tree="flat 10x100 ($n cg)" leaves=(pod0/c1 pod2/c10 pod4/c20 pod6/c30 pod8/c40)
+	else
+		tree="nested 10x50x1 ($n cg)"
+		leaves=(s0.slice/sc1.scope/main s2.slice/sc10.scope/main s4.slice/sc20.scope/main
+			s6.slice/sc30.scope/main s8.slice/sc40.scope/main)
+	fi
+	rec_loops "$dir" "${leaves[@]}"
+	common=(--root "$dir" --interval "$iv_s" --quiet)
+	floor all list
+	floor_files=$(floor_field "$FLOOR" files)
+	floor all
+	fa=$FLOOR
+	rec_window stream "${common[@]}" --output /dev/null
+	local st_ms=$RW_MS st_note=$RW_NOTE
+	rec_record "$dir" "$rec_tmp/$shape" 1
+	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
+	local sv_ms=$RW_MS sv_note=$RW_NOTE sv_rss=$RW_RSS
+	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock" --record "$rec_tmp/$shape-serve"
+	local sr_ms=$RW_MS sr_note=$RW_NOTE sr_rss=$RW_RSS
+	floor all
+	rec_loops_stop "$dir" "${leaves[@]}"
+	rec_size "$rec_tmp/$shape" "${RR_CMD/TREE/$dir}"
+	scale_row "record CPU ms/tick" "$RR_MS" "$st_ms" - \
+		"stream --output /dev/null (target: at most 1.10x)" "$RR_NOTE${st_note:+; stream: $st_note}"
+	scale_row "record CPU ms/tick" "$RR_MS" "$(floor_field "$fa" cpu_ms_median)" \
+		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
+	scale_row "serve --record CPU ms/tick" "$sr_ms" "$sv_ms" - \
+		"serve alone (target: at most 1.10x)" "$sr_note${sv_note:+; serve: $sv_note}"
+	scale_row "serve CPU ms/tick" "$sv_ms" "$(floor_field "$fa" cpu_ms_median)" \
+		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
+	scale_row "record VmRSS MiB, last tick" "$(mib "$RR_RSS2")" "$(mib "$RR_RSS1")" - \
+		"its VmRSS after the window, tick $((cmd_warm + cmd_ticks)) (bounded: ~1.0x)" \
+		"VmHWM $(mib "$RR_HWM") MiB"
+	scale_row "serve --record VmRSS MiB" "$(mib "$sr_rss")" "$(mib "$sv_rss")" - \
+		"serve alone, after the window"
+	rm -rf "${rec_tmp:?}/$shape" "${rec_tmp:?}/$shape-serve"
+	rm_tree "$dir"
+}
+# rec_seek: the synthetic day and the replay seek rows.
+rec_seek() {
+	local gen t0 t1 ms first last at i k doc runs=${BENCH_REC_RUNS:-5} store=$rec_tmp/day
+	local -a t labels
+	if [ ! -x "$BUILD/bench/rec_synth" ]; then
+		echo "bench: record: replay seek skipped: $BUILD/bench/rec_synth is not built (BENCH_BINS)"
+		return 0
+	fi
+	t0=$(now_us)
+	if ! gen=$("$BUILD/bench/rec_synth" "$store"); then
+		echo "bench: record: rec_synth failed"
+		return 0
+	fi
+	ms=$((($(now_us) - t0) / 1000))
+	tree="synthetic 1000 cg, 24 h"
+	echo "   rec_synth $store: $gen; $ms ms"
+	first=$(floor_field "$gen" first_unix) last=$(floor_field "$gen" last_unix)
+	at=("$(((first + last) / 2 + 2))" -1s "$first")
+	labels=("the middle" "-1s" "the first tick")
+	for k in 0 1 2; do
+		t=()
+		for ((i = 0; i < runs; i++)); do
+			t0=$(now_us)
+			"$CGWARDEN" snapshot --replay "$store" --at "${at[k]}" --compact >"$rec_tmp/doc" 2>"$rec_tmp/err"
+			t1=$(now_us)
+			t+=("$(awk -v d="$((t1 - t0))" 'BEGIN { printf "%.3f", d / 1e6 }')")
+		done
+		doc=$(jq -r '"seq \(.seq) at \(.time_usec / 1e6 | floor) with \(.cgroups | length) cgroups"' \
+			"$rec_tmp/doc" 2>/dev/null)
+		scale_row "snapshot --replay --at s" "$(median "${t[@]}")" 1 - "target: under 1 s" \
+			"--at ${at[k]} (${labels[k]}): runs ${t[*]} s; ${doc:-no document: $(head -c 200 "$rec_tmp/err")}"
+	done
+	rec_size "$store" "rec_synth DIR (1000 cgroups, 17280 ticks at 5 s)" synthetic
+	rm -rf "${store:?}"
+}
+if want record && ! "$CGWARDEN" record --help >/dev/null 2>&1; then
+	echo "bench: record skipped: $CGWARDEN has no record command"
+elif want record; then
+	cmd_pid=
+	rec_tmp=$(mktemp -d /tmp/cgwarden-bench-rec.XXXXXX)
+	trap '[ -n "$cmd_pid" ] && kill -TERM "$cmd_pid" 2>/dev/null; rm -rf "$rec_tmp"; cg_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	set_interval "${BENCH_REC_INTERVAL:-0.25}"
+	rec_ticks=${BENCH_REC_TICKS:-120} rec_flush="$((iv_ms * 2))ms" cmd_warm=3 cmd_ticks=${BENCH_CMD_TICKS:-16}
+	echo "== record: $rec_ticks ticks every $iv_s s, --flush $rec_flush; CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up (ratio: against the reference beside it, same run)"
+	printf '%-26s %-30s %10s %10s %6s %8s  %s\n' tree figure value ref drift ratio against
+	tree="host v2 root ($(find "$(cg2_mount)" -type d | wc -l) cg)"
+	rec_record "" "$rec_tmp/host" 0
+	rec_size "$rec_tmp/host" "$RR_CMD (the default root: $(cg2_mount), with our empty $CG_TEST)"
+	rec_tree flat
+	rec_tree nested
+	rec_seek
+	rm -rf "$rec_tmp"
 fi
 
 want cgroups && for total in 1000 10000; do
