@@ -14,9 +14,9 @@
  * field present (synth.h: copies of the 6.1 fixture's docker scope, with
  * the counters made different per cgroup). Each tick advances the clocks
  * and seq (read_usec = mono), and, as a busy host does: about a tenth of
- * the containers run (CPU, memory.current and memory.stat, page faults,
- * io, PSI, process counts move), the others now and then use a little CPU
- * or a page of memory, the busy set moves on every hour, host figures and
+ * the containers run (run_busy() says what moves), the others now and
+ * then use a little CPU or a page of memory and their PSI averages decay,
+ * the busy set moves on every hour, host figures and
  * the recorder's self-cost move, and every 5 minutes a container goes (its
  * final counters in removed[]) and a new one comes. Deterministic (fixed
  * seed): two runs write the same ticks.
@@ -122,11 +122,37 @@ static void fresh_counters(struct cg_sample *x, uint64_t age_usec)
 	x->pids_current = x->threads;
 }
 
-/* One tick of a running container. */
+/* A PSI line after an interval of iv with this much stall: the kernel's
+ * averages move towards the new share, and decay without stall. */
+static void psi_step(struct cg_psi *p, uint64_t stall, uint64_t iv)
+{
+	uint32_t now = (uint32_t)(stall * 10000 / iv);
+
+	p->some.total_usec += stall;
+	p->full.total_usec += stall / 2;
+	p->some.avg10 = (p->some.avg10 + now * 2) / 3;
+	p->some.avg60 = (p->some.avg60 * 11 + now) / 12;
+	p->some.avg300 = (p->some.avg300 * 59 + now) / 60;
+}
+
+/* Bytes of a memory.stat key moved by up to n pages either way. */
+static void wobble(struct cg_sample *x, int key, unsigned n)
+{
+	int64_t d = ((int64_t)below(2 * n + 1) - n) * PAGE;
+
+	if ((int64_t)x->memstat[key] + d > 0)
+		x->memstat[key] += (uint64_t)d;
+}
+
+/* One tick of a running container: CPU every tick (so CPU pressure),
+ * memory up and down, page faults, kernel and slab memory; io on a third
+ * of its ticks (and io pressure then), memory pressure on one in twenty,
+ * a process come or gone on one in five. */
 static void run_busy(struct cg_sample *x, uint64_t iv, uint32_t cpus)
 {
 	uint64_t use = below(iv * (cpus > 2 ? 2 : cpus));
 	int64_t dm = ((int64_t)below(513) - 256) * PAGE;
+	bool io_now = chance(30) && x->nr_io;
 
 	x->cpu[CG_CPU_USAGE_USEC] += use;
 	x->cpu[CG_CPU_USER_USEC] += use / 10 * 7;
@@ -139,9 +165,16 @@ static void run_busy(struct cg_sample *x, uint64_t iv, uint32_t cpus)
 			x->mem_peak = x->mem_current;
 	}
 	x->memstat[CG_MS_PGFAULT] += below(use / 20 + 1);
+	if (chance(50)) {
+		wobble(x, CG_MS_KERNEL, 8);
+		wobble(x, CG_MS_SLAB, 4);
+		wobble(x, CG_MS_SLAB_UNRECLAIMABLE, 4);
+	}
+	if (chance(30))
+		wobble(x, CG_MS_SOCK, 16);
 	if (chance(5))
 		x->memstat[CG_MS_PGMAJFAULT] += 1 + below(10);
-	if (chance(30) && x->nr_io) {
+	if (io_now) {
 		struct cg_io_dev *io = (struct cg_io_dev *)&x->io[0];
 		uint64_t r = below(256) * PAGE, w = below(128) * PAGE;
 
@@ -150,21 +183,18 @@ static void run_busy(struct cg_sample *x, uint64_t iv, uint32_t cpus)
 		io->v[CG_IO_RIOS] += r / 16384;
 		io->v[CG_IO_WIOS] += w / 8192;
 		x->memstat[CG_MS_FILE] += r / 2;
+		x->memstat[CG_MS_INACTIVE_FILE] += r / 2;
 		x->mem_current += r / 2;
 	}
-	for (int r = 0; r < CG_PSI__COUNT; r++) {
-		uint64_t stall = below(use / (r == CG_PSI_CPU ? 20 : 200) + 1);
-
-		x->psi[r].some.total_usec += stall;
-		x->psi[r].full.total_usec += stall / 2;
-		x->psi[r].some.avg10 = (uint32_t)(stall * 10000 / iv);
-		x->psi[r].some.avg60 = (x->psi[r].some.avg60 * 11 + x->psi[r].some.avg10) / 12;
-		x->psi[r].some.avg300 = (x->psi[r].some.avg300 * 59 + x->psi[r].some.avg10) / 60;
-	}
+	psi_step(&x->psi[CG_PSI_CPU], below(use / 20 + 1), iv);
+	psi_step(&x->psi[CG_PSI_MEMORY], chance(5) ? below(use / 200 + 1) : 0, iv);
+	psi_step(&x->psi[CG_PSI_IO], io_now ? below(use / 200 + 1) : 0, iv);
 	if (chance(20)) {
 		x->procs = 1 + below(8);
 		x->threads = x->procs + below(40);
 		x->pids_current = x->threads;
+		x->memstat[CG_MS_KERNEL_STACK] = x->threads * 16384;
+		wobble(x, CG_MS_PAGETABLES, 16);
 	}
 }
 
@@ -189,11 +219,8 @@ static void run_idle(struct cg_sample *x)
 				x->mem_peak = x->mem_current;
 		}
 	}
-	for (int r = 0; r < CG_PSI__COUNT; r++) {
-		x->psi[r].some.avg10 = x->psi[r].some.avg10 * 3 / 5;
-		x->psi[r].some.avg60 = x->psi[r].some.avg60 * 11 / 12;
-		x->psi[r].some.avg300 = x->psi[r].some.avg300 * 59 / 60;
-	}
+	for (int r = 0; r < CG_PSI__COUNT; r++)
+		psi_step(&x->psi[r], 0, 1);
 }
 
 static void usage(void)

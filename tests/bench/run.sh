@@ -7,10 +7,11 @@
 # and replay seek (part record). Prints figures and ratios; never fails on
 # time.
 #   tests/bench/run.sh [PART...]
-#   PART: commands scale record cgroups json prom pingpong top (default: all)
+#   PART: commands scale record cgroups json prom pingpong top (default: all
+#   but record, which BENCH_BIG=1 adds: it takes 3-4 minutes)
 # Environment (all optional):
 #   BENCH_BIG=1          the commands and scale parts on 10,000-cgroup trees
-#                        too (flat and nested; minutes)
+#                        too (flat and nested; minutes), and the record part
 #   BENCH_TICKS=N        ticks of the cgroups part's floor (10)
 #   BENCH_CMD_TICKS=N    measured ticks per command and floor in the commands
 #                        part (16; 8 on the 10,000-cgroup trees) and in the
@@ -25,7 +26,15 @@
 #   PINGPONG_PAIRS=N, PINGPONG_ARGS=...  see the pingpong part
 . "$(dirname "$0")/../lib.sh"
 parts=" $* "
-want() { [ "$parts" = "  " ] || [[ $parts == *" $1 "* ]]; }
+# Named parts run; with none, all but record, which takes over 3 minutes
+# (BENCH_BIG=1 adds it).
+want() {
+	if [ "$parts" = "  " ]; then
+		[ "$1" != record ] || [ "${BENCH_BIG:-0}" = 1 ]
+	else
+		[[ $parts == *" $1 "* ]]
+	fi
+}
 if ! cg_setup; then echo "bench: skipped: $SKIP_WHY"; exit 0; fi
 ticks=${BENCH_TICKS:-10}
 
@@ -573,8 +582,9 @@ fi
 #   CPU per tick (window: the median tick) of stream --output /dev/null
 #   against record (both read every file every tick), and of serve
 #   against serve --record (target at most 1.10x), with the all-files pread
-#   floor before and after them; record's VmRSS after the window and at its
-#   last tick (a bounded buffer: ~1.0x), and its VmHWM. Every command with
+#   floor before and after them; record's VmRSS after the window against
+#   the highest after it (a bounded buffer: ~1.0x), and its VmHWM; serve
+#   --record's VmRSS against serve's. Every command with
 #   its defaults but --root, --interval, --quiet (eBPF on, as deployed).
 # - Replay seek: build/bench/rec_synth writes a synthetic day (1,000
 #   cgroups, 17,280 ticks at 5 s; tests/bench/rec_synth.c says what moves)
@@ -588,6 +598,8 @@ rec_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s 
 # vm_kb PID FIELD: VmRSS, VmHWM... of PID in kB.
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status 2>/dev/null; }
 mib() { awk -v k="$1" 'BEGIN { if (k != "") printf "%.2f", k / 1024 }'; }
+# mean2 A B: their mean, or empty when either is.
+mean2() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "") printf "%.3f", (a + b) / 2 }'; }
 # rec_loops DIR LEAF...: a loop in each LEAF of DIR (stopped by
 # rec_loops_stop with the same arguments, or cg_cleanup).
 rec_loops() {
@@ -611,8 +623,9 @@ rec_loops_stop() {
 # rec_record ROOT STORE MEASURE: `cgwarden record` of $rec_ticks ticks of
 # ROOT ("" = the default root) into STORE, in the foreground unless
 # MEASURE is 1: then through a window (RR_MS, RR_NOTE: CPU per tick) and
-# watched to its end (RR_RSS1: VmRSS after the window, RR_RSS2 and RR_HWM:
-# VmRSS and VmHWM at its last tick, kB). RR_CMD: the command line.
+# watched to its end every 0.1 s (RR_RSS1: VmRSS after the window, RR_RSS2:
+# the highest VmRSS after it, RR_HWM: the last VmHWM seen, kB). RR_CMD:
+# the command line.
 rec_record() {
 	local pid rss hwm
 	local -a opts=(--interval "$iv_s" --flush "$rec_flush" -n "$rec_ticks" --quiet) args
@@ -628,9 +641,10 @@ rec_record() {
 		else
 			echo "bench: record did not start its ticks" >&2
 		fi
-		while kill -0 "$pid" 2>/dev/null; do
-			rss=$(vm_kb "$pid" VmRSS) hwm=$(vm_kb "$pid" VmHWM)
-			[ -n "$rss" ] && RR_RSS2=$rss RR_HWM=$hwm
+		while read -r rss hwm < <(awk '$1 == "VmRSS:" { r = $2 } $1 == "VmHWM:" { h = $2 }
+			END { if (r != "" && h != "") print r, h }' /proc/"$pid"/status 2>/dev/null); do
+			((rss > ${RR_RSS2:-0})) && RR_RSS2=$rss
+			RR_HWM=$hwm
 			sleep 0.1
 		done
 	fi
@@ -655,38 +669,54 @@ rec_window() {
 	wait "$pid"
 	cmd_pid=
 }
-# rec_size STORE CMD [SYNTHETIC]: the size rows of a recording: its bytes
-# per cgroup-sample (the samples counted from `stream --replay`: cgroups
-# come and go on a host), per tick, and per day and 1,000 cgroups.
+# rec_size STORE CMD [TICKS CGROUPS]: the size rows of a recording: its
+# bytes per cgroup-sample, per tick, and per day and 1,000 cgroups. The
+# samples are counted from `stream --replay` (cgroups come and go on a
+# host), or given (a synthetic store: flagged so, and its day is too long
+# to stream through jq here).
 rec_size() {
-	local bytes files counts ticks samples lo hi bps mark=${3:+ (synthetic)}
+	local bytes files counts ticks samples lo hi bps src mark=''
 	bytes=$(rec_bytes "$1")
 	files=$(find "$1" -type f | wc -l)
-	# One small line per tick: the identity members and one field.
-	counts=$("$CGWARDEN" stream --replay "$1" --fields cpu.usage_ratio 2>/dev/null |
-		jq -r 'select(.type == "tick") | .cgroups | length' |
-		awk 'NR == 1 { lo = hi = $1 } { n++; s += $1; if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
-			END { print n + 0, s + 0, lo + 0, hi + 0 }')
-	read -r ticks samples lo hi <<<"$counts"
+	if [ -n "${3:-}" ]; then
+		ticks=$3 samples=$(($3 * $4)) lo=$4 hi=$4 mark=" (synthetic)" src="as written"
+	else
+		# One small line per tick: the identity members and one field.
+		counts=$("$CGWARDEN" stream --replay "$1" --fields cpu.usage_ratio 2>/dev/null |
+			jq -r 'select(.type == "tick") | .cgroups | length' |
+			awk 'NR == 1 { lo = hi = $1 } { n++; s += $1; if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+				END { print n + 0, s + 0, lo + 0, hi + 0 }')
+		read -r ticks samples lo hi <<<"$counts"
+		src="stream --replay"
+	fi
 	if ((samples == 0)); then
 		echo "bench: record: stream --replay $1 gave no ticks ($2)"
 		return 0
 	fi
 	bps=$(awk -v b="$bytes" -v s="$samples" 'BEGIN { printf "%.4f", b / s }')
 	scale_row "bytes/cgroup-sample$mark" "$bps" 6 - "target: at most 6" \
-		"$bytes bytes in $files files / $samples cgroup-samples: $ticks ticks (stream --replay) x $lo-$hi cgroups; $2"
-	scale_row "bytes/tick$mark" "$(awk -v b="$bytes" -v t="$ticks" 'BEGIN { print b / t }')" \
+		"$bytes bytes in $files files / $samples cgroup-samples: $ticks ticks ($src) x $lo-$hi cgroups; $2"
+	scale_row "bytes/tick" "$(awk -v b="$bytes" -v t="$ticks" 'BEGIN { print b / t }')" \
 		"$(awk -v s="$samples" -v t="$ticks" 'BEGIN { print 6 * s / t }')" - \
 		"6 bytes per cgroup of the tick (the target)" "keyframe, chunk headers and index included"
-	scale_row "MB/day per 1000 cg at 5 s$mark" "$(awk -v b="$bps" 'BEGIN { print b * 1000 * 17280 / 1e6 }')" \
+	if ((hi < 100)); then
+		# What a tick costs whatever its cgroups (host and self figures,
+		# chunk headers, the keyframe) is most of it: per 1,000 cgroups
+		# it would mean nothing.
+		scale_row "MB/day of this tree at 5 s" "$(awk -v b="$bytes" -v t="$ticks" 'BEGIN { print b / t * 17280 / 1e6 }')" \
+			"" "" "n/a: $hi cgroups, the per-tick overhead dominates" \
+			"at 1 s: $(awk -v b="$bytes" -v t="$ticks" 'BEGIN { printf "%.1f", b / t * 86400 / 1e6 }') MB/day"
+		return 0
+	fi
+	scale_row "MB/day per 1000 cg at 5 s" "$(awk -v b="$bps" 'BEGIN { print b * 1000 * 17280 / 1e6 }')" \
 		103.68 - "6 bytes/cgroup-sample (the target)" \
 		"at 1 s: $(awk -v b="$bps" 'BEGIN { printf "%.0f", b * 1000 * 86400 / 1e6 }') MB/day"
 }
 # rec_tree flat|nested: the size and cost rows on a 1,000-cgroup tree of
 # that shape with loops in 5 of its leaves.
 rec_tree() {
-	local shape=$1 dir=$CG_TEST/rec$1 n fa floor_files
-	local -a leaves common
+	local shape=$1 dir=$CG_TEST/rec$1 n fa floor_files notes sv_rss sr_rss k
+	local -a leaves common st sv sr
 	mk_tree "$shape" "$dir" 10
 	n=$(find "$dir" -type d | wc -l)
 	if [ "$shape" = flat ]; then
@@ -702,30 +732,39 @@ rec_tree() {
 	floor_files=$(floor_field "$FLOOR" files)
 	floor all
 	fa=$FLOOR
+	# Each pair in the order A B B A (record is B twice: the windows of
+	# one run), so a drift of the machine's speed hits both alike.
 	rec_window stream "${common[@]}" --output /dev/null
-	local st_ms=$RW_MS st_note=$RW_NOTE
+	st=("$RW_MS") notes=${RW_NOTE:+stream: $RW_NOTE; }
 	rec_record "$dir" "$rec_tmp/$shape" 1
+	notes+=${RR_NOTE:+record: $RR_NOTE; }
+	rec_window stream "${common[@]}" --output /dev/null
+	st+=("$RW_MS") notes+=${RW_NOTE:+stream: $RW_NOTE; }
 	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
-	local sv_ms=$RW_MS sv_note=$RW_NOTE sv_rss=$RW_RSS
-	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock" --record "$rec_tmp/$shape-serve"
-	local sr_ms=$RW_MS sr_note=$RW_NOTE sr_rss=$RW_RSS
+	sv=("$RW_MS") sv_rss=$RW_RSS notes+=${RW_NOTE:+serve: $RW_NOTE; }
+	for k in 1 2; do
+		rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock" --record "$rec_tmp/$shape-serve$k"
+		sr+=("$RW_MS") sr_rss=$RW_RSS notes+=${RW_NOTE:+serve --record: $RW_NOTE; }
+	done
+	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
+	sv+=("$RW_MS") notes+=${RW_NOTE:+serve: $RW_NOTE; }
 	floor all
 	rec_loops_stop "$dir" "${leaves[@]}"
 	rec_size "$rec_tmp/$shape" "${RR_CMD/TREE/$dir}"
-	scale_row "record CPU ms/tick" "$RR_MS" "$st_ms" - \
-		"stream --output /dev/null (target: at most 1.10x)" "$RR_NOTE${st_note:+; stream: $st_note}"
+	scale_row "record CPU ms/tick" "$RR_MS" "${st[0]}" "${st[1]}" \
+		"stream --output /dev/null, before and after" "$notes"
 	scale_row "record CPU ms/tick" "$RR_MS" "$(floor_field "$fa" cpu_ms_median)" \
 		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
-	scale_row "serve --record CPU ms/tick" "$sr_ms" "$sv_ms" - \
-		"serve alone (target: at most 1.10x)" "$sr_note${sv_note:+; serve: $sv_note}"
-	scale_row "serve CPU ms/tick" "$sv_ms" "$(floor_field "$fa" cpu_ms_median)" \
+	scale_row "serve --record CPU ms/tick" "$(mean2 "${sr[@]}")" "${sv[0]}" "${sv[1]}" \
+		"serve alone, before and after (target: at most 1.10x)" "serve --record: ${sr[*]} ms"
+	scale_row "serve CPU ms/tick" "$(mean2 "${sv[@]}")" "$(floor_field "$fa" cpu_ms_median)" \
 		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
-	scale_row "record VmRSS MiB, last tick" "$(mib "$RR_RSS2")" "$(mib "$RR_RSS1")" - \
+	scale_row "record VmRSS MiB, ticks 20-$rec_ticks" "$(mib "$RR_RSS2")" "$(mib "$RR_RSS1")" - \
 		"its VmRSS after the window, tick $((cmd_warm + cmd_ticks)) (bounded: ~1.0x)" \
-		"VmHWM $(mib "$RR_HWM") MiB"
+		"the highest VmRSS after the window, every 0.1 s to its end; VmHWM $(mib "$RR_HWM") MiB"
 	scale_row "serve --record VmRSS MiB" "$(mib "$sr_rss")" "$(mib "$sv_rss")" - \
 		"serve alone, after the window"
-	rm -rf "${rec_tmp:?}/$shape" "${rec_tmp:?}/$shape-serve"
+	rm -rf "${rec_tmp:?}/$shape" "${rec_tmp:?}/$shape-serve"[12]
 	rm_tree "$dir"
 }
 # rec_seek: the synthetic day and the replay seek rows.
@@ -746,7 +785,7 @@ rec_seek() {
 	echo "   rec_synth $store: $gen; $ms ms"
 	first=$(floor_field "$gen" first_unix) last=$(floor_field "$gen" last_unix)
 	at=("$(((first + last) / 2 + 2))" -1s "$first")
-	labels=("the middle" "-1s" "the first tick")
+	labels=("middle" "-1s" "first tick")
 	for k in 0 1 2; do
 		t=()
 		for ((i = 0; i < runs; i++)); do
@@ -757,10 +796,11 @@ rec_seek() {
 		done
 		doc=$(jq -r '"seq \(.seq) at \(.time_usec / 1e6 | floor) with \(.cgroups | length) cgroups"' \
 			"$rec_tmp/doc" 2>/dev/null)
-		scale_row "snapshot --replay --at s" "$(median "${t[@]}")" 1 - "target: under 1 s" \
-			"--at ${at[k]} (${labels[k]}): runs ${t[*]} s; ${doc:-no document: $(head -c 200 "$rec_tmp/err")}"
+		scale_row "replay --at ${labels[k]}, s" "$(median "${t[@]}")" 1 - "target: under 1 s" \
+			"snapshot --replay DIR --at ${at[k]} --compact: runs ${t[*]} s; ${doc:-no document: $(head -c 200 "$rec_tmp/err")}"
 	done
-	rec_size "$store" "rec_synth DIR (1000 cgroups, 17280 ticks at 5 s)" synthetic
+	rec_size "$store" "rec_synth DIR: 17280 ticks of 1000 cgroups at 5 s, written in $ms ms" \
+		"$(floor_field "$gen" ticks)" "$(floor_field "$gen" cgroups)"
 	rm -rf "${store:?}"
 }
 if want record && ! "$CGWARDEN" record --help >/dev/null 2>&1; then
