@@ -715,7 +715,7 @@ rec_size() {
 # rec_tree flat|nested: the size and cost rows on a 1,000-cgroup tree of
 # that shape with loops in 5 of its leaves.
 rec_tree() {
-	local shape=$1 dir=$CG_TEST/rec$1 n fa floor_files notes sv_rss sr_rss k
+	local shape=$1 dir=$CG_TEST/rec$1 n fa floor_files notes sv_notes sv_rss sr_rss k
 	local -a leaves common st sv sr
 	mk_tree "$shape" "$dir" 10
 	n=$(find "$dir" -type d | wc -l)
@@ -741,13 +741,13 @@ rec_tree() {
 	rec_window stream "${common[@]}" --output /dev/null
 	st+=("$RW_MS") notes+=${RW_NOTE:+stream: $RW_NOTE; }
 	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
-	sv=("$RW_MS") sv_rss=$RW_RSS notes+=${RW_NOTE:+serve: $RW_NOTE; }
+	sv=("$RW_MS") sv_rss=$RW_RSS sv_notes=${RW_NOTE:+serve: $RW_NOTE; }
 	for k in 1 2; do
 		rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock" --record "$rec_tmp/$shape-serve$k"
-		sr+=("$RW_MS") sr_rss=$RW_RSS notes+=${RW_NOTE:+serve --record: $RW_NOTE; }
+		sr+=("$RW_MS") sr_rss=$RW_RSS sv_notes+=${RW_NOTE:+serve --record: $RW_NOTE; }
 	done
 	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
-	sv+=("$RW_MS") notes+=${RW_NOTE:+serve: $RW_NOTE; }
+	sv+=("$RW_MS") sv_notes+=${RW_NOTE:+serve: $RW_NOTE; }
 	floor all
 	rec_loops_stop "$dir" "${leaves[@]}"
 	rec_size "$rec_tmp/$shape" "${RR_CMD/TREE/$dir}"
@@ -756,7 +756,7 @@ rec_tree() {
 	scale_row "record CPU ms/tick" "$RR_MS" "$(floor_field "$fa" cpu_ms_median)" \
 		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
 	scale_row "serve --record CPU ms/tick" "$(mean2 "${sr[@]}")" "${sv[0]}" "${sv[1]}" \
-		"serve alone, before and after (target: at most 1.10x)" "serve --record: ${sr[*]} ms"
+		"serve alone, before and after (target: at most 1.10x)" "serve --record: ${sr[*]} ms; $sv_notes"
 	scale_row "serve CPU ms/tick" "$(mean2 "${sv[@]}")" "$(floor_field "$fa" cpu_ms_median)" \
 		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
 	scale_row "record VmRSS MiB, ticks 20-$rec_ticks" "$(mib "$RR_RSS2")" "$(mib "$RR_RSS1")" - \
