@@ -249,7 +249,7 @@ static int name_cmp(const void *a, const void *b)
 /* Sorted names of DIR's segments (not hidden files). *out NULL when none. */
 static int list_segments(int dirfd, char ***out, size_t *n)
 {
-	int fd = dup(dirfd);
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d;
 	struct dirent *e;
 	char **v = NULL;

@@ -751,7 +751,7 @@ static int diskfull_child(void)
 	static char junk[65536];
 	FILE *f;
 
-	if (unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	if (unshare(CLONE_NEWNS) || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
 		return 200;
 	if (!mkdtemp(dir))
 		return 200;
