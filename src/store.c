@@ -1528,8 +1528,9 @@ static void skip_group(struct store_reader *r, uint64_t bad, uint64_t size, int 
 }
 
 /* Decompresses the chunk in r->cbuf into r->rbuf and checks that its tick
- * records fill exactly raw bytes, nticks of them, ending at c->last. */
-static bool decode_chunk(struct store_reader *r, const struct chunk *c)
+ * records fill exactly raw bytes, nticks of them, ending at c->last.
+ * CH_OK, CH_BAD, or -ENOMEM. */
+static int decode_chunk(struct store_reader *r, const struct chunk *c)
 {
 	ZSTD_inBuffer ib = { r->cbuf, c->comp, 0 };
 	ZSTD_outBuffer ob;
@@ -1538,30 +1539,32 @@ static bool decode_chunk(struct store_reader *r, const struct chunk *c)
 	uint64_t t = c->first;
 
 	if (grow(&r->rbuf, &r->rcap, c->raw))
-		return false;
+		return -ENOMEM;
 	ob = (ZSTD_outBuffer){ r->rbuf, c->raw, 0 };
 	while (ib.pos < ib.size && ob.pos < ob.size) {
+		size_t in0 = ib.pos, out0 = ob.pos;
+
 		rc = ZSTD_decompressStream(r->dctx, &ob, &ib);
-		if (ZSTD_isError(rc))
-			return false;
+		if (ZSTD_isError(rc) || (ib.pos == in0 && ob.pos == out0))
+			return CH_BAD;
 	}
 	if (ob.pos != c->raw || ib.pos != ib.size)
-		return false;
+		return CH_BAD;
 	/* Nothing more may come out of it: more would be over raw_len. */
 	ob = (ZSTD_outBuffer){ &extra, 1, 0 };
 	rc = ZSTD_decompressStream(r->dctx, &ob, &ib);
 	if (ZSTD_isError(rc) || ob.pos)
-		return false;
+		return CH_BAD;
 	for (uint32_t i = 0; i < c->nticks; i++) {
 		uint64_t d, len;
 
 		if (varint_get(r->rbuf, c->raw, &pos, &d) || varint_get(r->rbuf, c->raw, &pos, &len) ||
 		    len > c->raw - pos)
-			return false;
+			return CH_BAD;
 		t += (uint64_t)unzigzag(d);
 		pos += len;
 	}
-	return pos == c->raw && t == c->last;
+	return pos == c->raw && t == c->last ? CH_OK : CH_BAD;
 }
 
 int store_next(struct store_reader *r, const void **raw, size_t *len, uint64_t *wall_usec,
@@ -1630,8 +1633,14 @@ int store_next(struct store_reader *r, const void **raw, size_t *len, uint64_t *
 			r->in_group = true;
 			r->next_seq = 0;
 		}
-		if (rc != CH_OK || !r->in_group || c.seq != r->next_seq || !decode_chunk(r, &c)) {
-			rnotice(r, r->seg, r->off, rc == CH_TORN ? "torn chunk" : "corrupt chunk",
+		if (rc == CH_OK && r->in_group && c.seq == r->next_seq)
+			rc = decode_chunk(r, &c);
+		else if (rc == CH_OK)
+			rc = CH_BAD;
+		if (rc < 0)
+			return rc;
+		if (rc != CH_OK) {
+			rnotice(r, r->seg, r->off, rc == CH_TORN ? "torn chunk" : "damaged chunk",
 				CHUNK_SKIPPED);
 			skip_group(r, r->off, size, fd);
 			continue;

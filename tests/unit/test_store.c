@@ -329,7 +329,31 @@ static void test_roundtrip_and_seek(void)
 	read_rest(r, &g);
 	CHECK(got_is(&g, &wr, 0, n, NULL));
 	/* Back across a segment boundary: the group before the second
-	 * segment's first is in the first segment. */
+	 * segment's first is in the first segment, and reading goes on
+	 * from it into the second. */
+	{
+		char names[64][64];
+		size_t sl;
+		uint8_t *sb;
+		uint64_t t2 = 0;
+		unsigned k2 = 0, k1;
+
+		list(dir, ".cgwr", names, 64);
+		sb = slurp(dir, names[1], &sl);
+		if (sb && sl >= 32 + 48)
+			memcpy(&t2, sb + 32 + 24, 8);
+		free(sb);
+		while (k2 < n && tick_time(k2) != t2)
+			k2++;
+		CHECK(k2 < n && wr.kf[k2]);
+		k1 = k2 ? k2 - 1 : 0;
+		while (k1 && !wr.kf[k1])
+			k1--;
+		CHECK_INT(store_seek(r, t2, 1), 0);
+		memset(&g, 0, sizeof(g));
+		read_rest(r, &g);
+		CHECK(k1 < k2 && got_is(&g, &wr, k1, n, NULL));
+	}
 	CHECK_U64(g.notices, 0);
 	store_reader_close(r);
 out:
