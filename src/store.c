@@ -55,7 +55,9 @@
  * ends its group for the reader, which says so once and goes on at the
  * next group start. At the end of the newest segment while a writer holds
  * DIR/lock, a short chunk is the writer's next one, not yet all there: it
- * is counted (store_reader_incomplete) but not said.
+ * is counted (store_reader_incomplete) but not said. A reader follows the
+ * newest segment as it grows; segments begun after it opened are not
+ * seen (open again).
  *
  * Memory: the writer holds one zstd compression context (window 2^20,
  * see STORE_WINDOW_LOG) and one chunk's output buffer, grown as needed up
