@@ -1412,6 +1412,11 @@ int store_reader_open(const char *dir, const struct store_reader_opts *o,
 	for (size_t i = 0; i < n; i++) {
 		int fd = openat(r->dirfd, r->segs[i].name, O_RDONLY | O_CLOEXEC);
 
+		if (fd < 0 && errno == ENOENT) {
+			/* Retention deleted it since the listing. */
+			r->segs[i].skip = true;
+			continue;
+		}
 		if (fd < 0) {
 			err = -errno;
 			say(who, r->quiet, "%s/%s: %s", dir, r->segs[i].name, strerror(-err));

@@ -764,6 +764,44 @@ out:
 	rm_dir(dir);
 }
 
+/* A reader beside a live writer: what is flushed reads, and the newest
+ * segment is followed as it grows. */
+static void test_live_follow(void)
+{
+	char dir[64];
+	struct store_writer_opts o;
+	struct store_writer *w;
+	struct store_reader_opts ro = { .quiet = true };
+	struct store_reader *r = NULL;
+
+	make_dir(dir);
+	o = opts(dir);
+	o.flush_usec = 1000 * SEC;
+	o.group_ticks = 25;
+	CHECK_INT(store_writer_open(&o, &w), 0);
+	if (!w)
+		goto out;
+	memset(&wr, 0, sizeof(wr));
+	CHECK_INT(append_ticks(w, &wr, 0, 40), 0);
+	/* Ticks 25..39 are buffered, not yet a chunk. */
+	CHECK_INT(store_reader_open(dir, &ro, &r), 0);
+	if (r) {
+		memset(&g, 0, sizeof(g));
+		read_rest(r, &g);
+		CHECK(got_is(&g, &wr, 0, 25, NULL));
+		CHECK_INT(store_flush(w), 0);
+		CHECK_INT(append_ticks(w, &wr, 40, 60), 0);
+		CHECK_INT(store_flush(w), 0);
+		read_rest(r, &g);
+		CHECK(got_is(&g, &wr, 0, 60, NULL));
+		CHECK_U64(g.notices, 0);
+		store_reader_close(r);
+	}
+	CHECK_INT(store_writer_close(w), 0);
+out:
+	rm_dir(dir);
+}
+
 /* As root, in a private mount namespace: a 4 MiB tmpfs filled up. */
 static int diskfull_child(void)
 {
@@ -860,6 +898,7 @@ int main(void)
 	RUN(test_truncated_everywhere);
 	RUN(test_bit_flip);
 	RUN(test_hostile_headers);
+	RUN(test_live_follow);
 	RUN(test_disk_full);
 	TEST_EXIT();
 }
