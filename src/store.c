@@ -891,6 +891,7 @@ int store_append(struct store_writer *w, const void *raw, size_t len, uint64_t w
 		 bool keyframe)
 {
 	uint8_t pre[TICK_OVERHEAD];
+	bool resuming = false;
 	size_t np;
 	int err;
 
@@ -908,23 +909,24 @@ int store_append(struct store_writer *w, const void *raw, size_t len, uint64_t w
 		return w->err;
 	}
 	if (w->paused) {
-		if (!keyframe || !have_room(w)) {
-			/* The codec encodes a keyframe only when we say one
-			 * can be written. */
-			if (!keyframe && have_room(w))
+		bool room = have_room(w);
+
+		if (!keyframe || !room) {
+			/* With room, ask for a keyframe next: the codec
+			 * encodes a tick in full only when it can be written. */
+			if (room)
 				w->resume_ready = true;
 			w->st.ticks_dropped++;
 			return 0;
 		}
-		w->paused = w->resume_ready = false;
+		resuming = true;
 		w->need_kf = true;
 		w->in_group = false;
-		say(w->who, w->o.quiet, "%s: recording resumed after %llu ticks dropped", w->dir,
-		    (unsigned long long)(w->st.ticks_dropped - w->dropped_at_pause));
 	}
 	if (!keyframe && store_need_keyframe(w))
 		return -EINVAL;
 	if (keyframe) {
+		/* While still paused, a failure here is not said again. */
 		err = begin_group(w, wall);
 		if (err < 0)
 			return err;
@@ -932,6 +934,11 @@ int store_append(struct store_writer *w, const void *raw, size_t len, uint64_t w
 			w->st.ticks_dropped++;
 			return 0;
 		}
+	}
+	if (resuming) {
+		w->paused = w->resume_ready = false;
+		say(w->who, w->o.quiet, "%s: recording resumed after %llu ticks dropped", w->dir,
+		    (unsigned long long)(w->st.ticks_dropped - w->dropped_at_pause));
 	}
 	np = varint_put(pre, zigzag(w->c_nticks ? (int64_t)(wall - w->c_last) : 0));
 	np += varint_put(pre + np, len);
