@@ -90,7 +90,8 @@ bool store_need_keyframe(const struct store_writer *w);
 /*
  * Appends one tick (raw bytes from the codec, wall_usec its CLOCK_REALTIME)
  * and writes a chunk when one is due. keyframe must be what
- * store_need_keyframe() said. On a full disk (ENOSPC, EDQUOT) the store
+ * store_need_keyframe() said (-EINVAL for a delta where a keyframe is
+ * needed; a keyframe where none is needed begins a group early). On a full disk (ENOSPC, EDQUOT) the store
  * pauses: says so once, drops ticks (counted), and tries again on each
  * later call once the file system has room; the first tick after that is
  * a keyframe. Returns 0 (also while paused), or -errno for what cannot go
