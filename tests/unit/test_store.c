@@ -764,6 +764,35 @@ out:
 	rm_dir(dir);
 }
 
+/* The first tick must be a keyframe; an extra keyframe begins a group. */
+static void test_keyframe_contract(void)
+{
+	char dir[64];
+	struct store_writer *w;
+	size_t len;
+
+	make_dir(dir);
+	CHECK_INT(store_writer_open(&(struct store_writer_opts){ .dir = dir, .quiet = true }, &w), 0);
+	if (!w)
+		goto out;
+	memset(&wr, 0, sizeof(wr));
+	CHECK(store_need_keyframe(w));
+	len = gen_tick(0, tickbuf);
+	CHECK_INT(store_append(w, tickbuf, len, tick_time(0), false), -EINVAL);
+	CHECK_INT(append_ticks(w, &wr, 0, 3), 0);
+	CHECK(!store_need_keyframe(w));
+	len = gen_tick(3, tickbuf);
+	CHECK_INT(store_append(w, tickbuf, len, tick_time(3), true), 0);
+	wr.kf[3] = true;
+	CHECK_INT(append_ticks(w, &wr, 4, 6), 0);
+	CHECK_INT(store_writer_close(w), 0);
+	CHECK_INT(read_store(dir, &g), 0);
+	CHECK(got_is(&g, &wr, 0, 6, NULL));
+	CHECK(g.n == 6 && g.kf[0] && !g.kf[1] && g.kf[3] && !g.kf[4]);
+out:
+	rm_dir(dir);
+}
+
 /* A reader beside a live writer: what is flushed reads, and the newest
  * segment is followed as it grows. */
 static void test_live_follow(void)
@@ -898,6 +927,7 @@ int main(void)
 	RUN(test_truncated_everywhere);
 	RUN(test_bit_flip);
 	RUN(test_hostile_headers);
+	RUN(test_keyframe_contract);
 	RUN(test_live_follow);
 	RUN(test_disk_full);
 	TEST_EXIT();
