@@ -176,6 +176,13 @@ static void write_and_read(const uint8_t *d, size_t n)
 	store_reader_close(r);
 }
 
+/* Each input's files are removed after it; the directory at exit. */
+static void remove_dir(void)
+{
+	clean();
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t split;
@@ -184,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dir[0]) {
 		strcpy(dir, "/tmp/fuzz_store.XXXXXX");
 		ASSERT(mkdtemp(dir));
+		atexit(remove_dir);
 	}
 	if (size < 1)
 		return 0;
