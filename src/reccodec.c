@@ -82,6 +82,7 @@
 #define NR_STR 9
 #define MAX_COLS 4096
 #define MAX_SLOTS (1u << 24)
+#define MAX_DEVS 4096
 
 /* ---- columns ------------------------------------------------------------ */
 
@@ -576,13 +577,24 @@ static const struct cg_io_dev *dev_find(const struct cg_io_dev *io, uint32_t nr,
 	return NULL;
 }
 
+/* What device i of io is diffed from: the one of that major:minor in old,
+ * unless io repeats it (then zeros). */
+static const struct cg_io_dev *dev_base(const struct cg_io_dev *io, uint32_t i,
+					const struct cg_io_dev *old, uint32_t nr_old)
+{
+	for (uint32_t k = 0; k < i; k++)
+		if (io[k].major == io[i].major && io[k].minor == io[i].minor)
+			return NULL;
+	return dev_find(old, nr_old, io[i].major, io[i].minor);
+}
+
 static void put_io(struct wr *w, const struct cg_io_dev *io, uint32_t nr,
 		   const struct cg_io_dev *old, uint32_t nr_old)
 {
 	put_var(w, nr);
 	for (uint32_t i = 0; i < nr && io; i++) {
 		const struct cg_io_dev *d = &io[i];
-		const struct cg_io_dev *o = dev_find(old, nr_old, d->major, d->minor);
+		const struct cg_io_dev *o = dev_base(io, i, old, nr_old);
 
 		put_var(w, d->major);
 		put_var(w, d->minor);
@@ -662,15 +674,31 @@ static void put_carried_rates(struct wr *w, const struct cg_sample *s)
 
 /* ---- the encoder ---------------------------------------------------------- */
 
+/*
+ * Per cgroup, what a tick compares against. The hot part is read for every
+ * cgroup every tick, so it is small and holds a fingerprint of the value
+ * regions (64 bits, not a copy: reading a copy doubles the memory a tick
+ * walks) and the identity strings in one block; the cold part, the values
+ * as last recorded, is read only for a cgroup that changed.
+ */
 struct enc_slot {
-	struct cg_sample s;		/* values as last recorded; its pointers unused */
-	char *str[NR_STR];
-	int32_t parent_slot;
-	uint32_t nr_io;
-	struct cg_io_dev *io;		/* names owned */
+	uint64_t id, parent_id;
+	uint64_t vhash, rhash;		/* of the value regions, of the rates */
+	uint64_t read_usec, age;	/* read_usec, carried_age_usec */
+	uint32_t carried;
 	uint32_t gen;			/* the tick it was last seen in */
 	uint32_t rm_gen;		/* the tick its removal was recorded in */
+	int32_t parent_slot;
+	uint32_t depth;
+	uint8_t kind, runtime, qos;
 	bool live;
+	uint32_t nr_io;
+	char *idblob;			/* NR_STR of: 0 (NULL) | 1 bytes NUL */
+	struct cg_io_dev *io;		/* names owned */
+};
+
+struct enc_cold {
+	struct cg_sample s;		/* values as last recorded; pointers unused */
 };
 
 struct rec_encoder {
@@ -679,15 +707,16 @@ struct rec_encoder {
 	char *root;
 	struct cg_snapshot hs;		/* host and self of the last tick */
 	struct enc_slot *slots;
-	uint32_t nr_slots, cap_slots;
+	struct enc_cold *cold;
+	size_t nr_slots, cap_slots, cap_cold;
 	uint32_t *freel;
 	size_t nr_free, cap_free;
 	struct idtab ids;
 	uint32_t *order;		/* the last tick's slots, in sample order */
 	size_t nr_order, cap_order;
 	int32_t *cur;			/* this tick: slot per sample */
-	uint8_t *born;
-	size_t cap_cur;
+	uint8_t *born;			/* this tick: 1 born, else what changed << 1 */
+	size_t cap_cur, cap_born;
 	int32_t *rm;			/* this tick: slot per removed, -1 in full */
 	size_t cap_rm;
 	uint32_t gen;
@@ -706,10 +735,8 @@ int rec_encoder_new(struct rec_encoder **out)
 
 static void slot_clear(struct enc_slot *sl)
 {
-	for (int i = 0; i < NR_STR; i++) {
-		free(sl->str[i]);
-		sl->str[i] = NULL;
-	}
+	free(sl->idblob);
+	sl->idblob = NULL;
 	for (uint32_t i = 0; i < sl->nr_io; i++)
 		free((char *)sl->io[i].name);
 	free(sl->io);
@@ -722,7 +749,7 @@ void rec_encoder_reset(struct rec_encoder *e)
 {
 	if (!e)
 		return;
-	for (uint32_t i = 0; i < e->nr_slots; i++)
+	for (size_t i = 0; i < e->nr_slots; i++)
 		slot_clear(&e->slots[i]);
 	e->nr_slots = 0;
 	e->nr_free = 0;
@@ -737,6 +764,7 @@ void rec_encoder_free(struct rec_encoder *e)
 		return;
 	rec_encoder_reset(e);
 	free(e->slots);
+	free(e->cold);
 	free(e->freel);
 	idtab_free(&e->ids);
 	free(e->order);
@@ -776,42 +804,118 @@ static char *dup_opt(const char *s, int *err)
 	return d;
 }
 
-/* Records s's identity in the slot. */
+/* A 64-bit fingerprint of n bytes (a multiple of 8) at p, four lanes so
+ * that it runs at the speed of memory. */
+static inline void fp_words(uint64_t h[4], const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 32 <= n; i += 32) {
+		uint64_t w[4];
+
+		memcpy(w, p + i, 32);
+		h[0] = (h[0] ^ w[0]) * 0x9e3779b97f4a7c15ull;
+		h[1] = (h[1] ^ w[1]) * 0xc2b2ae3d27d4eb4full;
+		h[2] = (h[2] ^ w[2]) * 0x165667b19e3779f9ull;
+		h[3] = (h[3] ^ w[3]) * 0x27d4eb2f165667c5ull;
+	}
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		h[0] = (h[0] ^ w) * 0x9e3779b97f4a7c15ull;
+		h[0] ^= h[0] >> 29;
+	}
+}
+
+static inline uint64_t fp_end(const uint64_t h[4])
+{
+	uint64_t x = h[0] ^ (h[1] * 0xff51afd7ed558ccdull) ^ (h[2] * 0xc4ceb9fe1a85ec53ull) ^
+		     ((h[3] << 31) | (h[3] >> 33));
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static uint64_t values_fp(const struct cg_sample *x)
+{
+	const unsigned char *p = (const void *)x;
+	uint64_t h[4] = { 1, 2, 3, 4 };
+
+	fp_words(h, p + REG1_LO, REG1_HI - REG1_LO);
+	fp_words(h, p + REG2_LO, REG2_HI - REG2_LO);
+	fp_words(h, p + REG3_LO, REG3_HI - REG3_LO);
+	return fp_end(h);
+}
+
+static uint64_t rates_fp(const struct cg_rates *r)
+{
+	uint64_t h[4] = { 5, 6, 7, 8 };
+
+	_Static_assert(sizeof(*r) % 8 == 0, "cg_rates: whole words");
+	fp_words(h, (const unsigned char *)r, sizeof(*r));
+	return fp_end(h);
+}
+
 static int slot_set_meta(struct enc_slot *sl, const struct cg_sample *s, int32_t parent_slot)
 {
 	const char **v[NR_STR];
-	int err = 0;
+	size_t len = 0;
+	char *b, *q;
 
 	ident_strs((struct cg_sample *)s, v);
+	for (int i = 0; i < NR_STR; i++)
+		len += *v[i] ? strlen(*v[i]) + 2 : 1;
+	b = malloc(len);
+	if (!b)
+		return -ENOMEM;
+	q = b;
 	for (int i = 0; i < NR_STR; i++) {
-		if (str_eq(sl->str[i], *v[i]))
+		if (!*v[i]) {
+			*q++ = 0;
 			continue;
-		free(sl->str[i]);
-		sl->str[i] = dup_opt(*v[i], &err);
+		}
+		*q++ = 1;
+		q = stpcpy(q, *v[i]) + 1;
 	}
+	free(sl->idblob);
+	sl->idblob = b;
 	sl->parent_slot = parent_slot;
-	sl->s.id = s->id;
-	sl->s.parent_id = s->parent_id;
-	sl->s.depth = s->depth;
-	sl->s.ident.kind = s->ident.kind;
-	sl->s.ident.runtime = s->ident.runtime;
-	sl->s.ident.qos = s->ident.qos;
-	return err;
+	sl->id = s->id;
+	sl->parent_id = s->parent_id;
+	sl->depth = s->depth;
+	sl->kind = (uint8_t)s->ident.kind;
+	sl->runtime = (uint8_t)s->ident.runtime;
+	sl->qos = (uint8_t)s->ident.qos;
+	return 0;
 }
 
 static bool slot_meta_equal(const struct enc_slot *sl, const struct cg_sample *s,
 			    int32_t parent_slot)
 {
 	const char **v[NR_STR];
+	const char *q = sl->idblob;
 
-	if (sl->parent_slot != parent_slot || sl->s.parent_id != s->parent_id ||
-	    sl->s.depth != s->depth || sl->s.ident.kind != s->ident.kind ||
-	    sl->s.ident.runtime != s->ident.runtime || sl->s.ident.qos != s->ident.qos)
+	if (sl->parent_slot != parent_slot || sl->parent_id != s->parent_id ||
+	    sl->depth != s->depth || sl->kind != (uint8_t)s->ident.kind ||
+	    sl->runtime != (uint8_t)s->ident.runtime || sl->qos != (uint8_t)s->ident.qos ||
+	    (unsigned)s->ident.kind > 255 || (unsigned)s->ident.runtime > 255 ||
+	    (unsigned)s->ident.qos > 255 || !q)
 		return false;
 	ident_strs((struct cg_sample *)s, v);
-	for (int i = 0; i < NR_STR; i++)
-		if (!str_eq(sl->str[i], *v[i]))
+	for (int i = 0; i < NR_STR; i++) {
+		if (!*q++) {
+			if (*v[i])
+				return false;
+			continue;
+		}
+		if (!*v[i] || strcmp(q, *v[i]))
 			return false;
+		q += strlen(q) + 1;
+	}
 	return true;
 }
 
@@ -838,13 +942,26 @@ static int slot_set_io(struct enc_slot *sl, const struct cg_sample *s)
 	return err;
 }
 
+/* Records x's values in slot k. */
+static void slot_set_values(struct rec_encoder *e, uint32_t k, const struct cg_sample *x,
+			    uint64_t vhash)
+{
+	struct enc_slot *sl = &e->slots[k];
+
+	values_copy(&e->cold[k].s, x);
+	sl->vhash = vhash;
+	sl->carried = x->carried;
+}
+
 /* A removed sample is written as a reference when it is the slot's last
  * recorded sample (the collector copies it from the tick before). */
-static bool removed_is_slot(const struct enc_slot *sl, const struct cg_sample *r)
+static bool removed_is_slot(const struct rec_encoder *e, uint32_t k, const struct cg_sample *r)
 {
-	return sl->live && sl->s.read_usec == r->read_usec &&
-	       sl->s.carried_age_usec == r->carried_age_usec && values_equal(&sl->s, r) &&
-	       slot_meta_equal(sl, r, sl->parent_slot) &&
+	const struct enc_slot *sl = &e->slots[k];
+
+	return sl->live && sl->read_usec == r->read_usec && sl->age == r->carried_age_usec &&
+	       sl->vhash == values_fp(r) && values_equal(&e->cold[k].s, r) &&
+	       sl->rhash == rates_fp(&r->rate) && slot_meta_equal(sl, r, sl->parent_slot) &&
 	       io_equal(sl->io, sl->nr_io, r->io, r->io ? r->nr_io : 0);
 }
 
@@ -902,12 +1019,13 @@ static int alloc_slot(struct rec_encoder *e, uint32_t *out)
 		*out = e->freel[--e->nr_free];
 		return 0;
 	}
-	if (grow((void **)&e->slots, &cap, (size_t)e->nr_slots + 1, sizeof(*e->slots)))
+	if (grow((void **)&e->slots, &cap, e->nr_slots + 1, sizeof(*e->slots)) ||
+	    grow((void **)&e->cold, &e->cap_cold, e->nr_slots + 1, sizeof(*e->cold)))
 		return -ENOMEM;
 	if (cap > e->cap_slots)
 		memset(e->slots + e->cap_slots, 0, (cap - e->cap_slots) * sizeof(*e->slots));
-	e->cap_slots = (uint32_t)cap;
-	*out = e->nr_slots++;
+	e->cap_slots = cap;
+	*out = (uint32_t)e->nr_slots++;
 	return 0;
 }
 
@@ -917,6 +1035,24 @@ static int32_t parent_slot_of(const struct rec_encoder *e, const struct cg_snaps
 	if (x->parent < 0 || (size_t)x->parent >= s->nr_samples)
 		return -1;
 	return e->cur[x->parent];
+}
+
+/* Slot k takes the new cgroup x: identity, values, devices. */
+static int slot_birth(struct rec_encoder *e, uint32_t k, const struct cg_sample *x, int32_t ps)
+{
+	struct enc_slot *sl = &e->slots[k];
+	int err;
+
+	memset(&e->cold[k].s, 0, sizeof(e->cold[k].s));
+	slot_set_values(e, k, x, values_fp(x));
+	sl->read_usec = x->read_usec;
+	sl->age = x->carried_age_usec;
+	sl->rhash = rates_fp(&x->rate);
+	sl->live = true;
+	sl->gen = e->gen;
+	err = slot_set_meta(sl, x, ps);
+	err = err ? err : slot_set_io(sl, x);
+	return err ? err : idtab_put(&e->ids, x->id, (int32_t)k);
 }
 
 static int encode_keyframe(struct rec_encoder *e, const struct cg_snapshot *s,
@@ -949,19 +1085,12 @@ static int encode_keyframe(struct rec_encoder *e, const struct cg_snapshot *s,
 	put_var(w, s->nr_samples);
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
-		struct enc_slot *sl = &e->slots[i];
 		int32_t ps = parent_slot_of(e, s, x);
 
 		put_meta(w, x, ps);
 		put_diff(w, &zero_sample, x, scols, nr_scols, 0);
 		put_io(w, x->io, x->io ? x->nr_io : 0, NULL, 0);
-		memset(&sl->s, 0, sizeof(sl->s));
-		values_copy(&sl->s, x);
-		err = err ? err : slot_set_meta(sl, x, ps);
-		err = err ? err : slot_set_io(sl, x);
-		sl->live = true;
-		sl->gen = e->gen;
-		err = err ? err : idtab_put(&e->ids, x->id, (int32_t)i);
+		err = err ? err : slot_birth(e, (uint32_t)i, x, ps);
 	}
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		put_zz(w, s->samples[i].read_usec, last_read);
@@ -994,14 +1123,14 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 		put_str(w, s->root);
 	}
 
-	/* removed: by reference to the slot's last sample when it is that. */
+	/* removed: by reference to the slot's last sample when it is that */
 	for (size_t i = 0; i < nr_rm; i++) {
 		const struct cg_sample *r = &s->removed[i];
 		int32_t slot = idtab_get(&e->ids, r->id);
 
 		e->rm[i] = -1;
 		if (slot >= 0 && e->slots[slot].rm_gen != e->gen &&
-		    removed_is_slot(&e->slots[slot], r)) {
+		    removed_is_slot(e, (uint32_t)slot, r)) {
 			e->rm[i] = slot;
 			e->slots[slot].rm_gen = e->gen;
 		}
@@ -1016,7 +1145,7 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 		}
 	}
 
-	/* Which samples go on in their slot. */
+	/* which samples go on in their slot */
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		int32_t slot = idtab_get(&e->ids, s->samples[i].id);
 
@@ -1054,10 +1183,9 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 
 		if (sl->gen == e->gen)
 			continue;
-		idtab_del(&e->ids, sl->s.id, (int32_t)e->order[j]);
+		idtab_del(&e->ids, sl->id, (int32_t)e->order[j]);
 		slot_clear(sl);
-		if (grow((void **)&e->freel, &e->cap_free, (size_t)e->nr_free + 1,
-			 sizeof(*e->freel)))
+		if (grow((void **)&e->freel, &e->cap_free, e->nr_free + 1, sizeof(*e->freel)))
 			return -ENOMEM;
 		e->freel[e->nr_free++] = e->order[j];
 	}
@@ -1065,41 +1193,37 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 	put_var(w, nr_births);
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
-		struct enc_slot *sl;
 		int32_t ps;
 
 		if (!e->born[i])
 			continue;
-		sl = &e->slots[e->cur[i]];
 		ps = parent_slot_of(e, s, x);
 		put_var(w, (uint64_t)e->cur[i]);
 		put_var(w, i);
 		put_meta(w, x, ps);
 		put_diff(w, &zero_sample, x, scols, nr_scols, 0);
 		put_io(w, x->io, x->io ? x->nr_io : 0, NULL, 0);
-		memset(&sl->s, 0, sizeof(sl->s));
-		values_copy(&sl->s, x);
-		err = err ? err : slot_set_meta(sl, x, ps);
-		err = err ? err : slot_set_io(sl, x);
-		sl->live = true;
-		err = err ? err : idtab_put(&e->ids, x->id, e->cur[i]);
+		err = err ? err : slot_birth(e, (uint32_t)e->cur[i], x, ps);
 	}
 
+	/* identity changes: flagged in born[] (bit 7) on the way */
 	for (size_t i = 0; i < s->nr_samples; i++)
 		if (!e->born[i] && !slot_meta_equal(&e->slots[e->cur[i]], &s->samples[i],
-						    parent_slot_of(e, s, &s->samples[i])))
+						    parent_slot_of(e, s, &s->samples[i]))) {
+			e->born[i] = 0x80;
 			nr_meta++;
+		}
 	put_var(w, nr_meta);
 	for (size_t i = 0; nr_meta && i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
-		struct enc_slot *sl = &e->slots[e->cur[i]];
 		int32_t ps = parent_slot_of(e, s, x);
 
-		if (e->born[i] || slot_meta_equal(sl, x, ps))
+		if (e->born[i] != 0x80)
 			continue;
+		e->born[i] = 0;
 		put_var(w, (uint64_t)e->cur[i]);
 		put_meta(w, x, ps);
-		err = err ? err : slot_set_meta(sl, x, ps);
+		err = err ? err : slot_set_meta(&e->slots[e->cur[i]], x, ps);
 	}
 
 	/* order: as predicted (the last less the dead, births in place)? */
@@ -1125,71 +1249,69 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 			put_var(w, (uint64_t)e->cur[i]);
 	}
 
-	/* reads */
+	/* reads, and what changed */
 	last_read = s->mono_usec;
 	adv = s->mono_usec - e->mono;
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
+		struct enc_slot *sl;
+		uint64_t pred_age, vh;
+		unsigned what = 0;
 
 		if (e->born[i]) {
 			put_zz(w, x->read_usec, last_read);
-		} else {
-			uint64_t old = e->slots[e->cur[i]].s.read_usec;
-
-			put_zz(w, x->read_usec, old + adv);
-			adv = x->read_usec - old;
+			last_read = x->read_usec;
+			continue;
 		}
+		sl = &e->slots[e->cur[i]];
+		put_zz(w, x->read_usec, sl->read_usec + adv);
+		adv = x->read_usec - sl->read_usec;
 		last_read = x->read_usec;
+		pred_age = sl->carried ? sl->age + adv : sl->age;
+		vh = values_fp(x);
+		if (x->carried_age_usec != pred_age || vh != sl->vhash)
+			what |= 1;
+		if (sl->nr_io != (x->io ? x->nr_io : 0) ||
+		    (sl->nr_io && !io_equal(sl->io, sl->nr_io, x->io, x->nr_io)))
+			what |= 2;
+		/* born[] of a cgroup that goes on: what changed, for the next pass */
+		e->born[i] = (uint8_t)(what << 1);
+		nr_changed += what != 0;
+		if (what & 1)
+			sl->vhash = vh;
 	}
 
-	/* values of the cgroups that went on */
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass)
-			put_var(w, nr_changed);
-		for (size_t i = 0; i < s->nr_samples; i++) {
-			const struct cg_sample *x = &s->samples[i];
-			struct enc_slot *sl;
-			uint64_t pred_age;
-			uint32_t nr_io = x->io ? x->nr_io : 0;
-			unsigned what = 0;
+	/* values of the cgroups that went on and changed */
+	put_var(w, nr_changed);
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+		struct enc_slot *sl;
+		unsigned what = e->born[i] >> 1;
+		uint32_t k;
 
-			if (e->born[i] & 1)
-				continue;
-			sl = &e->slots[e->cur[i]];
-			pred_age = sl->s.carried_age_usec;
-			if (sl->s.carried)
-				pred_age += x->read_usec - sl->s.read_usec;
-			if (pass) {
-				what = e->born[i] >> 1;
-			} else {
-				if (x->carried_age_usec != pred_age || !values_equal(&sl->s, x))
-					what |= 1;
-				if (!io_equal(sl->io, sl->nr_io, x->io, nr_io))
-					what |= 2;
-			}
-			if (!pass) {
-				nr_changed += what != 0;
-				e->born[i] = (uint8_t)(what << 1);
-				continue;
-			}
-			if (what) {
-				put_zz(w, (uint64_t)e->cur[i], (uint64_t)last_slot);
-				last_slot = e->cur[i];
-				put_var(w, what);
-				if (what & 1)
-					put_diff(w, &sl->s, x, scols, nr_scols, pred_age);
-				if (what & 2) {
-					put_io(w, x->io, nr_io, sl->io, sl->nr_io);
-					err = err ? err : slot_set_io(sl, x);
-				}
-			}
+		if (e->born[i] & 1)
+			continue;
+		k = (uint32_t)e->cur[i];
+		sl = &e->slots[k];
+		if (what) {
+			uint64_t pred_age = sl->carried ? sl->age + (x->read_usec - sl->read_usec)
+							: sl->age;
+
+			put_zz(w, k, (uint64_t)last_slot);
+			last_slot = (int32_t)k;
+			put_var(w, what);
 			if (what & 1) {
-				values_copy(&sl->s, x);
-			} else {
-				sl->s.read_usec = x->read_usec;
-				sl->s.carried_age_usec = x->carried_age_usec;
+				put_diff(w, &e->cold[k].s, x, scols, nr_scols, pred_age);
+				slot_set_values(e, k, x, sl->vhash);
+			}
+			if (what & 2) {
+				put_io(w, x->io, x->io ? x->nr_io : 0, sl->io, sl->nr_io);
+				err = err ? err : slot_set_io(sl, x);
 			}
 		}
+		sl->read_usec = x->read_usec;
+		sl->age = x->carried_age_usec;
+		sl->rhash = rates_fp(&x->rate);
 	}
 	if (s->seq != e->seq + 1)
 		for (size_t i = 0; i < s->nr_samples; i++)
@@ -1202,7 +1324,7 @@ int rec_encode_tick(struct rec_encoder *e, const struct cg_snapshot *s,
 		    struct rec_buf *buf)
 {
 	struct wr w = { .b = buf };
-	size_t start = buf->len;
+	size_t start;
 	uint8_t flags;
 	int err;
 
@@ -1212,17 +1334,11 @@ int rec_encode_tick(struct rec_encoder *e, const struct cg_snapshot *s,
 		return -EINVAL;
 	if (s->nr_samples >= MAX_SLOTS)
 		return -E2BIG;
+	start = buf->len;
 	if (grow((void **)&e->cur, &e->cap_cur, s->nr_samples, sizeof(*e->cur)) ||
+	    grow((void **)&e->born, &e->cap_born, s->nr_samples, sizeof(*e->born)) ||
 	    grow((void **)&e->order, &e->cap_order, s->nr_samples, sizeof(*e->order)))
 		return -ENOMEM;
-	{
-		size_t cap = e->cap_cur;
-		uint8_t *b = realloc(e->born, cap ? cap : 1);
-
-		if (!b)
-			return -ENOMEM;
-		e->born = b;
-	}
 	e->gen++;
 	flags = keyframe ? F_KEY : 0;
 	if (!keyframe && s->seq != e->seq + 1)
@@ -1641,7 +1757,7 @@ static int get_io(struct rd *r, struct cg_arena *a, const struct rec_decoder *d,
 	*nr_out = 0;
 	if (r->why || !n)
 		return 0;
-	if (n > UINT32_MAX) {
+	if (n > MAX_DEVS) {
 		bad(r, "too many devices");
 		return 0;
 	}
@@ -1657,10 +1773,7 @@ static int get_io(struct rd *r, struct cg_arena *a, const struct rec_decoder *d,
 		x->major = get_u32(r);
 		x->minor = get_u32(r);
 		x->have = get_u32(r);
-		o = dev_find(old, nr_old, x->major, x->minor);
-		for (size_t k = 0; k < i; k++)
-			if (io[k].major == x->major && io[k].minor == x->minor)
-				o = NULL;	/* a repeated device diffs from zeros */
+		o = dev_base(io, (uint32_t)i, old, nr_old);
 		mode = get_var(r);
 		if (mode == 1) {
 			if (!o)
