@@ -1052,6 +1052,13 @@ static int slot_birth(struct rec_encoder *e, uint32_t k, const struct cg_sample 
 	sl->gen = e->gen;
 	err = slot_set_meta(sl, x, ps);
 	err = err ? err : slot_set_io(sl, x);
+	if (!err) {
+		int32_t o = idtab_get(&e->ids, x->id);
+
+		/* The decoder refuses an id twice in one tick. */
+		if (o >= 0 && o != (int32_t)k && e->slots[o].live && e->slots[o].gen == e->gen)
+			return -EINVAL;
+	}
 	return err ? err : idtab_put(&e->ids, x->id, (int32_t)k);
 }
 
@@ -1129,11 +1136,13 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 		int32_t slot = idtab_get(&e->ids, r->id);
 
 		e->rm[i] = -1;
-		if (slot >= 0 && e->slots[slot].rm_gen != e->gen &&
-		    removed_is_slot(e, (uint32_t)slot, r)) {
+		if (slot < 0 || !e->slots[slot].live || e->slots[slot].rm_gen == e->gen)
+			continue;
+		/* A cgroup removed is gone, even if its id is back in samples
+		 * (a new cgroup took it over): the decoder checks the same. */
+		if (removed_is_slot(e, (uint32_t)slot, r))
 			e->rm[i] = slot;
-			e->slots[slot].rm_gen = e->gen;
-		}
+		e->slots[slot].rm_gen = e->gen;
 	}
 	put_var(w, nr_rm);
 	for (size_t i = 0; i < nr_rm; i++) {
@@ -1598,6 +1607,7 @@ struct dec_slot {
 	struct cg_io_dev *io;		/* names owned */
 	int32_t prev_idx, cur_idx;	/* in the last tick's and this tick's samples */
 	uint32_t died;			/* the tick it died in */
+	uint32_t rm;			/* the tick it was listed in removed[] */
 	bool live, born;
 };
 
@@ -1624,6 +1634,9 @@ struct rec_decoder {
 	struct rec_action *acts;
 	size_t nr_acts, cap_acts;
 	struct idtab prev_ids;
+	struct idtab ids;		/* id -> slot of the live slots */
+	uint32_t *rm_slots, *dead;	/* this tick: slots removed[] names, slots dead */
+	size_t nr_rm_slots, cap_rm_slots, nr_dead, cap_dead;
 	uint32_t tick;
 	uint32_t events;
 };
@@ -1668,6 +1681,7 @@ static void dec_clear_slots(struct rec_decoder *d)
 		dslot_clear(&d->slots[i]);
 	d->nr_slots = 0;
 	d->nr_live = 0;
+	idtab_clear(&d->ids);
 }
 
 void rec_decoder_reset(struct rec_decoder *d)
@@ -1706,7 +1720,10 @@ void rec_decoder_free(struct rec_decoder *d)
 	free(d->birth_slot);
 	free(d->acts);
 	free(d->root);
+	free(d->rm_slots);
+	free(d->dead);
 	idtab_free(&d->prev_ids);
+	idtab_free(&d->ids);
 	free(d);
 }
 
@@ -1890,8 +1907,13 @@ static int get_removed(struct rd *r, struct rec_decoder *d, struct cg_snapshot *
 		struct cg_sample *x = &ns->removed[i];
 		uint64_t mode = get_var(r);
 
+		int32_t slot_of = -1;
+
 		if (mode == 1) {
 			err = get_removed_full(r, d, ns, x);
+			slot_of = key ? -1 : idtab_get(&d->ids, x->id);
+			if (slot_of >= 0 && !d->slots[slot_of].live)
+				slot_of = -1;
 		} else if (mode == 0 && !key) {
 			uint64_t slot = get_var(r);
 			struct dec_slot *sl = slot < d->nr_slots ? &d->slots[slot] : NULL;
@@ -1902,12 +1924,20 @@ static int get_removed(struct rd *r, struct rec_decoder *d, struct cg_snapshot *
 			}
 			err = sample_copy_into(x, &ps->samples[sl->prev_idx], ns->arena);
 			x->parent = -1;
+			slot_of = (int32_t)slot;
 		} else {
 			bad(r, "removed cgroup mode");
 			break;
 		}
 		if (err)
 			return err;
+		if (slot_of >= 0) {
+			if (grow((void **)&d->rm_slots, &d->cap_rm_slots, d->nr_rm_slots + 1,
+				 sizeof(*d->rm_slots)))
+				return -ENOMEM;
+			d->rm_slots[d->nr_rm_slots++] = (uint32_t)slot_of;
+			d->slots[slot_of].rm = d->tick;
+		}
 		ns->nr_removed = i + 1;
 	}
 	return 0;
@@ -1953,6 +1983,19 @@ static int get_born(struct rd *r, struct rec_decoder *d, struct cg_arena *a, uin
 	get_meta(r, &m);
 	if (r->why)
 		return 0;
+	{
+		int32_t o = idtab_get(&d->ids, m.id);
+
+		/* ids are unique in a tick, and one that was in the tick
+		 * before is a new cgroup only if removed[] says the old went */
+		if (o >= 0 && (d->slots[o].live ||
+			       (d->slots[o].died == d->tick && d->slots[o].rm != d->tick))) {
+			bad(r, "cgroup id twice, or back without its removal");
+			return 0;
+		}
+		if ((err = idtab_put(&d->ids, m.id, (int32_t)slot)))
+			return err;
+	}
 	dslot_clear(sl);
 	memset(&sl->s, 0, sizeof(sl->s));
 	err = slot_take_meta(sl, &m);
@@ -2121,6 +2164,7 @@ static int decode(struct rec_decoder *d, struct rd *r)
 	if (!key && !d->have_prev)
 		return -ENOENT;
 	d->tick++;
+	d->nr_rm_slots = d->nr_dead = 0;
 	arena_reset(ns->arena);
 	ns->nr_samples = ns->nr_removed = ns->nr_added = ns->nr_oom = 0;
 	d->nr_acts = 0;
@@ -2191,10 +2235,16 @@ static int decode(struct rec_decoder *d, struct rd *r)
 				bad(r, "death of a slot not live");
 				break;
 			}
+			if (grow((void **)&d->dead, &d->cap_dead, d->nr_dead + 1, sizeof(*d->dead)))
+				return -ENOMEM;
+			d->dead[d->nr_dead++] = (uint32_t)slot;
 			dslot_clear(&d->slots[slot]);
 			d->slots[slot].died = d->tick;
 			d->nr_live--;
 		}
+		for (size_t i = 0; i < d->nr_rm_slots && !r->why; i++)
+			if (d->slots[d->rm_slots[i]].died != d->tick)
+				bad(r, "a removed cgroup goes on");
 		/* births */
 		n = get_count(r, 20);
 		if (need((void **)&d->birth_pos, &d->cap_births, n, sizeof(*d->birth_pos)))
@@ -2355,6 +2405,8 @@ static int decode(struct rec_decoder *d, struct rd *r)
 	if (r->why)
 		return -EBADMSG;
 
+	for (size_t i = 0; i < d->nr_dead; i++)
+		idtab_del(&d->ids, d->slots[d->dead[i]].s.id, (int32_t)d->dead[i]);
 	ns->root = d->root;
 	ns->host = d->hs.host;
 	ns->self = d->hs.self;

@@ -19,6 +19,38 @@
 
 static const char *const trees[] = { "v2-pure-6.1", "v2-hybrid-6.18" };
 
+/*
+ * RECCODEC_SEEDS=DIR: the ticks these tests encode are also written to DIR
+ * as inputs of tests/fuzz/fuzz_reccodec (each tick a 2-byte little-endian
+ * length and its bytes), one file per run of ticks from a keyframe on.
+ */
+static FILE *seed_file;
+
+static void seed_open(const char *name)
+{
+	const char *dir = getenv("RECCODEC_SEEDS");
+	char path[512];
+
+	if (seed_file)
+		fclose(seed_file);
+	seed_file = NULL;
+	if (!dir || !name)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	seed_file = fopen(path, "w");
+}
+
+static void seed_tick(const struct rec_buf *b, size_t from)
+{
+	size_t len = b->len - from;
+
+	if (!seed_file || len > 0xffff)
+		return;
+	fputc((int)(len & 0xff), seed_file);
+	fputc((int)(len >> 8), seed_file);
+	fwrite(b->p + from, 1, len, seed_file);
+}
+
 static char *render(const struct cg_snapshot *s, size_t *len)
 {
 	char *buf = NULL;
@@ -86,6 +118,10 @@ static void test_fixture_ticks_round_trip(void)
 		CHECK_INT(collector_tick(c, &s), 0);
 		CHECK_INT(rec_encode_tick(e, s, NULL, 0, false, &b2), 0);
 		CHECK(b2.len < b1.len);
+		seed_open(trees[t]);
+		seed_tick(&b1, 0);
+		seed_tick(&b2, 0);
+		seed_open(NULL);
 
 		CHECK_INT(rec_decode_tick(d, b1.p, b1.len, &out, NULL, NULL, NULL), 0);
 		{
@@ -366,6 +402,12 @@ static void test_synthetic_ticks_round_trip(void)
 		gen_tick(g, (int)t);
 		b.len = 0;
 		CHECK_INT(rec_encode_tick(e, &g->snap, act, na, t % 10 == 0, &b), 0);
+		if (t % 10 == 0) {
+			snprintf(what, sizeof(what), "synthetic-%02zu", t);
+			seed_open(what);
+		}
+		if (t % 10 < 6)
+			seed_tick(&b, 0);
 		total += b.len;
 		CHECK_INT(rec_decode_tick(d, b.p, b.len, &out, &acts, &nr_acts, NULL), 0);
 		snprintf(what, sizeof(what), "tick %zu", t);
@@ -387,6 +429,7 @@ static void test_synthetic_ticks_round_trip(void)
 		if (g->snap.nr_oom)
 			CHECK(rec_decoder_events(d) & REC_EV_OOM);
 	}
+	seed_open(NULL);
 	printf("  %zu ticks, %zu bytes\n", nticks, total);
 	rec_buf_free(&b);
 	rec_encoder_free(e);
