@@ -541,8 +541,8 @@ static void put_f64(struct wr *w, double d)
 
 /* The changed columns of new against old (pred_age: the prediction of the
  * age column), then 0. */
-static void put_diff(struct wr *w, const void *old, const void *new, const struct rc_col *cols,
-		     int n, uint64_t pred_age)
+static void put_diff(struct wr *w, struct wr *wv, const void *old, const void *new,
+		     const struct rc_col *cols, int n, uint64_t pred_age)
 {
 	int last = -1;
 
@@ -553,7 +553,7 @@ static void put_diff(struct wr *w, const void *old, const void *new, const struc
 		if (v == o)
 			continue;
 		put_var(w, (uint64_t)(i - last));
-		put_zz(w, v, o);
+		put_zz(wv, v, o);
 		last = i;
 	}
 	put_var(w, 0);
@@ -588,7 +588,7 @@ static const struct cg_io_dev *dev_base(const struct cg_io_dev *io, uint32_t i,
 	return dev_find(old, nr_old, io[i].major, io[i].minor);
 }
 
-static void put_io(struct wr *w, const struct cg_io_dev *io, uint32_t nr,
+static void put_io(struct wr *w, struct wr *wv, const struct cg_io_dev *io, uint32_t nr,
 		   const struct cg_io_dev *old, uint32_t nr_old)
 {
 	put_var(w, nr);
@@ -607,7 +607,7 @@ static void put_io(struct wr *w, const struct cg_io_dev *io, uint32_t nr,
 			put_var(w, 2);
 			put_str(w, d->name);
 		}
-		put_diff(w, o ? o : &zero_dev, d, dcols, nr_dcols, 0);
+		put_diff(w, wv, o ? o : &zero_dev, d, dcols, nr_dcols, 0);
 	}
 }
 
@@ -719,6 +719,7 @@ struct rec_encoder {
 	size_t cap_cur, cap_born;
 	int32_t *rm;			/* this tick: slot per removed, -1 in full */
 	size_t cap_rm;
+	struct rec_buf sa, sb;		/* the values section's two parts */
 	uint32_t gen;
 };
 
@@ -772,6 +773,8 @@ void rec_encoder_free(struct rec_encoder *e)
 	free(e->born);
 	free(e->rm);
 	free(e->root);
+	rec_buf_free(&e->sa);
+	rec_buf_free(&e->sb);
 	free(e);
 }
 
@@ -970,8 +973,8 @@ static void put_removed_full(struct wr *w, const struct cg_sample *r)
 	put_var(w, 1);
 	put_meta(w, r, -1);
 	put_var(w, r->read_usec);
-	put_diff(w, &zero_sample, r, scols, nr_scols, 0);
-	put_io(w, r->io, r->io ? r->nr_io : 0, NULL, 0);
+	put_diff(w, w, &zero_sample, r, scols, nr_scols, 0);
+	put_io(w, w, r->io, r->io ? r->nr_io : 0, NULL, 0);
 	put_rates(w, &r->rate);
 }
 
@@ -1095,8 +1098,8 @@ static int encode_keyframe(struct rec_encoder *e, const struct cg_snapshot *s,
 		int32_t ps = parent_slot_of(e, s, x);
 
 		put_meta(w, x, ps);
-		put_diff(w, &zero_sample, x, scols, nr_scols, 0);
-		put_io(w, x->io, x->io ? x->nr_io : 0, NULL, 0);
+		put_diff(w, w, &zero_sample, x, scols, nr_scols, 0);
+		put_io(w, w, x->io, x->io ? x->nr_io : 0, NULL, 0);
 		err = err ? err : slot_birth(e, (uint32_t)i, x, ps);
 	}
 	for (size_t i = 0; i < s->nr_samples; i++) {
@@ -1110,6 +1113,7 @@ static int encode_keyframe(struct rec_encoder *e, const struct cg_snapshot *s,
 
 static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, struct wr *w)
 {
+	struct wr wa = { .b = &e->sa }, wb = { .b = &e->sb };
 	size_t nr_rm = s->removed ? s->nr_removed : 0, nr_births = 0, nr_dead = 0;
 	size_t nr_meta = 0, nr_changed = 0;
 	uint64_t last_read, adv;
@@ -1210,8 +1214,8 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 		put_var(w, (uint64_t)e->cur[i]);
 		put_var(w, i);
 		put_meta(w, x, ps);
-		put_diff(w, &zero_sample, x, scols, nr_scols, 0);
-		put_io(w, x->io, x->io ? x->nr_io : 0, NULL, 0);
+		put_diff(w, w, &zero_sample, x, scols, nr_scols, 0);
+		put_io(w, w, x->io, x->io ? x->nr_io : 0, NULL, 0);
 		err = err ? err : slot_birth(e, (uint32_t)e->cur[i], x, ps);
 	}
 
@@ -1290,8 +1294,11 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 			sl->vhash = vh;
 	}
 
-	/* values of the cgroups that went on and changed */
-	put_var(w, nr_changed);
+	/* values of the cgroups that went on and changed: their slots and
+	 * column indices (much the same tick after tick, which zstd finds
+	 * as long repeats when nothing else is between them) apart from
+	 * their values */
+	wa.b->len = wb.b->len = 0;
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
 		struct enc_slot *sl;
@@ -1306,21 +1313,32 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 			uint64_t pred_age = sl->carried ? sl->age + (x->read_usec - sl->read_usec)
 							: sl->age;
 
-			put_zz(w, k, (uint64_t)last_slot);
+			put_zz(&wa, k, (uint64_t)last_slot);
 			last_slot = (int32_t)k;
-			put_var(w, what);
+			put_var(&wa, what);
 			if (what & 1) {
-				put_diff(w, &e->cold[k].s, x, scols, nr_scols, pred_age);
+				put_diff(&wa, &wb, &e->cold[k].s, x, scols, nr_scols, pred_age);
 				slot_set_values(e, k, x, sl->vhash);
 			}
 			if (what & 2) {
-				put_io(w, x->io, x->io ? x->nr_io : 0, sl->io, sl->nr_io);
+				put_io(&wa, &wb, x->io, x->io ? x->nr_io : 0, sl->io, sl->nr_io);
 				err = err ? err : slot_set_io(sl, x);
 			}
 		}
 		sl->read_usec = x->read_usec;
 		sl->age = x->carried_age_usec;
 		sl->rhash = rates_fp(&x->rate);
+	}
+	if (wa.err || wb.err)
+		return -ENOMEM;
+	put_var(w, nr_changed);
+	put_var(w, wa.b->len);
+	put_var(w, wb.b->len);
+	if (wa.b->len && wr_room(w, wa.b->len + wb.b->len)) {
+		memcpy(w->b->p + w->b->len, wa.b->p, wa.b->len);
+		if (wb.b->len)
+			memcpy(w->b->p + w->b->len + wa.b->len, wb.b->p, wb.b->len);
+		w->b->len += wa.b->len + wb.b->len;
 	}
 	if (s->seq != e->seq + 1)
 		for (size_t i = 0; i < s->nr_samples; i++)
@@ -1356,7 +1374,7 @@ int rec_encode_tick(struct rec_encoder *e, const struct cg_snapshot *s,
 	err = keyframe ? encode_keyframe(e, s, &w) : encode_delta(e, s, &w);
 	if (!err) {
 		put_tail(&w, s, acts, nr_acts);
-		put_diff(&w, keyframe ? &zero_snap : &e->hs, s, hcols, NR_HCOLS, 0);
+		put_diff(&w, &w, keyframe ? &zero_snap : &e->hs, s, hcols, NR_HCOLS, 0);
 	}
 	if (!err && w.err)
 		err = w.err;
@@ -1570,8 +1588,8 @@ static void meta_ints(struct cg_sample *s, const struct meta *m)
 
 /* Column entries onto base: a file column c maps to local map[c] (-1:
  * unknown here, skipped). */
-static void get_diff(struct rd *r, void *base, const struct rc_col *cols, const int16_t *map,
-		     int nf)
+static void get_diff(struct rd *r, struct rd *rv, void *base, const struct rc_col *cols,
+		     const int16_t *map, int nf)
 {
 	int64_t col = -1;
 
@@ -1586,8 +1604,12 @@ static void get_diff(struct rd *r, void *base, const struct rc_col *cols, const 
 			return;
 		}
 		col += (int64_t)g;
-		z = get_var(r);
-		if (r->why || map[col] < 0)
+		z = get_var(rv);
+		if (rv->why) {
+			bad(r, rv->why);
+			return;
+		}
+		if (map[col] < 0)
 			continue;
 		c = &cols[map[col]];
 		v = col_get(base, c) + unzz(z);
@@ -1762,7 +1784,7 @@ static int get_dict(struct rd *r, const struct rc_col *cols, int n, int16_t **ma
 }
 
 /* Devices, against old (the slot's last ones): into the arena. */
-static int get_io(struct rd *r, struct cg_arena *a, const struct rec_decoder *d,
+static int get_io(struct rd *r, struct rd *rv, struct cg_arena *a, const struct rec_decoder *d,
 		  const struct cg_io_dev *old, uint32_t nr_old, struct cg_io_dev **out,
 		  uint32_t *nr_out)
 {
@@ -1806,7 +1828,7 @@ static int get_io(struct rd *r, struct cg_arena *a, const struct rec_decoder *d,
 		}
 		if (o)
 			memcpy(x->v, o->v, sizeof(x->v));
-		get_diff(r, x, dcols, d->map[1], d->nf[1]);
+		get_diff(r, rv, x, dcols, d->map[1], d->nf[1]);
 	}
 	if (err)
 		return err;
@@ -1877,8 +1899,8 @@ static int get_removed_full(struct rd *r, struct rec_decoder *d, struct cg_snaps
 	for (int i = 0; i < NR_STR; i++)
 		*v[i] = rstr_arena(ns->arena, m.str[i], &err);
 	x->read_usec = get_var(r);
-	get_diff(r, x, scols, d->map[0], d->nf[0]);
-	err = err ? err : get_io(r, ns->arena, d, NULL, 0, &io, &nr_io);
+	get_diff(r, r, x, scols, d->map[0], d->nf[0]);
+	err = err ? err : get_io(r, r, ns->arena, d, NULL, 0, &io, &nr_io);
 	if (err)
 		return err;
 	x->io = io;
@@ -1999,8 +2021,8 @@ static int get_born(struct rd *r, struct rec_decoder *d, struct cg_arena *a, uin
 	dslot_clear(sl);
 	memset(&sl->s, 0, sizeof(sl->s));
 	err = slot_take_meta(sl, &m);
-	get_diff(r, &sl->s, scols, d->map[0], d->nf[0]);
-	err = err ? err : get_io(r, a, d, NULL, 0, &io, &nr_io);
+	get_diff(r, r, &sl->s, scols, d->map[0], d->nf[0]);
+	err = err ? err : get_io(r, r, a, d, NULL, 0, &io, &nr_io);
 	err = err ? err : slot_take_io(sl, io, nr_io);
 	sl->live = true;
 	sl->born = true;
@@ -2275,6 +2297,11 @@ static int decode(struct rec_decoder *d, struct rd *r)
 				break;
 			}
 			get_meta(r, &m);
+			if (!r->why && m.id != d->slots[slot].s.id) {
+				/* the id is the cgroup: a new one is a birth */
+				bad(r, "identity change of the id");
+				break;
+			}
 			if (!r->why && (err = slot_take_meta(&d->slots[slot], &m)))
 				return err;
 		}
@@ -2307,36 +2334,54 @@ static int decode(struct rec_decoder *d, struct rd *r)
 			last = sl->s.read_usec;
 		}
 	}
-	/* values */
+	/* values: slots and columns in one part, the values in the next */
 	if (!key) {
 		int64_t last = 0;
+		uint64_t la, lb;
+		struct rd ra, rb;
 
-		n = get_count(r, 2);
-		for (size_t i = 0; i < n && !r->why; i++) {
-			uint64_t slot = (uint64_t)last + unzz(get_var(r));
-			uint64_t what = get_var(r);
+		n = get_count(r, 1);
+		la = get_var(r);
+		lb = get_var(r);
+		if (r->why || la > (uint64_t)(r->end - r->p) ||
+		    lb > (uint64_t)(r->end - r->p) - la || n > la / 2) {
+			bad(r, "values section past the end");
+			return -EBADMSG;
+		}
+		ra = (struct rd){ .p = r->p, .end = r->p + la };
+		rb = (struct rd){ .p = r->p + la, .end = r->p + la + lb };
+		r->p += la + lb;
+		for (size_t i = 0; i < n && !ra.why; i++) {
+			uint64_t slot = (uint64_t)last + unzz(get_var(&ra));
+			uint64_t what = get_var(&ra);
 			struct dec_slot *sl;
 
+			if (ra.why)
+				break;
 			if (slot >= d->nr_slots || !d->slots[slot].live || d->slots[slot].born ||
 			    what == 0 || what > 3) {
-				bad(r, "values of a slot not going on");
+				bad(&ra, "values of a slot not going on");
 				break;
 			}
 			last = (int64_t)slot;
 			sl = &d->slots[slot];
 			if (what & 1)
-				get_diff(r, &sl->s, scols, d->map[0], d->nf[0]);
+				get_diff(&ra, &rb, &sl->s, scols, d->map[0], d->nf[0]);
 			if (what & 2) {
 				struct cg_io_dev *io;
 				uint32_t nr_io;
 
-				err = get_io(r, ns->arena, d, sl->io, sl->nr_io, &io, &nr_io);
-				if (!err && !r->why)
+				err = get_io(&ra, &rb, ns->arena, d, sl->io, sl->nr_io, &io, &nr_io);
+				if (!err && !ra.why)
 					err = slot_take_io(sl, io, nr_io);
 				if (err)
 					return err;
 			}
 		}
+		if (ra.why || rb.why)
+			bad(r, ra.why ? ra.why : rb.why);
+		else if (ra.p != ra.end || rb.p != rb.end)
+			bad(r, "values section not used up");
 	}
 	if (r->why)
 		return -EBADMSG;
@@ -2399,7 +2444,7 @@ static int decode(struct rec_decoder *d, struct rd *r)
 		return err;
 	if (key)
 		memset(&d->hs, 0, sizeof(d->hs));
-	get_diff(r, &d->hs, hcols, d->map[2], d->nf[2]);
+	get_diff(r, r, &d->hs, hcols, d->map[2], d->nf[2]);
 	if (!r->why && r->p != r->end)
 		bad(r, "bytes after the tick");
 	if (r->why)
