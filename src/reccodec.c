@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The flight recorder's tick encoding (reccodec.h). The record layout is
- * described in full in the comment "Tick record layout" below; the man page
- * copies it.
+ * The flight recorder's tick encoding (reccodec.h).
  *
- * Tick record layout. VARINT is unsigned LEB128 (at most 10 bytes), ZZ a
- * zigzag VARINT of a signed difference taken modulo 2^64, STR a VARINT of
- * (length + 1) followed by that many bytes (0: NULL; no NUL byte inside),
- * F64 eight bytes of an IEEE double, little endian.
+ * Tick record layout (the man page's copy is made from this). VARINT is
+ * unsigned LEB128 (at most 10 bytes), ZZ a zigzag VARINT of a signed
+ * difference taken modulo 2^64, STR a VARINT of (length + 1) followed by
+ * length bytes (0: NULL; no NUL byte inside), F64 the eight bytes of an
+ * IEEE double, little endian.
+ *
+ * Columns (a keyframe's dictionaries name them, with their width): sample
+ * columns are the value rows of metrics.h by JSON id (the run-queue
+ * histogram as "<id>.0" to "<id>.31") and the presence words _have,
+ * _iter_have, _carried, _carried_age_usec, _cpu_have, _memstat_have,
+ * _memevents_have, _bpf.have, _psi.<cpu|memory|io>.have_<some|full>;
+ * device columns are the io.devices rows but major and minor; host columns
+ * are host.* and self.* as json.c names them. A reader maps columns by
+ * name and skips the ones it does not know.
  *
  *   tick      := flags:u8 (bit 0 keyframe, bit 1 gap: seq is not the
  *                previous tick's + 1; other bits 0) (keyframe | delta)
@@ -51,9 +59,14 @@
  *                of the previous continuing sample in this tick (first:
  *                the mono_usec advance), or for a new sample the read_usec
  *                of the sample before it (first: mono_usec)
- *   values    := VARINT n n*(ZZ slot - previous entry's slot VARINT what
- *                (bit 0: diff follows, bit 1: io follows) [diff] [io])
- *                only the cgroups whose values changed
+ *   values    := VARINT n VARINT len_a VARINT len_b A B: the cgroups whose
+ *                values changed, n entries of (ZZ slot - previous entry's
+ *                slot (first: slot) VARINT what (bit 0: diff follows,
+ *                bit 1: io follows) [diff] [io]), split in two: part A
+ *                holds everything but the ZZ values of their diffs, which
+ *                are in part B in the same order (the column indices
+ *                repeat tick after tick; zstd finds them as long matches
+ *                when no value lies between them)
  *   carried   := per sample in order whose carried has io.stat or
  *                memory.stat: [u8 io rate valid F64*4] [u8 bits pgfault,
  *                pgmajfault F64*2] (the rates the slow tier carries)
@@ -65,8 +78,16 @@
  *                blocked 4) STR json)
  *
  * A keyframe numbers the slots 0..n-1 in sample order; deltas keep them.
+ * A slot is a cgroup id for its life: an identity change keeps the id. A
+ * sample goes on in its slot when its id was in the tick before and
+ * removed[] does not name it; ids are unique in a tick. Rates: for a
+ * sample that goes on, when the tick before has seq - 1, rates_compute()
+ * against its sample there (matched by id after a keyframe), with
+ * dt = the difference of their read_usec; else rates_compute(x, NULL, 0);
+ * then, in a keyframe or after a gap, the carried rates as written.
+ *
  * The decoder is not transactional: on any error it resets itself, so the
- * next tick it takes must be a keyframe.
+ * next tick it takes must be a keyframe (-ENOENT for a delta until then).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -1830,8 +1851,8 @@ static int get_io(struct rd *r, struct rd *rv, struct cg_arena *a, const struct 
 			memcpy(x->v, o->v, sizeof(x->v));
 		get_diff(r, rv, x, dcols, d->map[1], d->nf[1]);
 	}
-	if (err)
-		return err;
+	if (err || r->why)
+		return err;	/* the devices after a bad one are not made */
 	*out = io;
 	*nr_out = (uint32_t)n;
 	return 0;
