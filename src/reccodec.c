@@ -713,6 +713,7 @@ struct enc_slot {
 	uint32_t depth;
 	uint8_t kind, runtime, qos;
 	bool live;
+	bool changed;			/* its values changed in the last tick */
 	uint32_t nr_io;
 	char *idblob;			/* NR_STR of: 0 (NULL) | 1 bytes NUL */
 	struct cg_io_dev *io;		/* names owned */
@@ -1072,6 +1073,7 @@ static int slot_birth(struct rec_encoder *e, uint32_t k, const struct cg_sample 
 	sl->read_usec = x->read_usec;
 	sl->age = x->carried_age_usec;
 	sl->rhash = rates_fp(&x->rate);
+	sl->changed = true;
 	sl->live = true;
 	sl->gen = e->gen;
 	err = slot_set_meta(sl, x, ps);
@@ -1348,7 +1350,14 @@ static int encode_delta(struct rec_encoder *e, const struct cg_snapshot *s, stru
 		}
 		sl->read_usec = x->read_usec;
 		sl->age = x->carried_age_usec;
-		sl->rhash = rates_fp(&x->rate);
+		/* A cgroup idle for two ticks has the rates it had (nothing
+		 * grew in either interval). A stale fingerprint could only
+		 * make a removal be written in full, never wrongly by
+		 * reference: it matches only rates equal to the ones it was
+		 * taken of. */
+		if (what || sl->changed)
+			sl->rhash = rates_fp(&x->rate);
+		sl->changed = what != 0;
 	}
 	if (wa.err || wb.err)
 		return -ENOMEM;
