@@ -22,22 +22,27 @@ struct polsim {
 	size_t nr_real, cap_real;
 	uint64_t last_mono_usec;
 	struct polsim_stats stats;
+	bool *done;			/* by rule: matched, and every metric seen */
 };
 
 int polsim_new(const struct policy *p, const char *self_path, struct polsim **out)
 {
 	struct polsim *ps = calloc(1, sizeof(*ps));
+	size_t n = p->nr_rules ? p->nr_rules : 1;
 
 	if (!ps)
 		return -ENOMEM;
-	ps->stats.per_rule = calloc(p->nr_rules ? p->nr_rules : 1, sizeof(size_t));
-	if (!ps->stats.per_rule) {
-		free(ps);
+	policy_state_init(&ps->st);
+	ps->stats.per_rule = calloc(n, sizeof(*ps->stats.per_rule));
+	ps->stats.matched = calloc(n, sizeof(*ps->stats.matched));
+	ps->stats.cond_seen = calloc(n, sizeof(*ps->stats.cond_seen));
+	ps->done = calloc(n, sizeof(*ps->done));
+	if (!ps->stats.per_rule || !ps->stats.matched || !ps->stats.cond_seen || !ps->done) {
+		polsim_free(ps);
 		return -ENOMEM;
 	}
 	ps->p = p;
 	ps->env.self_path = self_path;
-	policy_state_init(&ps->st);
 	*out = ps;
 	return 0;
 }
@@ -53,6 +58,9 @@ void polsim_free(struct polsim *ps)
 	free(ps->real);
 	free(ps->out);
 	free(ps->stats.per_rule);
+	free(ps->stats.matched);
+	free(ps->stats.cond_seen);
+	free(ps->done);
 	free(ps);
 }
 
@@ -196,6 +204,36 @@ static int grow_out(struct polsim *ps, size_t n)
 	return 0;
 }
 
+/* What the summary says of a rule that never fired: did it match, and
+ * were its metrics there at all. */
+static void note_presence(struct polsim *ps, const struct cg_snapshot *s)
+{
+	for (size_t ri = 0; ri < ps->p->nr_rules; ri++) {
+		const struct pol_rule *r = &ps->p->rules[ri];
+		bool all = true;
+
+		if (ps->done[ri])
+			continue;
+		for (size_t i = 0; i < s->nr_samples; i++) {
+			const struct cg_sample *x = &s->samples[i];
+
+			if (!policy_rule_matches(r, x))
+				continue;
+			ps->stats.matched[ri] = true;
+			for (size_t k = 0; k < r->nr_conds; k++) {
+				double v;
+
+				if (!ps->stats.cond_seen[ri][k] &&
+				    policy_metric_get(x, &r->conds[k].metric, &v) == 0)
+					ps->stats.cond_seen[ri][k] = true;
+			}
+		}
+		for (size_t k = 0; k < r->nr_conds; k++)
+			all &= ps->stats.cond_seen[ri][k];
+		ps->done[ri] = ps->stats.matched[ri] && all;
+	}
+}
+
 static void count_rule(struct polsim *ps, const char *rule)
 {
 	for (size_t i = 0; i < ps->p->nr_rules; i++)
@@ -230,6 +268,7 @@ int polsim_tick(struct polsim *ps, const struct cg_snapshot *s, const struct rec
 		ps->stats.first_wall_usec = s->wall_usec;
 	ps->stats.last_wall_usec = s->wall_usec;
 	ps->stats.ticks++;
+	note_presence(ps, s);
 
 	n = policy_evaluate(ps->p, &ps->env, s, now, &ps->st, &ps->ds);
 	if (n < 0)

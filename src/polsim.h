@@ -50,6 +50,11 @@ struct polsim_stats {
 	size_t real_actions;		/* real changes seen in the recorded actions */
 	size_t restarts;		/* monotonic clock went back: state started afresh */
 	size_t *per_rule;		/* decisions per rule, by index in the policy */
+	/* By rule index: whether it matched any cgroup in any tick, and per
+	 * condition whether its metric was there on a matched cgroup (absent
+	 * all along: never recorded, or not given by that kernel). */
+	bool *matched;
+	bool (*cond_seen)[POL_MAX_CONDS];
 };
 
 struct polsim;

@@ -129,6 +129,8 @@ static void test_ladder_on_recorded_time(void)
 	CHECK_U64(st->decisions, 2);
 	CHECK_U64(st->per_rule[0], 2);
 	CHECK_U64(st->per_rule[1], 0);	/* a rule that never matches: nothing */
+	CHECK(st->matched[0] && st->cond_seen[0][0]);
+	CHECK(!st->matched[1]);
 	CHECK_U64(st->after_real, 0);
 	polsim_free(ps);
 	policy_free(p);
@@ -300,6 +302,32 @@ static void test_clock_restart(void)
 	policy_free(p);
 }
 
+/* A metric no matched cgroup ever had (this host's v2 tree has no memory
+ * controller): said, so a silent rule is not taken for a calm one. */
+static void test_absent_metric(void)
+{
+	struct policy *p = load(two_rules);
+	const struct polsim_decision *out;
+	struct polsim *ps = NULL;
+	struct fake f;
+
+	CHECK(p);
+	if (!p)
+		return;
+	CHECK_INT(polsim_new(p, NULL, &ps), 0);
+	fake_init(&f);
+	for (int i = 0; i < NR; i++)
+		f.x[i].have &= ~CG_HAVE_MEM_CURRENT;
+	for (unsigned k = 0; k < 3; k++) {
+		at(&f, k);
+		CHECK_INT(polsim_tick(ps, &f.s, NULL, 0, &out), 0);
+	}
+	CHECK(polsim_stats(ps)->matched[0]);
+	CHECK(!polsim_stats(ps)->cond_seen[0][0]);
+	polsim_free(ps);
+	policy_free(p);
+}
+
 int main(void)
 {
 	RUN(test_ladder_on_recorded_time);
@@ -307,5 +335,6 @@ int main(void)
 	RUN(test_after_real_on_ancestor);
 	RUN(test_blocked);
 	RUN(test_clock_restart);
+	RUN(test_absent_metric);
 	TEST_EXIT();
 }
