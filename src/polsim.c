@@ -234,6 +234,41 @@ static void note_presence(struct polsim *ps, const struct cg_snapshot *s)
 	}
 }
 
+/* A limit step on a cgroup whose file the recording does not have: the
+ * controller is not enabled there, and the daemon's write would fail. */
+static const char *missing_file(const struct cg_snapshot *s, const struct pol_decision *d)
+{
+	static const struct { enum pol_action a; uint32_t have; const char *why; } files[] = {
+		{ POL_MEMORY_HIGH, CG_HAVE_MEM_HIGH, "no memory.high recorded for this cgroup: "
+		  "the daemon's write would likely fail" },
+		{ POL_MEMORY_MAX, CG_HAVE_MEM_MAX, "no memory.max recorded for this cgroup: "
+		  "the daemon's write would likely fail" },
+		{ POL_CPU_MAX, CG_HAVE_CPU_MAX, "no cpu.max recorded for this cgroup: "
+		  "the daemon's write would likely fail" },
+		{ POL_CPU_WEIGHT, CG_HAVE_CPU_WEIGHT, "no cpu.weight recorded for this cgroup: "
+		  "the daemon's write would likely fail" },
+	};
+
+	if (d->blocked)
+		return NULL;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i].a != d->action)
+			continue;
+		for (size_t k = 0; k < s->nr_samples; k++)
+			if (s->samples[k].id == d->cgroup_id)
+				return s->samples[k].have & files[i].have ? NULL : files[i].why;
+	}
+	return NULL;
+}
+
+/* Appends "; text" (or text) to d's why, as far as it fits. */
+static void why_add(struct pol_decision *d, const char *text)
+{
+	size_t used = strlen(d->why);
+
+	snprintf(d->why + used, sizeof(d->why) - used, "%s%s", used ? "; " : "", text);
+}
+
 static void count_rule(struct polsim *ps, const char *rule)
 {
 	for (size_t i = 0; i < ps->p->nr_rules; i++)
@@ -278,7 +313,6 @@ int polsim_tick(struct polsim *ps, const struct cg_snapshot *s, const struct rec
 	for (size_t i = 0; i < ps->ds.nr; i++) {
 		struct pol_decision *d = &ps->ds.d[i];
 		struct polsim_decision *o = &ps->out[i];
-		size_t used;
 
 		o->d = d;
 		o->wall_usec = s->wall_usec;
@@ -297,13 +331,14 @@ int polsim_tick(struct polsim *ps, const struct cg_snapshot *s, const struct rec
 			snprintf(d->result, sizeof(d->result), "simulated");
 			d->why[0] = '\0';
 		}
+		o->caveat = missing_file(s, d);
+		if (o->caveat)
+			why_add(d, o->caveat);
 		if (o->after) {
-			used = strlen(d->why);
-			if (used)
-				used += (size_t)snprintf(d->why + used, sizeof(d->why) - used, "; ");
-			if (used < sizeof(d->why))
-				polsim_real_format(o->after, false, d->why + used,
-						   sizeof(d->why) - used);
+			char text[POL_WHY_MAX];
+
+			polsim_real_format(o->after, false, text, sizeof(text));
+			why_add(d, text);
 			ps->stats.after_real++;
 		}
 		ps->stats.decisions++;

@@ -41,6 +41,9 @@ struct polsim_decision {
 					 * "simulated", or "blocked" and the guard */
 	uint64_t wall_usec;		/* the tick's recorded wall time */
 	const struct polsim_real *after;	/* NULL, or the real change it comes after */
+	/* NULL, or why the daemon would likely have failed: the limit's file
+	 * was not in the recording for this cgroup (no controller there). */
+	const char *caveat;
 };
 
 struct polsim_stats {

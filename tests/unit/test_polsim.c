@@ -324,6 +324,19 @@ static void test_absent_metric(void)
 	}
 	CHECK(polsim_stats(ps)->matched[0]);
 	CHECK(!polsim_stats(ps)->cond_seen[0][0]);
+	/* A limit whose file the cgroup does not have: the write would fail. */
+	f.x[HOG].have |= CG_HAVE_MEM_CURRENT;
+	f.x[HOG].have &= ~CG_HAVE_MEM_HIGH;
+	f.x[HOG].mem_current = 200 * MiB;
+	for (unsigned k = 3; k < 6; k++) {
+		at(&f, k);
+		if (polsim_tick(ps, &f.s, NULL, 0, &out) == 1) {
+			CHECK_STR(out[0].d->path, "hog");
+			CHECK(out[0].caveat && strstr(out[0].caveat, "no memory.high recorded"));
+			CHECK_STR(out[0].d->why, out[0].caveat);
+		}
+	}
+	CHECK_U64(polsim_stats(ps)->decisions, 1);
 	polsim_free(ps);
 	policy_free(p);
 }
