@@ -188,6 +188,7 @@ install: $(BIN)
 	install -D -m 0644 man/cgwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden.8
 	install -D -m 0644 man/cgwarden-json.7 $(DESTDIR)$(PREFIX)/share/man/man7/cgwarden-json.7
 	install -D -m 0644 man/cgwarden-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-policy.5
+	install -D -m 0644 man/cgwarden-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-store.5
 	install -D -m 0644 schema/cgwarden.schema.json \
 		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
 
