@@ -22,8 +22,9 @@ static const char record_help[] =
 	"  -o, --output DIR      the store (created if missing; one recorder at a\n"
 	"                        time: it is locked)\n"
 	"      --retain SPEC     delete the oldest files beyond a size or an age:\n"
-	"                        512M, 7d, or both: 2G,30d (default 1G,7d). Ages\n"
-	"                        end in s, m (minutes), h or d; sizes in K, M, G, T\n"
+	"                        512M, 7d, or both: 2G,30d (default 1G,7d, and at\n"
+	"                        most a twentieth of the file system). Ages end\n"
+	"                        in s, m (minutes), h or d; sizes in K, M, G, T\n"
 	"      --flush DUR       ticks reach the disk within DUR (default 10s): a\n"
 	"                        crash loses at most that much\n"
 	"  -n, --count N         stop after N ticks (default: until interrupted)\n"
@@ -103,8 +104,8 @@ int cmd_record(int argc, char **argv)
 		char size[32];
 		uint64_t hours = (ro.retain_usec ? ro.retain_usec : RECORDER_RETAIN_USEC) / 3600000000u;
 
-		limitval_format_bytes_human(ro.retain_bytes ? ro.retain_bytes : RECORDER_RETAIN_BYTES,
-					    size, sizeof(size));
+		limitval_format_bytes_human(ro.retain_bytes ? ro.retain_bytes :
+					    recorder_default_retain_bytes(ro.dir), size, sizeof(size));
 		if (!ro.quiet)
 			fprintf(stderr, "cgwarden record: recording %s every %" PRIu64 " ms to %s "
 				"(keeping at most %s and %" PRIu64 " h)\n", collector_root(runner_collector(r)),

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include "clock.h"
 #include "json_records.h"
 #include "limitval.h"
@@ -150,6 +151,34 @@ static int recorder_tick(struct runner *r, const struct cg_snapshot *snap, void 
 	return RUNNER_GO;
 }
 
+uint64_t recorder_default_retain_bytes(const char *dir)
+{
+	char path[4096];
+	struct statvfs st;
+	uint64_t fs;
+
+	/* The nearest directory that exists: the store may not yet. */
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return RECORDER_RETAIN_BYTES;
+	while (statvfs(path, &st) != 0) {
+		char *slash = strrchr(path, '/');
+
+		if (!slash)
+			strcpy(path, ".");
+		else if (slash == path)
+			path[1] = 0;
+		else
+			*slash = 0;
+		if ((!slash || slash == path) && statvfs(path, &st) != 0)
+			return RECORDER_RETAIN_BYTES;
+		if (!slash || slash == path)
+			break;
+	}
+	fs = (uint64_t)st.f_blocks * st.f_frsize;
+	return fs && fs / RECORDER_RETAIN_FS_DIV < RECORDER_RETAIN_BYTES ?
+	       fs / RECORDER_RETAIN_FS_DIV : RECORDER_RETAIN_BYTES;
+}
+
 int recorder_open(struct runner *r, const struct recorder_opts *o, struct recorder **out)
 {
 	struct store_writer_opts so = { 0 };
@@ -165,7 +194,7 @@ int recorder_open(struct runner *r, const struct recorder_opts *o, struct record
 	so.dir = o->dir;
 	so.who = o->who;
 	so.quiet = o->quiet;
-	so.retain_bytes = o->retain_bytes ? o->retain_bytes : RECORDER_RETAIN_BYTES;
+	so.retain_bytes = o->retain_bytes ? o->retain_bytes : recorder_default_retain_bytes(o->dir);
 	so.retain_usec = o->retain_usec ? o->retain_usec : RECORDER_RETAIN_USEC;
 	so.flush_usec = o->flush_usec ? o->flush_usec : RECORDER_FLUSH_USEC;
 	err = rec_encoder_new(&rec->enc);

@@ -28,12 +28,19 @@ struct recorder_opts {
 };
 
 /* Defaults (cgwarden-record(8)): never more than 1 GiB nor older than 7
- * days; ticks safe on disk within 10 s. */
+ * days, and never more than RECORDER_RETAIN_FS_DIV-th of the file system
+ * the store is on (a small root disk); ticks safe on disk within 10 s. */
+#define RECORDER_RETAIN_FS_DIV 20
 #define RECORDER_RETAIN_BYTES (1ull << 30)
 #define RECORDER_RETAIN_USEC (7ull * 24 * 3600 * 1000000)
 #define RECORDER_FLUSH_USEC 10000000ull
 
 struct recorder;
+
+/* The default size cap for a store in dir: RECORDER_RETAIN_BYTES, or a
+ * twentieth of the file system it is (or would be created) on when that
+ * is less. */
+uint64_t recorder_default_retain_bytes(const char *dir);
 
 /* Opens the store and adds the part to r. 0, or -errno after saying why. */
 int recorder_open(struct runner *r, const struct recorder_opts *o, struct recorder **out);
@@ -58,6 +65,7 @@ int recorder_retain_opt(const char *who, const char *arg, struct recorder_opts *
 	"                        record does (values the slow tier carries are\n" \
 	"                        recorded as carried)\n"                          \
 	"      --retain SPEC     the recording's cap: 512M, 7d, or both: 2G,30d\n" \
-	"                        (default 1G,7d)\n"
+	"                        (default 1G,7d, and at most a twentieth of the\n" \
+	"                        file system)\n"
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* recorder_parse_retain: --retain's sizes and ages. */
 #include <errno.h>
+#include <sys/statvfs.h>
 #include "recorder.h"
 #include "test.h"
 
@@ -44,9 +45,27 @@ static void test_retain_refused(void)
 	CHECK_U64(u, 42);
 }
 
+/* The default cap: 1 GiB, or a twentieth of the file system when less;
+ * a store not yet made is measured on the directory it will be in. */
+static void test_default_cap(void)
+{
+	struct statvfs st;
+	uint64_t fs, want;
+
+	CHECK_INT(statvfs("/tmp", &st), 0);
+	fs = (uint64_t)st.f_blocks * st.f_frsize;
+	want = fs / RECORDER_RETAIN_FS_DIV < RECORDER_RETAIN_BYTES ?
+	       fs / RECORDER_RETAIN_FS_DIV : RECORDER_RETAIN_BYTES;
+	CHECK_U64(recorder_default_retain_bytes("/tmp"), want);
+	CHECK_U64(recorder_default_retain_bytes("/tmp/no/such/store/yet"), want);
+	CHECK(recorder_default_retain_bytes("relative-store-not-there") > 0);
+	CHECK(recorder_default_retain_bytes("relative-store-not-there") <= RECORDER_RETAIN_BYTES);
+}
+
 int main(void)
 {
 	RUN(test_retain_forms);
 	RUN(test_retain_refused);
+	RUN(test_default_cap);
 	TEST_EXIT();
 }
