@@ -24,6 +24,8 @@ struct screen_opts {
 	enum col_id sort;
 	bool reverse;
 	const struct ui_interval *interval;	/* must outlive the screen */
+	/* top --replay (must outlive the screen): no clock, no actions. */
+	const struct ui_replay *replay;
 	const struct ui_actions *actions;	/* NULL: actions say why not */
 	const char *act_why;
 	bool dry_run;			/* say so in the header and confirmations */
@@ -46,6 +48,15 @@ void screen_close(struct screen *s);
 
 /* A new snapshot (valid until the next one): history, events, rows. */
 void screen_snapshot(struct screen *s, const struct cg_snapshot *snap);
+/* top --replay. A jump in recorded time: forget the graphs and the event
+ * log, which must not join two moments that are not neighbours. */
+void screen_rewind(struct screen *s);
+/* A tick before the one to show (after screen_rewind): into the graphs and
+ * the event log only; screen_snapshot() then gives the one to show. snap
+ * need not outlive the call. */
+void screen_feed(struct screen *s, const struct cg_snapshot *snap);
+/* Playback stopped (the end of the recording): why, on the bottom line. */
+void screen_play_stop(struct screen *s, const char *why);
 /* Draws one frame: only the rows on screen are formatted. */
 void screen_draw(struct screen *s);
 /* Reads every pending key and mouse event; returns SCREEN_* bits. */
