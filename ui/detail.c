@@ -168,7 +168,8 @@ static void events(struct pen *p, uint64_t id)
 		shown++;
 	}
 	if (!shown)
-		line(p, crt_attr(STYLE_DIM), "  none since the dashboard started");
+		line(p, crt_attr(STYLE_DIM), s->replay ? "  none in the replayed time" :
+		     "  none since the dashboard started");
 }
 
 /* One resource's pressure: its row of the table (M_PSI_CPU, ...) and the
