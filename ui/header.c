@@ -41,8 +41,8 @@ static void psi_text(const struct cg_host *h, enum cg_psi_resource r, uint32_t b
 }
 
 /* top --replay: the recorded time where the clock was, in reverse video so
- * that nobody takes it for now. */
-static void replay_line(struct screen *s, int w)
+ * that nobody takes it for now (the detail view shows it too). */
+void header_replay_draw(struct screen *s, int w)
 {
 	static const char title[] = "cgwarden top  ";
 	const struct cg_snapshot *snap = s->snap;
@@ -77,7 +77,7 @@ void header_draw(struct screen *s)
 	double cpu = NAN, v;
 
 	if (s->replay) {
-		replay_line(s, w);
+		header_replay_draw(s, w);
 	} else {
 		if (localtime_r(&t, &tm))
 			strftime(clock, sizeof(clock), "%H:%M:%S", &tm);

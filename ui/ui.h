@@ -78,6 +78,8 @@ struct screen {
 
 /* Drawing; each clips to the screen. */
 void header_draw(struct screen *s);
+/* top --replay: the header's first line (the recorded time), w columns. */
+void header_replay_draw(struct screen *s, int w);
 void table_draw(struct screen *s);
 void detail_draw(struct screen *s);
 
