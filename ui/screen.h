@@ -5,7 +5,9 @@
  * runner); it hands each snapshot here, asks for a frame, and passes keys
  * on; a new interval is asked of it through struct ui_interval. Actions are asked
  * of the command through struct ui_actions: it owns the actuator (the only
- * writer of cgroupfs), and ui/ never writes there itself.
+ * writer of cgroupfs), and ui/ never writes there itself. With --replay the
+ * command owns a recording instead: the screen asks it for other moments
+ * through struct ui_replay, and gets the recorded snapshots as live ones.
  */
 #ifndef CGWARDEN_UI_SCREEN_H
 #define CGWARDEN_UI_SCREEN_H
