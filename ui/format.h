@@ -89,7 +89,8 @@ void fmt_span(uint64_t usec, char *out, size_t outlen);
 
 /* The header's first words in a replay: where in the recording the shown
  * tick is. "REPLAY 2026-12-04T03:00:05.250Z (tick 123, -5m20s from end)",
- * "... (tick 124, the end)". */
+ * "... (tick 124, the end)". The time is rounded up to the millisecond, so
+ * that typed back (--at, 'g') it names this very tick. */
 void fmt_replay_where(uint64_t wall_usec, uint64_t seq, uint64_t end_usec, char *out,
 		      size_t outlen);
 

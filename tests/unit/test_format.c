@@ -281,6 +281,9 @@ static void test_replay_header(void)
 	CHECK_STR(buf, "REPLAY 2026-12-04T03:00:05.250Z (tick 123, -5m20s from end)");
 	fmt_replay_where(t, 124, t, buf, sizeof(buf));
 	CHECK_STR(buf, "REPLAY 2026-12-04T03:00:05.250Z (tick 124, the end)");
+	/* Rounded up: typed back, the time names this tick, not the one before. */
+	fmt_replay_where(t + 1, 124, t + 1, buf, sizeof(buf));
+	CHECK_STR(buf, "REPLAY 2026-12-04T03:00:05.251Z (tick 124, the end)");
 }
 
 static void test_replay_events(void)
