@@ -24,6 +24,7 @@ struct recorder_opts {
 	/* Take the slow tier as the other parts do (serve): carried values
 	 * are recorded as carried. Else every file is read every tick. */
 	bool slow_ok;
+	uint64_t count;			/* end the run after this many ticks; 0: never */
 };
 
 /* Defaults (cgwarden-record(8)): never more than 1 GiB nor older than 7
@@ -47,5 +48,16 @@ void recorder_close(struct recorder *rec);
 
 /* --retain: "512M", "7d", or both "512M,7d". 0 or -EINVAL. */
 int recorder_parse_retain(const char *s, uint64_t *bytes, uint64_t *usec);
+
+/* The same, saying what is wrong on stderr (prefixed by who). */
+int recorder_retain_opt(const char *who, const char *arg, struct recorder_opts *o);
+
+/* serve and daemon: --record DIR and --retain SPEC. */
+#define RECORDER_OPTS_HELP                                                    \
+	"      --record DIR      also record every tick into DIR, as cgwarden\n" \
+	"                        record does (values the slow tier carries are\n" \
+	"                        recorded as carried)\n"                          \
+	"      --retain SPEC     the recording's cap: 512M, 7d, or both: 2G,30d\n" \
+	"                        (default 1G,7d)\n"
 
 #endif
