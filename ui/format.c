@@ -344,10 +344,8 @@ void fmt_replay_where(uint64_t wall_usec, uint64_t seq, uint64_t end_usec, char 
 {
 	char when[32], back[FMT_CELL_MAX];
 
-	/* Rounded up to the millisecond: --at and 'g' take the last tick at
-	 * or before a moment, so the time shown, typed back, is this tick
-	 * (rounded down it would name the tick before). */
-	cli_format_time(wall_usec + 999, when, sizeof(when));
+	/* cli_format_time rounds up: typed back into 'g', it is this tick. */
+	cli_format_time(wall_usec, when, sizeof(when));
 	if (wall_usec >= end_usec) {
 		snprintf(out, outlen, "REPLAY %s (tick %" PRIu64 ", the end)", when, seq);
 		return;
