@@ -67,7 +67,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
 BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong \
 	$(OUTPUT)/bench/prom_render $(OUTPUT)/bench/tick_floor $(OUTPUT)/bench/top_frame \
-	$(OUTPUT)/bench/iterwalk
+	$(OUTPUT)/bench/iterwalk $(OUTPUT)/bench/rec_size
 
 # libFuzzer targets, built with clang; their corpora are replayed by check.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -188,6 +188,8 @@ install: $(BIN)
 	install -D -m 0644 man/cgwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden.8
 	install -D -m 0644 man/cgwarden-json.7 $(DESTDIR)$(PREFIX)/share/man/man7/cgwarden-json.7
 	install -D -m 0644 man/cgwarden-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-policy.5
+	install -D -m 0644 man/cgwarden-record.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden-record.8
+	install -D -m 0644 man/cgwarden-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-store.5
 	install -D -m 0644 schema/cgwarden.schema.json \
 		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
 

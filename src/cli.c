@@ -157,7 +157,8 @@ int cli_parse_time(const char *s, uint64_t end_usec, uint64_t *out)
 
 void cli_format_time(uint64_t wall_usec, char *out, size_t len)
 {
-	time_t t = (time_t)(wall_usec / 1000000u);
+	uint64_t ms = (wall_usec + 999) / 1000;
+	time_t t = (time_t)(ms / 1000u);
 	struct tm tm;
 	char day[24];
 
@@ -165,7 +166,7 @@ void cli_format_time(uint64_t wall_usec, char *out, size_t len)
 		snprintf(out, len, "?");
 		return;
 	}
-	snprintf(out, len, "%s.%03uZ", day, (unsigned)(wall_usec % 1000000u / 1000));
+	snprintf(out, len, "%s.%03uZ", day, (unsigned)(ms % 1000u));
 }
 
 int cli_common_opt(struct cli_common *cc, int opt, const char *arg)

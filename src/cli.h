@@ -87,8 +87,9 @@ int cli_parse_duration(const char *s, uint64_t *usec);
  */
 int cli_parse_time(const char *s, uint64_t end_usec, uint64_t *out);
 
-/* Wall time as "2026-12-04T03:00:00.250Z" (UTC, milliseconds): what the
- * replaying commands print. out has room for 32 bytes. */
+/* Wall time as "2026-12-04T03:00:00.250Z" (UTC, milliseconds, rounded up:
+ * typed back into --at, a printed tick's time names that tick, not the one
+ * before): what the replaying commands print. out has room for 32 bytes. */
 void cli_format_time(uint64_t wall_usec, char *out, size_t len);
 
 /* Creates the collector, printing a clear reason on failure.

@@ -10,23 +10,49 @@
 #include "collector.h"
 #include "commands.h"
 #include "json_policy.h"
+#include "json_records.h"
 #include "limitval.h"
 #include "policy.h"
+#include "polsim.h"
+#include "replay.h"
 
 static const char check_help[] =
-	"Usage: cgwarden check-policy FILE [OPTIONS]\n\n"
+	"Usage: cgwarden check-policy FILE [OPTIONS]\n"
+	"       cgwarden check-policy FILE --replay DIR [--since TIME] [--until TIME] [--json]\n\n"
 	"Read a policy file (cgwarden-policy(5)) and report every error with the\n"
 	"file, line:column or field path (rules[2].then[1].wait) and the reason;\n"
 	"exit 1 if there is any. Otherwise read the cgroup tree once and print,\n"
 	"for each rule, its conditions and ladder and the cgroups it matches on\n"
 	"this host right now, with the values its conditions would see.\n\n"
+	"Trying a policy on a recording (--replay): the policy runs over the ticks\n"
+	"recorded in DIR (cgwarden record) from --since to --until, with the state\n"
+	"it would have had, and each decision it would have made is printed with\n"
+	"its recorded time, rule, cgroup, action and the values that made it fire,\n"
+	"then a summary. Nothing is changed; each step counts as taken, and the\n"
+	"recorded values after it are what happened without it. \"(after the real\n"
+	"...)\" marks a decision on a cgroup the daemon really changed before: from\n"
+	"then on the values show that change, not this policy's. Conditions with a\n"
+	"window are taken from the recorded averages (the kernel trigger cannot be\n"
+	"replayed), so they can fire later than live.\n\n"
 	"Options:\n"
 	"      --root DIR        cgroup2 tree to read (default: from mountinfo)\n"
-	"      --quiet           only the errors, or nothing\n"
+	"      --replay DIR      simulate on the recording in DIR instead\n"
+	"      --since TIME      from this moment (default: the recording's start):\n"
+	"                        2026-12-04T03:00:00Z, \"2026-12-04 03:00[:SS]\" (local),\n"
+	"                        unix seconds, or -2h before the recording's end; a\n"
+	"                        moment before the recording means its start\n"
+	"      --until TIME      to this moment (default: the recording's end)\n"
+	"      --json            one policy_action line per decision (result\n"
+	"                        \"simulated\", or \"blocked\" with the guard), to diff\n"
+	"                        against the daemon's log; the rest goes to stderr\n"
+	"      --quiet           only the errors (with --replay: the decisions)\n"
 	"  -h, --help            this text\n\n"
-	"Exit status: 0 valid, 1 errors in the file, 2 usage or no cgroup tree.\n";
+	"Exit status: 0 valid (and simulated), 1 errors in the file or a recording\n"
+	"that cannot be read to the end, 2 usage, no cgroup tree, or no recording.\n";
 
 #define SHOW_MAX 10
+
+enum { OPT_REPLAY = OPT__COMMON_END, OPT_SINCE, OPT_UNTIL, OPT_JSON };
 
 static void print_value(const struct pol_cond *c, double v, char *out, size_t len)
 {
@@ -40,9 +66,42 @@ static void print_value(const struct pol_cond *c, double v, char *out, size_t le
 		snprintf(out, len, "%.6g", v);
 }
 
+/* What follows the action's name: " 512M", " 20000 100000", " 10",
+ * " /path (timeout 10s)", " \"message\"", or nothing. */
+static void print_step_value(enum pol_action action, uint64_t value, uint64_t period,
+			     const char *hook, uint64_t hook_timeout_usec, const char *message)
+{
+	char a[48];
+
+	switch (action) {
+	case POL_MEMORY_HIGH:
+	case POL_MEMORY_MAX:
+		limitval_format_bytes_human(value, a, sizeof(a));
+		printf(" %s", a);
+		break;
+	case POL_CPU_MAX:
+		limitval_format(value, a, sizeof(a));
+		printf(" %s %" PRIu64, a, period);
+		break;
+	case POL_CPU_WEIGHT:
+		printf(" %" PRIu64, value);
+		break;
+	case POL_HOOK:
+		policy_format_usec(hook_timeout_usec, a, sizeof(a));
+		printf(" %s (timeout %s)", hook, a);
+		break;
+	case POL_LOG:
+		printf(" \"%s\"", message);
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *const op_names[] = { ">", ">=", "<", "<=" };
+
 static void print_rule(const struct pol_rule *r)
 {
-	static const char *const ops[] = { ">", ">=", "<", "<=" };
 	char a[48], b[48];
 
 	printf("rule %s%s:\n  when %s of:\n", r->name, r->dry_run ? " (dry run)" : "",
@@ -52,7 +111,7 @@ static void print_rule(const struct pol_rule *r)
 
 		print_value(c, c->value, a, sizeof(a));
 		policy_format_usec(c->for_usec, b, sizeof(b));
-		printf("    %s %s %s for %s", c->metric_name, ops[c->op], a, b);
+		printf("    %s %s %s for %s", c->metric_name, op_names[c->op], a, b);
 		if (c->clear != c->value) {
 			print_value(c, c->clear, a, sizeof(a));
 			printf(", clear at %s", a);
@@ -68,29 +127,8 @@ static void print_rule(const struct pol_rule *r)
 		const struct pol_step *s = &r->steps[k];
 
 		printf("    %zu. %s", k + 1, policy_action_name(s->action));
-		switch (s->action) {
-		case POL_MEMORY_HIGH:
-		case POL_MEMORY_MAX:
-			limitval_format_bytes_human(s->value, a, sizeof(a));
-			printf(" %s", a);
-			break;
-		case POL_CPU_MAX:
-			limitval_format(s->value, a, sizeof(a));
-			printf(" %s %" PRIu64, a, s->period);
-			break;
-		case POL_CPU_WEIGHT:
-			printf(" %" PRIu64, s->value);
-			break;
-		case POL_HOOK:
-			policy_format_usec(s->hook_timeout_usec, a, sizeof(a));
-			printf(" %s (timeout %s)", s->hook_path, a);
-			break;
-		case POL_LOG:
-			printf(" \"%s\"", s->message);
-			break;
-		default:
-			break;
-		}
+		print_step_value(s->action, s->value, s->period, s->hook_path,
+				 s->hook_timeout_usec, s->message);
 		if (s->wait_usec && k + 1 < r->nr_steps) {
 			policy_format_usec(s->wait_usec, a, sizeof(a));
 			printf(", then wait %s", a);
@@ -146,6 +184,315 @@ static void print_matches(const struct pol_rule *r, const struct cg_snapshot *s)
 	}
 }
 
+/* ---- check-policy --replay: the policy on recorded time ----------------- */
+
+struct sim_opts {
+	const char *dir, *since, *until;
+	bool json, quiet;
+};
+
+static const struct pol_rule *rule_named(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nr_rules; i++)
+		if (!strcmp(p->rules[i].name, name))
+			return &p->rules[i];
+	return NULL;
+}
+
+/* "memory.current_bytes 200M > 100M, ...": the conditions that made it fire
+ * (of an any-rule, the ones met). */
+static void print_because(const struct policy *p, const struct pol_decision *d)
+{
+	const struct pol_rule *r = rule_named(p, d->rule);
+	bool first = true;
+
+	if (d->restore) {
+		printf(" <- its conditions have not held for restore_after");
+		return;
+	}
+	for (size_t i = 0; r && i < d->nr_values && i < r->nr_conds; i++) {
+		const struct pol_value *v = &d->values[i];
+		char a[48], b[48];
+
+		if (!v->met)
+			continue;
+		print_value(&r->conds[i], v->value, a, sizeof(a));
+		print_value(&r->conds[i], v->threshold, b, sizeof(b));
+		printf("%s%s %s %s %s", first ? " <- " : ", ", v->metric, a, op_names[v->op & 3], b);
+		first = false;
+	}
+}
+
+static void print_decision(const struct policy *p, const struct polsim_decision *o)
+{
+	const struct pol_decision *d = o->d;
+	char when[32], g[96];
+
+	cli_format_time(o->wall_usec, when, sizeof(when));
+	printf("%s  %s  %s: %s%s", when, d->rule, d->path && d->path[0] ? d->path : "/",
+	       d->restore ? "restore " : "", policy_action_name(d->action));
+	print_step_value(d->action, d->value, d->period, d->hook_path ? d->hook_path : "",
+			 d->hook_timeout_usec, d->message ? d->message : "");
+	policy_guard_names(d->guards, g, sizeof(g));
+	if (d->blocked)
+		printf(" BLOCKED (%s)", g);
+	else if (g[0])
+		printf(" (%s)", g);
+	print_because(p, d);
+	if (o->caveat)
+		printf(" [%s]", o->caveat);
+	printf("\n");
+	if (o->after) {
+		char why[POL_WHY_MAX];
+
+		polsim_real_format(o->after, true, why, sizeof(why));
+		printf("    (%s: the values from then on reflect that action, not this policy)\n",
+		       why);
+	}
+}
+
+/* The notes that say what a simulation cannot know, once, before it. */
+static void print_notes(FILE *f, const struct policy *p)
+{
+	bool windows = false;
+
+	for (size_t i = 0; i < p->nr_rules; i++) {
+		struct pol_trigger t;
+
+		windows |= policy_rule_triggers(&p->rules[i], &t, 1) > 0;
+	}
+	fprintf(f, "notes:\n"
+	       "  - nothing is changed: each step counts as taken (as in a dry run), and the\n"
+	       "    recorded values after it are what happened without it (a simulated\n"
+	       "    memory.max does not lower the memory.current recorded later)\n"
+	       "  - cgwarden's own cgroup is not known from a recording: it is not protected\n"
+	       "    here as the daemon protects it\n");
+	if (windows)
+		fprintf(f, "  - conditions with a window are kernel PSI triggers live; here they are\n"
+		       "    evaluated on the recorded averages at each tick, so they can fire\n"
+		       "    later than the daemon would\n");
+}
+
+static void print_duration(FILE *f, uint64_t usec)
+{
+	uint64_t s = usec / 1000000u;
+
+	if (s >= 3600)
+		fprintf(f, "%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s", s / 3600, s / 60 % 60, s % 60);
+	else if (s >= 60)
+		fprintf(f, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else
+		fprintf(f, "%.1fs", (double)usec / 1e6);
+}
+
+static void print_summary(FILE *f, const struct policy *p, const struct polsim_stats *st)
+{
+	char a[32], b[32];
+
+	if (!st->ticks) {
+		fprintf(f, "summary: no recorded tick in the range\n");
+		return;
+	}
+	cli_format_time(st->first_wall_usec, a, sizeof(a));
+	cli_format_time(st->last_wall_usec, b, sizeof(b));
+	fprintf(f, "summary: %zu tick%s replayed, %s to %s (", st->ticks,
+		st->ticks == 1 ? "" : "s", a, b);
+	print_duration(f, st->last_wall_usec - st->first_wall_usec);
+	fprintf(f, "); %zu decision%s", st->decisions, st->decisions == 1 ? "" : "s");
+	if (st->blocked)
+		fprintf(f, " (%zu blocked by a guard)", st->blocked);
+	fprintf(f, "\n");
+	for (size_t i = 0; i < p->nr_rules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+		const char *sep = "";
+
+		fprintf(f, "  rule %s: %zu decision%s", r->name, st->per_rule[i],
+			st->per_rule[i] == 1 ? "" : "s");
+		/* Why a rule was silent, when the recording can say. */
+		if (!st->matched[i]) {
+			fprintf(f, " (it matched no cgroup)");
+		} else {
+			for (size_t k = 0; k < r->nr_conds; k++) {
+				if (st->cond_seen[i][k])
+					continue;
+				fprintf(f, "%s%s", *sep ? ", " : " (absent all along: ",
+					r->conds[k].metric_name);
+				sep = ")";
+			}
+			fprintf(f, "%s", sep);
+		}
+		fprintf(f, "\n");
+	}
+	if (st->after_real)
+		fprintf(f, "  %zu decision%s came after a real change by the daemon (\"after the\n"
+			"  real ...\"): from then on the recording shows that change's effect, so\n"
+			"  what this policy would have done there is not known\n",
+			st->after_real, st->after_real == 1 ? "" : "s");
+	if (st->real_actions)
+		fprintf(f, "  the recording holds %zu real change%s by the daemon\n",
+			st->real_actions, st->real_actions == 1 ? "" : "s");
+	if (st->restarts)
+		fprintf(f, "  the monotonic clock went back %zu time%s (a reboot): the state\n"
+			"  started afresh there, as a new daemon's would\n", st->restarts,
+			st->restarts == 1 ? "" : "s");
+}
+
+/* One bound of the range. 0, or EXIT_USAGE after saying why. */
+static int sim_time(const char *opt, const char *arg, uint64_t last, uint64_t *out)
+{
+	if (!cli_parse_time(arg, last, out))
+		return 0;
+	fprintf(stderr, "cgwarden check-policy: %s '%s': not a time (2026-12-04T03:00:00Z, "
+		"\"2026-12-04 03:00[:SS]\", unix seconds, or -DURATION before the recording's "
+		"end such as -20m)\n", opt, arg);
+	return EXIT_USAGE;
+}
+
+/* The range within the recording [first, last]: a bound outside it is
+ * moved to its edge with a note; a range with nothing recorded in it, or
+ * backwards, is an error. 0 or EXIT_USAGE. */
+static int sim_range(const struct sim_opts *o, uint64_t first, uint64_t last,
+		     uint64_t *since, uint64_t *until)
+{
+	const char *who = "cgwarden check-policy";
+	char a[32], b[32], x[32];
+
+	cli_format_time(first, a, sizeof(a));
+	cli_format_time(last, b, sizeof(b));
+	*since = first;
+	*until = last;
+	if ((o->since && sim_time("--since", o->since, last, since)) ||
+	    (o->until && sim_time("--until", o->until, last, until)))
+		return EXIT_USAGE;
+	if (*since > last || *until < first) {
+		cli_format_time(*since > last ? *since : *until, x, sizeof(x));
+		fprintf(stderr, "%s: %s %s is %s the recording in %s (%s to %s)\n", who,
+			*since > last ? "--since" : "--until", x, *since > last ? "after" : "before",
+			o->dir, a, b);
+		return EXIT_USAGE;
+	}
+	if (*since > *until) {
+		char y[32];
+
+		cli_format_time(*since, x, sizeof(x));
+		cli_format_time(*until, y, sizeof(y));
+		fprintf(stderr, "%s: --since %s is after --until %s\n", who, x, y);
+		return EXIT_USAGE;
+	}
+	if (*since < first) {
+		cli_format_time(*since, x, sizeof(x));
+		if (!o->quiet)
+			fprintf(stderr, "%s: --since %s is before the recording: from its start, %s\n",
+				who, x, a);
+		*since = first;
+	}
+	if (*until > last) {
+		cli_format_time(*until, x, sizeof(x));
+		if (!o->quiet)
+			fprintf(stderr, "%s: --until %s is after the recording: to its end, %s\n",
+				who, x, b);
+		*until = last;
+	}
+	return 0;
+}
+
+/* Every real change recorded before since: the values of the range show
+ * their effect already. */
+static int note_before(struct replay *r, struct polsim *ps, uint64_t first, uint64_t since)
+{
+	const struct cg_snapshot *s;
+	const struct rec_action *acts;
+	size_t nr;
+	int err;
+
+	if (since <= first)
+		return 0;
+	err = replay_at(r, first, &s);
+	while (!err && s->wall_usec < since) {
+		acts = replay_actions(r, &nr);
+		err = polsim_note_actions(ps, acts, nr);
+		if (!err)
+			err = replay_find_event(r, 1, REC_EV_ACTION, &s);
+	}
+	return err == -ENOENT ? 0 : err;
+}
+
+static int simulate(const struct policy *p, const char *file, const struct sim_opts *o)
+{
+	const char *who = "cgwarden check-policy";
+	/* --json: stdout is one record per line, what is said goes to stderr. */
+	FILE *info = o->json ? stderr : stdout;
+	const struct polsim_decision *ds;
+	const struct cg_snapshot *s;
+	uint64_t first, last, since, until;
+	struct replay *r = NULL;
+	struct polsim *ps = NULL;
+	int err, status = 0;
+
+	err = replay_open(o->dir, who, o->quiet, &r);
+	if (err)
+		return EXIT_USAGE;
+	replay_range(r, &first, &last);
+	status = sim_range(o, first, last, &since, &until);
+	if (!status && polsim_new(p, NULL, &ps)) {
+		fprintf(stderr, "%s: out of memory\n", who);
+		status = EXIT_RUNTIME;
+	}
+	if (status) {
+		replay_close(r);
+		return status;
+	}
+	if (!o->quiet) {
+		char a[32], b[32];
+
+		cli_format_time(since, a, sizeof(a));
+		cli_format_time(until, b, sizeof(b));
+		fprintf(info, "%s: valid, %zu rule%s; simulated on the recording in %s from %s to %s\n",
+			file, p->nr_rules, p->nr_rules == 1 ? "" : "s", o->dir, a, b);
+		print_notes(info, p);
+		if (!o->json)
+			printf("decisions (recorded time  rule  cgroup: action, guards <- why):\n");
+		fflush(info);
+	}
+	err = note_before(r, ps, first, since);
+	if (!err)
+		err = replay_at(r, since, &s);
+	/* replay_at gives the tick at or before since. */
+	if (!err && s->wall_usec < since)
+		err = replay_next(r, &s);
+	while (!err && s->wall_usec <= until) {
+		const struct rec_action *acts;
+		size_t nr;
+		int n;
+
+		acts = replay_actions(r, &nr);
+		n = polsim_tick(ps, s, acts, nr, &ds);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (o->json)
+				json_write_policy_action(stdout, ds[i].d, ds[i].wall_usec, 0);
+			else
+				print_decision(p, &ds[i]);
+		}
+		err = replay_next(r, &s);
+	}
+	fflush(stdout);
+	if (err && err != -ENOENT) {
+		/* replay said what it could not decode; the summary says how far
+		 * the simulation got. */
+		fprintf(stderr, "%s: the replay stopped: %s\n", who, strerror(-err));
+		status = EXIT_RUNTIME;
+	}
+	if (!o->quiet)
+		print_summary(info, p, polsim_stats(ps));
+	polsim_free(ps);
+	replay_close(r);
+	return status;
+}
+
 int cmd_check_policy(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -157,10 +504,15 @@ int cmd_check_policy(int argc, char **argv)
 		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 		{ "sys-root", required_argument, NULL, OPT_SYS_ROOT },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct cli_common cc = { .no_bpf = true };
+	struct sim_opts so = { 0 };
 	const struct cg_snapshot *snap;
 	struct pol_errors errs = { 0 };
 	struct collector *c = NULL;
@@ -177,6 +529,18 @@ int cmd_check_policy(int argc, char **argv)
 		case OPT_QUIET:
 			quiet = true;	/* here: nothing on success */
 			break;
+		case OPT_REPLAY:
+			so.dir = optarg;
+			break;
+		case OPT_SINCE:
+			so.since = optarg;
+			break;
+		case OPT_UNTIL:
+			so.until = optarg;
+			break;
+		case OPT_JSON:
+			so.json = true;
+			break;
 		default:
 			if (cli_other_opt(&cc, opt, optarg, check_help))
 				return EXIT_USAGE;
@@ -184,6 +548,11 @@ int cmd_check_policy(int argc, char **argv)
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "cgwarden check-policy: give one FILE (see --help)\n");
+		return EXIT_USAGE;
+	}
+	if (!so.dir && (so.since || so.until || so.json)) {
+		fprintf(stderr, "cgwarden check-policy: %s needs --replay DIR\n",
+			so.since ? "--since" : so.until ? "--until" : "--json");
 		return EXIT_USAGE;
 	}
 	err = json_policy_load(argv[optind], &p, &errs);
@@ -196,6 +565,12 @@ int cmd_check_policy(int argc, char **argv)
 			errs.nr == 1 ? "" : "s");
 		pol_errors_free(&errs);
 		return EXIT_RUNTIME;
+	}
+	if (so.dir) {
+		so.quiet = quiet;
+		err = simulate(p, argv[optind], &so);
+		policy_free(p);
+		return err;
 	}
 	if (quiet) {
 		policy_free(p);

@@ -34,6 +34,7 @@
 #include "json_records.h"
 #include "loop.h"
 #include "policy.h"
+#include "recorder.h"
 #include "runner.h"
 #include "serve_http.h"
 #include "statefile.h"
@@ -65,6 +66,7 @@ static const char daemon_help[] =
 	"  -l, --listen ADDR     serve HTTP on ADDR (as cgwarden serve; default\n"
 	"                        127.0.0.1:9333, where a busy port is only a\n"
 	"                        warning); \"off\": no HTTP\n"
+	RECORDER_OPTS_HELP
 	CLI_COMMON_HELP
 	"\nThe default interval is 1 s. --fd-budget defaults to RLIMIT_NOFILE less\n"
 	"an eighth; PSI triggers take half of it at most, and past that their\n"
@@ -79,7 +81,7 @@ static const char daemon_help[] =
 /* Events (inotify) tick early, but not more often than this. */
 #define EVENT_TICK_MIN_USEC 250000
 
-enum { OPT_POLICY = 0x300, OPT_STATE, OPT_LOG, OPT_DRY_RUN, OPT_TICKS };
+enum { OPT_POLICY = 0x300, OPT_STATE, OPT_LOG, OPT_DRY_RUN, OPT_TICKS, OPT_RECORD, OPT_RETAIN };
 
 #define LISTEN_OFF "off"
 
@@ -109,6 +111,7 @@ struct daemon {
 	FILE *log;
 	struct streamout *out;		/* the stream: the runner's stream part */
 	struct serve_http *http;	/* its HTTP part */
+	struct recorder *rec;		/* --record: its last part */
 	struct prom_policy_count *counts;	/* enforcer counters as /metrics takes them */
 	size_t cap_counts;
 	bool force_dry_run;
@@ -155,6 +158,7 @@ static void on_record(void *ctx, const struct pol_decision *d, uint64_t time_use
 		json_write_policy_action(dm->log, d, time_usec, latency_usec);
 		fflush(dm->log);
 	}
+	recorder_action(dm->rec, d, time_usec, latency_usec);
 	/* A thaw that did not happen goes back into the state (retried at
 	 * the next evaluation, or the next start). Its result may come long
 	 * after the evaluation that decided it (verified in the loop). */
@@ -722,6 +726,8 @@ int cmd_daemon(int argc, char **argv)
 		{ "ticks", no_argument, NULL, OPT_TICKS },
 		{ "output", required_argument, NULL, 'o' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "retain", required_argument, NULL, OPT_RETAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -729,6 +735,7 @@ int cmd_daemon(int argc, char **argv)
 	struct daemon dm = { .state_path = DEFAULT_STATE, .ino_fd = -1 };
 	struct actuator_opts ao = { 0 };
 	struct runner_opts ro = { .who = "cgwarden daemon", .keep_going = true };
+	struct recorder_opts rec_o = { .who = "cgwarden daemon", .slow_ok = true };
 	struct httpd_opts ho = { 0 };
 	struct pol_errors errs = { 0 };
 	const char *log_path = NULL, *output = NULL;
@@ -748,10 +755,19 @@ int cmd_daemon(int argc, char **argv)
 		case OPT_TICKS: ticks = true; break;
 		case 'o': output = optarg; break;
 		case 'l': ho.listen = optarg; break;
+		case OPT_RECORD: rec_o.dir = optarg; break;
+		case OPT_RETAIN:
+			if (recorder_retain_opt("cgwarden daemon", optarg, &rec_o))
+				return EXIT_USAGE;
+			break;
 		default:
 			if (cli_other_opt(&cc, opt, optarg, daemon_help))
 				return EXIT_USAGE;
 		}
+	}
+	if ((rec_o.retain_bytes || rec_o.retain_usec) && !rec_o.dir) {
+		fprintf(stderr, "cgwarden daemon: --retain needs --record DIR\n");
+		return EXIT_USAGE;
 	}
 	if (optind < argc || !dm.policy_path) {
 		fprintf(stderr, "cgwarden daemon: %s (see --help)\n",
@@ -832,6 +848,11 @@ int cmd_daemon(int argc, char **argv)
 			fprintf(stderr, "cgwarden daemon: no HTTP endpoint (--listen to choose "
 				"another address)\n");
 	}
+	rec_o.quiet = cc.copts.quiet;
+	if (rec_o.dir && recorder_open(dm.r, &rec_o, &dm.rec)) {
+		dm.status = EXIT_RUNTIME;
+		goto out;
+	}
 	fprintf(stderr, "cgwarden daemon: %s: %zu rule%s%s, interval %" PRIu64 " ms, state %s\n",
 		dm.policy_path, dm.p->nr_rules, dm.p->nr_rules == 1 ? "" : "s",
 		dm.p->dry_run ? " (dry run)" : "", cc.interval_usec / 1000, dm.state_path);
@@ -843,6 +864,7 @@ int cmd_daemon(int argc, char **argv)
 	fprintf(stderr, "cgwarden daemon: exiting\n");
 out:
 	/* Both are watched by the loop: gone before it is. */
+	recorder_close(dm.rec);
 	serve_http_stop(dm.http);
 	streamout_close(dm.out);
 	runner_free(dm.r);

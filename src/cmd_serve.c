@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "cli.h"
 #include "commands.h"
+#include "recorder.h"
 #include "runner.h"
 #include "serve_http.h"
 
@@ -31,10 +32,12 @@ static const char serve_help[] =
 	"      --http-request-timeout SEC  close a connection that has not sent a\n"
 	"                        complete request line and headers within SEC of\n"
 	"                        connecting or of its previous response (5)\n"
+	RECORDER_OPTS_HELP
 	CLI_COMMON_HELP
 	"\nThe default interval is 2 s. SIGINT and SIGTERM stop the server.\n";
 
-enum { OPT_MAX_CONN = OPT__COMMON_END, OPT_HTTP_TIMEOUT, OPT_REQUEST_TIMEOUT };
+enum { OPT_MAX_CONN = OPT__COMMON_END, OPT_HTTP_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_RECORD,
+       OPT_RETAIN };
 
 static int parse_uint(const char *opt, const char *arg, unsigned max, unsigned *out)
 {
@@ -60,10 +63,14 @@ int cmd_serve(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "http-request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "retain", required_argument, NULL, OPT_RETAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct cli_common cc = { .interval_usec = 2000000 };
+	struct recorder_opts rec_o = { .who = "cgwarden serve", .slow_ok = true };
+	struct recorder *rec = NULL;
 	struct httpd_opts ho = { 0 };
 	struct runner_opts ro = { .who = "cgwarden serve" };
 	struct runner *r = NULL;
@@ -91,6 +98,13 @@ int cmd_serve(int argc, char **argv)
 				       &ho.request_timeout_sec))
 				return EXIT_USAGE;
 			break;
+		case OPT_RECORD:
+			rec_o.dir = optarg;
+			break;
+		case OPT_RETAIN:
+			if (recorder_retain_opt("cgwarden serve", optarg, &rec_o))
+				return EXIT_USAGE;
+			break;
 		default:
 			if (cli_other_opt(&cc, opt, optarg, serve_help))
 				return EXIT_USAGE;
@@ -98,6 +112,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (cli_no_operands("serve", argc, argv))
 		return EXIT_USAGE;
+	if ((rec_o.retain_bytes || rec_o.retain_usec) && !rec_o.dir) {
+		fprintf(stderr, "cgwarden serve: --retain needs --record DIR\n");
+		return EXIT_USAGE;
+	}
 	if (ho.max_connections && ho.max_connections < 16)
 		ho.max_per_client = ho.max_connections;
 	ho.quiet = cc.copts.quiet;
@@ -112,8 +130,12 @@ int cmd_serve(int argc, char **argv)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	status = runner_open_collector(r, &cc);
+	rec_o.quiet = cc.copts.quiet;
+	if (!status && rec_o.dir && recorder_open(r, &rec_o, &rec))
+		status = EXIT_RUNTIME;
 	if (!status)
 		status = runner_run(r);
+	recorder_close(rec);
 	serve_http_stop(sh);
 	runner_free(r);
 	return status;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
+#include "replay.h"
 #include "runner.h"
 #include "streamout.h"
 
@@ -26,6 +27,14 @@ static const char stream_help[] =
 	"                        cpu,memory.current_bytes,psi.cpu (identity members\n"
 	"                        id, path, name, kind, ... are always kept); only\n"
 	"                        the files that feed them are read\n"
+	"      --replay DIR      the ticks of a recording (cgwarden record), as\n"
+	"                        fast as they can be written, then exit: the lines\n"
+	"                        the live stream gave, with the policy actions\n"
+	"                        a daemon recorded where it wrote them\n"
+	"      --since TIME      with --replay: from this moment (default: the\n"
+	"                        start); 2026-12-04T03:00:00Z, '2026-12-04 03:00',\n"
+	"                        unix seconds, or -2h back from the end\n"
+	"      --until TIME      with --replay: up to this moment (default: the end)\n"
 	CLI_COMMON_HELP
 	"\nThe default interval is 2 s. The output never blocks the collector: a\n"
 	"line the reader has no room for is dropped whole and counted in the next\n"
@@ -36,10 +45,106 @@ static const char stream_help[] =
 	"reader that goes away ends the stream (status 0). SIGINT and SIGTERM\n"
 	"end it.\n";
 
+struct replay_range_opts {
+	const char *dir, *since, *until;
+};
+
+static int parse_moment(const char *opt, const char *arg, uint64_t end, uint64_t *out)
+{
+	if (cli_parse_time(arg, end, out) == 0)
+		return 0;
+	fprintf(stderr, "cgwarden stream: %s: '%s' is not a time: give 2026-12-04T03:00:00Z, "
+		"'2026-12-04 03:00[:SS]', unix seconds or -20s, -2h (back from the recording's "
+		"end)\n", opt, arg);
+	return -EINVAL;
+}
+
+/* The recorded actions of this tick that the live stream wrote before
+ * (before: true) or after its tick line: those taken between two ticks (a
+ * hook that ended, a PSI trigger) came before it, those of this tick's
+ * evaluation, which follows the walk, after. */
+static int replay_actions_out(FILE *out, const struct replay *r, uint64_t tick_usec, bool before)
+{
+	const struct rec_action *acts;
+	size_t nr;
+
+	acts = replay_actions(r, &nr);
+	for (size_t i = 0; i < nr; i++)
+		if ((acts[i].time_usec < tick_usec) == before && fprintf(out, "%s\n", acts[i].json) < 0)
+			return -EIO;
+	return 0;
+}
+
+/* One recorded tick as the live stream wrote it: its dropped-lines count
+ * is this stream's own (none: it waits for its reader). */
+static int replay_line(FILE *out, const struct cg_snapshot *snap, const struct replay *r,
+		       const struct json_fields *fields)
+{
+	struct cg_snapshot s = *snap;
+
+	s.self.dropped_lines_known = true;
+	s.self.dropped_lines = 0;
+	if (replay_actions_out(out, r, s.wall_usec, true) ||
+	    json_write_stream_tick_fields(out, &s, fields) < 0)
+		return -EIO;
+	return replay_actions_out(out, r, s.wall_usec, false);
+}
+
+static int replay_stream(const struct replay_range_opts *ro, uint64_t count, bool quiet,
+			 const struct json_fields *fields)
+{
+	const struct cg_snapshot *snap;
+	uint64_t first, last, since, until, n = 0;
+	struct replay *r;
+	int err;
+
+	if (replay_open(ro->dir, "cgwarden stream", quiet, &r))
+		return EXIT_USAGE;
+	replay_range(r, &first, &last);
+	since = first;
+	until = last;
+	if ((ro->since && parse_moment("--since", ro->since, last, &since)) ||
+	    (ro->until && parse_moment("--until", ro->until, last, &until))) {
+		replay_close(r);
+		return EXIT_USAGE;
+	}
+	if (since > until) {
+		fprintf(stderr, "cgwarden stream: --since is after --until\n");
+		replay_close(r);
+		return EXIT_USAGE;
+	}
+	err = replay_at(r, since, &snap);
+	/* replay_at gives the tick at or before since; the stream begins
+	 * at the first one from since on. */
+	if (!err && snap->wall_usec < since)
+		err = replay_next(r, &snap);
+	while (!err && snap->wall_usec <= until && (!count || n < count)) {
+		err = replay_line(stdout, snap, r, fields);
+		n++;
+		if (!err)
+			err = replay_next(r, &snap);
+	}
+	replay_close(r);
+	if (fflush(stdout) || err == -EIO) {
+		fprintf(stderr, "cgwarden stream: writing failed\n");
+		return EXIT_RUNTIME;
+	}
+	if (err && err != -ENOENT) {
+		fprintf(stderr, "cgwarden stream: %s: %s\n", ro->dir,
+			err == -EBADMSG ? "the recording cannot be decoded" : strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 int cmd_stream(int argc, char **argv)
 {
+	enum { OPT_REPLAY = OPT__COMMON_END, OPT_SINCE, OPT_UNTIL };
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "count", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "fields", required_argument, NULL, 'f' },
@@ -53,6 +158,7 @@ int cmd_stream(int argc, char **argv)
 	struct runner *r = NULL;
 	struct streamout *out = NULL;
 	struct json_fields *fields = NULL;
+	struct replay_range_opts rr = { 0 };
 	char *end;
 	int opt, err, status;
 
@@ -72,6 +178,15 @@ int cmd_stream(int argc, char **argv)
 			break;
 		case 'o':
 			so.dest = optarg;
+			break;
+		case OPT_REPLAY:
+			rr.dir = optarg;
+			break;
+		case OPT_SINCE:
+			rr.since = optarg;
+			break;
+		case OPT_UNTIL:
+			rr.until = optarg;
 			break;
 		case 'f':
 			json_fields_free(fields);
@@ -97,6 +212,21 @@ int cmd_stream(int argc, char **argv)
 	if (cli_no_operands("stream", argc, argv)) {
 		json_fields_free(fields);
 		return EXIT_USAGE;
+	}
+	if ((rr.since || rr.until) && !rr.dir) {
+		fprintf(stderr, "cgwarden stream: --since and --until need --replay DIR\n");
+		json_fields_free(fields);
+		return EXIT_USAGE;
+	}
+	if (rr.dir && so.dest) {
+		fprintf(stderr, "cgwarden stream: --replay writes to standard output only\n");
+		json_fields_free(fields);
+		return EXIT_USAGE;
+	}
+	if (rr.dir) {
+		status = replay_stream(&rr, so.count, cc.copts.quiet, fields);
+		json_fields_free(fields);
+		return status;
 	}
 	ro.interval_usec = cc.interval_usec;
 	if (runner_new(&ro, &r)) {

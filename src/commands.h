@@ -7,6 +7,7 @@ int cmd_snapshot(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_check_policy(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_top(int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct command {
 	{ "serve", cmd_serve, "serve /metrics (Prometheus, OpenMetrics) and /snapshot over HTTP" },
 	{ "set", cmd_set, "change one cgroup's limits now (cpu, memory, pids, freeze, kill)" },
 	{ "daemon", cmd_daemon, "enforce a policy file: rules, ladders, restores, audit" },
+	{ "record", cmd_record, "record every tick to a compact store, for --replay" },
 	{ "check-policy", cmd_check_policy, "validate a policy file and show what it matches now" },
 };
 

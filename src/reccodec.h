@@ -88,7 +88,8 @@ void rec_decoder_free(struct rec_decoder *d);
  * the next call. A delta tick needs the tick before it decoded by this
  * decoder: -ENOENT if this decoder has none (start at a keyframe).
  * -EBADMSG for malformed input: why (a static string) in *why when not
- * NULL. -ENOMEM.
+ * NULL. -ENOMEM. After any error the decoder has reset itself: the next
+ * tick it takes is a keyframe.
  */
 int rec_decode_tick(struct rec_decoder *d, const void *buf, size_t len,
 		    const struct cg_snapshot **out, const struct rec_action **acts,

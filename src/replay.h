@@ -34,13 +34,15 @@ void replay_range(const struct replay *r, uint64_t *first_usec, uint64_t *last_u
 int replay_at(struct replay *r, uint64_t wall_usec, const struct cg_snapshot **out);
 
 /* The tick after / before the current one. -ENOENT at the end / start
- * (the current one stays). */
+ * (the current one stays, and pointers to it stay valid). */
 int replay_next(struct replay *r, const struct cg_snapshot **out);
 int replay_prev(struct replay *r, const struct cg_snapshot **out);
 
 /* The next (dir > 0) or previous (dir < 0) tick after the current one that
  * holds an event of kinds (enum rec_event mask). -ENOENT when there is
- * none (the current one stays). */
+ * none: the search decoded other ticks, so *out is the current tick again,
+ * decoded anew, and a snapshot pointer held from before is no longer
+ * valid. */
 int replay_find_event(struct replay *r, int dir, uint32_t kinds,
 		      const struct cg_snapshot **out);
 

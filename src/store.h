@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The flight recorder's files (man cgwarden-record(8), "STORE FORMAT"): an
+ * The flight recorder's files (man cgwarden-store(5)): an
  * append-only directory of segment files holding opaque tick records
  * (reccodec.h makes them), compressed with zstd, with a small time index
  * beside each segment. This module knows bytes, times and files, never
@@ -21,8 +21,9 @@
  * after the writer closes them (a restarted writer begins a new one), and
  * retention deletes whole segments, oldest first.
  *
- * Inside a group's decompressed stream each tick is a varint length and
- * that many bytes.
+ * Inside a group's decompressed stream each tick is a varint of its wall
+ * time (the difference from the tick before it), a varint length and that
+ * many bytes. The byte layout: man cgwarden-store(5), and store.c's top.
  */
 #ifndef CGWARDEN_STORE_H
 #define CGWARDEN_STORE_H
@@ -89,7 +90,8 @@ bool store_need_keyframe(const struct store_writer *w);
 /*
  * Appends one tick (raw bytes from the codec, wall_usec its CLOCK_REALTIME)
  * and writes a chunk when one is due. keyframe must be what
- * store_need_keyframe() said. On a full disk (ENOSPC, EDQUOT) the store
+ * store_need_keyframe() said (-EINVAL for a delta where a keyframe is
+ * needed; a keyframe where none is needed begins a group early). On a full disk (ENOSPC, EDQUOT) the store
  * pauses: says so once, drops ticks (counted), and tries again on each
  * later call once the file system has room; the first tick after that is
  * a keyframe. Returns 0 (also while paused), or -errno for what cannot go
@@ -152,5 +154,10 @@ int store_next(struct store_reader *r, const void **raw, size_t *len, uint64_t *
 /* Notices so far (torn chunks, bad CRCs, rebuilt indexes): each was said
  * once on stderr unless quiet. */
 uint64_t store_reader_notices(const struct store_reader *r);
+
+/* Times the end of the newest segment held a chunk not all written yet
+ * while a writer held DIR/lock: the writer's next one, not a notice (the
+ * same cut with no writer is a torn chunk, a notice). */
+uint64_t store_reader_incomplete(const struct store_reader *r);
 
 #endif

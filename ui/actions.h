@@ -46,4 +46,28 @@ struct ui_interval {
 	int (*set)(void *ctx, uint64_t usec);
 };
 
+/*
+ * top --replay: recorded time instead of a collector. The command owns the
+ * recording; the dashboard asks it to seek, and it hands the new tick over
+ * with screen_snapshot() (after screen_rewind() and the ticks before it,
+ * on a jump) before seek() returns.
+ */
+enum ui_move {
+	UI_MOVE_TICK,		/* dir ticks (+1 / -1) */
+	UI_MOVE_MINUTE,		/* dir minutes of recorded time */
+	UI_MOVE_EVENT,		/* the next (dir > 0) or previous OOM kill, removal or
+				 * policy action */
+	UI_MOVE_TIME,		/* to the moment typed in time (any --at form) */
+};
+
+struct ui_replay {
+	void *ctx;
+	uint64_t end_usec;	/* wall time of the recording's last tick */
+	/* 0 and what to say (text may stay empty), or -errno and why. */
+	int (*seek)(void *ctx, enum ui_move how, int dir, const char *time, char *text,
+		    size_t len);
+	/* Plays forward at speed times the recorded pace; 0 pauses. */
+	void (*play)(void *ctx, unsigned speed);
+};
+
 #endif

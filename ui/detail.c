@@ -168,7 +168,8 @@ static void events(struct pen *p, uint64_t id)
 		shown++;
 	}
 	if (!shown)
-		line(p, crt_attr(STYLE_DIM), "  none since the dashboard started");
+		line(p, crt_attr(STYLE_DIM), s->replay ? "  none in the replayed time" :
+		     "  none since the dashboard started");
 }
 
 /* One resource's pressure: its row of the table (M_PSI_CPU, ...) and the
@@ -410,6 +411,11 @@ void detail_draw(struct screen *s)
 	const struct cg_sample *x = snapshot_find_id(s->snap, s->sel_id);
 	struct pen p = { .s = s, .top = 0, .bottom = LINES - 1 };
 
+	/* A replay keeps its recorded time in sight while it steps. */
+	if (s->replay) {
+		header_replay_draw(s, COLS);
+		p.top = 1;
+	}
 	if (!x) {
 		line(&p, crt_attr(STYLE_CRIT), "This cgroup is gone (removed, or not in this view).");
 		line(&p, A_NORMAL, "%s", "");

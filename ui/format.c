@@ -3,10 +3,13 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
+#include "cli.h"
 #include "format.h"
+#include "reccodec.h"
 #include "textesc.h"
 
 /* v scaled by base until it is below 1000 (so at most three digits before a
@@ -316,4 +319,149 @@ bool fmt_match(const char *hay, const char *needle)
 		if (strncasecmp(hay, needle, nl) == 0)
 			return true;
 	return false;
+}
+
+/* ---- top --replay ------------------------------------------------------- */
+
+void fmt_span(uint64_t usec, char *out, size_t outlen)
+{
+	uint64_t s = usec / 1000000;
+
+	if (s < 10 && usec % 1000000 >= 100000)
+		snprintf(out, outlen, "%" PRIu64 ".%" PRIu64 "s", s, usec % 1000000 / 100000);
+	else if (s < 60)
+		snprintf(out, outlen, "%" PRIu64 "s", s);
+	else if (s < 3600)
+		snprintf(out, outlen, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(out, outlen, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, outlen, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s % 86400 / 3600);
+}
+
+void fmt_replay_where(uint64_t wall_usec, uint64_t seq, uint64_t end_usec, char *out,
+		      size_t outlen)
+{
+	char when[32], back[FMT_CELL_MAX];
+
+	/* cli_format_time rounds up: typed back into 'g', it is this tick. */
+	cli_format_time(wall_usec, when, sizeof(when));
+	if (wall_usec >= end_usec) {
+		snprintf(out, outlen, "REPLAY %s (tick %" PRIu64 ", the end)", when, seq);
+		return;
+	}
+	fmt_span(end_usec - wall_usec, back, sizeof(back));
+	snprintf(out, outlen, "REPLAY %s (tick %" PRIu64 ", -%s from end)", when, seq, back);
+}
+
+double fmt_memevents_ooms(const struct cg_snapshot *snap, const struct cg_sample *x)
+{
+	if (!(x->rate.have & CG_RATE_MEM_EVENTS))
+		return 0;
+	return x->rate.oom_kill_per_sec * (double)snap->interval_usec / 1e6;
+}
+
+/* The path of a cgroup of the tick (or of one that went in it), for text
+ * about it; "" is the root. */
+static const char *event_path(const struct cg_snapshot *snap, uint64_t id, char *buf,
+			      size_t len)
+{
+	const struct cg_sample *x = snapshot_find_id(snap, id);
+
+	for (size_t i = 0; !x && i < snap->nr_removed; i++)
+		if (snap->removed[i].id == id)
+			x = &snap->removed[i];
+	if (x)
+		return x->path[0] ? x->path : "/";
+	snprintf(buf, len, "cgroup id %" PRIu64, id);
+	return buf;
+}
+
+/* memory.events counts a kill in every ancestor too: the deepest cgroup
+ * that counted one says where. Children come after their parent; only the
+ * few cgroups that counted a kill are asked. */
+static bool child_ooms(const struct cg_snapshot *snap, size_t i)
+{
+	for (size_t k = i + 1; k < snap->nr_samples; k++)
+		if (snap->samples[k].parent == (int32_t)i &&
+		    fmt_memevents_ooms(snap, &snap->samples[k]) >= 0.5)
+			return true;
+	return false;
+}
+
+struct ev_text {
+	char *out;
+	size_t outlen, len;
+	unsigned more;
+};
+
+static void ev_add(struct ev_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends one event, whole or not at all: a cut path would read as another
+ * cgroup's. What does not fit is counted for "(+N more)", with room kept
+ * for that. */
+static void ev_add(struct ev_text *t, const char *fmt, ...)
+{
+	char one[1024];
+	const char *sep = t->len ? "; " : "";
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(one, sizeof(one), fmt, ap);
+	va_end(ap);
+	n = strlen(sep) + strlen(one);
+	if (t->more || t->len + n + sizeof(" (+9999 more)") > t->outlen) {
+		t->more++;
+		return;
+	}
+	t->len += (size_t)snprintf(t->out + t->len, t->outlen - t->len, "%s%s", sep, one);
+}
+
+size_t fmt_rec_events(const struct cg_snapshot *snap, uint32_t events,
+		      const struct rec_action *acts, size_t nr_acts, uint32_t kinds,
+		      char *out, size_t outlen)
+{
+	struct ev_text t = { .out = out, .outlen = outlen };
+	char idbuf[48];
+
+	if (!outlen)
+		return 0;
+	out[0] = '\0';
+	events &= kinds;
+	if (events & REC_EV_OOM) {
+		size_t before = t.len + t.more;
+
+		for (size_t i = 0; i < snap->nr_oom; i++) {
+			const struct cg_oom_event *e = &snap->oom[i];
+			char comm[sizeof(e->comm) + 1];
+
+			snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(e->comm), e->comm);
+			ev_add(&t, "oom_kill in %s (pid %u %s)", e->path ? e->path :
+			       event_path(snap, e->cgroup_id, idbuf, sizeof(idbuf)), e->pid, comm);
+		}
+		for (size_t i = 0; !snap->nr_oom && i < snap->nr_samples; i++) {
+			const struct cg_sample *x = &snap->samples[i];
+			double n = fmt_memevents_ooms(snap, x);
+
+			if (n >= 0.5 && !child_ooms(snap, i))
+				ev_add(&t, "oom_kill in %s (memory.events)", x->path[0] ? x->path : "/");
+		}
+		if (t.len + t.more == before)
+			ev_add(&t, "oom_kill");
+	}
+	for (size_t i = 0; (events & REC_EV_ACTION) && i < nr_acts; i++) {
+		const struct rec_action *a = &acts[i];
+
+		ev_add(&t, "policy_action %s%s on %s: %s%s (rule %s)", a->action ? a->action : "?",
+		       a->restore ? " (restore)" : "",
+		       event_path(snap, a->cgroup_id, idbuf, sizeof(idbuf)),
+		       a->result ? a->result : "?", a->dry_run ? ", dry run" : "",
+		       a->rule ? a->rule : "?");
+	}
+	for (size_t i = 0; (events & REC_EV_REMOVED) && i < snap->nr_removed; i++)
+		ev_add(&t, "removed: %s", snap->removed[i].path);
+	if (t.more)
+		t.len += (size_t)snprintf(out + t.len, outlen - t.len, " (+%u more)", t.more);
+	return t.len;
 }

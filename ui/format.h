@@ -80,4 +80,37 @@ size_t fmt_graph_row(const float *v, size_t n, double max, int row, int rows, bo
 /* Case-insensitive (ASCII) substring test; an empty needle matches. */
 bool fmt_match(const char *hay, const char *needle);
 
+/* ---- top --replay ------------------------------------------------------- */
+
+/* A span of recorded time, as TIME's -DURATION counts it: "0s", "1.5s",
+ * "42s", "5m20s", "2h05m", "3d04h" (truncated, never rounded up: a tick
+ * 59.9 s from the end is not a minute from it). */
+void fmt_span(uint64_t usec, char *out, size_t outlen);
+
+/* The header's first words in a replay: where in the recording the shown
+ * tick is. "REPLAY 2026-12-04T03:00:05.250Z (tick 123, -5m20s from end)",
+ * "... (tick 124, the end)". The time is rounded up to the millisecond, so
+ * that typed back (--at, 'g') it names this very tick. */
+void fmt_replay_where(uint64_t wall_usec, uint64_t seq, uint64_t end_usec, char *out,
+		      size_t outlen);
+
+/* OOM kills that memory.events says happened in x during the tick of
+ * snap (its rate times the interval), when eBPF did not see them one by
+ * one; 0 when that is not known. */
+double fmt_memevents_ooms(const struct cg_snapshot *snap, const struct cg_sample *x);
+
+struct rec_action;
+/*
+ * What happened in a replayed tick, of the kinds asked (enum rec_event of
+ * src/reccodec.h), for the bottom line after a jump to it: OOM kills first
+ * ("oom_kill in a/b (pid 123 stress)", or "(memory.events)" without
+ * eBPF), then policy actions ("policy_action memory.high on a/b: ok (rule
+ * r)"), then removals ("removed: a/b"), "; " between them and "(+N more)"
+ * for what does not fit. Paths are raw: the bottom line escapes. Returns
+ * the length written (0: none of those kinds).
+ */
+size_t fmt_rec_events(const struct cg_snapshot *snap, uint32_t events,
+		      const struct rec_action *acts, size_t nr_acts, uint32_t kinds,
+		      char *out, size_t outlen);
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The dashboard's header: host CPU, memory and swap bars, host PSI, counts,
- * interval, eBPF, and what the collector itself costs. */
+/* The dashboard's header: the clock (or a replay's recorded time), host
+ * CPU, memory and swap bars, host PSI, counts, interval, eBPF, and what
+ * the collector itself costs. */
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
@@ -39,6 +40,29 @@ static void psi_text(const struct cg_host *h, enum cg_psi_resource r, uint32_t b
 		snprintf(out, outlen, "-");
 }
 
+/* top --replay: the recorded time where the clock was, in reverse video so
+ * that nobody takes it for now (the detail view shows it too). */
+void header_replay_draw(struct screen *s, int w)
+{
+	static const char title[] = "cgwarden top  ";
+	const struct cg_snapshot *snap = s->snap;
+	char where[128], rest[128];
+	int x = (int)strlen(title), n;
+
+	fmt_replay_where(snap->wall_usec, snap->seq, s->replay->end_usec, where, sizeof(where));
+	if (s->playing)
+		snprintf(rest, sizeof(rest), "  playing %ux  eBPF %s", s->speed,
+			 snap->self.bpf ? "on" : "off");
+	else
+		snprintf(rest, sizeof(rest), "  paused (space plays)  eBPF %s",
+			 snap->self.bpf ? "on" : "off");
+	ui_put(0, 0, crt_attr(STYLE_TITLE), title, w);
+	n = (int)strlen(where);
+	ui_put(0, x, crt_attr(STYLE_WARN) | A_REVERSE, where, w - x);
+	if (w > x + n)
+		ui_put(0, x + n, crt_attr(STYLE_TITLE), rest, w - x - n);
+}
+
 void header_draw(struct screen *s)
 {
 	const struct cg_snapshot *snap = s->snap;
@@ -52,13 +76,18 @@ void header_draw(struct screen *s)
 	size_t nctr = 0, npod = 0, nsvc = 0;
 	double cpu = NAN, v;
 
-	if (localtime_r(&t, &tm))
-		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	fmt_usec((double)s->interval->get(s->interval->ctx), a, sizeof(a));
-	snprintf(line, sizeof(line), "cgwarden top  %s  interval %s  eBPF %s%s%s", clock, a,
-		 self->bpf ? "on" : "off", s->dry_run ? "  DRY RUN (actions write nothing)" : "",
-		 s->paused ? "  [PAUSED]" : "");
-	ui_put(0, 0, crt_attr(STYLE_TITLE), line, w);
+	if (s->replay) {
+		header_replay_draw(s, w);
+	} else {
+		if (localtime_r(&t, &tm))
+			strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+		fmt_usec((double)s->interval->get(s->interval->ctx), a, sizeof(a));
+		snprintf(line, sizeof(line), "cgwarden top  %s  interval %s  eBPF %s%s%s", clock,
+			 a, self->bpf ? "on" : "off",
+			 s->dry_run ? "  DRY RUN (actions write nothing)" : "",
+			 s->paused ? "  [PAUSED]" : "");
+		ui_put(0, 0, crt_attr(STYLE_TITLE), line, w);
+	}
 
 	/* Host CPU: the root cgroup's usage over the online CPUs. */
 	for (size_t i = 0; i < snap->nr_samples; i++) {

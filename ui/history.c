@@ -43,13 +43,6 @@ void history_free(struct history *h)
 	free(h);
 }
 
-const struct hist_entry *history_get(const struct history *h, uint64_t id)
-{
-	uint32_t i = h ? idmap_get(&h->map, id) : IDMAP_NONE;
-
-	return i == IDMAP_NONE ? NULL : h->ent[i];
-}
-
 static void delete_at(struct history *h, uint32_t i)
 {
 	idmap_del(&h->map, h->ent[i]->id);
@@ -58,6 +51,19 @@ static void delete_at(struct history *h, uint32_t i)
 		h->ent[i] = h->ent[h->n];
 		idmap_put(&h->map, h->ent[i]->id, i);	/* in place: cannot fail */
 	}
+}
+
+void history_clear(struct history *h)
+{
+	while (h->n)
+		delete_at(h, (uint32_t)h->n - 1);
+}
+
+const struct hist_entry *history_get(const struct history *h, uint64_t id)
+{
+	uint32_t i = h ? idmap_get(&h->map, id) : IDMAP_NONE;
+
+	return i == IDMAP_NONE ? NULL : h->ent[i];
 }
 
 /* A series is the sum of one or two rows of the metric table, scaled. */

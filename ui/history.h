@@ -41,6 +41,10 @@ void history_free(struct history *h);
  * 0 or -ENOMEM (then some cgroups miss this point). */
 int history_update(struct history *h, const struct cg_snapshot *s);
 
+/* Forgets every cgroup's points: top --replay jumped in recorded time, and
+ * the graphs must not join two moments that are not neighbours. */
+void history_clear(struct history *h);
+
 /* NULL when that cgroup is not tracked. */
 const struct hist_entry *history_get(const struct history *h, uint64_t id);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The dashboard's state and keys (see screen.h): views, sort, filter, help,
- * pause, interval, detail, and actions asked of the command (ui_actions). */
+ * pause, interval, detail, actions asked of the command (ui_actions), and
+ * moves in recorded time asked of it (ui_replay). */
 #include <curses.h>
 #include <errno.h>
 #include <math.h>
@@ -154,6 +155,8 @@ int screen_open(const struct screen_opts *o, struct screen **out)
 	if (o->filter)
 		snprintf(s->filter, sizeof(s->filter), "%s", o->filter);
 	s->interval = o->interval;
+	s->replay = o->replay;
+	s->speed = 1;
 	s->actions = o->actions;
 	snprintf(s->act_why, sizeof(s->act_why), "%s", o->act_why ? o->act_why : "");
 	s->dry_run = o->dry_run;
@@ -207,7 +210,21 @@ void screen_metrics(const struct screen *s, struct metric_set *set)
 
 /* ---- snapshots ------------------------------------------------------------ */
 
-void screen_snapshot(struct screen *s, const struct cg_snapshot *snap)
+void screen_rewind(struct screen *s)
+{
+	history_clear(s->hist);
+	s->nr_ev = 0;
+	s->prev_mono_usec = 0;
+	s->self_cpu_pct = NAN;
+}
+
+void screen_play_stop(struct screen *s, const char *why)
+{
+	s->playing = false;
+	status(s, "%s", why);
+}
+
+void screen_feed(struct screen *s, const struct cg_snapshot *snap)
 {
 	const struct cg_self *self = &snap->self;
 
@@ -217,7 +234,6 @@ void screen_snapshot(struct screen *s, const struct cg_snapshot *snap)
 				  (double)(snap->mono_usec - s->prev_mono_usec);
 	s->prev_mono_usec = snap->mono_usec;
 	s->prev_self_cpu_usec = self->cpu_usec;
-	s->snap = snap;
 	history_update(s->hist, snap);
 
 	for (size_t i = 0; i < snap->nr_removed; i++) {
@@ -239,13 +255,19 @@ void screen_snapshot(struct screen *s, const struct cg_snapshot *snap)
 	if (!self->bpf)
 		for (size_t i = 0; i < snap->nr_samples; i++) {
 			const struct cg_sample *x = &snap->samples[i];
-			double n = x->rate.oom_kill_per_sec * (double)snap->interval_usec / 1e6;
+			double n = fmt_memevents_ooms(snap, x);
 
-			if ((x->rate.have & CG_RATE_MEM_EVENTS) && n >= 0.5)
+			if (n >= 0.5)
 				add_event(s, snap->wall_usec, x->id,
 					  "OOM kill%s: %.0f (memory.events oom_kill)",
 					  n >= 1.5 ? "s" : "", n);
 		}
+}
+
+void screen_snapshot(struct screen *s, const struct cg_snapshot *snap)
+{
+	screen_feed(s, snap);
+	s->snap = snap;
 	rebuild(s);
 }
 
@@ -272,14 +294,43 @@ static const char *const help_text[] = {
 	"Columns:",
 };
 
+/* top --replay: the lines of help_text that say otherwise there (space and
+ * + - are playback), and what takes the place of the actions. */
+#define HELP_SPACE_LINE 6
+#define HELP_PLUS_LINE 7
+#define HELP_ACTIONS_LINE 10
+#define HELP_ACTIONS_LINES 4
+static const char *const replay_help_text[] = {
+	"Replay: recorded time; limits cannot be changed in a recording",
+	"  , .   one tick back / forward          [ ]  one minute back / forward",
+	"  p n   previous / next event: OOM kill, cgroup removal, policy action",
+	"  g     go to a time: 2026-12-04T03:00:00Z, 2026-12-04 03:00[:SS], unix s, -5m",
+	"  (Home still goes to the first row)",
+	"",
+};
+
 static void help_draw(struct screen *s)
 {
 	int y = 0, n = (int)(sizeof(help_text) / sizeof(help_text[0]));
+	int nr = (int)(sizeof(replay_help_text) / sizeof(replay_help_text[0]));
 	char line[256];
 
-	(void)s;
-	for (int i = 0; i < n && y < LINES - 1; i++)
-		ui_put(y++, 1, crt_attr(i == 0 ? STYLE_TITLE : STYLE_NORMAL), help_text[i], COLS - 1);
+	for (int i = 0; i < n && y < LINES - 1; i++) {
+		const char *t = help_text[i];
+
+		if (s->replay && i == HELP_ACTIONS_LINE) {
+			for (int k = 0; k < nr && y < LINES - 1; k++)
+				ui_put(y++, 1, crt_attr(k == 0 ? STYLE_TITLE : STYLE_NORMAL),
+				       replay_help_text[k], COLS - 1);
+			i += HELP_ACTIONS_LINES - 1;
+			continue;
+		}
+		if (s->replay && i == HELP_SPACE_LINE)
+			t = "  Esc       clear the filter, close a view          space  play / pause";
+		else if (s->replay && i == HELP_PLUS_LINE)
+			t = "  + -       faster / slower playback (1x-120x)      ? h F1  this help";
+		ui_put(y++, 1, crt_attr(i == 0 ? STYLE_TITLE : STYLE_NORMAL), t, COLS - 1);
+	}
 	for (int c = 0; c < COL__COUNT && y < LINES - 1; c++) {
 		snprintf(line, sizeof(line), "  %-7s %s", col_defs[c].title, col_defs[c].what);
 		ui_put(y++, 1, A_NORMAL, line, COLS - 1);
@@ -320,13 +371,27 @@ static void bottom_draw(struct screen *s)
 	case MODE_CONFIRM:
 		snprintf(line, sizeof(line), "%s", s->prompt);
 		break;
+	case MODE_TIME:
+		fmt_sanitize(s->edit, !s->utf8, f, sizeof(f));
+		snprintf(line, sizeof(line), "Go to (2026-12-04T03:00:00Z, 2026-12-04 03:00[:SS], "
+			 "unix seconds, -5m from the end): %s_", f);
+		break;
 	default:
 		if (s->status[0])
 			snprintf(line, sizeof(line), "%s", s->status);
+		else if (s->mode == MODE_DETAIL && s->replay)
+			snprintf(line, sizeof(line), "Esc/q back  Up/Down scroll  ,/. tick  [/] minute  "
+				 "p/n event  g go to  space play");
 		else if (s->mode == MODE_DETAIL)
 			snprintf(line, sizeof(line), "Esc/q back  Up/Down scroll  c cpu  m memory  "
 				 "f freeze/thaw  K kill");
-		else {
+		else if (s->replay) {
+			fmt_sanitize(s->filter, !s->utf8, f, sizeof(f));
+			snprintf(line, sizeof(line), "%s %zu rows  %s%s%s ,/.:tick [/]:minute "
+				 "p/n:event g:go to space:play ?:help q:quit",
+				 s->ro.view == VIEW_TREE ? "TREE" : "WORKLOADS", s->rows.n,
+				 f[0] ? "filter '" : "", f, f[0] ? "'  " : "");
+		} else {
 			fmt_sanitize(s->filter, !s->utf8, f, sizeof(f));
 			snprintf(line, sizeof(line), "%s %zu rows  %s%s%s ?:help /:filter t:tree "
 				 "s:sort Enter:detail space:pause q:quit",
@@ -345,7 +410,8 @@ void screen_draw(struct screen *s)
 		refresh();
 		return;
 	}
-	switch (s->mode == MODE_INPUT || s->mode == MODE_CONFIRM ? s->prev_mode : s->mode) {
+	switch (s->mode == MODE_INPUT || s->mode == MODE_CONFIRM || s->mode == MODE_TIME ?
+		s->prev_mode : s->mode) {
 	case MODE_DETAIL:
 		detail_draw(s);
 		break;
@@ -396,6 +462,10 @@ static void start_action(struct screen *s, enum ui_change_kind kind)
 				    ui_selected(s);
 	char name[256];
 
+	if (s->replay) {
+		status(s, "replay: limits cannot be changed in a recording");
+		return;
+	}
 	if (!s->actions) {
 		status(s, "actions are not available: %s", s->act_why[0] ? s->act_why : "no actuator");
 		return;
@@ -467,6 +537,66 @@ static void set_sort(struct screen *s, enum col_id c)
 		s->ro.reverse = false;
 	}
 	rebuild(s);
+}
+
+/* ---- top --replay --------------------------------------------------------- */
+
+static const unsigned speeds[] = { 1, 2, 5, 10, 30, 60, 120 };
+
+static void replay_move(struct screen *s, enum ui_move how, int dir, const char *time)
+{
+	char text[1024] = "";
+
+	s->replay->seek(s->replay->ctx, how, dir, time, text, sizeof(text));
+	if (text[0])
+		status(s, "%s", text);
+}
+
+static void change_speed(struct screen *s, int dir)
+{
+	size_t n = sizeof(speeds) / sizeof(speeds[0]), i = 0;
+
+	while (i + 1 < n && speeds[i] < s->speed)
+		i++;
+	if (dir > 0 && i + 1 < n)
+		i++;
+	else if (dir < 0 && i)
+		i--;
+	s->speed = speeds[i];
+	if (s->playing)
+		s->replay->play(s->replay->ctx, s->speed);
+	status(s, "playback %ux the recorded pace%s", s->speed,
+	       s->playing ? "" : " (space plays)");
+}
+
+/* The keys that move in recorded time; false for any other key. */
+static bool replay_key(struct screen *s, int ch)
+{
+	switch (ch) {
+	case ',': replay_move(s, UI_MOVE_TICK, -1, NULL); return true;
+	case '.': replay_move(s, UI_MOVE_TICK, 1, NULL); return true;
+	case '[': replay_move(s, UI_MOVE_MINUTE, -1, NULL); return true;
+	case ']': replay_move(s, UI_MOVE_MINUTE, 1, NULL); return true;
+	case 'p': replay_move(s, UI_MOVE_EVENT, -1, NULL); return true;
+	case 'n': replay_move(s, UI_MOVE_EVENT, 1, NULL); return true;
+	case 'g':
+		s->prev_mode = s->mode;
+		s->edit[0] = '\0';
+		s->edit_len = 0;
+		s->mode = MODE_TIME;
+		return true;
+	case ' ':
+		s->playing = !s->playing;
+		s->replay->play(s->replay->ctx, s->playing ? s->speed : 0);
+		if (s->playing)
+			status(s, "playing at %ux the recorded pace (space pauses)", s->speed);
+		else
+			status(s, "paused (space plays)");
+		return true;
+	case '+': change_speed(s, 1); return true;
+	case '-': change_speed(s, -1); return true;
+	}
+	return false;
 }
 
 static int change_interval(struct screen *s, int dir)
@@ -604,6 +734,16 @@ static int key(struct screen *s, int ch)
 			s->mode = s->prev_mode;
 		}
 		return 0;
+	case MODE_TIME:
+		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			s->mode = s->prev_mode;
+			replay_move(s, UI_MOVE_TIME, 0, s->edit);
+		} else if (ch == KEY_ESC) {
+			s->mode = s->prev_mode;
+		} else {
+			edit_key(s, ch);
+		}
+		return 0;
 	case MODE_HELP:
 		if (ch == 'q' || ch == KEY_F(10))
 			return SCREEN_QUIT;
@@ -639,6 +779,8 @@ static int key(struct screen *s, int ch)
 	default:
 		break;
 	}
+	if (s->replay && replay_key(s, ch))
+		return 0;
 
 	/* The table (and the keys the detail view shares with it). */
 	switch (ch) {

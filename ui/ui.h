@@ -18,6 +18,7 @@ enum ui_mode {
 	MODE_FILTER,		/* editing the filter on the bottom line */
 	MODE_INPUT,		/* typing a limit for an action */
 	MODE_CONFIRM,		/* y/N for an action */
+	MODE_TIME,		/* typing a moment to go to (top --replay) */
 };
 
 /* Something that happened to a cgroup, for the detail view. */
@@ -45,6 +46,11 @@ struct screen {
 	bool sel_moved;			/* ... once the user has picked one */
 	bool paused, utf8, dry_run;
 	const struct ui_interval *interval;
+	/* top --replay: recorded time; NULL live. The interval keys set the
+	 * playback speed instead. */
+	const struct ui_replay *replay;
+	bool playing;
+	unsigned speed;			/* times the recorded pace */
 	int sort_sel;			/* sort menu cursor */
 	int detail_scroll;
 
@@ -72,6 +78,8 @@ struct screen {
 
 /* Drawing; each clips to the screen. */
 void header_draw(struct screen *s);
+/* top --replay: the header's first line (the recorded time), w columns. */
+void header_replay_draw(struct screen *s, int w);
 void table_draw(struct screen *s);
 void detail_draw(struct screen *s);
 

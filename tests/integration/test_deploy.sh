@@ -32,10 +32,29 @@ for p in ("/sys/fs/cgroup", "/sys/fs/bpf", "/sys/kernel/btf", "/proc"):
     assert p in paths, "hostPath " + p
 assert c["args"][0] == "serve", "runs serve"
 assert any(a.startswith("--listen=") for a in c["args"]), "listens beyond loopback"
+# The flight recorder writes to a volume of its own, not read-only.
+rec = [a.split("=", 1)[1] for a in c["args"] if a.startswith("--record=")]
+assert len(rec) == 1, "one --record=DIR"
+assert any(a.startswith("--retain=") for a in c["args"]), "a size cap for the recording"
+mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+assert rec[0] in mounts and not mounts[rec[0]].get("readOnly"), "recording dir mounted writable"
 print("ok")
 EOF
 )
 [ "$out" = ok ] && pass daemonset_parses_and_has_what_cgwarden_needs || fail daemonset "$out"
+
+# The recording options of both deployments are ones cgwarden accepts
+# (getopt takes them in order: a bad value fails before --help prints).
+ds_retain=$(grep -o -- '--retain=[^ ]*' deploy/cgwarden-daemonset.yaml)
+unit_rec=$(sed -n 's/^Environment="CGWARDEN_RECORD=\(.*\)"$/\1/p' deploy/cgwarden.service)
+if [ -n "$ds_retain" ] && [ -n "$unit_rec" ] &&
+	"$CGWARDEN" serve "$ds_retain" --help >/dev/null 2>"$tmp/opt.err" &&
+	"$CGWARDEN" daemon $unit_rec --help >/dev/null 2>>"$tmp/opt.err" &&
+	grep -q '\$CGWARDEN_RECORD' deploy/cgwarden.service; then
+	pass "recording_options_are_accepted ($ds_retain; $unit_rec)"
+else
+	fail recording_options_are_accepted "daemonset '$ds_retain', unit '$unit_rec': $(cat "$tmp/opt.err")"
+fi
 
 # The dashboard's queries, Grafana variables filled in, one per line.
 if ! python3 - deploy/grafana-dashboard.json >"$tmp/exprs" 2>"$tmp/json.err" <<'EOF'

@@ -12,64 +12,16 @@ command -v tmux >/dev/null || { skip top "no tmux (bash scripts/deps.sh --test)"
 
 SOCK=cgwarden-top-$$
 WAIT=${TOP_WAIT:-15}	# seconds a screen may take to show what we expect
-tm() { tmux -L "$SOCK" "$@"; }
-screen() { tm capture-pane -p -t top 2>/dev/null; }
+. "$(dirname "$0")/../tmux.sh"
 # Table rows start on line 6 (4 header lines, then the column titles).
 row() { screen | sed -n "$((5 + $1))p"; }
 tmp=$(mktemp -d)
-# server_gone PID: no session answers on our socket and the old server
-# (PID, if known) has exited (a zombie counts: where nothing reaps the
-# daemonized server, it stays one).
-server_gone() {
-	local st
-	tm has-session 2>/dev/null && return 1
-	[ -n "$1" ] || return 0
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	st=${st##*) }
-	[ "${st%% *}" = Z ]
-}
-# kill_server: kill-server only asks the server to exit. A new-session in
-# the meantime reaches the dying server and fails with "server exited
-# unexpectedly" (a quarter of the time here, more in a fresh chroot): wait
-# until it is gone. kill-server leaves the socket file behind: remove it.
-kill_server() {
-	local pid i
-	pid=$(tm display -p '#{pid}' 2>/dev/null)
-	tm kill-server 2>/dev/null
-	for i in $(seq 100); do
-		server_gone "$pid" && break
-		sleep 0.1
-	done
-	server_gone "$pid" || echo "# the old tmux server (pid $pid) is still there after 10 s"
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
-}
 stop() {
 	kill_server
 	rm -rf "$tmp"
 }
 trap 'stop' EXIT
 
-# session CMD...: a fresh 160x40 session running CMD. Its exit status is
-# printed when it ends, and the pane stays to be read.
-session() {
-	kill_server
-	tm new-session -d -s top -x 160 -y 40 "$(printf '%q ' "$@"); echo \"EXITED \$?\"; sleep 600" ||
-		echo "# tmux new-session failed"
-}
-# start ARGS...: such a session running cgwarden top ARGS.
-start() {
-	session env LANG=C.UTF-8 TERM=tmux-256color NO_COLOR=1 "$CGWARDEN" top "$@"
-}
-
-# wait_for PATTERN [SECONDS]: until the screen matches (grep -E).
-wait_for() {
-	local end=$((SECONDS + ${2:-$WAIT}))
-	while [ "$SECONDS" -lt "$end" ]; do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # wait_row N PATTERN: until table row N matches.
 wait_row() {
 	local end=$((SECONDS + WAIT))
@@ -105,7 +57,6 @@ check() { screen_check "the dashboard is not drawn" "$DRAWN" "$@"; }
 # check_exited NAME COMMAND...: the same once top has ended: its exit line
 # must be there first.
 check_exited() { screen_check "top has not exited" '^EXITED [0-9]+$' "$@"; }
-keys() { tm send-keys -t top "$@"; }
 
 # ---- the command line -----------------------------------------------------------
 if out=$("$CGWARDEN" top --help) && grep -q 'Usage: cgwarden top' <<<"$out"; then

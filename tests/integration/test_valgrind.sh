@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # valgrind finds no leaks and no invalid accesses in the collector loop, on
 # the host's own tree (with cgroups coming and going) and on a fixture tree
-# with the fd budget forcing the reopen path.
+# with the fd budget forcing the reopen path; nor in the flight recorder's
+# loop (record with cgroups coming and going, its groups and chunks small so
+# several begin and end) and its replay (stream --replay of that store,
+# snapshot --replay --at a middle tick).
 . "$(dirname "$0")/../lib.sh"
 if ! command -v valgrind >/dev/null; then skip valgrind "valgrind is not installed"; finish; fi
 if ldd "$CGWARDEN" 2>/dev/null | grep -q libasan; then
@@ -27,6 +30,19 @@ if cg_setup; then
 		fail valgrind_clean_host_tree_with_churn "$(tail -20 <<<"$out")"
 	fi
 	wait
+	rec=$(mktemp -d)
+	mkdir "$CG_TEST/a"
+	( sleep 0.6; mkdir "$CG_TEST/b" "$CG_TEST/b/c"; sleep 0.6; rmdir "$CG_TEST/b/c" "$CG_TEST/b" "$CG_TEST/a" ) &
+	if out=$(vg "$CGWARDEN" record -o "$rec/s" --root "$CG_TEST" --interval 0.2 --flush 0.3 \
+		-n 10 --quiet 2>&1 >/dev/null) &&
+		out=$(vg "$CGWARDEN" stream --replay "$rec/s" 2>&1 >/dev/null) &&
+		out=$(vg "$CGWARDEN" snapshot --replay "$rec/s" --at -1s 2>&1 >/dev/null); then
+		pass valgrind_clean_record_and_replay
+	else
+		fail valgrind_clean_record_and_replay "$(tail -20 <<<"$out")"
+	fi
+	wait
+	rm -rf "$rec"
 else
 	skip valgrind_clean_host_tree_with_churn "$SKIP_WHY"
 fi

@@ -77,8 +77,14 @@ static void test_format(void)
 {
 	char b[32];
 
-	cli_format_time(END + 250999, b, sizeof(b));
+	cli_format_time(END + 250000, b, sizeof(b));
 	CHECK(strcmp(b, "2025-12-04T03:00:00.250Z") == 0);
+	/* Rounded up, so that the text names this moment or one after it. */
+	cli_format_time(END + 250001, b, sizeof(b));
+	CHECK(strcmp(b, "2025-12-04T03:00:00.251Z") == 0);
+	cli_format_time(END + 999999, b, sizeof(b));
+	CHECK(strcmp(b, "2025-12-04T03:00:01.000Z") == 0);
+	CHECK_U64(t_of(b), END + 1000000);
 }
 
 int main(void)

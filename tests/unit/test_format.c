@@ -10,6 +10,7 @@
 #include <string.h>
 #include "test.h"
 #include "format.h"
+#include "reccodec.h"
 
 static char buf[256];
 
@@ -259,6 +260,78 @@ static void test_match(void)
 	CHECK(!fmt_match(NULL, "x"));
 }
 
+static void test_replay_header(void)
+{
+	/* 2026-12-04T03:00:05.250Z */
+	const uint64_t t = 1796353205250000ull;
+
+	fmt_span(0, buf, sizeof(buf));
+	CHECK_STR(buf, "0s");
+	fmt_span(1500000, buf, sizeof(buf));
+	CHECK_STR(buf, "1.5s");
+	fmt_span(59999999, buf, sizeof(buf));
+	CHECK_STR(buf, "59s");	/* truncated: not a minute yet */
+	fmt_span(320000000, buf, sizeof(buf));
+	CHECK_STR(buf, "5m20s");
+	fmt_span(2 * 3600000000ull + 5 * 60000000ull + 7000000, buf, sizeof(buf));
+	CHECK_STR(buf, "2h05m");
+	fmt_span(3 * 86400000000ull + 4 * 3600000000ull, buf, sizeof(buf));
+	CHECK_STR(buf, "3d04h");
+	fmt_replay_where(t, 123, t + 320000000, buf, sizeof(buf));
+	CHECK_STR(buf, "REPLAY 2026-12-04T03:00:05.250Z (tick 123, -5m20s from end)");
+	fmt_replay_where(t, 124, t, buf, sizeof(buf));
+	CHECK_STR(buf, "REPLAY 2026-12-04T03:00:05.250Z (tick 124, the end)");
+	/* Rounded up: typed back, the time names this tick, not the one before. */
+	fmt_replay_where(t + 1, 124, t + 1, buf, sizeof(buf));
+	CHECK_STR(buf, "REPLAY 2026-12-04T03:00:05.251Z (tick 124, the end)");
+}
+
+static void test_replay_events(void)
+{
+	struct cg_sample smp[3] = {
+		{ .id = 1, .parent = -1, .path = "" },
+		{ .id = 2, .parent = 0, .path = "system.slice" },
+		{ .id = 3, .parent = 1, .path = "system.slice/x.service" },
+	};
+	struct cg_sample gone = { .id = 9, .parent = 1, .path = "system.slice/old" };
+	struct cg_oom_event oom = { .cgroup_id = 3, .pid = 123, .comm = "stress" };
+	struct rec_action act = { .cgroup_id = 9, .rule = "cap", .action = "memory.high",
+				  .result = "ok" };
+	struct cg_snapshot snap = { .nr_samples = 3, .samples = smp, .interval_usec = 2000000 };
+	uint32_t all = REC_EV_OOM | REC_EV_REMOVED | REC_EV_ACTION;
+
+	CHECK_INT(fmt_rec_events(&snap, 0, NULL, 0, all, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "");
+	snap.nr_removed = 1;
+	snap.removed = &gone;
+	fmt_rec_events(&snap, REC_EV_REMOVED | REC_EV_ADDED, NULL, 0, all, buf, sizeof(buf));
+	CHECK_STR(buf, "removed: system.slice/old");
+	/* A removed cgroup's action still says where (the path of removed[]). */
+	fmt_rec_events(&snap, REC_EV_ACTION | REC_EV_REMOVED, &act, 1, REC_EV_ACTION, buf,
+		       sizeof(buf));
+	CHECK_STR(buf, "policy_action memory.high on system.slice/old: ok (rule cap)");
+	snap.nr_oom = 1;
+	snap.oom = &oom;
+	fmt_rec_events(&snap, all, &act, 1, all, buf, sizeof(buf));
+	CHECK_STR(buf, "oom_kill in system.slice/x.service (pid 123 stress); policy_action "
+		  "memory.high on system.slice/old: ok (rule cap); removed: system.slice/old");
+	/* What does not fit is counted, never cut. */
+	{
+		char small[80];
+
+		fmt_rec_events(&snap, all, &act, 1, all, small, sizeof(small));
+		CHECK_STR(small, "oom_kill in system.slice/x.service (pid 123 stress) (+2 more)");
+	}
+	/* Without eBPF: memory.events, at the deepest cgroup that counted. */
+	snap.nr_oom = 0;
+	for (int i = 0; i < 3; i++) {
+		smp[i].rate.have = CG_RATE_MEM_EVENTS;
+		smp[i].rate.oom_kill_per_sec = 0.5;	/* one kill in 2 s */
+	}
+	fmt_rec_events(&snap, REC_EV_OOM, NULL, 0, all, buf, sizeof(buf));
+	CHECK_STR(buf, "oom_kill in system.slice/x.service (memory.events)");
+}
+
 int main(void)
 {
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
@@ -275,5 +348,7 @@ int main(void)
 	RUN(test_fit_columns);
 	RUN(test_bars_and_graphs);
 	RUN(test_match);
+	RUN(test_replay_header);
+	RUN(test_replay_events);
 	TEST_EXIT();
 }

@@ -208,6 +208,13 @@ static void test_history_bounded_and_compacted(void)
 	CHECK(history_get(h, smp[1].id) == NULL);
 	CHECK(history_get(h, smp[2].id) != NULL);
 	CHECK_INT(tracked(h), 3);
+	/* A replay's jump forgets everything, and tracks anew from there. */
+	history_clear(h);
+	CHECK_INT(tracked(h), 0);
+	history_update(h, &snap);
+	CHECK_INT(tracked(h), 4);
+	e = history_get(h, smp[2].id);
+	CHECK(e && e->n == 1 && e->step == 1);
 	history_free(h);
 }
 
