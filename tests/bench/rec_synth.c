@@ -236,8 +236,8 @@ int main(int argc, char **argv)
 	uint64_t start = (uint64_t)time(NULL), iv, serial, used_ns = 0, t0;
 	struct store_writer_opts so = {
 		.who = "rec_synth",
-		/* As `cgwarden record` opens its store (recorder_open). */
-		.retain_bytes = RECORDER_RETAIN_BYTES,
+		/* As `cgwarden record` opens its store (recorder_open); the
+		 * size cap comes with the directory. */
 		.retain_usec = RECORDER_RETAIN_USEC,
 		.flush_usec = RECORDER_FLUSH_USEC,
 	};
@@ -267,6 +267,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1 || n < NR_SLICES + 2 || !ticks || !(iv_s > 0))
 		usage();
 	so.dir = argv[optind];
+	so.retain_bytes = recorder_default_retain_bytes(so.dir);
 	iv = (uint64_t)(iv_s * 1e6);
 	t0 = synth_now_ns();
 	if (synth_snapshot(n, false, &c, &s)) {

@@ -8,7 +8,7 @@
 # time.
 #   tests/bench/run.sh [PART...]
 #   PART: commands scale record cgroups json prom pingpong top (default: all
-#   but record, which BENCH_BIG=1 adds: it takes 3-4 minutes)
+#   but record, which BENCH_BIG=1 adds: it takes 6 minutes)
 # Environment (all optional):
 #   BENCH_BIG=1          the commands and scale parts on 10,000-cgroup trees
 #                        too (flat and nested; minutes), and the record part
@@ -21,12 +21,12 @@
 #   BENCH_RENDERS=N      scale: ticks whose /metrics is scraped gzip first, and
 #                        as many plain first (3 each)
 #   BENCH_REC_TICKS=N    record: ticks recorded per tree (120)
-#   BENCH_REC_INTERVAL=SEC  record: the interval (0.25; --flush is two)
+#   BENCH_REC_INTERVAL=SEC  record: the interval of those (1; --flush is two)
 #   BENCH_REC_RUNS=N     record: runs of each replay seek timed (5)
 #   PINGPONG_PAIRS=N, PINGPONG_ARGS=...  see the pingpong part
 . "$(dirname "$0")/../lib.sh"
 parts=" $* "
-# Named parts run; with none, all but record, which takes over 3 minutes
+# Named parts run; with none, all but record, which takes 6 minutes
 # (BENCH_BIG=1 adds it).
 want() {
 	if [ "$parts" = "  " ]; then
@@ -567,25 +567,27 @@ fi
 # through the real commands; never a pass or fail on time.
 # - Bytes per cgroup-sample: `cgwarden record` for BENCH_REC_TICKS ticks
 #   (120: one whole group, a keyframe and 119 deltas, as the default store
-#   makes one every 10 min at 5 s) every BENCH_REC_INTERVAL s (0.25) with
+#   makes one every 10 min at 5 s) every BENCH_REC_INTERVAL s (1: counters
+#   move less in shorter ticks, 0.25 s gave a fifth fewer bytes) with
 #   --flush of two intervals (two ticks a chunk, as the defaults: 10 s at
 #   5 s). First on this host's own v2 tree (the default root, before any
 #   tree of ours is made: it holds our empty subtree and whatever others
 #   have there; on a hybrid host it may be a cgroup or two, and then the
 #   bytes per tick, not per cgroup, are the figure), then on a flat 10x100
-#   and a nested 10x50x1 tree with a loop in 5 leaves (spins ~10 ms, sleeps
-#   0.1 s: CPU, PSI and process counts move). The figure: the store's files
+#   and a nested 10x50x1 tree, recorded at once, with a loop in 5 leaves
+#   (spins ~10 ms, sleeps 0.1 s: CPU, PSI and process counts move); with
+#   record's VmRSS at tick 19 against the highest after it (a bounded
+#   buffer: ~1.0x), and its VmHWM. The figure: the store's files
 #   (segments, indexes and lock, not the directory's own 4 KiB that du -b
 #   adds) over the cgroup-samples `stream --replay` gives back, and the MB
 #   a day that makes per 1,000 cgroups at 5 s and at 1 s; target 6 bytes.
-# - Recording cost, on the same two trees at the same interval, same run:
-#   CPU per tick (window: the median tick) of stream --output /dev/null
-#   against record (both read every file every tick), and of serve
-#   against serve --record (target at most 1.10x), with the all-files pread
-#   floor before and after them; record's VmRSS after the window against
-#   the highest after it (a bounded buffer: ~1.0x), and its VmHWM; serve
-#   --record's VmRSS against serve's. Every command with
-#   its defaults but --root, --interval, --quiet (eBPF on, as deployed).
+# - Recording cost, on the same two trees every 0.25 s, in one run: CPU
+#   per tick (window: the median tick) of stream --output /dev/null against
+#   record (both read every file every tick), and of serve against serve
+#   --record (target at most 1.10x), each pair A B B A, with the all-files
+#   pread floor before and after them; serve --record's VmRSS against
+#   serve's. Every command with its defaults but --root, --interval,
+#   --quiet (eBPF on, as deployed).
 # - Replay seek: build/bench/rec_synth writes a synthetic day (1,000
 #   cgroups, 17,280 ticks at 5 s; tests/bench/rec_synth.c says what moves)
 #   with the codec and the store, as record's defaults would; then
@@ -620,37 +622,42 @@ rec_loops_stop() {
 		done
 	done
 }
-# rec_record ROOT STORE MEASURE: `cgwarden record` of $rec_ticks ticks of
-# ROOT ("" = the default root) into STORE, in the foreground unless
-# MEASURE is 1: then through a window (RR_MS, RR_NOTE: CPU per tick) and
-# watched to its end every 0.1 s (RR_RSS1: VmRSS after the window, RR_RSS2:
-# the highest VmRSS after it, RR_HWM: the last VmHWM seen, kB). RR_CMD:
-# the command line.
-rec_record() {
-	local pid rss hwm
-	local -a opts=(--interval "$iv_s" --flush "$rec_flush" -n "$rec_ticks" --quiet) args
-	args=(${1:+--root "$1"} "${opts[@]}")
+# rec_size_run ROOT STORE: starts `cgwarden record` of $rec_ticks ticks of
+# ROOT ("" = the default root) every $rec_iv s into STORE, in the
+# background (RR_PID; RR_CMD: its command line), with a watcher that
+# writes "RSS HIGHEST HWM" (kB) to STORE.mem when it ends (rec_watchers:
+# its pid): its VmRSS at the tick after the warm-up and window of the cost
+# part (19), the highest VmRSS after it (read every 0.1 s, VmRSS and VmHWM
+# taken whole) and the last VmHWM.
+rec_size_run() {
+	local -a opts=(--interval "$rec_iv" --flush "$rec_flush" -n "$rec_ticks" --quiet)
 	RR_CMD="cgwarden record ${1:+--root TREE }${opts[*]} --output STORE"
-	RR_MS='' RR_NOTE='' RR_RSS1='' RR_RSS2='' RR_HWM=''
-	"$CGWARDEN" record "${args[@]}" --output "$2" &
-	pid=$! cmd_pid=$!
-	if [ "$3" = 1 ]; then
-		if window "$pid"; then
-			RR_MS=$(awk -v n="$W_MEDIAN_NS" 'BEGIN { printf "%.3f", n / 1e6 }')
-			RR_NOTE=$W_NOTE RR_RSS1=$(vm_kb "$pid" VmRSS)
-		else
-			echo "bench: record did not start its ticks" >&2
-		fi
-		while read -r rss hwm < <(awk '$1 == "VmRSS:" { r = $2 } $1 == "VmHWM:" { h = $2 }
-			END { if (r != "" && h != "") print r, h }' /proc/"$pid"/status 2>/dev/null); do
-			((rss > ${RR_RSS2:-0})) && RR_RSS2=$rss
-			RR_HWM=$hwm
-			sleep 0.1
-		done
-	fi
-	wait "$pid" || echo "bench: $RR_CMD exited with status $?" >&2
-	cmd_pid=
+	# shellcheck disable=SC2086 # ${1:+...}: no root, no option
+	"$CGWARDEN" record ${1:+--root "$1"} "${opts[@]}" --output "$2" &
+	RR_PID=$!
+	rec_pids+=("$RR_PID")
+	rec_watch "$RR_PID" "$2.mem" &
+	rec_watchers+=($!)
 }
+rec_watch() {
+	local i rss hwm r1='' r2=0 h=''
+	for ((i = 0; i < 600; i++)); do
+		timer_fd "$1" "$rec_iv_us" >/dev/null && break
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	sleep_until $(($(now_us) + (cmd_warm + cmd_ticks - 1) * rec_iv_us))
+	r1=$(vm_kb "$1" VmRSS)
+	while read -r rss hwm < <(awk '$1 == "VmRSS:" { r = $2 } $1 == "VmHWM:" { h = $2 }
+		END { if (r != "" && h != "") print r, h }' /proc/"$1"/status 2>/dev/null); do
+		((rss > r2)) && r2=$rss
+		h=$hwm
+		sleep 0.1
+	done
+	echo "$r1 $r2 $h" >"$2"
+}
+# rec_wait PID CMD: waits for a recording to end.
+rec_wait() { wait "$1" || echo "bench: $2 exited with status $?" >&2; }
 # rec_window ARGS...: cgwarden ARGS in the background through a window,
 # then stopped. RW_MS (CPU per tick, the median, ms; empty when it did not
 # tick), RW_NOTE, RW_RSS (VmRSS after the window, kB).
@@ -712,32 +719,45 @@ rec_size() {
 		103.68 - "6 bytes/cgroup-sample (the target)" \
 		"at 1 s: $(awk -v b="$bps" 'BEGIN { printf "%.0f", b * 1000 * 86400 / 1e6 }') MB/day"
 }
-# rec_tree flat|nested: the size and cost rows on a 1,000-cgroup tree of
-# that shape with loops in 5 of its leaves.
-rec_tree() {
-	local shape=$1 dir=$CG_TEST/rec$1 n fa floor_files notes sv_notes sv_rss sr_rss k
-	local -a leaves common st sv sr
-	mk_tree "$shape" "$dir" 10
-	n=$(find "$dir" -type d | wc -l)
-	if [ "$shape" = flat ]; then
-		tree="flat 10x100 ($n cg)" leaves=(pod0/c1 pod2/c10 pod4/c20 pod6/c30 pod8/c40)
+# rec_label flat|nested DIR: tree, the label of that tree's rows.
+rec_label() {
+	local n
+	n=$(find "$2" -type d | wc -l)
+	if [ "$1" = flat ]; then tree="flat 10x100 ($n cg)"; else tree="nested 10x50x1 ($n cg)"; fi
+}
+# rec_leaves flat|nested: the 5 leaves of that tree with a loop.
+rec_leaves() {
+	if [ "$1" = flat ]; then
+		echo pod0/c1 pod2/c10 pod4/c20 pod6/c30 pod8/c40
 	else
-		tree="nested 10x50x1 ($n cg)"
-		leaves=(s0.slice/sc1.scope/main s2.slice/sc10.scope/main s4.slice/sc20.scope/main
-			s6.slice/sc30.scope/main s8.slice/sc40.scope/main)
+		echo s0.slice/sc1.scope/main s2.slice/sc10.scope/main s4.slice/sc20.scope/main \
+			s6.slice/sc30.scope/main s8.slice/sc40.scope/main
 	fi
-	rec_loops "$dir" "${leaves[@]}"
+}
+# rec_mem_row STORE: record's memory row from its watcher.
+rec_mem_row() {
+	local r1 r2 h
+	read -r r1 r2 h <"$1.mem" 2>/dev/null
+	scale_row "record VmRSS MiB, ticks 20-$rec_ticks" "$(mib "${r2:-}")" "$(mib "${r1:-}")" - \
+		"its VmRSS at tick $((cmd_warm + cmd_ticks)) (bounded: ~1.0x)" \
+		"the highest VmRSS after it, read every 0.1 s to its end; VmHWM $(mib "${h:-}") MiB"
+}
+# rec_cost flat|nested DIR: the cost rows of that tree (its loops running).
+rec_cost() {
+	local shape=$1 dir=$2 fa floor_files notes sv_notes sv_rss sr_rss k
+	local -a common st sv sr
 	common=(--root "$dir" --interval "$iv_s" --quiet)
 	floor all list
 	floor_files=$(floor_field "$FLOOR" files)
 	floor all
 	fa=$FLOOR
-	# Each pair in the order A B B A (record is B twice: the windows of
-	# one run), so a drift of the machine's speed hits both alike.
+	# Each pair in the order A B B A, so a drift of the machine's speed
+	# hits both alike.
 	rec_window stream "${common[@]}" --output /dev/null
 	st=("$RW_MS") notes=${RW_NOTE:+stream: $RW_NOTE; }
-	rec_record "$dir" "$rec_tmp/$shape" 1
-	notes+=${RR_NOTE:+record: $RR_NOTE; }
+	rec_window record "${common[@]}" --flush "$((iv_ms * 2))ms" --output "$rec_tmp/$shape-cost"
+	local rec_ms=$RW_MS
+	notes+=${RW_NOTE:+record: $RW_NOTE; }
 	rec_window stream "${common[@]}" --output /dev/null
 	st+=("$RW_MS") notes+=${RW_NOTE:+stream: $RW_NOTE; }
 	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
@@ -749,23 +769,17 @@ rec_tree() {
 	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
 	sv+=("$RW_MS") sv_notes+=${RW_NOTE:+serve: $RW_NOTE; }
 	floor all
-	rec_loops_stop "$dir" "${leaves[@]}"
-	rec_size "$rec_tmp/$shape" "${RR_CMD/TREE/$dir}"
-	scale_row "record CPU ms/tick" "$RR_MS" "${st[0]}" "${st[1]}" \
+	scale_row "record CPU ms/tick" "$rec_ms" "${st[0]}" "${st[1]}" \
 		"stream --output /dev/null, before and after" "$notes"
-	scale_row "record CPU ms/tick" "$RR_MS" "$(floor_field "$fa" cpu_ms_median)" \
+	scale_row "record CPU ms/tick" "$rec_ms" "$(floor_field "$fa" cpu_ms_median)" \
 		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
 	scale_row "serve --record CPU ms/tick" "$(mean2 "${sr[@]}")" "${sv[0]}" "${sv[1]}" \
 		"serve alone, before and after (target: at most 1.10x)" "serve --record: ${sr[*]} ms; $sv_notes"
 	scale_row "serve CPU ms/tick" "$(mean2 "${sv[@]}")" "$(floor_field "$fa" cpu_ms_median)" \
 		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
-	scale_row "record VmRSS MiB, ticks 20-$rec_ticks" "$(mib "$RR_RSS2")" "$(mib "$RR_RSS1")" - \
-		"its VmRSS after the window, tick $((cmd_warm + cmd_ticks)) (bounded: ~1.0x)" \
-		"the highest VmRSS after the window, every 0.1 s to its end; VmHWM $(mib "$RR_HWM") MiB"
 	scale_row "serve --record VmRSS MiB" "$(mib "$sr_rss")" "$(mib "$sv_rss")" - \
 		"serve alone, after the window"
-	rm -rf "${rec_tmp:?}/$shape" "${rec_tmp:?}/$shape-serve"[12]
-	rm_tree "$dir"
+	rm -rf "${rec_tmp:?}/$shape-cost" "${rec_tmp:?}/$shape-serve"[12]
 }
 # rec_seek: the synthetic day and the replay seek rows.
 rec_seek() {
@@ -806,19 +820,49 @@ rec_seek() {
 if want record && ! "$CGWARDEN" record --help >/dev/null 2>&1; then
 	echo "bench: record skipped: $CGWARDEN has no record command"
 elif want record; then
-	cmd_pid=
+	cmd_pid='' rec_pids=() rec_watchers=()
 	rec_tmp=$(mktemp -d /tmp/cgwarden-bench-rec.XXXXXX)
-	trap '[ -n "$cmd_pid" ] && kill -TERM "$cmd_pid" 2>/dev/null; rm -rf "$rec_tmp"; cg_cleanup' EXIT
+	trap 'kill -TERM $cmd_pid ${rec_pids[*]} ${rec_watchers[*]} 2>/dev/null; rm -rf "$rec_tmp"; cg_cleanup' EXIT
 	trap 'exit 130' INT TERM
-	set_interval "${BENCH_REC_INTERVAL:-0.25}"
-	rec_ticks=${BENCH_REC_TICKS:-120} rec_flush="$((iv_ms * 2))ms" cmd_warm=3 cmd_ticks=${BENCH_CMD_TICKS:-16}
-	echo "== record: $rec_ticks ticks every $iv_s s, --flush $rec_flush; CPU per tick: the median of $cmd_ticks ticks after $cmd_warm of warm-up (ratio: against the reference beside it, same run)"
+	rec_iv=${BENCH_REC_INTERVAL:-1}
+	rec_iv_us=$(awk -v s="$rec_iv" 'BEGIN { printf "%d", s * 1000000 }')
+	rec_ticks=${BENCH_REC_TICKS:-120} rec_flush="$((rec_iv_us / 500))ms"
+	cmd_warm=3 cmd_ticks=${BENCH_CMD_TICKS:-16}
+	set_interval 0.25
+	echo "== record: sizes: $rec_ticks ticks every $rec_iv s, --flush $rec_flush; costs: CPU per tick every $iv_s s, the median of $cmd_ticks ticks after $cmd_warm of warm-up (ratio: against the reference beside it, same run)"
 	printf '%-26s %-30s %10s %10s %6s %8s  %s\n' tree figure value ref drift ratio against
+	# This host's tree first, while no tree of ours is in it.
 	tree="host v2 root ($(find "$(cg2_mount)" -type d | wc -l) cg)"
-	rec_record "" "$rec_tmp/host" 0
+	rec_size_run "" "$rec_tmp/host"
+	rec_wait "$RR_PID" "$RR_CMD"
 	rec_size "$rec_tmp/host" "$RR_CMD (the default root: $(cg2_mount), with our empty $CG_TEST)"
-	rec_tree flat
-	rec_tree nested
+	# Both trees recorded at once (a recording takes 5 ms of a 1 s tick):
+	# each its own --root.
+	declare -A rec_cmd=()
+	for shape in flat nested; do
+		mk_tree "$shape" "$CG_TEST/rec$shape" 10
+		# shellcheck disable=SC2046 # the leaves, one word each
+		rec_loops "$CG_TEST/rec$shape" $(rec_leaves "$shape")
+	done
+	for shape in flat nested; do
+		rec_size_run "$CG_TEST/rec$shape" "$rec_tmp/$shape"
+		rec_cmd[$shape]="${RR_CMD/TREE/$CG_TEST/rec$shape}"
+	done
+	for pid in "${rec_pids[@]:1}"; do rec_wait "$pid" "cgwarden record"; done
+	wait "${rec_watchers[@]}"
+	for shape in flat nested; do
+		rec_label "$shape" "$CG_TEST/rec$shape"
+		rec_size "$rec_tmp/$shape" "${rec_cmd[$shape]}"
+		rec_mem_row "$rec_tmp/$shape"
+	done
+	rec_pids=()
+	for shape in flat nested; do
+		rec_label "$shape" "$CG_TEST/rec$shape"
+		rec_cost "$shape" "$CG_TEST/rec$shape"
+		# shellcheck disable=SC2046
+		rec_loops_stop "$CG_TEST/rec$shape" $(rec_leaves "$shape")
+		rm_tree "$CG_TEST/rec$shape"
+	done
 	rec_seek
 	rm -rf "$rec_tmp"
 fi
