@@ -676,12 +676,12 @@ rec_window() {
 	wait "$pid"
 	cmd_pid=
 }
-# rec_size STORE CMD [TICKS CGROUPS]: the size rows of a recording: its
+# rec_size_rows STORE CMD [TICKS CGROUPS]: the size rows of a recording: its
 # bytes per cgroup-sample, per tick, and per day and 1,000 cgroups. The
 # samples are counted from `stream --replay` (cgroups come and go on a
 # host), or given (a synthetic store: flagged so, and its day is too long
 # to stream through jq here).
-rec_size() {
+rec_size_rows() {
 	local bytes files counts ticks samples lo hi bps src mark=''
 	bytes=$(rec_bytes "$1")
 	files=$(find "$1" -type f | wc -l)
@@ -813,7 +813,7 @@ rec_seek() {
 		scale_row "replay --at ${labels[k]}, s" "$(median "${t[@]}")" 1 - "target: under 1 s" \
 			"snapshot --replay DIR --at ${at[k]} --compact: runs ${t[*]} s; ${doc:-no document: $(head -c 200 "$rec_tmp/err")}"
 	done
-	rec_size "$store" "rec_synth DIR: 17280 ticks of 1000 cgroups at 5 s, written in $ms ms" \
+	rec_size_rows "$store" "rec_synth DIR: 17280 ticks of 1000 cgroups at 5 s, written in $ms ms" \
 		"$(floor_field "$gen" ticks)" "$(floor_field "$gen" cgroups)"
 	rm -rf "${store:?}"
 }
@@ -835,7 +835,7 @@ elif want record; then
 	tree="host v2 root ($(find "$(cg2_mount)" -type d | wc -l) cg)"
 	rec_size_run "" "$rec_tmp/host"
 	rec_wait "$RR_PID" "$RR_CMD"
-	rec_size "$rec_tmp/host" "$RR_CMD (the default root: $(cg2_mount), with our empty $CG_TEST)"
+	rec_size_rows "$rec_tmp/host" "$RR_CMD (the default root: $(cg2_mount), with our empty $CG_TEST)"
 	# Both trees recorded at once (a recording takes 5 ms of a 1 s tick):
 	# each its own --root.
 	declare -A rec_cmd=()
@@ -852,7 +852,7 @@ elif want record; then
 	wait "${rec_watchers[@]}"
 	for shape in flat nested; do
 		rec_label "$shape" "$CG_TEST/rec$shape"
-		rec_size "$rec_tmp/$shape" "${rec_cmd[$shape]}"
+		rec_size_rows "$rec_tmp/$shape" "${rec_cmd[$shape]}"
 		rec_mem_row "$rec_tmp/$shape"
 	done
 	rec_pids=()

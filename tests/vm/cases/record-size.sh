@@ -88,7 +88,8 @@ else
 	h=$(((bytes * 100 + samples / 2) / samples))
 	bps=$((h / 100)).$(printf %02d $((h % 100)))
 	mb=$(((bytes * 1000 * 17280 / samples + 500000) / 1000000))
-	echo "# $bps bytes per cgroup-sample: $mb MB/day per 1000 cgroups at 5 s, $((mb * 5)) MB at 1 s"
+	mb1=$(((bytes * 1000 * 86400 / samples + 500000) / 1000000))
+	echo "# $bps bytes per cgroup-sample: $mb MB/day per 1000 cgroups at 5 s, $mb1 MB at 1 s"
 	if ((h <= 600)); then
 		pass "$T.size"
 	else
