@@ -18,8 +18,9 @@
  * then use a little CPU or a page of memory and their PSI averages decay,
  * the busy set moves on every hour, host figures and
  * the recorder's self-cost move, and every 5 minutes a container goes (its
- * final counters in removed[]) and a new one comes. Deterministic (fixed
- * seed): two runs write the same ticks.
+ * final counters in removed[]) and a new one comes. The random choices
+ * have a fixed seed; only the host figures (this machine's /proc, read
+ * with the fixture) differ from one run to the next.
  */
 #include <errno.h>
 #include <getopt.h>

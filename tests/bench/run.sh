@@ -738,7 +738,7 @@ rec_leaves() {
 rec_mem_row() {
 	local r1 r2 h
 	read -r r1 r2 h <"$1.mem" 2>/dev/null
-	scale_row "record VmRSS MiB, ticks 20-$rec_ticks" "$(mib "${r2:-}")" "$(mib "${r1:-}")" - \
+	scale_row "record VmRSS MiB, ticks $((cmd_warm + cmd_ticks))-$rec_ticks" "$(mib "${r2:-}")" "$(mib "${r1:-}")" - \
 		"its VmRSS at tick $((cmd_warm + cmd_ticks)) (bounded: ~1.0x)" \
 		"the highest VmRSS after it, read every 0.1 s to its end; VmHWM $(mib "${h:-}") MiB"
 }

@@ -77,6 +77,7 @@ for f in "$store"/*; do
 	bytes=$((bytes + $(stat -c %s "$f"))) files=$((files + 1))
 done
 # One small line per tick (identity members and one field), one jq.
+got='' samples=''
 read -r got samples < <("$CGWARDEN" stream --replay "$store" --fields cpu.usage_ratio 2>"$CASE_TMP/replay.err" |
 	jq -rs '[.[] | select(.type == "tick") | .cgroups | length] | "\(length) \(add // 0)"') || true
 samples=${samples:-0}
