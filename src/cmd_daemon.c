@@ -853,6 +853,8 @@ int cmd_daemon(int argc, char **argv)
 		dm.status = EXIT_RUNTIME;
 		goto out;
 	}
+	if (dm.rec)
+		serve_http_record(dm.http, recorder_prom(dm.rec));
 	fprintf(stderr, "cgwarden daemon: %s: %zu rule%s%s, interval %" PRIu64 " ms, state %s\n",
 		dm.policy_path, dm.p->nr_rules, dm.p->nr_rules == 1 ? "" : "s",
 		dm.p->dry_run ? " (dry run)" : "", cc.interval_usec / 1000, dm.state_path);
@@ -864,6 +866,7 @@ int cmd_daemon(int argc, char **argv)
 	fprintf(stderr, "cgwarden daemon: exiting\n");
 out:
 	/* Both are watched by the loop: gone before it is. */
+	serve_http_record(dm.http, NULL);
 	recorder_close(dm.rec);
 	serve_http_stop(dm.http);
 	streamout_close(dm.out);

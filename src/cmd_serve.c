@@ -133,8 +133,11 @@ int cmd_serve(int argc, char **argv)
 	rec_o.quiet = cc.copts.quiet;
 	if (!status && rec_o.dir && recorder_open(r, &rec_o, &rec))
 		status = EXIT_RUNTIME;
+	if (rec)
+		serve_http_record(sh, recorder_prom(rec));
 	if (!status)
 		status = runner_run(r);
+	serve_http_record(sh, NULL);
 	recorder_close(rec);
 	serve_http_stop(sh);
 	runner_free(r);

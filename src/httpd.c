@@ -158,6 +158,7 @@ struct httpd {
 	const struct cg_snapshot *snap;
 	const struct prom_policy_count *policy;
 	size_t nr_policy;
+	const struct prom_record *record;	/* httpd_set_record */
 	uint64_t snap_mono_usec;	/* when it was set */
 	uint64_t gen;			/* snapshots set so far */
 	struct body *cache[BODY__COUNT];
@@ -283,9 +284,10 @@ static struct body *body_get(struct httpd *h, int k)
 		fclose(f);
 	} else {
 		struct prom_buf pb = { 0 };
+		struct prom_extra x = { h->policy, h->nr_policy, h->record };
 
-		if (prom_render(&pb, h->snap, k == BODY_PROM_OM ? PROM_OPENMETRICS : PROM_TEXT,
-				h->policy, h->nr_policy)) {
+		if (prom_render_extra(&pb, h->snap, k == BODY_PROM_OM ? PROM_OPENMETRICS : PROM_TEXT,
+				      &x)) {
 			prom_buf_free(&pb);
 			free(b);
 			return NULL;
@@ -998,6 +1000,12 @@ int httpd_start(struct loop *l, const struct httpd_opts *o, struct httpd **out)
 fail:
 	httpd_stop(h);
 	return err;
+}
+
+void httpd_set_record(struct httpd *h, const struct prom_record *r)
+{
+	h->record = r;
+	cache_drop(h);
 }
 
 void httpd_set_snapshot(struct httpd *h, const struct cg_snapshot *s,

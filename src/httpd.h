@@ -61,6 +61,11 @@ int httpd_start(struct loop *l, const struct httpd_opts *opts, struct httpd **ou
 void httpd_set_snapshot(struct httpd *h, const struct cg_snapshot *s,
 			const struct prom_policy_count *policy, size_t nr_policy);
 
+/* The flight recorder's figures to serve beside every snapshot from now on
+ * (NULL: none). r stays valid, and is read at each render, until the next
+ * call or httpd_stop(). */
+void httpd_set_record(struct httpd *h, const struct prom_record *r);
+
 /* The bound address as given to --listen, with the real port ("127.0.0.1:41234",
  * "[::1]:9333", "unix:/run/cgwarden.sock"). */
 const char *httpd_address(const struct httpd *h);

@@ -621,11 +621,47 @@ static void render_policy(struct pw *w, const struct prom_policy_count *pc, size
 	}
 }
 
+static void render_record(struct pw *w, const struct prom_record *r)
+{
+	single(w, "cgwarden_record_ticks_total", T_COUNTER,
+	       "Ticks the flight recorder wrote to its store.", true, U_INT, r->ticks);
+	single(w, "cgwarden_record_ticks_dropped_total", T_COUNTER,
+	       "Ticks the flight recorder dropped while the disk was full.", true, U_INT,
+	       r->ticks_dropped);
+	single(w, "cgwarden_record_written_bytes_total", T_COUNTER,
+	       "Bytes the flight recorder wrote (compressed, with headers and index).", true,
+	       U_INT, r->written_bytes);
+	single(w, "cgwarden_record_store_bytes", T_GAUGE,
+	       "Size of the flight recorder's store on disk (retention keeps it under its cap).",
+	       true, U_INT, r->store_bytes);
+	single(w, "cgwarden_record_paused", T_GAUGE,
+	       "1 while the flight recorder waits for disk space.", true, U_INT, r->paused);
+	single(w, "cgwarden_record_stopped", T_GAUGE,
+	       "1 when the flight recorder has stopped for good (its store failed).", true, U_INT,
+	       r->stopped);
+}
+
 /* ---- entry points ------------------------------------------------------ */
 
 int prom_render(struct prom_buf *b, const struct cg_snapshot *s, enum prom_format fmt,
 		const struct prom_policy_count *policy, size_t nr_policy)
 {
+	struct prom_extra x = { .policy = policy, .nr_policy = nr_policy };
+
+	if (!policy && nr_policy) {
+		if (b)
+			b->len = 0;
+		return -EINVAL;
+	}
+	return prom_render_extra(b, s, fmt, &x);
+}
+
+int prom_render_extra(struct prom_buf *b, const struct cg_snapshot *s, enum prom_format fmt,
+		      const struct prom_extra *x)
+{
+	const struct prom_policy_count *policy = x ? x->policy : NULL;
+	size_t nr_policy = x ? x->nr_policy : 0;
+
 	struct pw w = { .b = b, .om = fmt == PROM_OPENMETRICS };
 	struct labels l = { 0 };
 
@@ -640,6 +676,8 @@ int prom_render(struct prom_buf *b, const struct cg_snapshot *s, enum prom_forma
 	render_table(&w, s, &l);
 	if (policy)
 		render_policy(&w, policy, nr_policy);
+	if (x && x->record)
+		render_record(&w, x->record);
 	if (w.om)
 		lit(&w, "# EOF\n");
 	labels_free(&l);

@@ -33,6 +33,28 @@ struct prom_policy_count {
 	uint64_t count;
 };
 
+/* The flight recorder of the same process (src/recorder), when it runs:
+ * what an alert needs to see that the recording stopped or lost ticks. */
+struct prom_record {
+	bool paused;			/* the disk is full: ticks are dropped */
+	bool stopped;			/* the store failed for good */
+	uint64_t ticks;			/* recorded */
+	uint64_t ticks_dropped;		/* while paused */
+	uint64_t written_bytes;		/* to disk, headers and index included */
+	uint64_t store_bytes;		/* the store's size now */
+};
+
+/* What a process serves beside the snapshot; each member optional. */
+struct prom_extra {
+	const struct prom_policy_count *policy;	/* with nr_policy (0 is fine) */
+	size_t nr_policy;
+	const struct prom_record *record;
+};
+
+/* prom_render with the cgwarden_record_* families when x->record is set. */
+int prom_render_extra(struct prom_buf *b, const struct cg_snapshot *s, enum prom_format fmt,
+		      const struct prom_extra *x);
+
 /*
  * Renders every family of s into b (replacing what b held). policy is
  * optional: with policy != NULL the cgwarden_policy_actions_total family is

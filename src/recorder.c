@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "json_records.h"
 #include "limitval.h"
+#include "prom.h"
 #include "reccodec.h"
 #include "recorder.h"
 #include "store.h"
@@ -29,7 +30,28 @@ struct recorder {
 	struct rec_action *view;	/* acts as the codec takes them */
 	bool stopped;			/* the store failed for good: said once */
 	uint64_t ticks;
+	struct prom_record prom;
 };
+
+static void update_prom(struct recorder *rec)
+{
+	struct store_writer_stats st;
+
+	rec->prom.stopped = rec->stopped;
+	if (!rec->w)
+		return;
+	store_writer_stats(rec->w, &st);
+	rec->prom.paused = st.paused;
+	rec->prom.ticks = st.ticks;
+	rec->prom.ticks_dropped = st.ticks_dropped;
+	rec->prom.written_bytes = st.disk_bytes;
+	rec->prom.store_bytes = st.store_bytes;
+}
+
+const struct prom_record *recorder_prom(const struct recorder *rec)
+{
+	return &rec->prom;
+}
 
 /* Decisions the daemon makes faster than ticks come (a storm) are kept up
  * to this many per tick; the rest are counted in the stream and the log,
@@ -140,8 +162,10 @@ static int recorder_tick(struct runner *r, const struct cg_snapshot *snap, void 
 		err = store_append(rec->w, rec->buf.p, rec->buf.len, snap->wall_usec, key);
 	if (err) {
 		stop(rec, err);
+		update_prom(rec);
 		return RUNNER_GO;
 	}
+	update_prom(rec);
 	/* A large tree's tick makes a large buffer once; a later small tree
 	 * should not keep it. */
 	if (rec->buf.cap > (8u << 20) && rec->buf.len < rec->buf.cap / 8)

@@ -50,6 +50,11 @@ int recorder_open(struct runner *r, const struct recorder_opts *o, struct record
 void recorder_action(struct recorder *rec, const struct pol_decision *d, uint64_t time_usec,
 		     uint64_t latency_usec);
 
+struct prom_record;
+/* The recorder's figures for /metrics, updated at each of its ticks; valid
+ * until recorder_close(). */
+const struct prom_record *recorder_prom(const struct recorder *rec);
+
 /* Flushes and closes the store. NULL is fine. */
 void recorder_close(struct recorder *rec);
 

@@ -66,3 +66,9 @@ void serve_http_stop(struct serve_http *sh)
 	httpd_stop(sh->h);
 	free(sh);
 }
+
+void serve_http_record(struct serve_http *sh, const struct prom_record *r)
+{
+	if (sh)
+		httpd_set_record(sh->h, r);
+}

@@ -25,6 +25,10 @@ typedef const struct prom_policy_count *(*serve_http_counts_fn)(void *ctx, size_
 int serve_http_start(struct runner *r, const char *who, struct httpd_opts *ho,
 		     serve_http_counts_fn counts, void *counts_ctx, struct serve_http **out);
 
+/* The flight recorder's figures (recorder_prom()) served in /metrics from
+ * now on; NULL before the recorder is closed. sh NULL is fine. */
+void serve_http_record(struct serve_http *sh, const struct prom_record *r);
+
 /* Stops serving; before runner_free. NULL is fine. */
 void serve_http_stop(struct serve_http *sh);
 

@@ -122,6 +122,38 @@ st=$?
 [ "$st" = 2 ] && grep -q -- "--at: 'yesterday' is not a time" "$tmp/bad.err" &&
 	pass bad_at_is_a_usage_error || fail bad_at_is_a_usage_error "status $st: $(cat "$tmp/bad.err")"
 
+# 2b. serve --record: /metrics says how the recording goes.
+sock=$tmp/serve.sock
+"$CGWARDEN" serve --root "$CG_TEST" --interval 0.2 --listen "unix:$sock" --record "$tmp/srec" \
+	--retain 64M,1h --quiet 2>"$tmp/serve.err" &
+spid=$!
+pids+=("$spid")
+got=
+for _ in $(seq 100); do
+	curl -sf --unix-socket "$sock" -o "$tmp/metrics" http://localhost/metrics 2>/dev/null &&
+		got=$(sed -n 's/^cgwarden_record_ticks_total //p' "$tmp/metrics") &&
+		[ -n "$got" ] && ((got >= 3)) && break
+	sleep 0.1
+done
+if [ -n "$got" ] && ((got >= 3)) && grep -qx "cgwarden_record_paused 0" "$tmp/metrics" &&
+	grep -q "^cgwarden_record_store_bytes [1-9]" "$tmp/metrics"; then
+	pass "serve_record_metrics (cgwarden_record_ticks_total $got)"
+else
+	fail serve_record_metrics "ticks '$got': $(grep cgwarden_record "$tmp/metrics" | head -6); $(head -c 300 "$tmp/serve.err")"
+fi
+if command -v promtool >/dev/null; then
+	out=$(promtool check metrics <"$tmp/metrics" 2>&1 | grep -v "non-histogram and non-summary metrics should not have \"_bucket\" suffix")
+	if grep -qi "cgwarden_record" <<<"$out"; then
+		fail record_metrics_pass_promtool "$out"
+	else
+		pass record_metrics_pass_promtool
+	fi
+fi
+kill -TERM "$spid"
+wait "$spid" 2>/dev/null
+n=$("$CGWARDEN" stream --replay "$tmp/srec" 2>/dev/null | grep -c '"type":"tick"')
+((n >= got)) && pass "serve_recording_replays ($n ticks)" || fail serve_recording_replays "$n < $got"
+
 # 3. A second recorder on the same store is refused; bad --retain is usage.
 "$CGWARDEN" record -o "$tmp/rec2" --root "$CG_TEST" --interval 0.2 --flush 0.2 2>"$tmp/r1.err" &
 rpid=$!

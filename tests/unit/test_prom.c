@@ -393,6 +393,36 @@ static void test_policy_counts(void)
 	free(o);
 }
 
+/* The flight recorder's families: only when a recorder runs, after the
+ * policy counters, and before OpenMetrics' # EOF. */
+static void test_record_families(void)
+{
+	struct cg_snapshot s = snapshot();
+	const struct prom_record rec = { .paused = true, .ticks = 17280, .ticks_dropped = 3,
+					 .written_bytes = 104857600, .store_bytes = 99 };
+	const struct prom_extra x = { .record = &rec };
+	struct prom_buf b = { 0 };
+	const char *eof;
+
+	for (size_t i = 0; i < s.nr_samples; i++)
+		rates_derive(&s.samples[i]);
+	CHECK_INT(prom_render_extra(&b, &s, PROM_TEXT, NULL), 0);
+	CHECK_NO(b.data, "cgwarden_record");
+	CHECK_INT(prom_render_extra(&b, &s, PROM_TEXT, &x), 0);
+	CHECK_LINE(b.data, "# TYPE cgwarden_record_ticks_total counter");
+	CHECK_LINE(b.data, "cgwarden_record_ticks_total 17280");
+	CHECK_LINE(b.data, "cgwarden_record_ticks_dropped_total 3");
+	CHECK_LINE(b.data, "cgwarden_record_written_bytes_total 104857600");
+	CHECK_LINE(b.data, "cgwarden_record_store_bytes 99");
+	CHECK_LINE(b.data, "cgwarden_record_paused 1");
+	CHECK_LINE(b.data, "cgwarden_record_stopped 0");
+	CHECK_INT(prom_render_extra(&b, &s, PROM_OPENMETRICS, &x), 0);
+	CHECK_LINE(b.data, "# TYPE cgwarden_record_ticks counter");
+	eof = strstr(b.data, "# EOF\n");
+	CHECK(eof && eof[6] == 0 && strstr(b.data, "cgwarden_record_stopped 0") < eof);
+	prom_buf_free(&b);
+}
+
 static void test_units_exact(void)
 {
 	struct cg_snapshot s = snapshot();
@@ -505,6 +535,7 @@ int main(void)
 	RUN(test_absent_never_zero);
 	RUN(test_label_escaping);
 	RUN(test_openmetrics_vs_text);
+	RUN(test_record_families);
 	RUN(test_histogram);
 	RUN(test_policy_counts);
 	RUN(test_units_exact);
