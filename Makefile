@@ -67,7 +67,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
 BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/json_tick $(OUTPUT)/bench/pingpong \
 	$(OUTPUT)/bench/prom_render $(OUTPUT)/bench/tick_floor $(OUTPUT)/bench/top_frame \
-	$(OUTPUT)/bench/iterwalk $(OUTPUT)/bench/rec_size
+	$(OUTPUT)/bench/iterwalk $(OUTPUT)/bench/rec_size $(OUTPUT)/bench/rec_synth
 
 # libFuzzer targets, built with clang; their corpora are replayed by check.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

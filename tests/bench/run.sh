@@ -3,12 +3,15 @@
 # make bench: the collector against its floor on 1,000 and 10,000 empty
 # cgroups (100 per parent, like pods with containers) in a test-owned
 # subtree, and the real commands against the floor of the files they read
-# on a flat and a nested tree. Prints figures and ratios; never fails on time.
+# on a flat and a nested tree, and the flight recorder's bytes on disk, cost
+# and replay seek (part record). Prints figures and ratios; never fails on
+# time.
 #   tests/bench/run.sh [PART...]
-#   PART: commands scale cgroups json prom pingpong top (default: all)
+#   PART: commands scale record cgroups json prom pingpong top (default: all
+#   but record, which BENCH_BIG=1 adds: it takes 6 minutes)
 # Environment (all optional):
 #   BENCH_BIG=1          the commands and scale parts on 10,000-cgroup trees
-#                        too (flat and nested; minutes)
+#                        too (flat and nested; minutes), and the record part
 #   BENCH_TICKS=N        ticks of the cgroups part's floor (10)
 #   BENCH_CMD_TICKS=N    measured ticks per command and floor in the commands
 #                        part (16; 8 on the 10,000-cgroup trees) and in the
@@ -17,10 +20,21 @@
 #   BENCH_STARTS=N       scale: serve starts timed to the first complete tick (3)
 #   BENCH_RENDERS=N      scale: ticks whose /metrics is scraped gzip first, and
 #                        as many plain first (3 each)
+#   BENCH_REC_TICKS=N    record: ticks recorded per tree (120)
+#   BENCH_REC_INTERVAL=SEC  record: the interval of those (1; --flush is two)
+#   BENCH_REC_RUNS=N     record: runs of each replay seek timed (5)
 #   PINGPONG_PAIRS=N, PINGPONG_ARGS=...  see the pingpong part
 . "$(dirname "$0")/../lib.sh"
 parts=" $* "
-want() { [ "$parts" = "  " ] || [[ $parts == *" $1 "* ]]; }
+# Named parts run; with none, all but record, which takes 6 minutes
+# (BENCH_BIG=1 adds it).
+want() {
+	if [ "$parts" = "  " ]; then
+		[ "$1" != record ] || [ "${BENCH_BIG:-0}" = 1 ]
+	else
+		[[ $parts == *" $1 "* ]]
+	fi
+}
 if ! cg_setup; then echo "bench: skipped: $SKIP_WHY"; exit 0; fi
 ticks=${BENCH_TICKS:-10}
 
@@ -546,6 +560,311 @@ if want commands || want scale; then
 		bench_tree flat "$units"
 		bench_tree nested "$units"
 	done
+fi
+
+# The flight recorder (issue 15): what a recording costs on disk, in CPU
+# and in memory, and how fast a moment of a day is found again. All of it
+# through the real commands; never a pass or fail on time.
+# - Bytes per cgroup-sample: `cgwarden record` for BENCH_REC_TICKS ticks
+#   (120: one whole group, a keyframe and 119 deltas, as the default store
+#   makes one every 10 min at 5 s) every BENCH_REC_INTERVAL s (1: counters
+#   move less in shorter ticks, 0.25 s gave a fifth fewer bytes) with
+#   --flush of two intervals (two ticks a chunk, as the defaults: 10 s at
+#   5 s). First on this host's own v2 tree (the default root, before any
+#   tree of ours is made: it holds our empty subtree and whatever others
+#   have there; on a hybrid host it may be a cgroup or two, and then the
+#   bytes per tick, not per cgroup, are the figure), then on a flat 10x100
+#   and a nested 10x50x1 tree, recorded at once, with a loop in 5 leaves
+#   (spins ~10 ms, sleeps 0.1 s: CPU, PSI and process counts move); with
+#   record's VmRSS at tick 19 against the highest after it (a bounded
+#   buffer: ~1.0x), and its VmHWM. The figure: the store's files
+#   (segments, indexes and lock, not the directory's own 4 KiB that du -b
+#   adds) over the cgroup-samples `stream --replay` gives back, and the MB
+#   a day that makes per 1,000 cgroups at 5 s and at 1 s; target 6 bytes.
+# - Recording cost, on the same two trees every 0.25 s, in one run: CPU
+#   per tick (window: the median tick) of stream --output /dev/null against
+#   record (both read every file every tick), and of serve against serve
+#   --record (target at most 1.10x), each pair A B B A, with the all-files
+#   pread floor before and after them; serve --record's VmRSS against
+#   serve's. Every command with its defaults but --root, --interval,
+#   --quiet (eBPF on, as deployed).
+# - Replay seek: build/bench/rec_synth writes a synthetic day (1,000
+#   cgroups, 17,280 ticks at 5 s; tests/bench/rec_synth.c says what moves)
+#   with the codec and the store, as record's defaults would; then
+#   `snapshot --replay DIR --at` the middle of the day, -1s and the first
+#   tick, each timed as a whole command (the median of BENCH_REC_RUNS, 5;
+#   the page cache is warm from the writing), target under 1 s; and its
+#   bytes per cgroup-sample, flagged synthetic.
+# rec_bytes DIR: the bytes of the files in DIR.
+rec_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+# vm_kb PID FIELD: VmRSS, VmHWM... of PID in kB.
+vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status 2>/dev/null; }
+mib() { awk -v k="$1" 'BEGIN { if (k != "") printf "%.2f", k / 1024 }'; }
+# mean2 A B: their mean, or empty when either is.
+mean2() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "") printf "%.3f", (a + b) / 2 }'; }
+# rec_loops DIR LEAF...: a loop in each LEAF of DIR (stopped by
+# rec_loops_stop with the same arguments, or cg_cleanup).
+rec_loops() {
+	local d=$1 l
+	shift
+	for l in "$@"; do
+		cg_spawn "$d/$l" bash -c 'while :; do for ((i = 0; i < 1000; i++)); do :; done; sleep 0.1; done' >/dev/null
+	done
+}
+rec_loops_stop() {
+	local d=$1 l i
+	shift
+	for l in "$@"; do echo 1 >"$d/$l/cgroup.kill" 2>/dev/null; done
+	for l in "$@"; do
+		for ((i = 0; i < 50; i++)); do
+			grep -qx 'populated 0' "$d/$l/cgroup.events" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+}
+# rec_size_run ROOT STORE: starts `cgwarden record` of $rec_ticks ticks of
+# ROOT ("" = the default root) every $rec_iv s into STORE, in the
+# background (RR_PID; RR_CMD: its command line), with a watcher that
+# writes "RSS HIGHEST HWM" (kB) to STORE.mem when it ends (rec_watchers:
+# its pid): its VmRSS at the tick after the warm-up and window of the cost
+# part (19), the highest VmRSS after it (read every 0.1 s, VmRSS and VmHWM
+# taken whole) and the last VmHWM.
+rec_size_run() {
+	local -a opts=(--interval "$rec_iv" --flush "$rec_flush" -n "$rec_ticks" --quiet)
+	RR_CMD="cgwarden record ${1:+--root TREE }${opts[*]} --output STORE"
+	# shellcheck disable=SC2086 # ${1:+...}: no root, no option
+	"$CGWARDEN" record ${1:+--root "$1"} "${opts[@]}" --output "$2" &
+	RR_PID=$!
+	rec_pids+=("$RR_PID")
+	rec_watch "$RR_PID" "$2.mem" &
+	rec_watchers+=($!)
+}
+rec_watch() {
+	local i rss hwm r1='' r2=0 h=''
+	for ((i = 0; i < 600; i++)); do
+		timer_fd "$1" "$rec_iv_us" >/dev/null && break
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	sleep_until $(($(now_us) + (cmd_warm + cmd_ticks - 1) * rec_iv_us))
+	r1=$(vm_kb "$1" VmRSS)
+	while read -r rss hwm < <(awk '$1 == "VmRSS:" { r = $2 } $1 == "VmHWM:" { h = $2 }
+		END { if (r != "" && h != "") print r, h }' /proc/"$1"/status 2>/dev/null); do
+		((rss > r2)) && r2=$rss
+		h=$hwm
+		sleep 0.1
+	done
+	echo "$r1 $r2 $h" >"$2"
+}
+# rec_wait PID CMD: waits for a recording to end.
+rec_wait() { wait "$1" || echo "bench: $2 exited with status $?" >&2; }
+# rec_window ARGS...: cgwarden ARGS in the background through a window,
+# then stopped. RW_MS (CPU per tick, the median, ms; empty when it did not
+# tick), RW_NOTE, RW_RSS (VmRSS after the window, kB).
+rec_window() {
+	local pid
+	RW_MS='' RW_NOTE='' RW_RSS=''
+	"$CGWARDEN" "$@" &
+	pid=$! cmd_pid=$!
+	if window "$pid"; then
+		RW_MS=$(awk -v n="$W_MEDIAN_NS" 'BEGIN { printf "%.3f", n / 1e6 }')
+		RW_NOTE=$W_NOTE RW_RSS=$(vm_kb "$pid" VmRSS)
+	else
+		echo "bench: cgwarden $1 did not start its ticks" >&2
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	cmd_pid=
+}
+# rec_size_rows STORE CMD [TICKS CGROUPS]: the size rows of a recording: its
+# bytes per cgroup-sample, per tick, and per day and 1,000 cgroups. The
+# samples are counted from `stream --replay` (cgroups come and go on a
+# host), or given (a synthetic store: flagged so, and its day is too long
+# to stream through jq here).
+rec_size_rows() {
+	local bytes files counts ticks samples lo hi bps src mark=''
+	bytes=$(rec_bytes "$1")
+	files=$(find "$1" -type f | wc -l)
+	if [ -n "${3:-}" ]; then
+		ticks=$3 samples=$(($3 * $4)) lo=$4 hi=$4 mark=" (synthetic)" src="as written"
+	else
+		# One small line per tick: the identity members and one field.
+		counts=$("$CGWARDEN" stream --replay "$1" --fields cpu.usage_ratio 2>/dev/null |
+			jq -r 'select(.type == "tick") | .cgroups | length' |
+			awk 'NR == 1 { lo = hi = $1 } { n++; s += $1; if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+				END { print n + 0, s + 0, lo + 0, hi + 0 }')
+		read -r ticks samples lo hi <<<"$counts"
+		src="stream --replay"
+	fi
+	if ((samples == 0)); then
+		echo "bench: record: stream --replay $1 gave no ticks ($2)"
+		return 0
+	fi
+	bps=$(awk -v b="$bytes" -v s="$samples" 'BEGIN { printf "%.4f", b / s }')
+	scale_row "bytes/cgroup-sample$mark" "$bps" 6 - "target: at most 6" \
+		"$bytes bytes in $files files / $samples cgroup-samples: $ticks ticks ($src) x $lo-$hi cgroups; $2"
+	scale_row "bytes/tick" "$(awk -v b="$bytes" -v t="$ticks" 'BEGIN { print b / t }')" \
+		"$(awk -v s="$samples" -v t="$ticks" 'BEGIN { print 6 * s / t }')" - \
+		"6 bytes per cgroup of the tick (the target)" "keyframe, chunk headers and index included"
+	if ((hi < 100)); then
+		# What a tick costs whatever its cgroups (host and self figures,
+		# chunk headers, the keyframe) is most of it: per 1,000 cgroups
+		# it would mean nothing.
+		scale_row "MB/day of this tree at 5 s" "$(awk -v b="$bytes" -v t="$ticks" 'BEGIN { print b / t * 17280 / 1e6 }')" \
+			"" "" "n/a: $hi cgroups, the per-tick overhead dominates" \
+			"at 1 s: $(awk -v b="$bytes" -v t="$ticks" 'BEGIN { printf "%.1f", b / t * 86400 / 1e6 }') MB/day"
+		return 0
+	fi
+	scale_row "MB/day per 1000 cg at 5 s" "$(awk -v b="$bps" 'BEGIN { print b * 1000 * 17280 / 1e6 }')" \
+		103.68 - "6 bytes/cgroup-sample (the target)" \
+		"at 1 s: $(awk -v b="$bps" 'BEGIN { printf "%.0f", b * 1000 * 86400 / 1e6 }') MB/day"
+}
+# rec_label flat|nested DIR: tree, the label of that tree's rows.
+rec_label() {
+	local n
+	n=$(find "$2" -type d | wc -l)
+	if [ "$1" = flat ]; then tree="flat 10x100 ($n cg)"; else tree="nested 10x50x1 ($n cg)"; fi
+}
+# rec_leaves flat|nested: the 5 leaves of that tree with a loop.
+rec_leaves() {
+	if [ "$1" = flat ]; then
+		echo pod0/c1 pod2/c10 pod4/c20 pod6/c30 pod8/c40
+	else
+		echo s0.slice/sc1.scope/main s2.slice/sc10.scope/main s4.slice/sc20.scope/main \
+			s6.slice/sc30.scope/main s8.slice/sc40.scope/main
+	fi
+}
+# rec_mem_row STORE: record's memory row from its watcher.
+rec_mem_row() {
+	local r1 r2 h
+	read -r r1 r2 h <"$1.mem" 2>/dev/null
+	scale_row "record VmRSS MiB, ticks $((cmd_warm + cmd_ticks))-$rec_ticks" "$(mib "${r2:-}")" "$(mib "${r1:-}")" - \
+		"its VmRSS at tick $((cmd_warm + cmd_ticks)) (bounded: ~1.0x)" \
+		"the highest VmRSS after it, read every 0.1 s to its end; VmHWM $(mib "${h:-}") MiB"
+}
+# rec_cost flat|nested DIR: the cost rows of that tree (its loops running).
+rec_cost() {
+	local shape=$1 dir=$2 fa floor_files notes sv_notes sv_rss sr_rss k
+	local -a common st sv sr
+	common=(--root "$dir" --interval "$iv_s" --quiet)
+	floor all list
+	floor_files=$(floor_field "$FLOOR" files)
+	floor all
+	fa=$FLOOR
+	# Each pair in the order A B B A, so a drift of the machine's speed
+	# hits both alike.
+	rec_window stream "${common[@]}" --output /dev/null
+	st=("$RW_MS") notes=${RW_NOTE:+stream: $RW_NOTE; }
+	rec_window record "${common[@]}" --flush "$((iv_ms * 2))ms" --output "$rec_tmp/$shape-cost"
+	local rec_ms=$RW_MS
+	notes+=${RW_NOTE:+record: $RW_NOTE; }
+	rec_window stream "${common[@]}" --output /dev/null
+	st+=("$RW_MS") notes+=${RW_NOTE:+stream: $RW_NOTE; }
+	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
+	sv=("$RW_MS") sv_rss=$RW_RSS sv_notes=${RW_NOTE:+serve: $RW_NOTE; }
+	for k in 1 2; do
+		rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock" --record "$rec_tmp/$shape-serve$k"
+		sr+=("$RW_MS") sr_rss=$RW_RSS sv_notes+=${RW_NOTE:+serve --record: $RW_NOTE; }
+	done
+	rec_window serve "${common[@]}" --listen "unix:$rec_tmp/sock"
+	sv+=("$RW_MS") sv_notes+=${RW_NOTE:+serve: $RW_NOTE; }
+	floor all
+	scale_row "record CPU ms/tick" "$rec_ms" "${st[0]}" "${st[1]}" \
+		"stream --output /dev/null, before and after" "$notes"
+	scale_row "record CPU ms/tick" "$rec_ms" "$(floor_field "$fa" cpu_ms_median)" \
+		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
+	scale_row "serve --record CPU ms/tick" "$(mean2 "${sr[@]}")" "${sv[0]}" "${sv[1]}" \
+		"serve alone, before and after (target: at most 1.10x)" "serve --record: ${sr[*]} ms; $sv_notes"
+	scale_row "serve CPU ms/tick" "$(mean2 "${sv[@]}")" "$(floor_field "$fa" cpu_ms_median)" \
+		"$(floor_field "$FLOOR" cpu_ms_median)" "all-files pread floor ($floor_files files)"
+	scale_row "serve --record VmRSS MiB" "$(mib "$sr_rss")" "$(mib "$sv_rss")" - \
+		"serve alone, after the window"
+	rm -rf "${rec_tmp:?}/$shape-cost" "${rec_tmp:?}/$shape-serve"[12]
+}
+# rec_seek: the synthetic day and the replay seek rows.
+rec_seek() {
+	local gen t0 t1 ms first last at i k doc runs=${BENCH_REC_RUNS:-5} store=$rec_tmp/day
+	local -a t labels
+	if [ ! -x "$BUILD/bench/rec_synth" ]; then
+		echo "bench: record: replay seek skipped: $BUILD/bench/rec_synth is not built (BENCH_BINS)"
+		return 0
+	fi
+	t0=$(now_us)
+	if ! gen=$("$BUILD/bench/rec_synth" "$store"); then
+		echo "bench: record: rec_synth failed"
+		return 0
+	fi
+	ms=$((($(now_us) - t0) / 1000))
+	tree="synthetic 1000 cg, 24 h"
+	echo "   rec_synth $store: $gen; $ms ms"
+	first=$(floor_field "$gen" first_unix) last=$(floor_field "$gen" last_unix)
+	at=("$(((first + last) / 2 + 2))" -1s "$first")
+	labels=("middle" "-1s" "first tick")
+	for k in 0 1 2; do
+		t=()
+		for ((i = 0; i < runs; i++)); do
+			t0=$(now_us)
+			"$CGWARDEN" snapshot --replay "$store" --at "${at[k]}" --compact >"$rec_tmp/doc" 2>"$rec_tmp/err"
+			t1=$(now_us)
+			t+=("$(awk -v d="$((t1 - t0))" 'BEGIN { printf "%.3f", d / 1e6 }')")
+		done
+		doc=$(jq -r '"seq \(.seq) at \(.time_usec / 1e6 | floor) with \(.cgroups | length) cgroups"' \
+			"$rec_tmp/doc" 2>/dev/null)
+		scale_row "replay --at ${labels[k]}, s" "$(median "${t[@]}")" 1 - "target: under 1 s" \
+			"snapshot --replay DIR --at ${at[k]} --compact: runs ${t[*]} s; ${doc:-no document: $(head -c 200 "$rec_tmp/err")}"
+	done
+	rec_size_rows "$store" "rec_synth DIR: 17280 ticks of 1000 cgroups at 5 s, written in $ms ms" \
+		"$(floor_field "$gen" ticks)" "$(floor_field "$gen" cgroups)"
+	rm -rf "${store:?}"
+}
+if want record && ! "$CGWARDEN" record --help >/dev/null 2>&1; then
+	echo "bench: record skipped: $CGWARDEN has no record command"
+elif want record; then
+	cmd_pid='' rec_pids=() rec_watchers=()
+	rec_tmp=$(mktemp -d /tmp/cgwarden-bench-rec.XXXXXX)
+	trap 'kill -TERM $cmd_pid ${rec_pids[*]} ${rec_watchers[*]} 2>/dev/null; rm -rf "$rec_tmp"; cg_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	rec_iv=${BENCH_REC_INTERVAL:-1}
+	rec_iv_us=$(awk -v s="$rec_iv" 'BEGIN { printf "%d", s * 1000000 }')
+	rec_ticks=${BENCH_REC_TICKS:-120} rec_flush="$((rec_iv_us / 500))ms"
+	cmd_warm=3 cmd_ticks=${BENCH_CMD_TICKS:-16}
+	set_interval 0.25
+	echo "== record: sizes: $rec_ticks ticks every $rec_iv s, --flush $rec_flush; costs: CPU per tick every $iv_s s, the median of $cmd_ticks ticks after $cmd_warm of warm-up (ratio: against the reference beside it, same run)"
+	printf '%-26s %-30s %10s %10s %6s %8s  %s\n' tree figure value ref drift ratio against
+	# This host's tree first, while no tree of ours is in it.
+	tree="host v2 root ($(find "$(cg2_mount)" -type d | wc -l) cg)"
+	rec_size_run "" "$rec_tmp/host"
+	rec_wait "$RR_PID" "$RR_CMD"
+	rec_size_rows "$rec_tmp/host" "$RR_CMD (the default root: $(cg2_mount), with our empty $CG_TEST)"
+	# Both trees recorded at once (a recording takes 5 ms of a 1 s tick):
+	# each its own --root.
+	declare -A rec_cmd=()
+	for shape in flat nested; do
+		mk_tree "$shape" "$CG_TEST/rec$shape" 10
+		# shellcheck disable=SC2046 # the leaves, one word each
+		rec_loops "$CG_TEST/rec$shape" $(rec_leaves "$shape")
+	done
+	for shape in flat nested; do
+		rec_size_run "$CG_TEST/rec$shape" "$rec_tmp/$shape"
+		rec_cmd[$shape]="${RR_CMD/TREE/$CG_TEST/rec$shape}"
+	done
+	for pid in "${rec_pids[@]:1}"; do rec_wait "$pid" "cgwarden record"; done
+	wait "${rec_watchers[@]}"
+	for shape in flat nested; do
+		rec_label "$shape" "$CG_TEST/rec$shape"
+		rec_size_rows "$rec_tmp/$shape" "${rec_cmd[$shape]}"
+		rec_mem_row "$rec_tmp/$shape"
+	done
+	rec_pids=()
+	for shape in flat nested; do
+		rec_label "$shape" "$CG_TEST/rec$shape"
+		rec_cost "$shape" "$CG_TEST/rec$shape"
+		# shellcheck disable=SC2046
+		rec_loops_stop "$CG_TEST/rec$shape" $(rec_leaves "$shape")
+		rm_tree "$CG_TEST/rec$shape"
+	done
+	rec_seek
+	rm -rf "$rec_tmp"
 fi
 
 want cgroups && for total in 1000 10000; do
