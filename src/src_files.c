@@ -413,6 +413,15 @@ static bool slow_due(const struct src_files *sf, const struct sf_entry *e, uint3
 	return (sf->tick + e->carry->phase) % n == 0 || sf->tick - e->carry->tick >= 2 * n;
 }
 
+/* When this sample's counters were read: the collector's read_usec, so
+ * that a carried value's age grows exactly as the samples' read times do
+ * (a recording predicts it and stores nothing for it); the tick's start
+ * for a caller that sets none. */
+static uint64_t sample_now(const struct src_files *sf, const struct cg_sample *s)
+{
+	return s->read_usec ? s->read_usec : sf->tick_usec;
+}
+
 static int carry_save(struct src_files *sf, struct sf_entry *e, const struct cg_sample *s,
 		      uint32_t slow)
 {
@@ -432,7 +441,7 @@ static int carry_save(struct src_files *sf, struct sf_entry *e, const struct cg_
 		c->io = p;
 	}
 	c->have = s->have & slow;
-	c->read_usec = sf->tick_usec;
+	c->read_usec = sample_now(sf, s);
 	c->tick = sf->tick;
 	if (first)
 		c->phase = cg_tree_hash_add(0, e->id);
@@ -473,7 +482,7 @@ static int carry_into(struct src_files *sf, const struct sf_entry *e, struct cg_
 		s->threads = c->threads;
 	s->have |= bits;
 	s->carried |= bits;
-	s->carried_age_usec = sf->tick_usec - c->read_usec;
+	s->carried_age_usec = sample_now(sf, s) - c->read_usec;
 	return 0;
 }
 
