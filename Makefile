@@ -3,6 +3,10 @@
 # V=1, PREFIX/DESTDIR. SANITIZE=1 builds with ASan+UBSan into $(OUTPUT)-asan.
 
 OUTPUT ?= build
+# Every core by default: `make check` builds the program three times
+# (plain, ASan, and each libFuzzer target over the whole library).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += -j$(NPROC)
 ifeq ($(SANITIZE),1)
 override OUTPUT := $(OUTPUT)-asan
 endif

@@ -9,6 +9,10 @@
 # stops reading makes the stream drop whole lines (counted in a later
 # tick's self.dropped_lines), never write half of one, and never slows the
 # ticks. (Overload, a tick longer than the interval: test_stream_overload.sh.)
+# The churn and --fields runs walk the whole host, others' cgroups included;
+# the runs about outputs walk only the test's subtree (--root): a hostile
+# neighbour's 200-level tree there made each of their lines tens of KB and
+# the test more than twice as long, for nothing those runs check.
 . "$(dirname "$0")/../lib.sh"
 if ! cg_setup; then skip stream_feed "$SKIP_WHY"; finish; fi
 for t in jq python3; do
@@ -83,7 +87,7 @@ rc=$?
 
 # ---- SIGHUP reopens --output after mv -----------------------------------
 log=$tmp/cgwarden.ndjson
-"$CGWARDEN" stream --interval 0.2 --output "$log" 2>"$tmp/hup.err" &
+"$CGWARDEN" stream --root "$CG_TEST" --interval 0.2 --output "$log" 2>"$tmp/hup.err" &
 spid=$!
 pids+=("$spid")
 sleep 1.2
@@ -118,7 +122,7 @@ while True:
 EOF
 lpid=$!
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-"$CGWARDEN" stream --interval 0.2 --count 3 --output "unix:$sock" 2>"$tmp/sock.err"
+"$CGWARDEN" stream --root "$CG_TEST" --interval 0.2 --count 3 --output "unix:$sock" 2>"$tmp/sock.err"
 rc=$?
 wait "$lpid"
 n=$(grep -c '"type":"tick"' "$tmp/sock.ndjson")
@@ -156,7 +160,7 @@ lpid=$!
 pids+=("$lpid")
 for _ in $(seq 50); do [ -e "$sock.ready" ] && break; sleep 0.1; done
 start=$(date +%s.%N)
-timeout 20 "$CGWARDEN" stream --interval 0.2 --count 15 --output "unix:$sock" 2>"$tmp/full.err"
+timeout 20 "$CGWARDEN" stream --root "$CG_TEST" --interval 0.2 --count 15 --output "unix:$sock" 2>"$tmp/full.err"
 rc=$?
 took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 wait "$lpid"
@@ -207,7 +211,7 @@ reader "$sock" 1 >"$tmp/r1.ndjson" &
 lpid=$!
 pids+=("$lpid")
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-timeout 30 "$CGWARDEN" stream --interval 0.2 --count 25 --output "unix:$sock" 2>"$tmp/restart.err" &
+timeout 30 "$CGWARDEN" stream --root "$CG_TEST" --interval 0.2 --count 25 --output "unix:$sock" 2>"$tmp/restart.err" &
 spid=$!
 pids+=("$spid")
 wait "$lpid"
@@ -240,7 +244,7 @@ fi
 mkdir "$CG_TEST/many"
 (cd "$CG_TEST/many" && mkdir $(seq -f m%g 1 200))
 start=$(date +%s.%N)
-"$CGWARDEN" stream --interval 0.1 --count 60 2>"$tmp/slow.err" |
+"$CGWARDEN" stream --root "$CG_TEST" --interval 0.1 --count 60 2>"$tmp/slow.err" |
 	{ sleep 3; cat >"$tmp/slow.ndjson"; }
 took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 maxd=$(jq -r 'select(.type == "tick") | .self.dropped_lines' "$tmp/slow.ndjson" | sort -n | tail -n 1)
