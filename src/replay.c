@@ -153,6 +153,15 @@ static int decode_next(struct replay *r)
 	return 0;
 }
 
+/* After a seek: forget every decoded tick and decode the group's first. */
+static int decode_group_start(struct replay *r)
+{
+	rec_decoder_reset(r->dec);
+	r->have_pend = false;
+	r->cur = NULL;
+	return decode_next(r);
+}
+
 /* Decodes from the group start the store is at up to the last tick at or
  * before wall_usec (at least one tick); *nr how many. */
 static int decode_until(struct replay *r, uint64_t wall_usec, unsigned *nr)
@@ -163,11 +172,8 @@ static int decode_until(struct replay *r, uint64_t wall_usec, unsigned *nr)
 	bool key;
 	int err;
 
-	rec_decoder_reset(r->dec);
-	r->have_pend = false;
-	r->cur = NULL;
 	*nr = 0;
-	err = decode_next(r);
+	err = decode_group_start(r);
 	if (err)
 		return err;
 	for (*nr = 1;; ++*nr) {
@@ -257,10 +263,7 @@ static int find_event_back(struct replay *r, uint32_t kinds, const struct cg_sna
 		err = store_seek(r->sr, from - 1, 0);
 		if (err)
 			return err;
-		rec_decoder_reset(r->dec);
-		r->have_pend = false;
-		r->cur = NULL;
-		err = decode_next(r);
+		err = decode_group_start(r);
 		if (err)
 			return err;
 		scan_start = r->cur_wall;
