@@ -17,6 +17,11 @@ PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
+# The git revision goes into --version, /metrics and the package; a source
+# tree without git (a .deb source package) passes REVISION= on the command
+# line or leaves it "unknown".
+REVISION ?= $(shell git -C $(CURDIR) describe --always --abbrev=12 --dirty=+dirty \
+	--exclude='*' 2>/dev/null || echo unknown)
 
 ifeq ($(V),1)
 Q =
@@ -113,6 +118,15 @@ $(OUTPUT)/cgw_iter_%.skel.h: $(OUTPUT)/bpf/cgw_iter_%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name cgw_iter_$* > $@.tmp && mv $@.tmp $@
 
 $(OUTPUT)/src/iterbpf.o: $(ITER_SKELS)
+
+# Only version.o sees the revision; its stamp file changes only when the
+# revision does, so a commit rebuilds one object and relinks.
+$(OUTPUT)/revision.stamp: FORCE | $(OUTPUT)
+	$(Q)echo '$(REVISION)' | cmp -s - $@ || echo '$(REVISION)' > $@
+$(OUTPUT)/src/version.o: $(OUTPUT)/revision.stamp
+$(OUTPUT)/src/version.o: override CFLAGS += -DCGWARDEN_REVISION='"$(REVISION)"'
+.PHONY: FORCE
+FORCE:
 
 # Each compile writes the headers it read into a .d file beside its output
 # (-MMD), with an empty rule per header (-MP) so a deleted header does not

@@ -284,7 +284,7 @@ static struct body *body_get(struct httpd *h, int k)
 		fclose(f);
 	} else {
 		struct prom_buf pb = { 0 };
-		struct prom_extra x = { h->policy, h->nr_policy, h->record };
+		struct prom_extra x = { h->policy, h->nr_policy, h->record, .build_info = true };
 
 		if (prom_render_extra(&pb, h->snap, k == BODY_PROM_OM ? PROM_OPENMETRICS : PROM_TEXT,
 				      &x)) {

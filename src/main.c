@@ -5,10 +5,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "commands.h"
-
-#ifndef CGWARDEN_VERSION
-#define CGWARDEN_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 static const struct command {
 	const char *name;
@@ -50,7 +47,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("cgwarden %s\n", CGWARDEN_VERSION);
+		version_print(stdout);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -25,6 +25,7 @@
 
 #include "metrics.h"
 #include "prom.h"
+#include "version.h"
 #include "utf8.h"
 
 struct pw {
@@ -604,6 +605,25 @@ static void render_host_self(struct pw *w, const struct cg_snapshot *s)
 	       me->rss_bytes > 0, U_INT, me->rss_bytes);
 }
 
+/* An info metric, Prometheus style (like prometheus_build_info): always 1,
+ * the facts in its labels, so a query can join on them. */
+static void render_build_info(struct pw *w)
+{
+	static const char name[] = "cgwarden_build_info";
+	size_t n;
+	const struct build_lib *libs = version_libs(&n);
+
+	family(w, name, T_GAUGE,
+	       "1, labelled with the version, git revision and library versions of this build.");
+	lit(w, name);
+	putch(w, '{');
+	put_label(w, true, "version", version_string());
+	put_label(w, false, "revision", version_revision());
+	for (size_t i = 0; i < n; i++)
+		put_label(w, false, libs[i].label, libs[i].built);
+	lit(w, "} 1\n");
+}
+
 static void render_policy(struct pw *w, const struct prom_policy_count *pc, size_t n)
 {
 	static const char name[] = "cgwarden_policy_actions_total";
@@ -673,6 +693,8 @@ int prom_render_extra(struct prom_buf *b, const struct cg_snapshot *s, enum prom
 		return -EINVAL;
 	w.err = labels_build(&l, s);
 	render_host_self(&w, s);
+	if (x && x->build_info)
+		render_build_info(&w);
 	render_table(&w, s, &l);
 	if (policy)
 		render_policy(&w, policy, nr_policy);

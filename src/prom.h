@@ -49,6 +49,9 @@ struct prom_extra {
 	const struct prom_policy_count *policy;	/* with nr_policy (0 is fine) */
 	size_t nr_policy;
 	const struct prom_record *record;
+	/* cgwarden_build_info: version, revision and library versions (src/version).
+	 * Off in the golden outputs, which must not change with every commit. */
+	bool build_info;
 };
 
 /* prom_render with the cgwarden_record_* families when x->record is set. */

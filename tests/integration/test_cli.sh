@@ -13,7 +13,23 @@ for cmd in snapshot stream; do
 	fi
 done
 "$CGWARDEN" --help | grep -q snapshot && pass help_lists_commands || fail help_lists_commands
-"$CGWARDEN" --version | grep -q '^cgwarden ' && pass version || fail version
+# --version names the build: version, the revision of this checkout (when
+# it is one), and every library it was compiled against.
+ver=$("$CGWARDEN" --version)
+want_rev=$(git -C "$(dirname "$0")/../.." describe --always --abbrev=12 --dirty=+dirty \
+	--exclude='*' 2>/dev/null || echo unknown)
+if grep -q '^cgwarden [0-9][0-9.]*$' <<<"$ver" &&
+	grep -q "^built with libbpf [0-9.]*, json-c [0-9.]*, ncurses [0-9.]*, libmicrohttpd [0-9.]*," <<<"$ver"; then
+	pass version
+else
+	fail version "$ver"
+fi
+# A dirty tree may have been built before its last edit: compare the commit.
+if [ "$(sed -n 's/^revision //p' <<<"$ver" | sed 's/+dirty$//')" = "${want_rev%+dirty}" ]; then
+	pass version_revision
+else
+	fail version_revision "$(sed -n 2p <<<"$ver"), checkout at $want_rev"
+fi
 
 # expect_exit NAME CODE STDERR_PATTERN CMD...
 expect_exit() {

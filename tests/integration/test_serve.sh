@@ -54,6 +54,13 @@ if [ $? -eq 0 ] && [ -z "$lint" ]; then
 else
 	fail promtool_check_metrics_silent "$(echo "$lint" | head -5)"
 fi
+# cgwarden_build_info says what --version says, label for label.
+ver=$("$CGWARDEN" --version)
+bi=$(grep '^cgwarden_build_info{' "$tmp/metrics.txt")
+want_bi="cgwarden_build_info{version=\"$(sed -n 's/^cgwarden //p' <<<"$ver")\",revision=\"$(sed -n 's/^revision //p' <<<"$ver")\""
+want_bi+=$(sed -n 's/^built with //p' <<<"$ver" | tr -d ',' | tr - _ |
+	awk '{ for (i = 1; i < NF; i += 2) printf ",%s=\"%s\"", $i, $(i + 1) }')"} 1"
+[ "$bi" = "$want_bi" ] && pass build_info_matches_version || fail build_info_matches_version "$bi vs $want_bi"
 ct=$(curl -s -o /dev/null -w '%{content_type}' "$url/metrics")
 [ "$ct" = "text/plain; version=0.0.4; charset=utf-8" ] && pass text_content_type ||
 	fail text_content_type "$ct"
