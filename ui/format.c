@@ -98,7 +98,7 @@ const char *fmt_kind_short(enum cg_kind k)
 	case CG_KIND_SCOPE: return "scope";
 	case CG_KIND_SLICE: return "slice";
 	case CG_KIND_SESSION: return "sess";
-	default: return "-";
+	default: return "cgrp";
 	}
 }
 

@@ -32,8 +32,9 @@ void fmt_pct(double pct, char *out, size_t outlen);
 void fmt_psi(uint32_t hundredths, char *out, size_t outlen);
 /* Microseconds: "12us", "1.2ms", "12ms", "1.5s", "90s". */
 void fmt_usec(double usec, char *out, size_t outlen);
-/* A short kind for the table: "ctr", "pod", "svc", "scope", "slice",
- * "sess", "-". */
+/* A short kind for the table, at most 5 columns: "ctr", "pod", "svc",
+ * "scope", "slice", "sess", and "cgrp" for any other cgroup (a known
+ * kind, not an absent value: it is never "-"). */
 const char *fmt_kind_short(enum cg_kind k);
 
 /* Copies a name from the kernel (a cgroup directory name: any bytes but

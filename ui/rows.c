@@ -15,29 +15,28 @@
 
 const struct col_def col_defs[COL__COUNT] = {
 	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the cgroup path", NONE_ },
-	[COL_KIND] = { "KIND", 5, 9, "container (ctr), pod, service (svc), scope, slice, session",
-		       NONE_ },
+	[COL_KIND] = { "KIND", 5, 4, "ctr pod svc(service) scope slice sess cgrp host", NONE_ },
 	[COL_CPU] = { "CPU%", 5, 1, "CPU use, 100 = one CPU busy (like top)",
 		      M_CPU_USAGE_RATIO, -1, -1, 100, CF_PCT },
-	[COL_THR] = { "THR%", 5, 5, "share of CPU periods throttled by cpu.max",
+	[COL_THR] = { "THR%", 5, 6, "share of CPU periods throttled by cpu.max",
 		      M_CPU_THROTTLED_RATIO, -1, -1, 100, CF_PCT },
 	[COL_MEM] = { "MEM", 5, 2, "memory.current", COL(MEM_CURRENT, BYTES) },
 	[COL_MEMPCT] = { "MEM%", 5, 3, "memory.current as a share of memory.max",
 			 M_MEM_CURRENT, -1, M_MEM_MAX, 100, CF_PCT },
 	[COL_PEAK] = { "PEAK", 5, 11, "memory.peak (highest since creation)", COL(MEM_PEAK, BYTES) },
-	[COL_IOR] = { "IO-R/s", 6, 7, "bytes read per second (io.stat)",
+	[COL_IOR] = { "IO-R/s", 6, 8, "bytes read per second (io.stat)",
 		      COL(IO_READ_BYTES_RATE, BYTES) },
-	[COL_IOW] = { "IO-W/s", 6, 7, "bytes written per second (io.stat)",
+	[COL_IOW] = { "IO-W/s", 6, 8, "bytes written per second (io.stat)",
 		      COL(IO_WRITE_BYTES_RATE, BYTES) },
 	[COL_NETRX] = { "RX/s", 5, 12, "network bytes received per second (eBPF)",
 			COL(NET_RX_BYTES_RATE, BYTES) },
 	[COL_NETTX] = { "TX/s", 5, 12, "network bytes sent per second (eBPF)",
 			COL(NET_TX_BYTES_RATE, BYTES) },
-	[COL_PIDS] = { "PIDS", 5, 4, "pids.current, else tasks in cgroup.threads",
+	[COL_PIDS] = { "PIDS", 5, 5, "pids.current, else tasks in cgroup.threads",
 		       M_PIDS_CURRENT, M_THREADS, -1, 1, CF_COUNT },
-	[COL_PSI_CPU] = { "PSIcpu", 6, 6, "cpu.pressure some avg10 (% of time stalled)",
+	[COL_PSI_CPU] = { "PSIcpu", 6, 7, "cpu.pressure some avg10 (% of time stalled)",
 			  COL(PSI_CPU_SOME_AVG10, PSI) },
-	[COL_PSI_MEM] = { "PSImem", 6, 8, "memory.pressure some avg10",
+	[COL_PSI_MEM] = { "PSImem", 6, 9, "memory.pressure some avg10",
 			  COL(PSI_MEMORY_SOME_AVG10, PSI) },
 	[COL_PSI_IO] = { "PSIio", 5, 10, "io.pressure some avg10", COL(PSI_IO_SOME_AVG10, PSI) },
 	[COL_RUNQ] = { "RUNQ99", 6, 13, "run-queue latency p99 this interval (eBPF)",
@@ -65,7 +64,8 @@ bool col_value(const struct cg_sample *s, enum col_id c, double *v)
 	double x;
 
 	if (c == COL_KIND) {
-		*v = s->ident.kind;
+		/* The root apart from every kind: its figures are the host's. */
+		*v = s->path[0] ? (double)s->ident.kind : -1;
 		return true;
 	}
 	if ((unsigned)c >= COL__COUNT)
@@ -89,7 +89,7 @@ void col_format(const struct cg_sample *s, enum col_id c, char *out, size_t outl
 	double v;
 
 	if (c == COL_KIND) {
-		snprintf(out, outlen, "%s", fmt_kind_short(s->ident.kind));
+		snprintf(out, outlen, "%s", s->path[0] ? fmt_kind_short(s->ident.kind) : "host");
 		return;
 	}
 	if (!col_value(s, c, &v)) {
@@ -363,16 +363,57 @@ static void fill_keys(struct rows *r, const struct cg_snapshot *s, enum col_id c
 	}
 }
 
+/* Per sample, while the workloads view is built (in rows.child). */
+#define FLAT_UNDER_WORKLOAD	1u	/* an ancestor is a workload */
+#define FLAT_POPULATED_CHILD	2u	/* a child is populated */
+
+/*
+ * Whether x holds processes itself, not only below it: its own cgroup.procs
+ * lists some. Where that was not read (a recording without it), a populated
+ * cgroup none of whose children is populated must hold them itself; one
+ * with populated children may or may not, and is left out.
+ */
+static bool holds_procs(const struct cg_sample *x, uint32_t flags)
+{
+	if (x->have & CG_HAVE_PROCS)
+		return x->procs > 0;
+	return (x->have & CG_HAVE_EVENTS) && x->populated && !(flags & FLAT_POPULATED_CHILD);
+}
+
 static int build_flat(struct rows *r, const struct cg_snapshot *s, const struct rows_opts *o,
 		      struct sort_ctx *ctx)
 {
+	uint32_t *flags = r->child;
 	size_t n = 0;
 
+	/* Parents come before their children: one pass down gives "under a
+	 * workload", and each child tells its parent it is populated. */
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
+		int32_t p = x->parent;
 
-		if (rows_is_workload(x) && matches(x, o->filter))
-			r->tmp[n++] = (uint32_t)i;
+		flags[i] = 0;
+		if (p < 0 || (size_t)p >= i)
+			continue;
+		if ((flags[p] & FLAT_UNDER_WORKLOAD) || rows_is_workload(&s->samples[p]))
+			flags[i] |= FLAT_UNDER_WORKLOAD;
+		if ((x->have & CG_HAVE_EVENTS) && x->populated)
+			flags[p] |= FLAT_POPULATED_CHILD;
+	}
+	r->nr_workloads = r->nr_other = 0;
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+		bool wl = rows_is_workload(x);
+
+		if (!wl && ((flags[i] & FLAT_UNDER_WORKLOAD) || !holds_procs(x, flags[i])))
+			continue;
+		if (!matches(x, o->filter))
+			continue;
+		r->tmp[n++] = (uint32_t)i;
+		if (wl)
+			r->nr_workloads++;
+		else
+			r->nr_other++;
 	}
 	if (!ctx->by_name)
 		fill_keys(r, s, o->sort, r->tmp, n);
@@ -466,6 +507,7 @@ int rows_build(struct rows *r, const struct cg_snapshot *s, const struct rows_op
 	if (err)
 		return err;
 	ctx.key = r->key;
+	r->nr_workloads = r->nr_other = 0;
 	return o->view == VIEW_TREE ? build_tree(r, s, o, &ctx) : build_flat(r, s, o, &ctx);
 }
 

@@ -118,7 +118,8 @@ void table_draw(struct screen *s)
 	if (!s->rows.n && s->table_h > 1) {
 		const char *why = s->filter[0] ? "no cgroup matches the filter (Esc clears it)" :
 				  s->ro.view == VIEW_WORKLOADS ?
-				  "no containers, pods or services here: t shows the whole tree" :
+				  "no workload, and no other cgroup holds processes: t shows the "
+				  "whole tree" :
 				  "no cgroups";
 
 		ui_put(s->table_y + 1, 2, crt_attr(STYLE_DIM), why, COLS - 2);

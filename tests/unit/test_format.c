@@ -98,7 +98,7 @@ static void test_usec(void)
 	fmt_usec(NAN, buf, sizeof(buf));
 	CHECK_STR(buf, "-");
 	CHECK_STR(fmt_kind_short(CG_KIND_CONTAINER), "ctr");
-	CHECK_STR(fmt_kind_short(CG_KIND_OTHER), "-");
+	CHECK_STR(fmt_kind_short(CG_KIND_OTHER), "cgrp");
 }
 
 #define S(in) (fmt_sanitize((in), false, buf, sizeof(buf)), buf)
