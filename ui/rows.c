@@ -14,7 +14,7 @@
 #define COL(m, f) M_##m, -1, -1, 1, CF_##f
 
 const struct col_def col_defs[COL__COUNT] = {
-	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the cgroup path", NONE_ },
+	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the last path part", NONE_ },
 	[COL_KIND] = { "KIND", 5, 4, "ctr pod svc(service) scope slice sess cgrp host", NONE_ },
 	[COL_CPU] = { "CPU%", 5, 1, "CPU use, 100 = one CPU busy (like top)",
 		      M_CPU_USAGE_RATIO, -1, -1, 100, CF_PCT },
