@@ -369,14 +369,19 @@ static void fill_keys(struct rows *r, const struct cg_snapshot *s, enum col_id c
 
 /*
  * Whether x holds processes itself, not only below it: its own cgroup.procs
- * lists some. Where that was not read (a recording without it), a populated
- * cgroup none of whose children is populated must hold them itself; one
- * with populated children may or may not, and is left out.
+ * lists some. Else its own cgroup.threads: a process's threads are all in
+ * its cgroup outside threaded subtrees (and inside one, threads are what
+ * use the CPU), so it says the same, and top reads it every tick anyway.
+ * Else (a recording with neither) a populated cgroup none of whose
+ * children is populated must hold them itself; one with populated
+ * children may or may not, and is left out.
  */
 static bool holds_procs(const struct cg_sample *x, uint32_t flags)
 {
 	if (x->have & CG_HAVE_PROCS)
 		return x->procs > 0;
+	if (x->have & CG_HAVE_THREADS)
+		return x->threads > 0;
 	return (x->have & CG_HAVE_EVENTS) && x->populated && !(flags & FLAT_POPULATED_CHILD);
 }
 

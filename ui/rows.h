@@ -97,16 +97,18 @@ struct rows {
 };
 
 /* Lists the rows of s for o. 0 or -ENOMEM (r keeps its old content).
- * The workloads view needs cgroup.procs (M_PROCS) to see who holds
- * processes; without it, only populated cgroups with no populated child. */
+ * The workloads view sees who holds processes by cgroup.procs (M_PROCS)
+ * or cgroup.threads (M_THREADS); without either, only populated cgroups
+ * with no populated child. */
 int rows_build(struct rows *r, const struct cg_snapshot *s, const struct rows_opts *o);
 void rows_free(struct rows *r);
 
 /*
  * A workload: a container, pod or service. The workloads view (the first
  * screen) lists every workload, and every other cgroup that holds
- * processes itself (its own cgroup.procs, not only its subtree's) and is
- * not inside a workload: a session, a scope, a plain cgroup, the root.
+ * processes itself (its own cgroup.procs or cgroup.threads, not only its
+ * subtree's) and is not inside a workload: a session, a scope, a plain
+ * cgroup, the root.
  * So whatever uses the machine has a row there without the tree; a
  * workload's processes show in its own row, not again in their cgroup's.
  */

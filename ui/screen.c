@@ -207,9 +207,12 @@ void screen_metrics(const struct screen *s, struct metric_set *set)
 	metric_set_add(set, M_FROZEN);
 	metric_set_add(set, M_MEM_OOM_KILL_RATE);
 	/* Which cgroups hold processes themselves (rows_is_workload), every
-	 * tick: one that starts to shows up at the next one. */
+	 * tick, so one that starts to is listed at the next: by cgroup.threads,
+	 * which the PIDS column reads anyway. cgroup.procs would say the same
+	 * for one more file per cgroup per tick: 6 to 14% more of the tick's
+	 * CPU on 1,000 cgroups without controllers (1.0 to 2.3 ms a tick). */
 	if (s->ro.view == VIEW_WORKLOADS)
-		metric_set_add(set, M_PROCS);
+		metric_set_add(set, M_THREADS);
 }
 
 /* ---- snapshots ------------------------------------------------------------ */

@@ -297,51 +297,38 @@ static const char *listed(const struct cg_snapshot *s, const struct rows *r)
 	return buf;
 }
 
-/* A cgroup directory with the files the kernel gives every cgroup that say
- * who is in it: procs (lines of pids), and populated. */
-static void cgroup_dir(const char *root, const char *path, const char *procs, bool populated)
+static void put(const char *root, const char *path, const char *file, const char *text)
 {
 	char p[1024];
 	FILE *f;
 
-	snprintf(p, sizeof(p), "%s/%s", root, path);
-	CHECK(mkdir(p, 0755) == 0);
-	snprintf(p, sizeof(p), "%s/%s/cgroup.procs", root, path);
+	snprintf(p, sizeof(p), "%s/%s/%s", root, path, file);
 	f = fopen(p, "w");
 	CHECK(f != NULL);
 	if (f) {
-		fputs(procs, f);
-		fclose(f);
-	}
-	snprintf(p, sizeof(p), "%s/%s/cgroup.events", root, path);
-	f = fopen(p, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fprintf(f, "populated %d\nfrozen 0\n", populated);
+		fputs(text, f);
 		fclose(f);
 	}
 }
 
-/* Processes moved in or out: cgroup.procs and cgroup.events agree. */
-static void write_procs(const char *root, const char *path, const char *procs)
+/* Who is in a cgroup, as the kernel says it: the pids in cgroup.procs and,
+ * single-threaded, in cgroup.threads; populated in cgroup.events when they
+ * or a descendant's are there. */
+static void set_procs(const char *root, const char *path, const char *pids, bool populated)
+{
+	put(root, path, "cgroup.procs", pids);
+	put(root, path, "cgroup.threads", pids);
+	put(root, path, "cgroup.events", populated ? "populated 1\nfrozen 0\n" :
+		"populated 0\nfrozen 0\n");
+}
+
+static void cgroup_dir(const char *root, const char *path, const char *pids, bool populated)
 {
 	char p[1024];
-	FILE *f;
 
-	snprintf(p, sizeof(p), "%s/%s/cgroup.procs", root, path);
-	f = fopen(p, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(procs, f);
-		fclose(f);
-	}
-	snprintf(p, sizeof(p), "%s/%s/cgroup.events", root, path);
-	f = fopen(p, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fprintf(f, "populated %d\nfrozen 0\n", procs[0] != '\0');
-		fclose(f);
-	}
+	snprintf(p, sizeof(p), "%s/%s", root, path);
+	CHECK(mkdir(p, 0755) == 0);
+	set_procs(root, path, pids, populated);
 }
 
 /*
@@ -391,8 +378,8 @@ static void test_workloads_and_others_with_processes(void)
 	o.view = VIEW_WORKLOADS;
 
 	/* Processes come and go: the rows follow at the next tick. */
-	write_procs(dir, "quiet", "99\n");
-	write_procs(dir, "plain", "");
+	set_procs(dir, "quiet", "99\n", true);
+	set_procs(dir, "plain", "", false);
 	CHECK_INT(collector_tick(c, &s), 0);
 	CHECK_INT(rows_build(&r, s, &o), 0);
 	CHECK_STR(listed(s, &r), "/ host, app ctr, db-cache ctr, init.scope scope, quiet cgrp, "
@@ -406,14 +393,29 @@ static void test_workloads_and_others_with_processes(void)
 	CHECK_U64(r.nr_other, 2);
 	o.filter = NULL;
 
-	/* Without cgroup.procs read (a recording that lacks it), a populated
-	 * cgroup with no populated child stands in: the same rows but the
-	 * root's (no cgroup.events there, as in the kernel; and its children
-	 * are populated). */
+	/* Without cgroup.procs read (top reads cgroup.threads instead, which
+	 * its PIDS column reads anyway), the same rows. */
 	{
-		const struct cg_want no_procs = { .files = CGF_ALL & ~CGF_BIT(CGF_PROCS) };
+		const struct cg_want threads = { .files = CGF_ALL & ~CGF_BIT(CGF_PROCS) };
 
-		collector_want(c, &no_procs);
+		collector_want(c, &threads);
+		CHECK_INT(collector_tick(c, &s), 0);
+		CHECK_INT(rows_build(&r, s, &o), 0);
+		CHECK(!(s->samples[0].have & CG_HAVE_PROCS));
+		CHECK_STR(listed(s, &r), "/ host, app ctr, db-cache ctr, init.scope scope, "
+			  "quiet cgrp, session-3.scope sess, web-7d9f8c6b5-x2x4k pod, "
+			  "web-frontend ctr");
+	}
+	/* With neither (a recording that lacks both), a populated cgroup with
+	 * no populated child stands in: the same rows but the root's (no
+	 * cgroup.events there, as in the kernel; and its children are
+	 * populated). */
+	{
+		const struct cg_want neither = {
+			.files = CGF_ALL & ~CGF_BIT(CGF_PROCS) & ~CGF_BIT(CGF_THREADS),
+		};
+
+		collector_want(c, &neither);
 		CHECK_INT(collector_tick(c, &s), 0);
 		CHECK_INT(rows_build(&r, s, &o), 0);
 		CHECK_STR(listed(s, &r), "app ctr, db-cache ctr, init.scope scope, quiet cgrp, "
