@@ -405,7 +405,6 @@ static int build_flat(struct rows *r, const struct cg_snapshot *s, const struct 
 		if ((x->have & CG_HAVE_EVENTS) && x->populated)
 			flags[p] |= FLAT_POPULATED_CHILD;
 	}
-	r->nr_workloads = r->nr_other = 0;
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
 		bool wl = rows_is_workload(x);

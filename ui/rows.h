@@ -108,9 +108,9 @@ void rows_free(struct rows *r);
  * screen) lists every workload, and every other cgroup that holds
  * processes itself (its own cgroup.procs or cgroup.threads, not only its
  * subtree's) and is not inside a workload: a session, a scope, a plain
- * cgroup, the root.
- * So whatever uses the machine has a row there without the tree; a
- * workload's processes show in its own row, not again in their cgroup's.
+ * cgroup, the root. So whatever uses the machine has a row there without
+ * the tree; a workload's processes show in its own row, not again in
+ * their cgroup's.
  */
 bool rows_is_workload(const struct cg_sample *s);
 

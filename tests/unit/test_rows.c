@@ -297,6 +297,15 @@ static const char *listed(const struct cg_snapshot *s, const struct rows *r)
 	return buf;
 }
 
+/* One more tick of c, and the rows o lists in it (as listed() says). */
+static const char *tick_rows(struct collector *c, const struct cg_snapshot **s, struct rows *r,
+			     const struct rows_opts *o)
+{
+	CHECK_INT(collector_tick(c, s), 0);
+	CHECK_INT(rows_build(r, *s, o), 0);
+	return listed(*s, r);
+}
+
 static void put(const char *root, const char *path, const char *file, const char *text)
 {
 	char p[1024];
@@ -360,13 +369,11 @@ static void test_workloads_and_others_with_processes(void)
 	c = open_tree(dir);
 	if (!c)
 		goto out;
-	CHECK_INT(collector_tick(c, &s), 0);
-	CHECK_INT(rows_build(&r, s, &o), 0);
 	/* The root is "/" of kind host; the workloads (three containers, one
 	 * a pod's) as before; init.scope, the session and the plain cgroup
 	 * with their kinds. Not the empty slices, nor the empty cgroup, nor
 	 * inner: its process is the container's. */
-	CHECK_STR(listed(s, &r), "/ host, app ctr, db-cache ctr, init.scope scope, plain cgrp, "
+	CHECK_STR(tick_rows(c, &s, &r, &o), "/ host, app ctr, db-cache ctr, init.scope scope, plain cgrp, "
 		  "session-3.scope sess, web-7d9f8c6b5-x2x4k pod, web-frontend ctr");
 	CHECK_U64(r.nr_workloads, 4);
 	CHECK_U64(r.nr_other, 4);
@@ -380,9 +387,7 @@ static void test_workloads_and_others_with_processes(void)
 	/* Processes come and go: the rows follow at the next tick. */
 	set_procs(dir, "quiet", "99\n", true);
 	set_procs(dir, "plain", "", false);
-	CHECK_INT(collector_tick(c, &s), 0);
-	CHECK_INT(rows_build(&r, s, &o), 0);
-	CHECK_STR(listed(s, &r), "/ host, app ctr, db-cache ctr, init.scope scope, quiet cgrp, "
+	CHECK_STR(tick_rows(c, &s, &r, &o), "/ host, app ctr, db-cache ctr, init.scope scope, quiet cgrp, "
 		  "session-3.scope sess, web-7d9f8c6b5-x2x4k pod, web-frontend ctr");
 	/* The filter applies to the others too, and to their counts. */
 	o.filter = "scope";
@@ -399,12 +404,10 @@ static void test_workloads_and_others_with_processes(void)
 		const struct cg_want threads = { .files = CGF_ALL & ~CGF_BIT(CGF_PROCS) };
 
 		collector_want(c, &threads);
-		CHECK_INT(collector_tick(c, &s), 0);
-		CHECK_INT(rows_build(&r, s, &o), 0);
-		CHECK(!(s->samples[0].have & CG_HAVE_PROCS));
-		CHECK_STR(listed(s, &r), "/ host, app ctr, db-cache ctr, init.scope scope, "
+		CHECK_STR(tick_rows(c, &s, &r, &o), "/ host, app ctr, db-cache ctr, init.scope scope, "
 			  "quiet cgrp, session-3.scope sess, web-7d9f8c6b5-x2x4k pod, "
 			  "web-frontend ctr");
+		CHECK(!(s->samples[0].have & CG_HAVE_PROCS));
 	}
 	/* With neither (a recording that lacks both), a populated cgroup with
 	 * no populated child stands in: the same rows but the root's (no
@@ -416,9 +419,7 @@ static void test_workloads_and_others_with_processes(void)
 		};
 
 		collector_want(c, &neither);
-		CHECK_INT(collector_tick(c, &s), 0);
-		CHECK_INT(rows_build(&r, s, &o), 0);
-		CHECK_STR(listed(s, &r), "app ctr, db-cache ctr, init.scope scope, quiet cgrp, "
+		CHECK_STR(tick_rows(c, &s, &r, &o), "app ctr, db-cache ctr, init.scope scope, quiet cgrp, "
 			  "session-3.scope sess, web-7d9f8c6b5-x2x4k pod, web-frontend ctr");
 	}
 	collector_free(c);
@@ -440,9 +441,7 @@ static void test_plain_cgroup_on_hybrid_host(void)
 
 	if (!c)
 		return;
-	CHECK_INT(collector_tick(c, &s), 0);
-	CHECK_INT(rows_build(&r, s, &o), 0);
-	CHECK_STR(listed(s, &r), "busy cgrp");
+	CHECK_STR(tick_rows(c, &s, &r, &o), "busy cgrp");
 	CHECK_U64(r.nr_workloads, 0);
 	CHECK_U64(r.nr_other, 1);
 	rows_free(&r);
