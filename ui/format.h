@@ -54,6 +54,9 @@ int fmt_width(const char *s);
  * in its last column ("~" in ASCII, "…" in UTF-8). A wide character that
  * does not fit whole is replaced by spaces. Returns the bytes written. */
 size_t fmt_fit(const char *s, int width, bool left, bool utf8, char *out, size_t outlen);
+/* The same, left-aligned, but a cut keeps the end, after the marker: for a
+ * path, whose last components say the most ("…test-42/worker"). */
+size_t fmt_fit_tail(const char *s, int width, bool utf8, char *out, size_t outlen);
 
 /* Column fitting. Columns are shown in order; when the total does not fit,
  * the ones with the highest prio are dropped first (prio 0 never). One

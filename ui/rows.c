@@ -14,7 +14,7 @@
 #define COL(m, f) M_##m, -1, -1, 1, CF_##f
 
 const struct col_def col_defs[COL__COUNT] = {
-	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the last path part", NONE_ },
+	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the cgroup path", NONE_ },
 	[COL_KIND] = { "KIND", 5, 4, "ctr pod svc(service) scope slice sess cgrp host", NONE_ },
 	[COL_CPU] = { "CPU%", 5, 1, "CPU use, 100 = one CPU busy (like top)",
 		      M_CPU_USAGE_RATIO, -1, -1, 100, CF_PCT },
@@ -201,6 +201,11 @@ const char *row_name(const struct cg_sample *s, bool tree)
 		last = strrchr(s->path, '/');
 		return last ? last + 1 : s->path;
 	}
+	/* Out of the tree a plain cgroup is known by where it is (identity
+	 * names it by its last component): two "worker" cgroups under other
+	 * parents must not look the same on the first screen. */
+	if (s->ident.kind == CG_KIND_OTHER)
+		return s->path;
 	return s->ident.name && s->ident.name[0] ? s->ident.name : s->path;
 }
 

@@ -53,9 +53,9 @@ struct metric_set;
  * collection: top collects its visible columns). */
 void col_metrics(enum col_id c, struct metric_set *set);
 
-/* The name a row shows: container/pod/unit name, else the path ("/" for
- * the root). In the tree, the last path component. Raw kernel bytes:
- * sanitise before display. */
+/* The name a row shows: container/pod/unit name, else (a plain cgroup) the
+ * path ("/" for the root). In the tree, the last path component. Raw
+ * kernel bytes: sanitise before display. */
 const char *row_name(const struct cg_sample *s, bool tree);
 
 enum view { VIEW_WORKLOADS, VIEW_TREE };

@@ -52,7 +52,11 @@ static void draw_name(struct screen *s, int y, const struct row *r, const struct
 	if (x->have & CG_HAVE_EVENTS && x->frozen)
 		strncat(raw, " (frozen)", sizeof(raw) - strlen(raw) - 1);
 	snprintf(out, sizeof(out), "%s%s", pre, raw);
-	fmt_fit(out, w, true, s->utf8, raw, sizeof(raw));
+	/* A path is cut at its start: its end says which cgroup it is. */
+	if (!tree && x->path[0] && x->ident.kind == CG_KIND_OTHER)
+		fmt_fit_tail(out, w, s->utf8, raw, sizeof(raw));
+	else
+		fmt_fit(out, w, true, s->utf8, raw, sizeof(raw));
 	ui_put(y, s->col_x[COL_NAME], attr, raw, w);
 }
 

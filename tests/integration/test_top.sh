@@ -260,14 +260,14 @@ trap 'stop; cg_cleanup' EXIT
 # The first screen shows what uses the machine: a busy loop in a plain
 # cgroup, made after top started (so read by the per-tick demand, not the
 # first tick's read of everything), is listed with its kind without a key,
-# a filter or --tree. Its CPU figure needs two ticks after it came: poll
-# for the row, then for a figure, each with the whole timeout.
+# a filter or --tree, by its path. Its CPU figure needs two ticks after it
+# came: poll for the row, then for a figure, each with the whole timeout.
 start --interval 0.5 --no-bpf --quiet
 check first_screen_drawn wait_for '^WORKLOADS [0-9]+ \+ [0-9]+ other cgroups? with processes'
 mkdir "$CG_TEST/burn"
 cg_spawn "$CG_TEST/burn" sh -c 'while :; do :; done' >/dev/null
-check first_screen_lists_busy_cgroup wait_for '^burn +cgrp '
-check first_screen_busy_cpu wait_for '^burn +cgrp +([1-9][0-9]*\.[0-9]|[1-9][0-9]{2,}) '
+check first_screen_lists_busy_cgroup wait_for "^$CG_REL/burn +cgrp "
+check first_screen_busy_cpu wait_for "^$CG_REL/burn +cgrp +([1-9][0-9]*\\.[0-9]|[1-9][0-9]{2,}) "
 check first_screen_counts_it wait_for '^WORKLOADS [0-9]+ \+ [1-9][0-9]* other cgroups? with processes'
 # Its parent (the test subtree) holds no process itself: not listed.
 check first_screen_no_parent sh -c "! tmux -L '$SOCK' capture-pane -p -t top | grep -Eq '^cgwarden-test-$$ +'"
@@ -346,7 +346,7 @@ check real_new_cgroup_appears wait_for '^ +gone +cgrp '
 keys / / g o n e Enter
 check real_filter_gone wait_for 'TREE 1 rows'
 keys Enter
-check real_detail_gone wait_for '^ gone +\(other\)'
+check real_detail_gone wait_for '^ cgwarden-test-[0-9]+/gone +\(other\)'
 rmdir "$CG_TEST/gone"
 check removed_event wait_for 'cgroup removed: cgwarden-test-[0-9]+/gone'
 check removed_view wait_for 'This cgroup is gone'
