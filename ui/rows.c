@@ -369,7 +369,7 @@ static void fill_keys(struct rows *r, const struct cg_snapshot *s, enum col_id c
 }
 
 /* Per sample, while the workloads view is built (in rows.child). */
-#define FLAT_UNDER_WORKLOAD	1u	/* an ancestor is a workload */
+#define FLAT_WORKLOAD		1u	/* it or an ancestor is a workload */
 #define FLAT_POPULATED_CHILD	2u	/* a child is populated */
 
 /*
@@ -377,53 +377,67 @@ static void fill_keys(struct rows *r, const struct cg_snapshot *s, enum col_id c
  * lists some. Else its own cgroup.threads: a process's threads are all in
  * its cgroup outside threaded subtrees (and inside one, threads are what
  * use the CPU), so it says the same, and top reads it every tick anyway.
- * Else (a recording with neither) a populated cgroup none of whose
- * children is populated must hold them itself; one with populated
- * children may or may not, and is left out.
+ * 1 yes, 0 no, -1 neither was read.
  */
-static bool holds_procs(const struct cg_sample *x, uint32_t flags)
+static int holds_procs(const struct cg_sample *x)
 {
 	if (x->have & CG_HAVE_PROCS)
 		return x->procs > 0;
 	if (x->have & CG_HAVE_THREADS)
 		return x->threads > 0;
-	return (x->have & CG_HAVE_EVENTS) && x->populated && !(flags & FLAT_POPULATED_CHILD);
+	return -1;
 }
 
+static void flat_add(struct rows *r, const struct cg_sample *x, uint32_t i, bool workload,
+		     const struct rows_opts *o, size_t *n)
+{
+	if (!matches(x, o->filter))
+		return;
+	r->tmp[(*n)++] = i;
+	if (workload)
+		r->nr_workloads++;
+	else
+		r->nr_other++;
+}
+
+/*
+ * One pass down (parents come before their children) knows whether a
+ * cgroup is in a workload and lists it or not; only a cgroup whose
+ * procs and threads were both not read (a recording with neither) waits
+ * for the end of the pass: then a populated cgroup none of whose children
+ * is populated must hold processes itself (one with populated children
+ * may or may not, and is left out).
+ */
 static int build_flat(struct rows *r, const struct cg_snapshot *s, const struct rows_opts *o,
 		      struct sort_ctx *ctx)
 {
-	uint32_t *flags = r->child;
-	size_t n = 0;
+	uint32_t *flags = r->child, *later = r->child_start;
+	size_t n = 0, nr_later = 0;
 
-	/* Parents come before their children: one pass down gives "under a
-	 * workload", and each child tells its parent it is populated. */
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
 		int32_t p = x->parent;
+		bool wl = rows_is_workload(x), up = p >= 0 && (size_t)p < i;
+		int holds;
 
-		flags[i] = 0;
-		if (p < 0 || (size_t)p >= i)
-			continue;
-		if ((flags[p] & FLAT_UNDER_WORKLOAD) || rows_is_workload(&s->samples[p]))
-			flags[i] |= FLAT_UNDER_WORKLOAD;
-		if ((x->have & CG_HAVE_EVENTS) && x->populated)
+		flags[i] = wl || (up && (flags[p] & FLAT_WORKLOAD)) ? FLAT_WORKLOAD : 0;
+		if (up && (x->have & CG_HAVE_EVENTS) && x->populated)
 			flags[p] |= FLAT_POPULATED_CHILD;
-	}
-	for (size_t i = 0; i < s->nr_samples; i++) {
-		const struct cg_sample *x = &s->samples[i];
-		bool wl = rows_is_workload(x);
-
-		if (!wl && ((flags[i] & FLAT_UNDER_WORKLOAD) || !holds_procs(x, flags[i])))
+		if (wl) {
+			flat_add(r, x, (uint32_t)i, true, o, &n);
 			continue;
-		if (!matches(x, o->filter))
-			continue;
-		r->tmp[n++] = (uint32_t)i;
-		if (wl)
-			r->nr_workloads++;
-		else
-			r->nr_other++;
+		}
+		if (flags[i] & FLAT_WORKLOAD)
+			continue;	/* its processes are the workload's */
+		holds = holds_procs(x);
+		if (holds > 0)
+			flat_add(r, x, (uint32_t)i, false, o, &n);
+		else if (holds < 0 && (x->have & CG_HAVE_EVENTS) && x->populated)
+			later[nr_later++] = (uint32_t)i;
 	}
+	for (size_t k = 0; k < nr_later; k++)
+		if (!(flags[later[k]] & FLAT_POPULATED_CHILD))
+			flat_add(r, &s->samples[later[k]], later[k], false, o, &n);
 	if (!ctx->by_name)
 		fill_keys(r, s, o->sort, r->tmp, n);
 	qsort_r(r->tmp, n, sizeof(*r->tmp), cmp_idx, ctx);
