@@ -148,7 +148,7 @@ _cgwarden_fields()
 
 _cgwarden()
 {
-	local cmd cur prev opt= word i o a t root=
+	local cmd cur prev opt= word i o a line root=
 	local -A argof=()
 	local -a words
 	local -i cword n=0
@@ -200,8 +200,12 @@ _cgwarden()
 	esac
 
 	# Each option and its value's placeholder ("." for a flag).
-	while IFS=$'\t' read -r o a t; do
-		[[ $o ]] && argof[$o]=${a:-.}
+	# (Split by hand: read would merge the empty field of a flag.)
+	while IFS= read -r line; do
+		o=${line%%$'\t'*}
+		a=${line#*$'\t'}
+		a=${a%%$'\t'*}
+		[[ $o == -* ]] && argof[$o]=${a:-.}
 	done < <(_cgwarden_call options "$cmd")
 
 	# Operands before the word being completed; an option's value is none.
