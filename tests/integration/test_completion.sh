@@ -190,6 +190,11 @@ else
 fi
 if command -v fish >/dev/null; then
 	fish -n completion/cgwarden.fish && pass fish_parses || fail fish_parses
+	# fish answers a completion from a script: complete -C LINE.
+	fc() { PATH=$(dirname "$BIN"):$PATH fish -c 'source completion/cgwarden.fish; complete -C $argv[1]' "$1" | cut -f1; }
+	has fish_set_target "$CG_REL/we ird" "$(fc "cgwarden set $CG_REL/we")"
+	has fish_fields cpu.usage_ratio,memory.current_bytes "$(fc "cgwarden stream --fields cpu.usage_ratio,memory.cur")"
+	has fish_option --compact "$(fc "cgwarden snapshot --co")"
 else
 	skip fish_parses "fish not installed"
 fi
