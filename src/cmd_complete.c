@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * cgwarden __complete: what the shell completions (completion/) offer,
- * printed one per line from the program's own tables, so a new command,
- * option, metric or column is completed without touching the scripts.
+ * printed one per line from the program's own help texts and tables, so
+ * a new command, option, metric or column is completed without touching
+ * the scripts.
  * Hidden: main.c's table gives it no summary.
  */
 #include <ctype.h>
