@@ -210,6 +210,12 @@ install: $(BIN)
 	install -D -m 0644 man/cgwarden-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-store.5
 	install -D -m 0644 schema/cgwarden.schema.json \
 		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
+	install -D -m 0644 completion/cgwarden.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/cgwarden
+	install -D -m 0644 completion/_cgwarden \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_cgwarden
+	install -D -m 0644 completion/cgwarden.fish \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/cgwarden.fish
 
 # The OCI image localhost/cgwarden:$(VERSION) from scratch (deploy/README.md).
 .PHONY: image
