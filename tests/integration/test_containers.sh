@@ -77,7 +77,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
 
 ctr_checks() {
-	local p=$RT k1 k2 t1 t2 got ratio c cgid labels i line val
+	local p=$RT k1 k2 t1 t2 got ratio c cgid labels line val w
 
 	# ---- snapshot: names and CPU ----
 	k1=$(usage_usec "$BURN_CG") t1=$(now_usec)
@@ -131,7 +131,7 @@ ctr_checks() {
 	cgid=$(stat -c %i "$CG_MNT/$BURN_CG")
 	labels="id=\"/$BURN_CG\",name=\"$BURN_PROM\",cgroup_id=\"$cgid\",kind=\"container\",runtime=\"$RT\",image=\"$IMAGE\",container_id=\"$BURN_ID\"$PROM_MORE"
 	line=
-	for i in $(seq $((WAIT * 5))); do
+	for _ in $(seq $((WAIT * 5))); do
 		curl -s "$url/metrics" >"$tmp/metrics" 2>/dev/null
 		line=$(grep -F "container_cpu_usage_seconds_total{$labels} " "$tmp/metrics") && break
 		sleep 0.2
@@ -174,8 +174,8 @@ ctr_checks() {
 # /metrics and top drop it, a new snapshot has neither its cgroup nor its
 # name, and nobody says anything about it on stderr.
 ctr_gone() {
-	local p=$RT i gone=
-	for i in $(seq $((WAIT * 5))); do
+	local p=$RT gone got
+	for _ in $(seq $((WAIT * 5))); do
 		curl -s "$url/metrics" >"$tmp/metrics" 2>/dev/null
 		if grep -q "^container_cpu_usage_seconds_total{id=\"/$(ere "$IDLE_CG")\"" "$tmp/metrics" &&
 			! grep -qF "id=\"/$BURN_CG\"" "$tmp/metrics"; then
@@ -187,7 +187,7 @@ ctr_gone() {
 	[ -n "$gone" ] && pass "${p}_gone_from_metrics" || fail "${p}_gone_from_metrics" "still there after ${WAIT} s"
 	gone=
 	if [ -n "$top_seen" ]; then
-		for i in $(seq $((WAIT * 10))); do
+		for _ in $(seq $((WAIT * 10))); do
 			# (the list is drawn, and the row is not on it)
 			screen >"$tmp/screen"
 			grep -Eq 'WORKLOADS [0-9]+ rows' "$tmp/screen" &&
@@ -285,7 +285,6 @@ ctrd() { ctr -a "$ctrd_dir/c.sock" -n k8s.io "$@"; }
 # host's is touched. Its state is laid out as <dir>/sr/run/containerd, which
 # cgwarden reads with --state-root <dir>/sr.
 containerd_start() {
-	local i
 	SKIP_WHY=
 	for t in containerd ctr containerd-shim-runc-v2 runc buildah; do
 		if ! command -v "$t" >/dev/null; then
@@ -308,7 +307,7 @@ containerd_start() {
 	EOF
 	containerd --config "$ctrd_dir/config.toml" >"$ctrd_dir/log" 2>&1 &
 	ctrd_pid=$!
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		ctrd version >/dev/null 2>&1 && break
 		kill -0 "$ctrd_pid" 2>/dev/null || break
 		sleep 0.1
