@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Real containers, not fixtures: for each runtime that can start one here
-# (podman; containerd with its own daemon; docker when an engine answers),
+# (podman; containerd with a daemon of the test's own; docker: the engine
+# that answers, else a dockerd of the test's own),
 # a named container burning CPU and an idle one, then
 #  - snapshot: both cgroups carry the container's name, image, runtime and
 #    kind; the burner's CPU agrees with its cpu.stat (exact bounds below);
@@ -54,6 +55,7 @@ cleanup() {
 	stop_serve
 	kill_server
 	podman_cleanup
+	docker_cleanup
 	containerd_cleanup
 	rm -rf "$tmp"
 }
@@ -250,8 +252,22 @@ else
 fi
 
 # ---- containerd -------------------------------------------------------------
-containerd_cleanup() {
+# daemon_leftovers DIR PARENT: what a daemon of ours (root and state in DIR,
+# containers under cgroup PARENT) can leave once it is stopped: runc made
+# PARENT in every hierarchy (the v1 ones too on a hybrid host), and a layer
+# may still be mounted under DIR if a container was not removed.
+daemon_leftovers() {
 	local m
+	for m in $(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' /proc/self/mountinfo); do
+		[ -d "$m/$2" ] || continue
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmdir "$m/$2" 2>/dev/null && break
+			sleep 0.2
+		done
+	done
+	awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount 2>/dev/null
+}
+containerd_cleanup() {
 	[ -n "$ctrd_dir" ] || return 0
 	if [ -n "$ctrd_pid" ]; then
 		for c in $(ctrd tasks ls -q 2>/dev/null); do ctrd tasks kill -s KILL "$c" >/dev/null 2>&1; done
@@ -266,16 +282,7 @@ containerd_cleanup() {
 		wait "$ctrd_pid" 2>/dev/null
 		ctrd_pid=
 	fi
-	# runc made our parent in every hierarchy (v1 ones too on a hybrid host).
-	for m in $(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' /proc/self/mountinfo); do
-		[ -d "$m/$CTRD_PARENT" ] || continue
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			rmdir "$m/$CTRD_PARENT" 2>/dev/null && break
-			sleep 0.2
-		done
-	done
-	# Its snapshots may still be mounted if a task was not deleted.
-	grep -F " $ctrd_dir/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | xargs -r -n1 umount 2>/dev/null
+	daemon_leftovers "$ctrd_dir" "$CTRD_PARENT"
 	rm -rf "$ctrd_dir"
 	ctrd_dir=
 }
@@ -384,11 +391,102 @@ else
 fi
 
 # ---- docker -----------------------------------------------------------------
-if ! command -v docker >/dev/null; then
-	skip docker "no docker client (docker.io)"
-elif ! docker info >/dev/null 2>"$tmp/docker.err"; then
-	skip docker "no Docker engine: docker info: $(grep -v '^$' "$tmp/docker.err" | tail -n 1)"
+# An engine that answers is used as it is; without one, a dockerd of our own
+# (Debian's docker.io) with its data under /tmp, like containerd's above.
+DOCKER_PARENT=cgwarden-test-$$-docker
+dockerd_pid=
+dockerd_dir=
+docker_cleanup() {
+	local names
+	names=$(docker ps -a --format '{{.Names}}' 2>/dev/null | grep "^$PODMAN_PREFIX")
+	[ -n "$names" ] && docker rm -f $names >/dev/null 2>&1
+	[ -n "$dockerd_dir" ] || return 0
+	if [ -n "$dockerd_pid" ]; then
+		kill -TERM "$dockerd_pid" 2>/dev/null
+		wait "$dockerd_pid" 2>/dev/null
+		dockerd_pid=
+	fi
+	daemon_leftovers "$dockerd_dir" "$DOCKER_PARENT"
+	rm -rf "$dockerd_dir"
+	dockerd_dir=
+}
+docker_start() {
+	SKIP_WHY=
+	if ! command -v docker >/dev/null; then
+		SKIP_WHY="no docker client (docker.io)"
+		return 1
+	fi
+	if docker info >/dev/null 2>"$tmp/docker.err"; then
+		CGW=()
+	elif ! command -v dockerd >/dev/null || ! command -v containerd >/dev/null; then
+		SKIP_WHY="no Docker engine: docker info: $(grep -v '^$' "$tmp/docker.err" | tail -n 1); no dockerd to start one (scripts/deps.sh --test installs docker.io)"
+		return 1
+	else
+		dockerd_dir=$(mktemp -d /tmp/cgwarden-docker.XXXXXX)
+		mkdir -p "$dockerd_dir/sr/var/lib/docker"
+		# No bridge, no iptables: the containers run with --network none.
+		dockerd --data-root "$dockerd_dir/sr/var/lib/docker" --exec-root "$dockerd_dir/x" \
+			--pidfile "$dockerd_dir/docker.pid" -H "unix://$dockerd_dir/docker.sock" \
+			--iptables=false --ip-masq=false --bridge=none --cgroup-parent "$DOCKER_PARENT" \
+			>"$dockerd_dir/log" 2>&1 &
+		dockerd_pid=$!
+		export DOCKER_HOST=unix://$dockerd_dir/docker.sock
+		for _ in $(seq 150); do
+			docker info >/dev/null 2>&1 && break
+			kill -0 "$dockerd_pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		if ! docker info >/dev/null 2>"$tmp/docker.err"; then
+			SKIP_WHY="our dockerd did not answer: $(grep -v '^$' "$tmp/docker.err" | tail -n 1); its log: $(tail -n 1 "$dockerd_dir/log")"
+			return 1
+		fi
+		CGW=(--state-root "$dockerd_dir/sr")
+	fi
+	if [ -z "$IMAGE" ] || ! buildah push -q "$IMAGE" "docker-archive:$tmp/docker-img.tar:$IMAGE" >/dev/null 2>"$tmp/push.err"; then
+		SKIP_WHY="no image to load: buildah push: $(tail -n 1 "$tmp/push.err" 2>/dev/null)"
+		return 1
+	fi
+	if ! docker load -q -i "$tmp/docker-img.tar" >/dev/null 2>"$tmp/load.err"; then
+		SKIP_WHY="docker load: $(tail -n 1 "$tmp/load.err")"
+		return 1
+	fi
+	return 0
+}
+docker_run() {
+	docker run -d --network none --name "$1" "$IMAGE" "${@:2}" >/dev/null 2>"$tmp/docker.err" || return 1
+	for _ in $(seq 50); do
+		[ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+docker_cgroup() {
+	local pid
+	pid=$(docker inspect -f '{{.State.Pid}}' "$1") || return 1
+	sed -n 's/^0:://p' "/proc/$pid/cgroup" | sed 's,^/,,'
+}
+
+if ! docker_start; then
+	skip docker "$SKIP_WHY"
 else
-	skip docker "a Docker engine answers, but this test does not drive one yet"
+	RT=docker PROM_MORE=
+	# Docker allows what podman does: letters, digits, '_', '.', '-'.
+	BURN=${PODMAN_PREFIX}Web_1.x-y IDLE=${PODMAN_PREFIX}idle
+	if ! docker_run "$BURN" sh -c 'while :; do :; done' || ! docker_run "$IDLE" sleep 3600; then
+		fail docker_run "$(cat "$tmp/docker.err")"
+	else
+		BURN_CG=$(docker_cgroup "$BURN") IDLE_CG=$(docker_cgroup "$IDLE")
+		BURN_ID=$(docker inspect -f '{{.Id}}' "$BURN")
+		BURN_PROM=$BURN BURN_TOP=$(ere "$BURN") FILTER=Web_1.x
+		ctr_checks
+		if ! docker create --name "${PODMAN_PREFIX}a\"b\$(x)"$'\n' "$IMAGE" true >/dev/null 2>"$tmp/odd.err" &&
+			grep -q 'Invalid container name' "$tmp/odd.err"; then
+			pass docker_refuses_odd_names
+		else
+			fail docker_refuses_odd_names "docker took it: $(cat "$tmp/odd.err")"
+		fi
+		docker rm -f "$BURN" >/dev/null 2>&1
+		ctr_gone
+	fi
 fi
 finish
