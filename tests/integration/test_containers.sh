@@ -18,9 +18,10 @@
 # CPU ground truth, exact on any load: the burner is one thread, so it uses
 # at most 1 CPU-second per second. cpu.stat read before (K1, at t1) and after
 # (K2, at t2) "snapshot --interval I": cgwarden's usage_usec (its second read)
-# lies in [K1, K2]; its ratio covers dt of its own reads, dt <= t2 - t1 and
-# dt >= 0.9 I (its second walk may reach the cgroup sooner than its first),
-# so ratio <= (K2 - K1) / 0.9 I and ratio >= 1 - ((t2 - t1) - (K2 - K1)) / 0.9 I.
+# lies in [K1, K2]; its ratio covers dt between its two reads of the cgroup,
+# dt <= t2 - t1 and dt >= I (it sleeps I after its first walk has ended), so
+# ratio <= (K2 - K1) / I and ratio >= 1 - ((t2 - t1) - (K2 - K1)) / I; 0.01
+# either side for rounding.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../podman.sh"
 [ -x "$CGWARDEN" ] || { fail containers "$CGWARDEN not built"; finish; }
@@ -105,8 +106,8 @@ ctr_checks() {
 	c=${got% *} ratio=${got#* }
 	if awk -v rt="$RT" -v k1="$k1" -v k2="$k2" -v t="$((t2 - t1))" -v c="$c" -v r="$ratio" -v i="$((INTERVAL * 1000000))" '
 		BEGIN {
-			hi = (k2 - k1) / (0.9 * i) + 0.01
-			lo = 1 - (t - (k2 - k1)) / (0.9 * i) - 0.01
+			hi = (k2 - k1) / i + 0.01
+			lo = 1 - (t - (k2 - k1)) / i - 0.01
 			printf "# %s: kernel %.3f CPU over %.2f s; cgwarden %.3f CPU (bounds %.3f..%.3f), usage_usec %s in [%s, %s]\n",
 				rt, (k2 - k1) / t, t / 1e6, r, lo, hi, c, k1, k2
 			exit !(c ~ /^[0-9]+$/ && r ~ /^[0-9.e+-]+$/ && c >= k1 && c <= k2 && r <= hi && r >= lo)
