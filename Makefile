@@ -84,7 +84,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUTPUT)/fuzz/%)
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -Iui $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all check unit fuzz bench run install clean vmcheck
+.PHONY: all check unit fuzz bench run install clean vmcheck deb
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -210,6 +210,18 @@ install: $(BIN)
 	install -D -m 0644 man/cgwarden-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-store.5
 	install -D -m 0644 schema/cgwarden.schema.json \
 		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
+
+# The Debian package (debian/) into $(OUTPUT), then lintian: an error fails.
+# The outer make's flags and variables stay out of the package's own build.
+DEB_DIR := $(abspath $(OUTPUT))
+DEB_NAME = cgwarden_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null)
+deb:
+	$(Q)mkdir -p $(DEB_DIR)
+	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL REVISION='$(REVISION)' \
+		CGWARDEN_DEB_DIR=$(DEB_DIR) dpkg-buildpackage -b -uc -us \
+		--buildinfo-option=-u$(DEB_DIR) --buildinfo-file=$(DEB_DIR)/$(DEB_NAME).buildinfo \
+		--changes-option=-u$(DEB_DIR) --changes-file=$(DEB_DIR)/$(DEB_NAME).changes
+	$(Q)lintian --fail-on error $(DEB_DIR)/$(DEB_NAME).deb
 
 clean:
 	rm -rf $(OUTPUT) $(OUTPUT)-asan
