@@ -84,7 +84,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUTPUT)/fuzz/%)
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -Iui $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all check unit fuzz bench run install clean vmcheck deb
+.PHONY: all check unit fuzz bench run install clean vmcheck
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -215,6 +215,7 @@ install: $(BIN)
 # The outer make's flags and variables stay out of the package's own build.
 DEB_DIR := $(abspath $(OUTPUT))
 DEB_NAME = cgwarden_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null)
+.PHONY: deb
 deb:
 	$(Q)mkdir -p $(DEB_DIR)
 	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL REVISION='$(REVISION)' \
