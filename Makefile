@@ -201,16 +201,6 @@ bench: $(BIN) $(BENCH_BINS)
 run: $(BIN)
 	$(BIN) top
 
-install: $(BIN)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cgwarden
-	install -D -m 0644 man/cgwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden.8
-	install -D -m 0644 man/cgwarden-json.7 $(DESTDIR)$(PREFIX)/share/man/man7/cgwarden-json.7
-	install -D -m 0644 man/cgwarden-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-policy.5
-	install -D -m 0644 man/cgwarden-record.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden-record.8
-	install -D -m 0644 man/cgwarden-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-store.5
-	install -D -m 0644 schema/cgwarden.schema.json \
-		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
-
 # The Debian package (debian/) into $(OUTPUT), then lintian: an error fails.
 # The outer make's flags and variables stay out of the package's own build.
 DEB_DIR := $(abspath $(OUTPUT))
@@ -223,6 +213,16 @@ deb:
 		--buildinfo-option=-u$(DEB_DIR) --buildinfo-file=$(DEB_DIR)/$(DEB_NAME).buildinfo \
 		--changes-option=-u$(DEB_DIR) --changes-file=$(DEB_DIR)/$(DEB_NAME).changes
 	$(Q)lintian --fail-on error $(DEB_DIR)/$(DEB_NAME).deb
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cgwarden
+	install -D -m 0644 man/cgwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden.8
+	install -D -m 0644 man/cgwarden-json.7 $(DESTDIR)$(PREFIX)/share/man/man7/cgwarden-json.7
+	install -D -m 0644 man/cgwarden-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-policy.5
+	install -D -m 0644 man/cgwarden-record.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden-record.8
+	install -D -m 0644 man/cgwarden-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-store.5
+	install -D -m 0644 schema/cgwarden.schema.json \
+		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
 
 clean:
 	rm -rf $(OUTPUT) $(OUTPUT)-asan
