@@ -224,5 +224,10 @@ install: $(BIN)
 	install -D -m 0644 schema/cgwarden.schema.json \
 		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
 
+# The OCI image localhost/cgwarden:$(VERSION) from scratch (deploy/README.md).
+.PHONY: image
+image: $(BIN)
+	$(Q)BIN=$(BIN) VERSION=$(VERSION) REVISION=$(REVISION) scripts/image.sh
+
 clean:
 	rm -rf $(OUTPUT) $(OUTPUT)-asan
