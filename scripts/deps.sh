@@ -15,12 +15,13 @@ build_pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool
 # workloads, leak checks, locales (charmaps for the decimal-comma JSON
 # test), the VM suite (qemu, busybox, a Debian kernel fetched
 # with apt-get download), the dashboard driver, real containers (podman
-# with runc; images built from scratch, no registry), the Debian package
-# (make deb, lintian, a Debian 12 chroot to install it in).
+# with runc; images built from scratch, no registry).
 test_pkgs=(libclang-rt-14-dev python3 python3-jsonschema jq valgrind stress-ng locales
 	busybox-static qemu-system-x86 procps util-linux coreutils tmux curl
-	ca-certificates prometheus python3-yaml podman buildah runc
-	debhelper dpkg-dev lintian debootstrap)
+	ca-certificates prometheus python3-yaml podman buildah runc)
+
+# The Debian package: make deb, lintian, a Debian 12 chroot to install it in.
+test_pkgs+=(debhelper dpkg-dev lintian debootstrap)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && want+=("${test_pkgs[@]}")
