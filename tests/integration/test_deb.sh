@@ -163,10 +163,11 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP	# the runner's timeout: clean up all the same
 
 # Sources: everything but what dpkg-buildpackage leaves in debian/.
 newer=
-[ -e "$deb" ] && newer=$(find Makefile src bpf ui man schema deploy completion debian \
+[ -e "$deb" ] && newer=$(find Makefile README.md src bpf ui man schema deploy completion debian \
 	\( -path debian/build -o -path debian/cgwarden -o -path debian/.debhelper \
 	-o -name files -o -name '*.substvars' -o -name '*.log' -o -name '*.debhelper' \
 	-o -name debhelper-build-stamp \) -prune -o -type f -newer "$deb" -print -quit 2>/dev/null)
