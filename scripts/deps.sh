@@ -22,6 +22,9 @@ test_pkgs=(libclang-rt-14-dev python3 python3-jsonschema jq valgrind stress-ng l
 	ca-certificates prometheus python3-yaml podman buildah runc containerd docker.io
 	zsh fish)
 
+# The Debian package: make deb, lintian, a Debian 12 chroot to install it in.
+test_pkgs+=(debhelper dpkg-dev lintian debootstrap)
+
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && want+=("${test_pkgs[@]}")
 
