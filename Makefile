@@ -201,6 +201,19 @@ bench: $(BIN) $(BENCH_BINS)
 run: $(BIN)
 	$(BIN) top
 
+# The Debian package (debian/) into $(OUTPUT), then lintian: an error fails.
+# The outer make's flags and variables stay out of the package's own build.
+DEB_DIR := $(abspath $(OUTPUT))
+DEB_NAME = cgwarden_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null)
+.PHONY: deb
+deb:
+	$(Q)mkdir -p $(DEB_DIR)
+	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL REVISION='$(REVISION)' \
+		CGWARDEN_DEB_DIR=$(DEB_DIR) dpkg-buildpackage -b -uc -us \
+		--buildinfo-option=-u$(DEB_DIR) --buildinfo-file=$(DEB_DIR)/$(DEB_NAME).buildinfo \
+		--changes-option=-u$(DEB_DIR) --changes-file=$(DEB_DIR)/$(DEB_NAME).changes
+	$(Q)lintian --fail-on error $(DEB_DIR)/$(DEB_NAME).deb
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cgwarden
 	install -D -m 0644 man/cgwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/cgwarden.8
@@ -210,6 +223,17 @@ install: $(BIN)
 	install -D -m 0644 man/cgwarden-store.5 $(DESTDIR)$(PREFIX)/share/man/man5/cgwarden-store.5
 	install -D -m 0644 schema/cgwarden.schema.json \
 		$(DESTDIR)$(PREFIX)/share/cgwarden/cgwarden.schema.json
+	install -D -m 0644 completion/cgwarden.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/cgwarden
+	install -D -m 0644 completion/_cgwarden \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_cgwarden
+	install -D -m 0644 completion/cgwarden.fish \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/cgwarden.fish
+
+# The OCI image localhost/cgwarden:$(VERSION) from scratch (deploy/README.md).
+.PHONY: image
+image: $(BIN)
+	$(Q)BIN=$(BIN) VERSION=$(VERSION) REVISION=$(REVISION) scripts/image.sh
 
 clean:
 	rm -rf $(OUTPUT) $(OUTPUT)-asan

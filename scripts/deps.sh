@@ -15,10 +15,15 @@ build_pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool
 # workloads, leak checks, locales (charmaps for the decimal-comma JSON
 # test), the VM suite (qemu, busybox, a Debian kernel fetched
 # with apt-get download), the dashboard driver, real containers (podman
-# with runc; images built from scratch, no registry).
+# with runc, containerd, docker.io; images built from scratch, no
+# registry), the zsh and fish completions.
 test_pkgs=(libclang-rt-14-dev python3 python3-jsonschema jq valgrind stress-ng locales
 	busybox-static qemu-system-x86 procps util-linux coreutils tmux curl
-	ca-certificates prometheus python3-yaml podman buildah runc)
+	ca-certificates prometheus python3-yaml podman buildah runc containerd docker.io
+	zsh fish)
+
+# The Debian package: make deb, lintian, a Debian 12 chroot to install it in.
+test_pkgs+=(debhelper dpkg-dev lintian debootstrap)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && want+=("${test_pkgs[@]}")

@@ -14,9 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/capability.h>
 #include <linux/types.h>
 #include "bpflog.h"
 #include "bpfsrc.h"
@@ -187,6 +189,19 @@ fail:
  * links, which always run alongside whatever else is attached there (they
  * never replace or evict anything) and go away with our process.
  */
+/* Whether CAP_NET_ADMIN is in our effective set: a container started with
+ * CAP_BPF and CAP_PERFMON alone loads the programs but may not attach
+ * cgroup_skb, and that EPERM must not be blamed on another program. */
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return true;	/* cannot tell: keep the other explanation */
+	return data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
 static int attach_net(struct bpfsrc *b, const char *root_opt, char *root, size_t rootlen)
 {
 	int fd, err = 0;
@@ -320,7 +335,10 @@ int bpfsrc_open(const struct bpfsrc_opts *o, struct bpfsrc **out, char *why, siz
 		/* The scheduler and process counters still work: go on
 		 * without the network ones and say why. */
 		b->have &= ~(uint32_t)CG_BPF_NET;
-		if (err == -EPERM)	/* links never evict a non-multi program */
+		if (err == -EPERM && !have_net_admin())
+			say(why, whylen, "network counters off: attaching cgroup_skb "
+			    "needs CAP_NET_ADMIN");
+		else if (err == -EPERM)	/* links never evict a non-multi program */
 			say(why, whylen, "network counters off: %s has an exclusive "
 			    "cgroup_skb program (attached without BPF_F_ALLOW_MULTI)", root);
 		else

@@ -11,5 +11,7 @@ int cmd_record(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+/* Hidden (no summary in main.c's table): what completion/ offers. */
+int cmd_complete(int argc, char **argv);
 
 #endif

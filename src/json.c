@@ -65,6 +65,12 @@ static const char *const json_identity[] = {
 	"short_id", "image", "k8s",
 };
 
+const char *const *json_identity_members(size_t *n)
+{
+	*n = sizeof(json_identity) / sizeof(json_identity[0]);
+	return json_identity;
+}
+
 static void json_fail(struct json_w *w, int err)
 {
 	if (!w->err)

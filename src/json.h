@@ -43,6 +43,9 @@ struct json_fields;
  * member of a cgroup object; -ENOMEM. */
 int json_fields_parse(const char *list, struct json_fields **out);
 void json_fields_free(struct json_fields *f);
+/* The identity members --fields accepts (and always keeps); the rest are
+ * the metric table's ids. For the shell completions. */
+const char *const *json_identity_members(size_t *n);
 struct metric_set;
 /* Adds the metrics f selects (every row under each id; identity members
  * are always written and need none) to set. */

@@ -20,6 +20,7 @@ static const struct command {
 	{ "daemon", cmd_daemon, "enforce a policy file: rules, ladders, restores, audit" },
 	{ "record", cmd_record, "record every tick to a compact store, for --replay" },
 	{ "check-policy", cmd_check_policy, "validate a policy file and show what it matches now" },
+	{ "__complete", cmd_complete, NULL },	/* hidden: for completion/ */
 };
 
 static void usage(FILE *f)
@@ -28,7 +29,8 @@ static void usage(FILE *f)
 		   "Per-cgroup resource monitor for container hosts (cgroup v2).\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'cgwarden COMMAND --help' describes a command; man cgwarden(8) has it all.\n");
 }
 

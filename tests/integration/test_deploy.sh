@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # deploy/: the DaemonSet YAML and the Grafana dashboard JSON parse; the
-# DaemonSet has what cgwarden needs (privileged, hostPID, the cgroup, BPF,
-# BTF and /proc mounts, scrape annotations, a /healthz liveness probe); every
+# DaemonSet has what cgwarden needs (hostPID, the cgroup and BTF mounts,
+# scrape annotations, a /healthz liveness probe) and runs the image make image
+# builds (the Makefile's version) as deploy/README.md's podman line runs it:
+# the same host paths at the same places, read-only alike, the same
+# capabilities and seccomp profile; every
 # dashboard query is valid PromQL (promtool check rules, Grafana variables
 # filled in) and names only metrics `cgwarden serve` declares.
 . "$(dirname "$0")/../lib.sh"
@@ -14,8 +17,9 @@ tmp=$(mktemp -d)
 srv_pid=
 trap '[ -n "$srv_pid" ] && kill -TERM "$srv_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-out=$(python3 - deploy/cgwarden-daemonset.yaml <<'EOF' 2>&1
-import sys, yaml
+version=$(sed -n 's/^VERSION := //p' Makefile)
+out=$(python3 - deploy/cgwarden-daemonset.yaml deploy/README.md "$version" <<'EOF' 2>&1
+import re, shlex, sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 ds = [d for d in docs if d.get("kind") == "DaemonSet"]
 assert len(ds) == 1, "one DaemonSet"
@@ -23,13 +27,15 @@ spec = ds[0]["spec"]["template"]
 pod, ann = spec["spec"], spec["metadata"]["annotations"]
 c = pod["containers"][0]
 assert pod.get("hostPID") is True, "hostPID"
-assert c["securityContext"].get("privileged") is True, "privileged"
 assert ann.get("prometheus.io/scrape") == "true", "scrape annotation"
 assert ann.get("prometheus.io/port") == "9333", "port annotation"
 assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", "liveness on /healthz"
 paths = {v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
-for p in ("/sys/fs/cgroup", "/sys/fs/bpf", "/sys/kernel/btf", "/proc"):
+for p in ("/sys/fs/cgroup", "/sys/kernel/btf"):
     assert p in paths, "hostPath " + p
+assert c["image"] == "localhost/cgwarden:" + sys.argv[3], \
+    "image %s, the Makefile builds localhost/cgwarden:%s" % (c["image"], sys.argv[3])
+assert c.get("imagePullPolicy") in ("Never", "IfNotPresent"), "no registry holds the image"
 assert c["args"][0] == "serve", "runs serve"
 assert any(a.startswith("--listen=") for a in c["args"]), "listens beyond loopback"
 # The flight recorder writes to a volume of its own, not read-only.
@@ -38,10 +44,41 @@ assert len(rec) == 1, "one --record=DIR"
 assert any(a.startswith("--retain=") for a in c["args"]), "a size cap for the recording"
 mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
 assert rec[0] in mounts and not mounts[rec[0]].get("readOnly"), "recording dir mounted writable"
+
+# The documented podman run line (the block test_image.sh runs).
+md = open(sys.argv[2]).read()
+block = re.search(r"<!-- podman-run: begin -->\n(.*?)<!-- podman-run: end -->", md, re.S)
+assert block, "deploy/README.md has a podman-run block"
+run = re.search(r"^podman run .*?^\t\S+ serve [^\n]*$", block.group(1), re.S | re.M)
+assert run, "a podman run line in the block"
+w = shlex.split(run.group(0).replace("\\\n", " ").replace('"$CG2"', "/sys/fs/cgroup"))
+img = w[w.index("serve") - 1]
+assert img == c["image"], "the README runs %s, the DaemonSet %s" % (img, c["image"])
+doc = set()
+for i, a in enumerate(w):
+    if a == "-v":
+        src, dst, opts = w[i + 1].split(":")
+        doc.add((src, dst, "ro" in opts.split(",")))
+vols = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
+ds = {(vols[m["name"]], m["mountPath"], bool(m.get("readOnly")))
+      for m in c["volumeMounts"] if m["name"] in vols and m["mountPath"] != rec[0]}
+assert ds == doc, "mounts differ: only in the DaemonSet %s, only in the README %s" % (
+    sorted(ds - doc), sorted(doc - ds))
+caps = set()
+for a in w:
+    if a.startswith("--cap-add="):
+        caps |= set(a.split("=", 1)[1].split(","))
+sc = c["securityContext"]
+assert set(sc["capabilities"]["add"]) == caps, "capabilities %s, README %s" % (
+    sc["capabilities"]["add"], sorted(caps))
+assert ("--cap-drop=all" in w) == (sc["capabilities"].get("drop") == ["ALL"]), "drop ALL"
+assert ("seccomp=unconfined" in w) == (sc.get("seccompProfile", {}).get("type") == "Unconfined"), \
+    "seccomp"
+assert "--pid=host" in w, "README: --pid=host"
 print("ok")
 EOF
 )
-[ "$out" = ok ] && pass daemonset_parses_and_has_what_cgwarden_needs || fail daemonset "$out"
+[ "$out" = ok ] && pass daemonset_parses_and_runs_the_image_as_documented || fail daemonset "$out"
 
 # The recording options of both deployments are ones cgwarden accepts
 # (getopt takes them in order: a bad value fails before --help prints).

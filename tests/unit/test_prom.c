@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "prom.h"
+#include "version.h"
 #include "rates.h"
 #include "snapshot.h"
 #include "test.h"
@@ -423,6 +424,34 @@ static void test_record_families(void)
 	prom_buf_free(&b);
 }
 
+/* cgwarden_build_info: only when asked (serve, daemon), one sample of 1
+ * whose labels are version.c's, in --version's order. */
+static void test_build_info(void)
+{
+	struct cg_snapshot s = snapshot();
+	const struct prom_extra x = { .build_info = true };
+	struct prom_buf b = { 0 };
+	char want[512];
+	int len;
+	size_t n;
+	const struct build_lib *libs = version_libs(&n);
+
+	CHECK_INT(prom_render_extra(&b, &s, PROM_TEXT, NULL), 0);
+	CHECK_NO(b.data, "cgwarden_build_info");
+	CHECK_INT(prom_render_extra(&b, &s, PROM_OPENMETRICS, &x), 0);
+	CHECK_LINE(b.data, "# TYPE cgwarden_build_info gauge");
+	len = snprintf(want, sizeof(want), "cgwarden_build_info{version=\"%s\",revision=\"%s\"",
+		       version_string(), version_revision());
+	for (size_t i = 0; i < n; i++)
+		len += snprintf(want + len, sizeof(want) - (size_t)len, ",%s=\"%s\"", libs[i].label,
+				libs[i].built);
+	snprintf(want + len, sizeof(want) - (size_t)len, "} 1");
+	CHECK_LINE(b.data, want);
+	CHECK_INT((int)n, 6);
+	CHECK(strcmp(libs[1].label, "json_c") == 0 && strcmp(libs[1].name, "json-c") == 0);
+	prom_buf_free(&b);
+}
+
 static void test_units_exact(void)
 {
 	struct cg_snapshot s = snapshot();
@@ -536,6 +565,7 @@ int main(void)
 	RUN(test_label_escaping);
 	RUN(test_openmetrics_vs_text);
 	RUN(test_record_families);
+	RUN(test_build_info);
 	RUN(test_histogram);
 	RUN(test_policy_counts);
 	RUN(test_units_exact);
