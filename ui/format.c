@@ -98,7 +98,7 @@ const char *fmt_kind_short(enum cg_kind k)
 	case CG_KIND_SCOPE: return "scope";
 	case CG_KIND_SLICE: return "slice";
 	case CG_KIND_SESSION: return "sess";
-	default: return "-";
+	default: return "cgrp";
 	}
 }
 
@@ -195,6 +195,32 @@ size_t fmt_fit(const char *s, int width, bool left, bool utf8, char *out, size_t
 		out[o++] = ' ';
 	out[o] = '\0';
 	return o;
+}
+
+size_t fmt_fit_tail(const char *s, int width, bool utf8, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const char *mark = utf8 ? "\xe2\x80\xa6" : "~";
+	size_t mlen = strlen(mark);
+	int rest = fmt_width(s);
+
+	if (rest <= width || width <= 0 || outlen <= mlen)
+		return fmt_fit(s, width, true, utf8, out, outlen);
+	/* Drop characters from the front until the rest fits beside the mark
+	 * (a wide one dropped may leave a column over: fmt_fit pads it). */
+	while (*p && rest > width - 1) {
+		uint32_t cp;
+		int len = utf8_decode(p, &cp);
+
+		if (!len) {
+			len = 1;
+			cp = '?';
+		}
+		rest -= cp_width(cp);
+		p += len;
+	}
+	memcpy(out, mark, mlen);
+	return mlen + fmt_fit((const char *)p, width - 1, true, utf8, out + mlen, outlen - mlen);
 }
 
 int fmt_fit_columns(const struct fmt_col *cols, size_t n, int total, bool *shown)

@@ -32,8 +32,9 @@ void fmt_pct(double pct, char *out, size_t outlen);
 void fmt_psi(uint32_t hundredths, char *out, size_t outlen);
 /* Microseconds: "12us", "1.2ms", "12ms", "1.5s", "90s". */
 void fmt_usec(double usec, char *out, size_t outlen);
-/* A short kind for the table: "ctr", "pod", "svc", "scope", "slice",
- * "sess", "-". */
+/* A short kind for the table, at most 5 columns: "ctr", "pod", "svc",
+ * "scope", "slice", "sess", and "cgrp" for any other cgroup (a known
+ * kind, not an absent value: it is never "-"). */
 const char *fmt_kind_short(enum cg_kind k);
 
 /* Copies a name from the kernel (a cgroup directory name: any bytes but
@@ -53,6 +54,9 @@ int fmt_width(const char *s);
  * in its last column ("~" in ASCII, "…" in UTF-8). A wide character that
  * does not fit whole is replaced by spaces. Returns the bytes written. */
 size_t fmt_fit(const char *s, int width, bool left, bool utf8, char *out, size_t outlen);
+/* The same, left-aligned, but a cut keeps the end, after the marker: for a
+ * path, whose last components say the most ("…test-42/worker"). */
+size_t fmt_fit_tail(const char *s, int width, bool utf8, char *out, size_t outlen);
 
 /* Column fitting. Columns are shown in order; when the total does not fit,
  * the ones with the highest prio are dropped first (prio 0 never). One

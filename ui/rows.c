@@ -15,29 +15,28 @@
 
 const struct col_def col_defs[COL__COUNT] = {
 	[COL_NAME] = { "NAME", 16, 0, "container, pod or unit name, else the cgroup path", NONE_ },
-	[COL_KIND] = { "KIND", 5, 9, "container (ctr), pod, service (svc), scope, slice, session",
-		       NONE_ },
+	[COL_KIND] = { "KIND", 5, 4, "ctr pod svc(service) scope slice sess cgrp host", NONE_ },
 	[COL_CPU] = { "CPU%", 5, 1, "CPU use, 100 = one CPU busy (like top)",
 		      M_CPU_USAGE_RATIO, -1, -1, 100, CF_PCT },
-	[COL_THR] = { "THR%", 5, 5, "share of CPU periods throttled by cpu.max",
+	[COL_THR] = { "THR%", 5, 6, "share of CPU periods throttled by cpu.max",
 		      M_CPU_THROTTLED_RATIO, -1, -1, 100, CF_PCT },
 	[COL_MEM] = { "MEM", 5, 2, "memory.current", COL(MEM_CURRENT, BYTES) },
 	[COL_MEMPCT] = { "MEM%", 5, 3, "memory.current as a share of memory.max",
 			 M_MEM_CURRENT, -1, M_MEM_MAX, 100, CF_PCT },
 	[COL_PEAK] = { "PEAK", 5, 11, "memory.peak (highest since creation)", COL(MEM_PEAK, BYTES) },
-	[COL_IOR] = { "IO-R/s", 6, 7, "bytes read per second (io.stat)",
+	[COL_IOR] = { "IO-R/s", 6, 8, "bytes read per second (io.stat)",
 		      COL(IO_READ_BYTES_RATE, BYTES) },
-	[COL_IOW] = { "IO-W/s", 6, 7, "bytes written per second (io.stat)",
+	[COL_IOW] = { "IO-W/s", 6, 8, "bytes written per second (io.stat)",
 		      COL(IO_WRITE_BYTES_RATE, BYTES) },
 	[COL_NETRX] = { "RX/s", 5, 12, "network bytes received per second (eBPF)",
 			COL(NET_RX_BYTES_RATE, BYTES) },
 	[COL_NETTX] = { "TX/s", 5, 12, "network bytes sent per second (eBPF)",
 			COL(NET_TX_BYTES_RATE, BYTES) },
-	[COL_PIDS] = { "PIDS", 5, 4, "pids.current, else tasks in cgroup.threads",
+	[COL_PIDS] = { "PIDS", 5, 5, "pids.current, else tasks in cgroup.threads",
 		       M_PIDS_CURRENT, M_THREADS, -1, 1, CF_COUNT },
-	[COL_PSI_CPU] = { "PSIcpu", 6, 6, "cpu.pressure some avg10 (% of time stalled)",
+	[COL_PSI_CPU] = { "PSIcpu", 6, 7, "cpu.pressure some avg10 (% of time stalled)",
 			  COL(PSI_CPU_SOME_AVG10, PSI) },
-	[COL_PSI_MEM] = { "PSImem", 6, 8, "memory.pressure some avg10",
+	[COL_PSI_MEM] = { "PSImem", 6, 9, "memory.pressure some avg10",
 			  COL(PSI_MEMORY_SOME_AVG10, PSI) },
 	[COL_PSI_IO] = { "PSIio", 5, 10, "io.pressure some avg10", COL(PSI_IO_SOME_AVG10, PSI) },
 	[COL_RUNQ] = { "RUNQ99", 6, 13, "run-queue latency p99 this interval (eBPF)",
@@ -65,7 +64,8 @@ bool col_value(const struct cg_sample *s, enum col_id c, double *v)
 	double x;
 
 	if (c == COL_KIND) {
-		*v = s->ident.kind;
+		/* The root apart from every kind: its figures are the host's. */
+		*v = s->path[0] ? (double)s->ident.kind : -1;
 		return true;
 	}
 	if ((unsigned)c >= COL__COUNT)
@@ -89,7 +89,7 @@ void col_format(const struct cg_sample *s, enum col_id c, char *out, size_t outl
 	double v;
 
 	if (c == COL_KIND) {
-		snprintf(out, outlen, "%s", fmt_kind_short(s->ident.kind));
+		snprintf(out, outlen, "%s", s->path[0] ? fmt_kind_short(s->ident.kind) : "host");
 		return;
 	}
 	if (!col_value(s, c, &v)) {
@@ -201,6 +201,11 @@ const char *row_name(const struct cg_sample *s, bool tree)
 		last = strrchr(s->path, '/');
 		return last ? last + 1 : s->path;
 	}
+	/* Out of the tree a plain cgroup is known by where it is (identity
+	 * names it by its last component): two "worker" cgroups under other
+	 * parents must not look the same on the first screen. */
+	if (s->ident.kind == CG_KIND_OTHER)
+		return s->path;
 	return s->ident.name && s->ident.name[0] ? s->ident.name : s->path;
 }
 
@@ -363,17 +368,76 @@ static void fill_keys(struct rows *r, const struct cg_snapshot *s, enum col_id c
 	}
 }
 
+/* Per sample, while the workloads view is built (in rows.child). */
+#define FLAT_WORKLOAD		1u	/* it or an ancestor is a workload */
+#define FLAT_POPULATED_CHILD	2u	/* a child is populated */
+
+/*
+ * Whether x holds processes itself, not only below it: its own cgroup.procs
+ * lists some. Else its own cgroup.threads: a process's threads are all in
+ * its cgroup outside threaded subtrees (and inside one, threads are what
+ * use the CPU), so it says the same, and top reads it every tick anyway.
+ * 1 yes, 0 no, -1 neither was read.
+ */
+static int holds_procs(const struct cg_sample *x)
+{
+	if (x->have & CG_HAVE_PROCS)
+		return x->procs > 0;
+	if (x->have & CG_HAVE_THREADS)
+		return x->threads > 0;
+	return -1;
+}
+
+static void flat_add(struct rows *r, const struct cg_sample *x, uint32_t i, bool workload,
+		     const struct rows_opts *o, size_t *n)
+{
+	if (!matches(x, o->filter))
+		return;
+	r->tmp[(*n)++] = i;
+	if (workload)
+		r->nr_workloads++;
+	else
+		r->nr_other++;
+}
+
+/*
+ * One pass down (parents come before their children) knows whether a
+ * cgroup is in a workload and lists it or not; only a cgroup whose
+ * procs and threads were both not read (a recording with neither) waits
+ * for the end of the pass: then a populated cgroup none of whose children
+ * is populated must hold processes itself (one with populated children
+ * may or may not, and is left out).
+ */
 static int build_flat(struct rows *r, const struct cg_snapshot *s, const struct rows_opts *o,
 		      struct sort_ctx *ctx)
 {
-	size_t n = 0;
+	uint32_t *flags = r->child, *later = r->child_start;
+	size_t n = 0, nr_later = 0;
 
 	for (size_t i = 0; i < s->nr_samples; i++) {
 		const struct cg_sample *x = &s->samples[i];
+		int32_t p = x->parent;
+		bool wl = rows_is_workload(x), up = p >= 0 && (size_t)p < i;
+		int holds;
 
-		if (rows_is_workload(x) && matches(x, o->filter))
-			r->tmp[n++] = (uint32_t)i;
+		flags[i] = wl || (up && (flags[p] & FLAT_WORKLOAD)) ? FLAT_WORKLOAD : 0;
+		if (up && (x->have & CG_HAVE_EVENTS) && x->populated)
+			flags[p] |= FLAT_POPULATED_CHILD;
+		if (wl) {
+			flat_add(r, x, (uint32_t)i, true, o, &n);
+			continue;
+		}
+		if (flags[i] & FLAT_WORKLOAD)
+			continue;	/* its processes are the workload's */
+		holds = holds_procs(x);
+		if (holds > 0)
+			flat_add(r, x, (uint32_t)i, false, o, &n);
+		else if (holds < 0 && (x->have & CG_HAVE_EVENTS) && x->populated)
+			later[nr_later++] = (uint32_t)i;
 	}
+	for (size_t k = 0; k < nr_later; k++)
+		if (!(flags[later[k]] & FLAT_POPULATED_CHILD))
+			flat_add(r, &s->samples[later[k]], later[k], false, o, &n);
 	if (!ctx->by_name)
 		fill_keys(r, s, o->sort, r->tmp, n);
 	qsort_r(r->tmp, n, sizeof(*r->tmp), cmp_idx, ctx);
@@ -466,6 +530,7 @@ int rows_build(struct rows *r, const struct cg_snapshot *s, const struct rows_op
 	if (err)
 		return err;
 	ctx.key = r->key;
+	r->nr_workloads = r->nr_other = 0;
 	return o->view == VIEW_TREE ? build_tree(r, s, o, &ctx) : build_flat(r, s, o, &ctx);
 }
 

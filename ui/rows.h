@@ -53,9 +53,9 @@ struct metric_set;
  * collection: top collects its visible columns). */
 void col_metrics(enum col_id c, struct metric_set *set);
 
-/* The name a row shows: container/pod/unit name, else the path ("/" for
- * the root). In the tree, the last path component. Raw kernel bytes:
- * sanitise before display. */
+/* The name a row shows: container/pod/unit name, else (a plain cgroup) the
+ * path ("/" for the root). In the tree, the last path component. Raw
+ * kernel bytes: sanitise before display. */
 const char *row_name(const struct cg_sample *s, bool tree);
 
 enum view { VIEW_WORKLOADS, VIEW_TREE };
@@ -87,17 +87,31 @@ struct row {
 struct rows {
 	struct row *v;
 	size_t n, cap;
+	/* The workloads view: of n, how many are workloads and how many
+	 * other cgroups with processes of their own (0 in the tree). */
+	size_t nr_workloads, nr_other;
 	/* scratch, kept across builds */
 	double *key;
 	uint32_t *tmp, *child_start, *child;
 	size_t scratch_cap;
 };
 
-/* Lists the rows of s for o. 0 or -ENOMEM (r keeps its old content). */
+/* Lists the rows of s for o. 0 or -ENOMEM (r keeps its old content).
+ * The workloads view sees who holds processes by cgroup.procs (M_PROCS)
+ * or cgroup.threads (M_THREADS); without either, only populated cgroups
+ * with no populated child. */
 int rows_build(struct rows *r, const struct cg_snapshot *s, const struct rows_opts *o);
 void rows_free(struct rows *r);
 
-/* Whether a sample is listed in the workloads view. */
+/*
+ * A workload: a container, pod or service. The workloads view (the first
+ * screen) lists every workload, and every other cgroup that holds
+ * processes itself (its own cgroup.procs or cgroup.threads, not only its
+ * subtree's) and is not inside a workload: a session, a scope, a plain
+ * cgroup, the root. So whatever uses the machine has a row there without
+ * the tree; a workload's processes show in its own row, not again in
+ * their cgroup's.
+ */
 bool rows_is_workload(const struct cg_sample *s);
 
 #endif

@@ -52,7 +52,11 @@ static void draw_name(struct screen *s, int y, const struct row *r, const struct
 	if (x->have & CG_HAVE_EVENTS && x->frozen)
 		strncat(raw, " (frozen)", sizeof(raw) - strlen(raw) - 1);
 	snprintf(out, sizeof(out), "%s%s", pre, raw);
-	fmt_fit(out, w, true, s->utf8, raw, sizeof(raw));
+	/* A path is cut at its start: its end says which cgroup it is. */
+	if (!tree && x->path[0] && x->ident.kind == CG_KIND_OTHER)
+		fmt_fit_tail(out, w, s->utf8, raw, sizeof(raw));
+	else
+		fmt_fit(out, w, true, s->utf8, raw, sizeof(raw));
 	ui_put(y, s->col_x[COL_NAME], attr, raw, w);
 }
 
@@ -118,7 +122,8 @@ void table_draw(struct screen *s)
 	if (!s->rows.n && s->table_h > 1) {
 		const char *why = s->filter[0] ? "no cgroup matches the filter (Esc clears it)" :
 				  s->ro.view == VIEW_WORKLOADS ?
-				  "no containers, pods or services here: t shows the whole tree" :
+				  "no workload, and no other cgroup holds processes: t shows the "
+				  "whole tree" :
 				  "no cgroups";
 
 		ui_put(s->table_y + 1, 2, crt_attr(STYLE_DIM), why, COLS - 2);

@@ -170,7 +170,7 @@ ctr_checks() {
 		screen | sed 's/^/    | /'
 	fi
 	keys Escape Escape
-	wait_for 'WORKLOADS [0-9]+ rows  ' >/dev/null
+	wait_for 'WORKLOADS [0-9]+ \+ [0-9]+ other cgroups? with processes  ' >/dev/null
 }
 
 # ctr_gone: after the runtime removed the burner (IDLE stays): serve's
@@ -193,7 +193,7 @@ ctr_gone() {
 		for _ in $(seq $((WAIT * 10))); do
 			# (the list is drawn, and the row is not on it)
 			screen >"$tmp/screen"
-			grep -Eq 'WORKLOADS [0-9]+ rows' "$tmp/screen" &&
+			grep -Eq 'WORKLOADS [0-9]+ \+ [0-9]+ other cgroups? with processes' "$tmp/screen" &&
 				! grep -Eq -- "^$BURN_TOP +ctr" "$tmp/screen" && gone=1 && break
 			sleep 0.1
 		done

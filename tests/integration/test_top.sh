@@ -3,9 +3,11 @@
 # cgwarden top in a real terminal: tmux runs it, send-keys types, capture-pane
 # reads the screen. First on the 6.1 fixture (known names and values: sort,
 # filter, tree, help, detail, resize, hostile names, quit), then on real test
-# cgroups (a busy loop sorts first by CPU; freeze, thaw and kill through the
-# actuator with their confirmation). Every check polls the screen with a
-# timeout: this box has 2 cores and other builds run beside us.
+# cgroups (a busy loop in a plain cgroup made after top started is on its
+# first screen, no key pressed; a busy loop sorts first by CPU; freeze, thaw
+# and kill through the actuator with their confirmation). Every check polls
+# the screen with a timeout: this box has 2 cores and other builds run
+# beside us.
 . "$(dirname "$0")/../lib.sh"
 [ -x "$CGWARDEN" ] || { fail top "$CGWARDEN not built"; finish; }
 command -v tmux >/dev/null || { skip top "no tmux (bash scripts/deps.sh --test)"; finish; }
@@ -78,27 +80,34 @@ rc=$?
 # ---- the fixture ------------------------------------------------------------
 FIX=(--root tests/fixtures/v2-pure-6.1 --state-root tests/fixtures/runtime-state
 	--proc-root tests/fixtures/v2-pure-6.1/nonexistent --no-bpf --quiet --interval 0.5)
+# The first screen: its 4 workloads and the root, which holds 57 processes
+# of its own in the capture (the slices hold none).
+FIRST='WORKLOADS 4 \+ 1 other cgroup with processes'
 start "${FIX[@]}"
-check top_starts_on_fixture wait_for 'WORKLOADS 4 rows'
+check top_starts_on_fixture wait_for "$FIRST"
+check root_is_host wait_for '^/ +host +'
+check empty_slices_not_listed sh -c "! tmux -L '$SOCK' capture-pane -p -t top | grep -Eq '^system\.slice|^kubepods\.slice'"
 check header_counts wait_for 'cgroups 9 +containers 3 +pods 1'
 # No meminfo in this --proc-root: the header says so with '-', not 0.
 check header_absent_host_is_dash wait_for 'MEM \[ +-\] SWP \[ +-\]'
 # Absent values are '-', never 0: the pod has no memory files.
 check absent_shows_dash wait_for 'web-7d9f8c6b5-x2x4k +pod +- +- +- +-'
 
-keys M	# memory, biggest first; the pod (no memory.current) last
+keys M	# memory, biggest first; the root and the pod (no memory.current) last
 check sort_mem_desc wait_row 1 '^web-frontend +ctr .* 106M +35\.5'
-check sort_mem_absent_last wait_row 4 '^web-7d9f8c6b5-x2x4k'
+check sort_mem_absent_last wait_row 4 '^/ +host' && check sort_mem_absent_last_2 wait_row 5 '^web-7d9f8c6b5-x2x4k'
 keys M	# again: reversed, absent still last
 check sort_mem_reversed wait_row 1 '^app +ctr'
-check sort_mem_reversed_absent_last wait_row 4 '^web-7d9f8c6b5-x2x4k'
+check sort_mem_reversed_absent_last wait_row 5 '^web-7d9f8c6b5-x2x4k'
 keys N
-check sort_name wait_row 1 '^app ' && check sort_name_2 wait_row 2 '^db-cache '
-# The sort menu (F6): pick MEM% (the sixth entry) with the arrow keys.
+check sort_name wait_row 1 '^/ ' && check sort_name_2 wait_row 2 '^app ' &&
+	check sort_name_3 wait_row 3 '^db-cache '
+# The sort menu (F6): eleven entries down from NAME is PIDS, with the
+# arrow keys: the root's 57 processes first, then the docker container's 2.
 keys s
 check sort_menu_opens wait_for 'Sort by \(Enter picks'
 keys Down Down Down Down Down Down Down Down Down Down Down Enter
-check sort_menu_picks wait_row 1 '^web-frontend '
+check sort_menu_picks wait_row 1 '^/ +host .* 57 ' && check sort_menu_picks_2 wait_row 2 '^web-frontend '
 
 # The mouse (xterm X10 reports, what tmux-256color's kmous says): press and
 # release on a column title sorts by it, on a row selects it.
@@ -125,10 +134,10 @@ wheel 4
 check mouse_wheel_keeps_detail wait_for '^ app +\(container'
 keys Escape
 keys / d b Enter
-check filter_db wait_for "WORKLOADS 1 rows +filter 'db'"
+check filter_db wait_for "WORKLOADS 1 \\+ 0 other cgroups with processes +filter 'db'"
 check filter_db_row wait_row 1 '^db-cache '
 keys Escape
-check filter_cleared wait_for 'WORKLOADS 4 rows  '
+check filter_cleared wait_for "$FIRST  \\?:help"
 
 keys +
 check interval_longer wait_for '^cgwarden top .* interval 1\.0s'
@@ -141,8 +150,9 @@ check resume sh -c "sleep 0.3; ! tmux -L '$SOCK' capture-pane -p -t top | grep -
 
 keys '?'
 check help_shows wait_for 'RUNQ99 +run-queue latency'
+check help_first_screen wait_for 'First screen: workloads \(containers, pods, services\) and every other cgroup'
 keys x
-check help_closes wait_for 'WORKLOADS 4 rows'
+check help_closes wait_for "$FIRST"
 
 keys t N	# the tree, by name: /, kubepods.slice, machine.slice, system.slice
 check tree_view wait_for 'TREE 9 rows'
@@ -161,7 +171,7 @@ check detail_cpu_limit wait_for 'limit cpu\.max 0\.50 CPUs'
 keys NPage	# memory.stat is below the fold
 check detail_memory_stat wait_for 'anon +103M'
 keys Escape
-check detail_back wait_for "WORKLOADS 1 rows +filter 'web-f'"
+check detail_back wait_for "WORKLOADS 1 \\+ 0 other cgroups with processes +filter 'web-f'"
 # Actions on a tree that is not cgroup2 say why instead of pretending.
 keys K
 check action_refused_on_fixture wait_for 'actions are not available: .*not a cgroup2'
@@ -194,7 +204,7 @@ check_exited detail_read_quit wait_for '^EXITED 0'
 # No command on a terminal is the dashboard; a C locale (or --ascii) draws
 # in ASCII: tree marks and bars without Unicode.
 session env LANG=C LC_ALL=C TERM=tmux-256color "$CGWARDEN" --root tests/fixtures/v2-pure-6.1 --no-bpf --quiet
-check no_command_on_tty_is_top wait_for 'WORKLOADS 4 rows'
+check no_command_on_tty_is_top wait_for "$FIRST"
 keys t
 check ascii_tree_marks wait_row 1 '^- / '
 check ascii_only sh -c "! tmux -L '$SOCK' capture-pane -p -t top | LC_ALL=C grep -q '[^ -~]'"
@@ -220,7 +230,7 @@ check_exited hostile_quit wait_for '^EXITED 0'
 evil=$'evil\e]0;pwned\a\xe2\x80\xaerev'
 cp -r tests/fixtures/v2-pure-6.1 "$tmp/$evil"
 start --root "$tmp/$evil" --state-root tests/fixtures/runtime-state --no-bpf --quiet --interval 0.5
-check evil_root_starts wait_for 'WORKLOADS 4 rows'
+check evil_root_starts wait_for "$FIRST"
 keys K
 check status_why_escaped wait_for 'not available: .*evil\\e\]0;pwned\\x07\\u202erev'
 check status_why_title_untouched sh -c "[ \"\$(tmux -L '$SOCK' display -p -t top '#{pane_title}')\" != pwned ]"
@@ -247,6 +257,27 @@ if ! cg_setup; then
 fi
 # cg_setup set its own EXIT trap; ours must run too.
 trap 'stop; cg_cleanup' EXIT
+# The first screen shows what uses the machine: a busy loop in a plain
+# cgroup, made after top started (so read by the per-tick demand, not the
+# first tick's read of everything), is listed with its kind without a key,
+# a filter or --tree, by its path. Its CPU figure needs two ticks after it
+# came: poll for the row, then for a figure, each with the whole timeout.
+start --interval 0.5 --no-bpf --quiet
+check first_screen_drawn wait_for '^WORKLOADS [0-9]+ \+ [0-9]+ other cgroups? with processes'
+mkdir "$CG_TEST/burn"
+cg_spawn "$CG_TEST/burn" sh -c 'while :; do :; done' >/dev/null
+check first_screen_lists_busy_cgroup wait_for "^$CG_REL/burn +cgrp "
+check first_screen_busy_cpu wait_for "^$CG_REL/burn +cgrp +([1-9][0-9]*\\.[0-9]|[1-9][0-9]{2,}) "
+check first_screen_counts_it wait_for '^WORKLOADS [0-9]+ \+ [1-9][0-9]* other cgroups? with processes'
+# Its parent (the test subtree) holds no process itself: not listed.
+check first_screen_no_parent sh -c "! tmux -L '$SOCK' capture-pane -p -t top | grep -Eq '^cgwarden-test-$$ +'"
+keys q
+check_exited first_screen_quit wait_for '^EXITED 0'
+# The tests below count the subtree's cgroups: burn goes.
+echo 1 >"$CG_TEST/burn/cgroup.kill" 2>/dev/null ||
+	xargs -r kill -9 <"$CG_TEST/burn/cgroup.procs" 2>/dev/null
+end=$((SECONDS + WAIT))
+until rmdir "$CG_TEST/burn" 2>/dev/null || [ "$SECONDS" -ge "$end" ]; do sleep 0.1; done
 mkdir "$CG_TEST/busy" "$CG_TEST/idle"
 cg_spawn "$CG_TEST/busy" sh -c 'while :; do :; done' >/dev/null
 cg_spawn "$CG_TEST/idle" sleep 600 >/dev/null
@@ -256,8 +287,8 @@ check real_tree_filtered wait_for 'TREE 3 rows'
 # Sorted by CPU: the busy loop first below its parent, with a real figure
 # (at least 1%: on a host whose 2 CPUs are busy with other work the loop
 # gets far less than a whole one; seen: 31.5%).
-check real_busy_sorts_first wait_row 2 '^ +busy +- +[1-9][0-9]*\.[0-9] '
-check real_idle_second wait_row 3 '^ +idle +- +[0-9]'
+check real_busy_sorts_first wait_row 2 '^ +busy +cgrp +[1-9][0-9]*\.[0-9] '
+check real_idle_second wait_row 3 '^ +idle +cgrp +[0-9]'
 keys Down Enter
 check real_detail wait_for 'state +populated +procs 1'
 check real_history wait_for 'History \(since'
@@ -311,11 +342,11 @@ while [ -n "$(cat "$CG_TEST/idle/cgroup.procs")" ] && [ "$SECONDS" -lt "$end" ];
 # A cgroup removed while its detail view is open: the view says so and the
 # removal is in its recent events.
 mkdir "$CG_TEST/gone"
-check real_new_cgroup_appears wait_for '^ +gone +- '
+check real_new_cgroup_appears wait_for '^ +gone +cgrp '
 keys / / g o n e Enter
 check real_filter_gone wait_for 'TREE 1 rows'
 keys Enter
-check real_detail_gone wait_for '^ gone +\(other\)'
+check real_detail_gone wait_for '^ cgwarden-test-[0-9]+/gone +\(other\)'
 rmdir "$CG_TEST/gone"
 check removed_event wait_for 'cgroup removed: cgwarden-test-[0-9]+/gone'
 check removed_view wait_for 'This cgroup is gone'

@@ -100,7 +100,7 @@ end_when=$(when)
 rec_end=$(date -u -d "$end_when" +%s 2>/dev/null)
 [ -n "$rec_end" ] && [ "$rec_end" -ge "$t0" ] && [ "$rec_end" -le "$t1" ] &&
 	pass header_time_is_recorded || fail header_time_is_recorded "'$end_when' not in [$t0, $t1]"
-check busy_row wait_for '^ +busy +- +[0-9]'
+check busy_row wait_for '^ +busy +cgrp +[0-9]'
 
 # One tick back, one forward.
 keys ,
@@ -124,7 +124,7 @@ ev_tick=$(tick)
 [ -n "$ev_tick" ] && [ "$ev_tick" -lt "$end_tick" ] && [ "$ev_tick" -gt 1 ] &&
 	pass event_tick_midway || fail event_tick_midway "tick '$ev_tick' of $end_tick"
 # Gone from the table at that tick.
-check removal_not_in_table sh -c "! tmux -L '$SOCK' capture-pane -p -t top | grep -Eq '^ +gone +- '"
+check removal_not_in_table sh -c "! tmux -L '$SOCK' capture-pane -p -t top | grep -Eq '^ +gone +cgrp '"
 
 # The action keys change nothing in a recording.
 for k in c m f K; do
@@ -155,10 +155,10 @@ check quit_again wait_for '^EXITED 0'
 # removal.
 start --replay "$tmp/rec" --tree --at 0
 check first_tick wait_for "$HDR"
-check first_tick_no_rates wait_for '^ +busy +- +- '
-check first_tick_has_gone wait_for '^ +gone +- '
+check first_tick_no_rates wait_for '^ +busy +cgrp +- '
+check first_tick_has_gone wait_for '^ +gone +cgrp '
 keys .
-check second_tick_has_rates wait_for '^ +busy +- +[0-9]+\.[0-9] '
+check second_tick_has_rates wait_for '^ +busy +cgrp +[0-9]+\.[0-9] '
 keys n
 check event_next_removal wait_for '^removed: gone'
 [ "$(tick)" = "$ev_tick" ] && pass event_next_same_tick ||

@@ -98,7 +98,7 @@ static void test_usec(void)
 	fmt_usec(NAN, buf, sizeof(buf));
 	CHECK_STR(buf, "-");
 	CHECK_STR(fmt_kind_short(CG_KIND_CONTAINER), "ctr");
-	CHECK_STR(fmt_kind_short(CG_KIND_OTHER), "-");
+	CHECK_STR(fmt_kind_short(CG_KIND_OTHER), "cgrp");
 }
 
 #define S(in) (fmt_sanitize((in), false, buf, sizeof(buf)), buf)
@@ -196,6 +196,25 @@ static void test_fit_pads_and_truncates(void)
 	FIT(san, 12, true, true);
 	CHECK_INT(fmt_width(buf), 12);
 	CHECK(strchr(buf, '\033') == NULL && strchr(buf, '\n') == NULL);
+}
+
+#define TAIL(s, w, utf8) (fmt_fit_tail((s), (w), (utf8), buf, sizeof(buf)), buf)
+
+/* A path keeps its end: the marker goes first. */
+static void test_fit_tail_keeps_the_end(void)
+{
+	CHECK_STR(TAIL("a/b", 6, false), "a/b   ");
+	CHECK_STR(TAIL("cgwarden-test-42/worker", 12, false), "~t-42/worker");
+	CHECK_STR(TAIL("cgwarden-test-42/worker", 12, true), "\xe2\x80\xa6t-42/worker");
+	CHECK_INT(fmt_width(TAIL("cgwarden-test-42/worker", 12, true)), 12);
+	CHECK_STR(TAIL("abcdef", 6, true), "abcdef");
+	CHECK_STR(TAIL("abcdefg", 6, false), "~cdefg");
+	CHECK_STR(TAIL("abc", 1, false), "~");
+	CHECK_STR(TAIL("abc", 0, false), "");
+	/* A wide character cut in half goes whole; the cell stays exact. */
+	CHECK_STR(TAIL("\xe4\xb8\xad\xe6\x96\x87/x", 5, true), "\xe2\x80\xa6\xe6\x96\x87/x");
+	CHECK_STR(TAIL("\xe4\xb8\xad\xe6\x96\x87/x", 4, true), "\xe2\x80\xa6/x ");
+	CHECK_INT(fmt_width(TAIL("\xe4\xb8\xad\xe6\x96\x87/x", 4, true)), 4);
 }
 
 static void test_fit_columns(void)
@@ -345,6 +364,7 @@ int main(void)
 	RUN(test_sanitize_never_splits);
 	RUN(test_width);
 	RUN(test_fit_pads_and_truncates);
+	RUN(test_fit_tail_keeps_the_end);
 	RUN(test_fit_columns);
 	RUN(test_bars_and_graphs);
 	RUN(test_match);

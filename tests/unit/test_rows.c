@@ -2,12 +2,17 @@
 /*
  * The dashboard's model without curses (ui/rows.c, ui/history.c): which rows
  * a view lists and in what order, absent values as '-' and sorted last,
- * colour levels, tree collapse, and the bounded history.
+ * colour levels, tree collapse, and the bounded history. The workloads
+ * view's other cgroups with processes on trees built from the captured
+ * fixtures (tests/fixtures/v2-*), through the real collector. Run from the
+ * repository root.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "test.h"
+#include "collector.h"
 #include "history.h"
 #include "rows.h"
 
@@ -258,6 +263,193 @@ static void test_history_step_does_not_wrap(void)
 	history_free(h);
 }
 
+/* ---- the workloads view on captured trees -------------------------------- */
+
+#define PURE "tests/fixtures/v2-pure-6.1"
+#define HYBRID "tests/fixtures/v2-hybrid-6.18"
+#define STATE_ROOT "tests/fixtures/runtime-state"
+#define DOCKER "system.slice/" \
+	"docker-3f4e8a9c1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9d0e1f2a3b.scope"
+/* The rows by name that every check of the tree below has, around the one
+ * plain cgroup that holds a process at the time. */
+#define ROWS_A "app ctr, apps/worker cgrp, db-cache ctr, init.scope scope, "
+#define ROWS_S "session-3.scope sess, web-7d9f8c6b5-x2x4k pod, web-frontend ctr"
+
+static struct collector *open_tree(const char *root)
+{
+	struct collector_opts o = { .root = root, .quiet = true, .sys_root = "/nonexistent",
+				    .state_root = STATE_ROOT, .proc_root = "/nonexistent" };
+	struct collector *c = NULL;
+
+	CHECK_INT(collector_new(&o, &c), 0);
+	return c;
+}
+
+/* "name kind, name kind, ..." of the rows, in their order. */
+static const char *listed(const struct cg_snapshot *s, const struct rows *r)
+{
+	static char buf[1024];
+	char kind[16];
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < r->n; k++) {
+		const struct cg_sample *x = &s->samples[r->v[k].idx];
+
+		col_format(x, COL_KIND, kind, sizeof(kind));
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %s", k ? ", " : "",
+			 row_name(x, false), kind);
+	}
+	return buf;
+}
+
+/* One more tick of c, and the rows o lists in it (as listed() says). */
+static const char *tick_rows(struct collector *c, const struct cg_snapshot **s, struct rows *r,
+			     const struct rows_opts *o)
+{
+	CHECK_INT(collector_tick(c, s), 0);
+	CHECK_INT(rows_build(r, *s, o), 0);
+	return listed(*s, r);
+}
+
+static void put(const char *root, const char *path, const char *file, const char *text)
+{
+	char p[1024];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s/%s", root, path, file);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Who is in a cgroup, as the kernel says it: the pids in cgroup.procs and,
+ * single-threaded, in cgroup.threads; populated in cgroup.events when they
+ * or a descendant's are there. */
+static void set_procs(const char *root, const char *path, const char *pids, bool populated)
+{
+	put(root, path, "cgroup.procs", pids);
+	put(root, path, "cgroup.threads", pids);
+	put(root, path, "cgroup.events", populated ? "populated 1\nfrozen 0\n" :
+		"populated 0\nfrozen 0\n");
+}
+
+static void cgroup_dir(const char *root, const char *path, const char *pids, bool populated)
+{
+	char p[1024];
+
+	snprintf(p, sizeof(p), "%s/%s", root, path);
+	CHECK(mkdir(p, 0755) == 0);
+	set_procs(root, path, pids, populated);
+}
+
+/*
+ * The 6.1 capture (its root holds 57 processes; system.slice and
+ * kubepods.slice hold none, their containers below do), plus what a
+ * systemd host has besides: init.scope and a login session holding
+ * processes under two slices that hold none, a plain cgroup with a
+ * process, one made empty, and a cgroup with a process inside the docker
+ * container (nested, as a container's own init makes them).
+ */
+static void test_workloads_and_others_with_processes(void)
+{
+	char dir[] = "/tmp/cgw-unit-rows-XXXXXX", cmd[256];
+	struct collector *c = NULL;
+	const struct cg_snapshot *s;
+	struct rows r = { 0 };
+	struct rows_opts o = { .view = VIEW_WORKLOADS, .sort = COL_NAME };
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd), "cp -a %s/. %s/", PURE, dir);
+	CHECK_INT(system(cmd), 0);
+	cgroup_dir(dir, "init.scope", "1\n", true);
+	cgroup_dir(dir, "user.slice", "", true);
+	cgroup_dir(dir, "user.slice/user-1000.slice", "", true);
+	cgroup_dir(dir, "user.slice/user-1000.slice/session-3.scope", "812\n815\n", true);
+	cgroup_dir(dir, "plain", "4242\n", true);
+	cgroup_dir(dir, "quiet", "", false);
+	cgroup_dir(dir, "apps", "", true);
+	cgroup_dir(dir, "apps/worker", "31\n", true);
+	cgroup_dir(dir, DOCKER "/inner", "777\n", true);
+	c = open_tree(dir);
+	if (!c)
+		goto out;
+	/* The root is "/" of kind host; the workloads (three containers, one
+	 * a pod's) as before; init.scope, the session and the plain cgroups
+	 * with their kinds, a plain one by its path. Not the empty slices, nor
+	 * the empty cgroups, nor inner: its process is the container's. */
+	CHECK_STR(tick_rows(c, &s, &r, &o), "/ host, " ROWS_A "plain cgrp, " ROWS_S);
+	CHECK_U64(r.nr_workloads, 4);
+	CHECK_U64(r.nr_other, 5);
+	/* In the tree, every cgroup, inner included; no counts there. */
+	o.view = VIEW_TREE;
+	CHECK_INT(rows_build(&r, s, &o), 0);
+	CHECK_U64(r.n, s->nr_samples);
+	CHECK_U64(r.nr_workloads + r.nr_other, 0);
+	o.view = VIEW_WORKLOADS;
+
+	/* Processes come and go: the rows follow at the next tick. */
+	set_procs(dir, "quiet", "99\n", true);
+	set_procs(dir, "plain", "", false);
+	CHECK_STR(tick_rows(c, &s, &r, &o), "/ host, " ROWS_A "quiet cgrp, " ROWS_S);
+	/* The filter applies to the others too, and to their counts. */
+	o.filter = "scope";
+	CHECK_INT(rows_build(&r, s, &o), 0);
+	CHECK_STR(listed(s, &r), "app ctr, db-cache ctr, init.scope scope, session-3.scope sess, "
+		  "web-frontend ctr");
+	CHECK_U64(r.nr_workloads, 3);
+	CHECK_U64(r.nr_other, 2);
+	o.filter = NULL;
+
+	/* Without cgroup.procs read (top reads cgroup.threads instead, which
+	 * its PIDS column reads anyway), the same rows. */
+	{
+		const struct cg_want threads = { .files = CGF_ALL & ~CGF_BIT(CGF_PROCS) };
+
+		collector_want(c, &threads);
+		CHECK_STR(tick_rows(c, &s, &r, &o), "/ host, " ROWS_A "quiet cgrp, " ROWS_S);
+		CHECK(!(s->samples[0].have & CG_HAVE_PROCS));
+	}
+	/* With neither (a recording that lacks both), a populated cgroup with
+	 * no populated child stands in: the same rows but the root's (no
+	 * cgroup.events there, as in the kernel; and its children are
+	 * populated). */
+	{
+		const struct cg_want neither = {
+			.files = CGF_ALL & ~CGF_BIT(CGF_PROCS) & ~CGF_BIT(CGF_THREADS),
+		};
+
+		collector_want(c, &neither);
+		CHECK_STR(tick_rows(c, &s, &r, &o), ROWS_A "quiet cgrp, " ROWS_S);
+	}
+	collector_free(c);
+out:
+	rows_free(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
+/* The hybrid host's capture: a plain cgroup with one busy loop, first by
+ * CPU; its root was captured without cgroup.procs, so the root is not
+ * known to hold any and is not listed. */
+static void test_plain_cgroup_on_hybrid_host(void)
+{
+	struct collector *c = open_tree(HYBRID);
+	const struct cg_snapshot *s;
+	struct rows r = { 0 };
+	struct rows_opts o = { .view = VIEW_WORKLOADS, .sort = COL_CPU };
+
+	if (!c)
+		return;
+	CHECK_STR(tick_rows(c, &s, &r, &o), "busy cgrp");
+	CHECK_U64(r.nr_workloads, 0);
+	CHECK_U64(r.nr_other, 1);
+	rows_free(&r);
+	collector_free(c);
+}
+
 int main(void)
 {
 	setup();
@@ -265,6 +457,8 @@ int main(void)
 	RUN(test_filter_by_name_or_path);
 	RUN(test_tree_order_depth_and_collapse);
 	RUN(test_cells_and_levels);
+	RUN(test_workloads_and_others_with_processes);
+	RUN(test_plain_cgroup_on_hybrid_host);
 	RUN(test_history_bounded_and_compacted);
 	RUN(test_history_step_does_not_wrap);
 	TEST_EXIT();
