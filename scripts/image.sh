@@ -20,7 +20,9 @@ set -euo pipefail
 
 : "${BIN:=build/cgwarden}" "${VERSION:?}" "${REVISION:?}"
 : "${IMAGE:=localhost/cgwarden}"
-: "${SOURCE:=$(git remote get-url origin 2>/dev/null || echo https://github.com/cgwarden/cgwarden)}"
+# The label names where the source lives: the git remote, without any
+# credentials in its URL; none when the checkout has no remote.
+: "${SOURCE:=$(git remote get-url origin 2>/dev/null | sed 's#://[^/@]*@#://#' || true)}"
 TERMS="xterm xterm-256color xterm-color screen screen-256color tmux tmux-256color linux vt100 vt220 dumb ansi"
 
 die() { echo "image: $*" >&2; exit 1; }
@@ -91,7 +93,7 @@ buildah config \
 	--label "org.opencontainers.image.version=$VERSION" \
 	--label "org.opencontainers.image.revision=$REVISION" \
 	--label org.opencontainers.image.licenses=GPL-2.0-only \
-	--label "org.opencontainers.image.source=$SOURCE" \
+	${SOURCE:+--label "org.opencontainers.image.source=$SOURCE"} \
 	--label "org.opencontainers.image.created=$created" \
 	--label "io.cgwarden.inputs=$inputs" \
 	"$ctr"
