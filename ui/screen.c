@@ -320,31 +320,67 @@ static const char *const replay_help_text[] = {
 	"",
 };
 
+/* Help line i of the whole text (the keys, then one line per column), as
+ * this mode says it; NULL past the end. *title for the headings. */
+static const char *help_line(const struct screen *s, int i, char *buf, size_t len, bool *title)
+{
+	int n = (int)(sizeof(help_text) / sizeof(help_text[0]));
+	int nr = (int)(sizeof(replay_help_text) / sizeof(replay_help_text[0]));
+
+	*title = i == 0;
+	if (s->replay) {
+		/* The replay lines stand where the actions were. */
+		if (i >= HELP_ACTIONS_LINE && i < HELP_ACTIONS_LINE + nr) {
+			*title = i == HELP_ACTIONS_LINE;
+			return replay_help_text[i - HELP_ACTIONS_LINE];
+		}
+		if (i >= HELP_ACTIONS_LINE + nr)
+			i += HELP_ACTIONS_LINES - nr;
+		if (i == HELP_SPACE_LINE)
+			return "  Esc       clear the filter, close a view          space  play / pause";
+		if (i == HELP_PLUS_LINE)
+			return "  + -       faster / slower playback (1x-120x)      ? h F1  this help";
+	}
+	if (i < n)
+		return help_text[i];
+	if (i - n >= COL__COUNT)
+		return NULL;
+	snprintf(buf, len, "  %-7s %s", col_defs[i - n].title, col_defs[i - n].what);
+	return buf;
+}
+
+static int help_lines(const struct screen *s)
+{
+	char buf[256];
+	bool title;
+	int i = 0;
+
+	while (help_line(s, i, buf, sizeof(buf), &title))
+		i++;
+	return i;
+}
+
+/* The help scrolls: on a 24-line terminal the column list does not fit
+ * under the keys, and the last line says there is more. */
 static void help_draw(struct screen *s)
 {
-	int y = 0, n = (int)(sizeof(help_text) / sizeof(help_text[0]));
-	int nr = (int)(sizeof(replay_help_text) / sizeof(replay_help_text[0]));
-	char line[256];
+	int rows = LINES - 1, total = help_lines(s), y = 0;
+	char buf[256];
+	bool title;
 
-	for (int i = 0; i < n && y < LINES - 1; i++) {
-		const char *t = help_text[i];
+	if (s->help_top > total - rows)
+		s->help_top = total - rows > 0 ? total - rows : 0;
+	for (int i = s->help_top; y < rows; i++) {
+		const char *t = help_line(s, i, buf, sizeof(buf), &title);
 
-		if (s->replay && i == HELP_ACTIONS_LINE) {
-			for (int k = 0; k < nr && y < LINES - 1; k++)
-				ui_put(y++, 1, crt_attr(k == 0 ? STYLE_TITLE : STYLE_NORMAL),
-				       replay_help_text[k], COLS - 1);
-			i += HELP_ACTIONS_LINES - 1;
-			continue;
+		if (!t)
+			break;
+		if (y == rows - 1 && i + 1 < total) {
+			ui_put(y++, 1, crt_attr(STYLE_TITLE),
+			       "-- more: Down/PgDn scrolls, any other key closes --", COLS - 1);
+			break;
 		}
-		if (s->replay && i == HELP_SPACE_LINE)
-			t = "  Esc       clear the filter, close a view          space  play / pause";
-		else if (s->replay && i == HELP_PLUS_LINE)
-			t = "  + -       faster / slower playback (1x-120x)      ? h F1  this help";
-		ui_put(y++, 1, crt_attr(i == 0 ? STYLE_TITLE : STYLE_NORMAL), t, COLS - 1);
-	}
-	for (int c = 0; c < COL__COUNT && y < LINES - 1; c++) {
-		snprintf(line, sizeof(line), "  %-7s %s", col_defs[c].title, col_defs[c].what);
-		ui_put(y++, 1, A_NORMAL, line, COLS - 1);
+		ui_put(y++, 1, crt_attr(title ? STYLE_TITLE : STYLE_NORMAL), t, COLS - 1);
 	}
 }
 
@@ -775,7 +811,18 @@ static int key(struct screen *s, int ch)
 	case MODE_HELP:
 		if (ch == 'q' || ch == KEY_F(10))
 			return SCREEN_QUIT;
-		s->mode = MODE_TABLE;	/* any key closes the help */
+		/* Scroll keys scroll (help_draw keeps it in range); any
+		 * other key closes the help. */
+		if (ch == KEY_DOWN || ch == 'j')
+			s->help_top++;
+		else if (ch == KEY_UP || ch == 'k')
+			s->help_top -= s->help_top > 0;
+		else if (ch == KEY_NPAGE || ch == ' ')
+			s->help_top += LINES - 2;
+		else if (ch == KEY_PPAGE)
+			s->help_top = s->help_top > LINES - 2 ? s->help_top - (LINES - 2) : 0;
+		else
+			s->mode = MODE_TABLE;
 		return 0;
 	case MODE_SORT:
 		if (ch == KEY_UP || ch == 'k')
@@ -857,6 +904,7 @@ static int key(struct screen *s, int ch)
 		break;
 	case '?': case 'h': case KEY_F(1):
 		s->mode = MODE_HELP;
+		s->help_top = 0;
 		break;
 	case ' ':
 		s->paused = !s->paused;

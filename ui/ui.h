@@ -52,6 +52,7 @@ struct screen {
 	bool playing;
 	unsigned speed;			/* times the recorded pace */
 	int sort_sel;			/* sort menu cursor */
+	int help_top;			/* first help line shown (it scrolls) */
 	int detail_scroll;
 
 	/* Table layout of the last frame, for mouse clicks. */

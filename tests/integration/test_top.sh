@@ -34,9 +34,9 @@ wait_row() {
 	return 1
 }
 # What top draws when it is there: the table's header line, the help's
-# title, or the detail view (its title, its gone notice or, scrolled, its
+# title or (scrolled) its column list, or the detail view (its title, its gone notice or, scrolled, its
 # bottom line). An empty screen or a shell's error is none of them.
-DRAWN='^cgwarden top  |^ cgwarden top: one row per cgroup|^ .*  \([a-z]+(, [a-z]+)?\)  cgroup id [0-9]+$|^This cgroup is gone|^Esc/q back  Up/Down scroll'
+DRAWN='^cgwarden top  |^ cgwarden top: one row per cgroup|^   RUNQ99  run-queue latency|^ .*  \([a-z]+(, [a-z]+)?\)  cgroup id [0-9]+$|^This cgroup is gone|^Esc/q back  Up/Down scroll'
 # screen_check WHAT PATTERN NAME COMMAND...: the screen must first show
 # PATTERN (so that a check for what is not on the screen cannot pass on an
 # empty one; WHAT says what is missing), then COMMAND; pass, or fail with
@@ -182,6 +182,15 @@ tm resize-window -t top -x 70 -y 20
 check resize_narrow wait_for '^NAME .*CPU% .*MEM '
 check resize_narrow_drops_oom sh -c "! tmux -L '$SOCK' capture-pane -p -t top | grep -q 'RUNQ99'"
 check resize_fits sh -c "[ \$(tmux -L '$SOCK' capture-pane -p -t top | LC_ALL=C.UTF-8 wc -L) -le 70 ]"
+# On 20 lines the help does not fit: it says so and scrolls to the
+# column list's last line; a key other than a scroll key closes it.
+keys '?'
+check help_says_more wait_for '^ -- more: Down/PgDn scrolls'
+keys NPage NPage NPage
+check help_scrolls_to_end wait_for 'OOM +OOM kills'
+check help_end_no_more sh -c "! tmux -L '$SOCK' capture-pane -p -t top | grep -q -- '-- more'"
+keys x
+check help_closes_after_scroll wait_for '^NAME .*CPU% .*MEM '
 tm resize-window -t top -x 160 -y 40
 check resize_wide wait_for 'RUNQ99 +OOM'
 
