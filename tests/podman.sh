@@ -18,7 +18,7 @@ PODMAN_PREFIX=cgwarden-test-$$-
 # Sets CONTAINERS_CONF for this test and checks podman can start a container.
 # Returns 1 with the reason in SKIP_WHY when it cannot.
 podman_setup() {
-	local mnt
+	local mnt err
 	SKIP_WHY=
 	if [ "$(id -u)" -ne 0 ]; then SKIP_WHY="needs root (rootful podman)"; return 1; fi
 	if ! command -v podman >/dev/null || ! command -v buildah >/dev/null; then
@@ -27,6 +27,14 @@ podman_setup() {
 	fi
 	if [ ! -x /bin/busybox ] || ! LC_ALL=C ldd /bin/busybox 2>&1 | grep -q 'not a dynamic'; then
 		SKIP_WHY="no static /bin/busybox (package busybox-static) to build the test image from"
+		return 1
+	fi
+	# Unpacking a layer and starting a container both need a private
+	# mount namespace whose / can be remounted: a chroot whose root is
+	# not a mount point has none (buildah: "remount /, flags: 0x44000:
+	# invalid argument").
+	if ! err=$(unshare -m --propagation private true 2>&1); then
+		SKIP_WHY="no private mount namespace, which containers need (a chroot whose / is not a mount point?): $err"
 		return 1
 	fi
 	# podman's default ulimits ask for more than this machine lets a process
@@ -71,22 +79,26 @@ podman_busybox_image() {
 	echo "$PODMAN_TEST_IMAGE"
 }
 
-# podman_wait_running NAME: until podman says it runs (5 s).
-podman_wait_running() {
+# container_wait_running CLI NAME: until podman or docker (same inspect
+# templates) says it runs (5 s).
+container_wait_running() {
 	local i
 	for i in $(seq 50); do
-		[ "$(podman inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ] && return 0
+		[ "$("$1" inspect -f '{{.State.Running}}' "$2" 2>/dev/null)" = true ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
+podman_wait_running() { container_wait_running podman "$1"; }
 
-# The container's cgroup, relative to the v2 mount, from its first process.
-podman_cgroup() {
+# container_cgroup CLI NAME: its cgroup, relative to the v2 mount, from its
+# first process.
+container_cgroup() {
 	local pid
-	pid=$(podman inspect -f '{{.State.Pid}}' "$1") || return 1
+	pid=$("$1" inspect -f '{{.State.Pid}}' "$2") || return 1
 	sed -n 's/^0:://p' "/proc/$pid/cgroup" | sed 's,^/,,'
 }
+podman_cgroup() { container_cgroup podman "$1"; }
 
 # Removes the containers this test started (by their name prefix).
 podman_cleanup() {

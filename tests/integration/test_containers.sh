@@ -219,36 +219,51 @@ ctr_gone() {
 }
 
 # ---- podman -----------------------------------------------------------------
-podman_run() {
-	podman run -d --network none --name "$1" "$IMAGE" "${@:2}" >/dev/null 2>"$tmp/podman.err" &&
-		podman_wait_running "$1"
+# cli_case CLI REFUSAL: the checks for a runtime driven by a podman-style
+# CLI (podman, docker: the same run/inspect/create/kill): a busy and an idle
+# container through every face, an odd name refused with REFUSAL, then the
+# burner removed. IMAGE, RT, CGW and PROM_MORE are set by the caller.
+cli_run() {
+	local cli=$1 name=$2
+	shift 2
+	"$cli" run -d --network none --name "$name" "$IMAGE" "$@" >/dev/null 2>"$tmp/$cli.err" &&
+		container_wait_running "$cli" "$name"
 }
+cli_case() {
+	local cli=$1 refusal=$2
+	# What both allow in a name: letters, digits, '_', '.', '-'.
+	BURN=${PODMAN_PREFIX}Web_1.x-y IDLE=${PODMAN_PREFIX}idle
+	if ! cli_run "$cli" "$BURN" sh -c 'while :; do :; done' || ! cli_run "$cli" "$IDLE" sleep 3600; then
+		fail "${cli}_run" "$(cat "$tmp/$cli.err")"
+		return
+	fi
+	BURN_CG=$(container_cgroup "$cli" "$BURN") IDLE_CG=$(container_cgroup "$cli" "$IDLE")
+	BURN_ID=$("$cli" inspect -f '{{.Id}}' "$BURN")
+	BURN_PROM=$BURN BURN_TOP=$(ere "$BURN") FILTER=Web_1.x
+	ctr_checks
+	# Nothing odd gets in: the runtime refuses it at the door.
+	if ! "$cli" create --name "${PODMAN_PREFIX}a\"b\$(x)"$'\n' "$IMAGE" true >/dev/null 2>"$tmp/odd.err" &&
+		grep -q "$refusal" "$tmp/odd.err"; then
+		pass "${cli}_refuses_odd_names"
+	else
+		fail "${cli}_refuses_odd_names" "$cli took it: $(cat "$tmp/odd.err")"
+	fi
+	# SIGKILL first: podman's rm -f would wait its stop timeout.
+	"$cli" kill "$BURN" >/dev/null 2>&1
+	"$cli" rm -f "$BURN" >/dev/null 2>&1
+	ctr_gone
+}
+
 if ! podman_setup; then
 	skip podman "$SKIP_WHY"
 else
 	# podman_setup installed its own EXIT trap; ours removes more.
 	trap cleanup EXIT
 	RT=podman CGW=() PROM_MORE=
-	# What podman allows in a name: letters, digits, '_', '.', '-'.
-	BURN=${PODMAN_PREFIX}Web_1.x-y IDLE=${PODMAN_PREFIX}idle
 	if ! IMAGE=$(podman_busybox_image); then
 		fail podman_image "could not build $PODMAN_TEST_IMAGE"
-	elif ! podman_run "$BURN" sh -c 'while :; do :; done' || ! podman_run "$IDLE" sleep 3600; then
-		fail podman_run "$(cat "$tmp/podman.err")"
 	else
-		BURN_CG=$(podman_cgroup "$BURN") IDLE_CG=$(podman_cgroup "$IDLE")
-		BURN_ID=$(podman inspect -f '{{.Id}}' "$BURN")
-		BURN_PROM=$BURN BURN_TOP=$(ere "$BURN") FILTER=Web_1.x
-		ctr_checks
-		# Nothing odd gets in: podman refuses it at the door.
-		if ! podman create --name "${PODMAN_PREFIX}a\"b\$(x)"$'\n' "$IMAGE" true >/dev/null 2>"$tmp/odd.err" &&
-			grep -q 'names must match' "$tmp/odd.err"; then
-			pass podman_refuses_odd_names
-		else
-			fail podman_refuses_odd_names "podman took it: $(cat "$tmp/odd.err")"
-		fi
-		podman rm -f -t 0 "$BURN" >/dev/null 2>&1
-		ctr_gone
+		cli_case podman 'names must match'
 	fi
 fi
 
@@ -453,41 +468,10 @@ docker_start() {
 	fi
 	return 0
 }
-docker_run() {
-	docker run -d --network none --name "$1" "$IMAGE" "${@:2}" >/dev/null 2>"$tmp/docker.err" || return 1
-	for _ in $(seq 50); do
-		[ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-docker_cgroup() {
-	local pid
-	pid=$(docker inspect -f '{{.State.Pid}}' "$1") || return 1
-	sed -n 's/^0:://p' "/proc/$pid/cgroup" | sed 's,^/,,'
-}
-
 if ! docker_start; then
 	skip docker "$SKIP_WHY"
 else
 	RT=docker PROM_MORE=
-	# Docker allows what podman does: letters, digits, '_', '.', '-'.
-	BURN=${PODMAN_PREFIX}Web_1.x-y IDLE=${PODMAN_PREFIX}idle
-	if ! docker_run "$BURN" sh -c 'while :; do :; done' || ! docker_run "$IDLE" sleep 3600; then
-		fail docker_run "$(cat "$tmp/docker.err")"
-	else
-		BURN_CG=$(docker_cgroup "$BURN") IDLE_CG=$(docker_cgroup "$IDLE")
-		BURN_ID=$(docker inspect -f '{{.Id}}' "$BURN")
-		BURN_PROM=$BURN BURN_TOP=$(ere "$BURN") FILTER=Web_1.x
-		ctr_checks
-		if ! docker create --name "${PODMAN_PREFIX}a\"b\$(x)"$'\n' "$IMAGE" true >/dev/null 2>"$tmp/odd.err" &&
-			grep -q 'Invalid container name' "$tmp/odd.err"; then
-			pass docker_refuses_odd_names
-		else
-			fail docker_refuses_odd_names "docker took it: $(cat "$tmp/odd.err")"
-		fi
-		docker rm -f "$BURN" >/dev/null 2>&1
-		ctr_gone
-	fi
+	cli_case docker 'Invalid container name'
 fi
 finish

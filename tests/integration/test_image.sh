@@ -35,7 +35,8 @@ trap image_cleanup EXIT
 version=$(sed -n 's/^VERSION := //p' Makefile)
 image=localhost/cgwarden:$version
 start=$(date +%s%N)
-if ! make -s image OUTPUT="$BUILD" >"$tmp/make.out" 2>&1; then
+# Not a sub-make of make check's: its jobserver is not ours to use.
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s image OUTPUT="$BUILD" >"$tmp/make.out" 2>&1; then
 	fail make_image "$(tail -n 5 "$tmp/make.out")"
 	finish
 fi
