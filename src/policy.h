@@ -70,6 +70,9 @@ enum pol_action {
 
 struct pol_step {
 	enum pol_action action;
+	/* POL_MEMORY_HIGH only: {"memory.high": "adaptive"}: value is unused;
+	 * the rule's adaptive tuning finds the limit (see struct pol_adaptive). */
+	bool adaptive;
 	uint64_t value;		/* bytes, cpu.max quota (CG_UNLIMITED = max), weight */
 	uint64_t period;	/* cpu.max period */
 	uint64_t wait_usec;	/* before the next step may follow */
@@ -77,6 +80,31 @@ struct pol_step {
 	uint64_t hook_timeout_usec;
 	char *message;		/* POL_LOG, optional for others */
 };
+
+/*
+ * Adaptive memory.high (cgwarden-policy(5), "Adaptive memory"): once the
+ * ladder reaches a {"memory.high": "adaptive"} step, every interval the
+ * engine measures the share of wall time the cgroup's tasks stalled on
+ * memory (memory.pressure "some" total, over that interval) and moves
+ * memory.high: below the target it takes away up to `step` of
+ * memory.current; above it, it gives back faster; far above it, or on a
+ * memory.events high/oom/oom_kill, it lifts the limit at once. The
+ * rule's restore puts back the value from before, as for any step.
+ */
+struct pol_adaptive {
+	double pressure_pct;	/* target stall share, percent, in (0, 100) */
+	uint64_t interval_usec;	/* between adjustments */
+	double step;		/* largest share of memory.current taken per interval, (0, 0.5] */
+	uint64_t min_bytes;	/* never below this (0: only the floors and memory.min) */
+};
+/* Senpai's, in spirit: 6 s, 1 %, a small stall target. */
+#define POL_ADAPT_PRESSURE_DEFAULT 0.1
+#define POL_ADAPT_INTERVAL_DEFAULT 6000000u
+#define POL_ADAPT_STEP_DEFAULT 0.01
+/* Above the target it gives back this many times what it may take. */
+#define POL_ADAPT_GIVE_BACK 3
+/* At this many times the target (or on an event) it lifts the limit. */
+#define POL_ADAPT_FAR_ABOVE 4
 
 enum pol_match_field { POL_M_PATH, POL_M_NAME, POL_M_NAMESPACE, POL_M_POD, POL_M__GLOBS };
 
@@ -95,6 +123,8 @@ struct pol_rule {
 	uint64_t restore_after_usec;	/* 0: the ladder's changes stay */
 	uint64_t cooldown_usec;		/* between one ladder's end and the next start */
 	uint64_t floor_bytes;		/* memory.high/max never below this */
+	bool has_adaptive;		/* "adaptive" given (or defaulted for an adaptive step) */
+	struct pol_adaptive adaptive;
 };
 
 struct policy {
@@ -170,6 +200,18 @@ struct pol_target {
 	uint64_t cpu_stall_usec[2], cpu_throttled_usec;
 	bool cpu_known;
 	double cpu_unexplained[2];
+	/* Adaptive memory.high, while its step is in force (adapt_on). Not
+	 * kept across restarts: a restart restores, then starts again. */
+	bool adapt_on;
+	uint8_t adapt_step;		/* the adaptive step's index in the ladder */
+	uint64_t adapt_high;		/* the limit set last (bytes) */
+	uint64_t adapt_last_usec;	/* the last adjustment (monotonic) */
+	uint64_t adapt_snap_usec;	/* snapshot time of the readings below */
+	uint64_t adapt_stall_usec;	/* memory.pressure some total then */
+	uint64_t adapt_events;		/* memory.events high + oom + oom_kill then */
+	double adapt_pressure_pct;	/* measured over the last interval (-1: not yet) */
+	uint64_t adapt_peak;		/* highest memory.current seen under control */
+	uint64_t adapt_summary_usec;	/* the last summary record */
 };
 
 /* The last time the kernel's PSI trigger fired on a cgroup. */
@@ -237,6 +279,16 @@ struct pol_value {
 #define POL_RESULT_MAX 32
 #define POL_WHY_MAX 320
 
+/* What a decision is to adaptive control. */
+enum pol_adapt_kind {
+	POL_ADAPT_NONE,		/* not adaptive */
+	POL_ADAPT_START,	/* the step was taken: control starts (recorded) */
+	POL_ADAPT_ADJUST,	/* one interval's new limit: applied, not recorded */
+	POL_ADAPT_SUMMARY,	/* at most one a minute: recorded, nothing applied */
+};
+/* Summaries of a controlled cgroup: at most one per this. */
+#define POL_ADAPT_SUMMARY_USEC 60000000u
+
 struct pol_decision {
 	/* The rule's name, a copy: a restore's rule lives in a state entry,
 	 * which the same evaluation may move (realloc, drop). */
@@ -257,6 +309,12 @@ struct pol_decision {
 	size_t nr_values;
 	struct pol_value values[POL_MAX_CONDS];
 	uint64_t time_usec;		/* now, monotonic */
+	/* Adaptive memory.high: the kind, and what the controller saw (value
+	 * is the new limit for START and ADJUST, the one in force for SUMMARY).
+	 * held_back: the highest memory.current under control minus now's. */
+	enum pol_adapt_kind adapt;
+	double adapt_pressure_pct;	/* -1: not measured yet */
+	uint64_t adapt_current, adapt_held_back;
 	/* Filled by the executor. */
 	char result[POL_RESULT_MAX];	/* ok, failed, refused, dry-run, blocked */
 	char why[POL_WHY_MAX];
@@ -301,6 +359,20 @@ int policy_release(const struct policy *p, struct policy_state *st, uint64_t now
 #define POL_THAW_RETRY_USEC 1000000u
 #define POL_THAW_RETRY_MAX_USEC 300000000u
 int policy_restores_failed(struct policy_state *st, const struct pol_decisions *ds);
+
+/*
+ * One interval of the adaptive controller, pure: the next memory.high from
+ * the one in force (high), memory.current, the stall share measured over
+ * the interval (percent), whether memory.events counted a high, oom or
+ * oom_kill in it, the lowest allowed (floor: min, floors, memory.min) and
+ * the value from before control (ceiling; CG_UNLIMITED for max). Below the
+ * target: down by up to a->step of current, in proportion to how far below
+ * (from min(high, current)); above: up by up to POL_ADAPT_GIVE_BACK times
+ * that; at POL_ADAPT_FAR_ABOVE times the target or on an event: the
+ * ceiling. Never below floor nor above ceiling.
+ */
+uint64_t policy_adapt_next(const struct pol_adaptive *a, uint64_t high, uint64_t current,
+			   double pressure_pct, bool event, uint64_t floor, uint64_t ceiling);
 
 /* Durations and sizes in messages and records: "1.5s", "300ms". */
 void policy_format_usec(uint64_t usec, char *out, size_t outlen);
