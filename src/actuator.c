@@ -365,7 +365,7 @@ static void on_alarm(int sig)
  * then the new limit is already in place, so a SIGALRM without SA_RESTART
  * cuts the wait short without losing the write.
  */
-static int write_text(struct actuator *a, int fd, const char *text, bool *cut_short)
+static int write_text(uint64_t timeout_usec, int fd, const char *text, bool *cut_short)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
 	struct itimerval it = { 0 }, off = { 0 };
@@ -374,8 +374,8 @@ static int write_text(struct actuator *a, int fd, const char *text, bool *cut_sh
 	int err = 0;
 
 	sigemptyset(&sa.sa_mask);
-	it.it_value.tv_sec = (time_t)(a->timeout_usec / 1000000u);
-	it.it_value.tv_usec = (suseconds_t)(a->timeout_usec % 1000000u);
+	it.it_value.tv_sec = (time_t)(timeout_usec / 1000000u);
+	it.it_value.tv_usec = (suseconds_t)(timeout_usec % 1000000u);
 	write_timed_out = 0;
 	sigaction(SIGALRM, &sa, &old);
 	setitimer(ITIMER_REAL, &it, NULL);
@@ -790,7 +790,7 @@ static int apply_finish(struct actuator *a, const char *target, uint64_t ino, in
 			 err == -ETIMEDOUT ? " (the kernel did not finish in time)" : "");
 	} else if (o->cut_short) {
 		snprintf(o->why, sizeof(o->why), "the limit is set; reclaim was cut short after "
-			 "%" PRIu64 " ms", a->timeout_usec / 1000);
+			 "%" PRIu64 " ms", (c->timeout_usec ? c->timeout_usec : a->timeout_usec) / 1000);
 	}
 	audit(a, target, ino, o);
 	return o->err;
@@ -827,7 +827,8 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 			 strerror(-fd));
 		goto done;
 	}
-	err = write_text(a, fd, o->wrote, &o->cut_short);
+	err = write_text(c->timeout_usec ? c->timeout_usec : a->timeout_usec, fd, o->wrote,
+			 &o->cut_short);
 	close(fd);
 	if (err) {
 		o->err = err;

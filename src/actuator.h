@@ -35,6 +35,11 @@ struct act_change {
 	uint64_t value;		/* the limit, CG_UNLIMITED for "max" */
 	uint64_t period;	/* cpu.max period (usec) */
 	bool force;		/* allow memory.max/high below current usage */
+	/* Nonzero: how long a write that reclaims may block before it is cut
+	 * short (the limit stays set), instead of the actuator's timeout. The
+	 * adaptive controller writes every few seconds from the daemon's
+	 * loop and must not hold it. */
+	uint64_t timeout_usec;
 	/* Nonzero: the cgroup at the target must be this id (inode), or the
 	 * change is refused. The policy daemon decides on a cgroup by id and
 	 * acts by path (from a snapshot, or the state file of a last run). */

@@ -280,6 +280,8 @@ static const char *hook_result(struct pol_decision *d, const char *hook, int sta
 	return RES_FAILED;
 }
 
+#define ADAPT_WRITE_TIMEOUT_USEC 100000u
+
 static bool change_of(const struct pol_decision *d, struct act_change *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -290,6 +292,11 @@ static bool change_of(const struct pol_decision *d, struct act_change *c)
 	/* The decision is about this cgroup: a path now naming another (a state
 	 * file's, or one removed and made again) is refused. */
 	c->expect_id = d->cgroup_id;
+	/* The controller writes every few seconds from the loop: a reclaim
+	 * that blocks is cut short well before the next tick (the limit is
+	 * in place; the kernel goes on reclaiming as the cgroup allocates). */
+	if (d->adapt != POL_ADAPT_NONE)
+		c->timeout_usec = ADAPT_WRITE_TIMEOUT_USEC;
 	switch (d->action) {
 	case POL_MEMORY_HIGH: c->kind = ACT_MEMORY_HIGH; return true;
 	case POL_MEMORY_MAX: c->kind = ACT_MEMORY_MAX; return true;
@@ -583,8 +590,24 @@ int enforcer_run(struct enforcer *e, struct pol_decisions *ds, uint64_t trigger_
 
 	for (size_t i = 0; i < ds->nr; i++) {
 		struct pol_decision *d = &ds->d[i];
-		const char *res = execute(e, d, trigger_mono_usec);
+		const char *res;
 
+		/* Adaptive control is recorded when it starts and ends, and
+		 * summed up once a minute; the adjustments between are counted
+		 * but recorded only when one does not take. */
+		if (d->adapt == POL_ADAPT_SUMMARY) {
+			snprintf(d->result, sizeof(d->result), "summary");
+			if (e->record)
+				e->record(e->ctx, d, wall_usec(), 0);
+			continue;
+		}
+		res = execute(e, d, trigger_mono_usec);
+		if (d->adapt == POL_ADAPT_ADJUST && (res == RES_OK || res == RES_DRY)) {
+			snprintf(d->result, sizeof(d->result), "%s", res);
+			count(e, d->rule, policy_action_name(d->action), res);
+			applied += res == RES_OK;
+			continue;
+		}
 		if (!res) {
 			snprintf(d->result, sizeof(d->result), "running");
 			continue;

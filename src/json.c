@@ -988,6 +988,23 @@ int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t t
 		json_close(&w, '}');
 	}
 	json_close(&w, ']');
+	if (d->adapt != POL_ADAPT_NONE) {
+		static const char *const phases[] = {
+			[POL_ADAPT_START] = "start", [POL_ADAPT_ADJUST] = "adjust",
+			[POL_ADAPT_SUMMARY] = "summary", [POL_ADAPT_END] = "end",
+		};
+
+		/* What the controller saw: value above is the limit it set
+		 * (start, adjust), holds (summary) or gave back (end). */
+		json_open(&w, "adaptive", '{');
+		json_str_opt(&w, "phase", phases[d->adapt]);
+		json_rate(&w, "pressure_pct", d->adapt_pressure_pct >= 0, d->adapt_pressure_pct);
+		if (d->adapt != POL_ADAPT_END) {
+			json_u64(&w, "memory_current_bytes", d->adapt_current);
+			json_u64(&w, "held_back_bytes", d->adapt_held_back);
+		}
+		json_close(&w, '}');
+	}
 	if (latency_usec)
 		json_u64(&w, "latency_usec", latency_usec);
 	json_close(&w, '}');

@@ -58,6 +58,15 @@ static void rule_engine_metrics(const struct pol_rule *r, struct metric_set *set
 		case POL_MEMORY_HIGH:
 			metric_set_add(set, M_MEM_HIGH);
 			metric_set_add(set, M_MEM_MIN);
+			/* The controller: usage, the stall it measures, the
+			 * events that lift the limit at once. */
+			if (r->steps[k].adaptive) {
+				metric_set_add(set, M_MEM_CURRENT);
+				metric_set_add(set, M_PSI_MEMORY_SOME_TOTAL);
+				metric_set_add(set, M_MEMEVENT_HIGH);
+				metric_set_add(set, M_MEMEVENT_OOM);
+				metric_set_add(set, M_MEMEVENT_OOM_KILL);
+			}
 			break;
 		case POL_MEMORY_MAX:
 			metric_set_add(set, M_MEM_MAX);
@@ -624,6 +633,13 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 		sv->valid = false;
 		if (sv->action == POL_FREEZE && !sv->dry_run)
 			t->frozen = false;
+		/* The restore of the adaptive step ends control; its record
+		 * is the one for the end. */
+		if (t->adapt_on && sv->action == POL_MEMORY_HIGH && k == t->adapt_step) {
+			t->adapt_on = false;
+			d->adapt = POL_ADAPT_END;
+			d->adapt_pressure_pct = t->adapt_pressure_pct;
+		}
 	}
 	return 0;
 }
@@ -653,6 +669,164 @@ static void ancestors_first(struct pol_decisions *ds, size_t from)
 	}
 }
 
+/* ---- adaptive memory.high ---------------------------------------------- */
+
+#define PAGE_BYTES 4096u
+
+uint64_t policy_adapt_next(const struct pol_adaptive *a, uint64_t high, uint64_t current,
+			   double pressure_pct, bool event, uint64_t floor, uint64_t ceiling)
+{
+	double target = a->pressure_pct, frac;
+	uint64_t base = high < current ? high : current, next = high;
+
+	if (ceiling < floor)
+		floor = ceiling;
+	if (event || pressure_pct >= POL_ADAPT_FAR_ABOVE * target)
+		return ceiling;
+	if (pressure_pct < target) {
+		/* Down from what it uses (or the limit, if that is lower), the
+		 * more the further below the target. */
+		frac = a->step * (1.0 - pressure_pct / target);
+		next = base - (uint64_t)((double)base * frac);
+		next -= next % PAGE_BYTES;
+	} else if (pressure_pct > target && high != CG_UNLIMITED) {
+		/* Back up faster than it came down, in proportion to how far
+		 * above, reaching POL_ADAPT_GIVE_BACK steps at the far mark. */
+		frac = POL_ADAPT_GIVE_BACK * a->step *
+		       (pressure_pct / target - 1.0) / (POL_ADAPT_FAR_ABOVE - 1);
+		next = high + (uint64_t)((double)current * frac);
+		if (next < high)	/* overflow */
+			next = CG_UNLIMITED;
+		next += (PAGE_BYTES - next % PAGE_BYTES) % PAGE_BYTES;
+	}
+	if (next < floor)
+		next = floor;
+	if (next > ceiling)
+		next = ceiling;
+	return next;
+}
+
+/* memory.events' count of one key on x, 0 when not read. */
+static uint64_t adapt_event(const struct cg_sample *x, enum cg_memevent_key k)
+{
+	if (!(x->have & CG_HAVE_MEM_EVENTS) || !(x->memevents_have & (1u << k)))
+		return 0;
+	return x->memevents[k];
+}
+
+/* oom and oom_kill: the cgroup ran out; the limit goes at once. */
+static uint64_t adapt_ooms(const struct cg_sample *x)
+{
+	return adapt_event(x, CG_ME_OOM) + adapt_event(x, CG_ME_OOM_KILL);
+}
+
+/* Whether the controller can measure x: usage and the memory stall total. */
+static bool adapt_measurable(const struct cg_sample *x)
+{
+	return (x->have & CG_HAVE_MEM_CURRENT) && (x->have & CG_HAVE_PSI_MEMORY) &&
+	       x->psi[CG_PSI_MEMORY].have_some;
+}
+
+/* The lowest memory.high the controller may set on x. */
+static uint64_t adapt_floor(const struct policy *p, const struct pol_rule *r,
+			    const struct cg_sample *x)
+{
+	uint64_t fl = p->floor_bytes > r->floor_bytes ? p->floor_bytes : r->floor_bytes;
+
+	if (r->adaptive.min_bytes > fl)
+		fl = r->adaptive.min_bytes;
+	if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min > fl)
+		fl = x->mem_min;
+	return fl;
+}
+
+/* Readings at the start of an interval. */
+static void adapt_mark(struct pol_target *t, const struct cg_sample *x, uint64_t snap_usec,
+		       uint64_t now)
+{
+	t->adapt_last_usec = now;
+	t->adapt_snap_usec = snap_usec;
+	t->adapt_stall_usec = x->psi[CG_PSI_MEMORY].some.total_usec;
+	t->adapt_events = adapt_ooms(x);
+	t->adapt_highs = adapt_event(x, CG_ME_HIGH);
+}
+
+static struct pol_decision *adapt_decision(struct pol_decisions *ds, const struct pol_rule *r,
+					   const struct cg_sample *x, const struct pol_target *t,
+					   enum pol_adapt_kind kind, uint64_t now)
+{
+	struct pol_decision *d = new_decision(ds, x->path);
+
+	if (!d)
+		return NULL;
+	snprintf(d->rule, sizeof(d->rule), "%s", r->name);
+	d->cgroup_id = x->id;
+	d->step = t->adapt_step;
+	d->action = POL_MEMORY_HIGH;
+	d->adapt = kind;
+	d->value = t->adapt_high;
+	d->dry_run = t->saved[t->adapt_step].dry_run;
+	d->guards = d->dry_run ? POL_G_DRY_RUN : 0;
+	d->time_usec = now;
+	d->adapt_pressure_pct = t->adapt_pressure_pct;
+	d->adapt_current = x->mem_current;
+	d->adapt_held_back = t->adapt_peak > x->mem_current ? t->adapt_peak - x->mem_current : 0;
+	return d;
+}
+
+/*
+ * One tick of adaptive control on t (its step in force): at each interval,
+ * the stall share since the last one and the next limit; an ADJUST decision
+ * when it moves, a SUMMARY at most once a minute. Nothing when x cannot be
+ * measured this tick (a file missing): the interval waits for one that can.
+ */
+static int adapt_tick(const struct policy *p, const struct pol_rule *r,
+		      const struct cg_sample *x, struct pol_target *t, uint64_t snap_usec,
+		      uint64_t now, struct pol_decisions *ds)
+{
+	const struct pol_saved *sv = &t->saved[t->adapt_step];
+	uint64_t ceiling = sv->valid ? sv->value : CG_UNLIMITED, next;
+	double stall;
+	bool lift;
+
+	if (!adapt_measurable(x))
+		return 0;
+	if (!t->adapt_snap_usec) {	/* the first reading starts the first interval */
+		adapt_mark(t, x, snap_usec, now);
+		return 0;
+	}
+	if (x->mem_current > t->adapt_peak)
+		t->adapt_peak = x->mem_current;
+	if (now - t->adapt_last_usec < r->adaptive.interval_usec || snap_usec <= t->adapt_snap_usec)
+		return 0;
+	stall = (double)(x->psi[CG_PSI_MEMORY].some.total_usec - t->adapt_stall_usec);
+	if (x->psi[CG_PSI_MEMORY].some.total_usec < t->adapt_stall_usec)
+		stall = 0;	/* a new cgroup with the same id cannot be: be safe */
+	t->adapt_pressure_pct = 100.0 * stall / (double)(snap_usec - t->adapt_snap_usec);
+	if (t->adapt_pressure_pct > 100.0)
+		t->adapt_pressure_pct = 100.0;
+	/* An OOM lifts the limit at once. A memory.high event is what the
+	 * squeeze does on every allocation over the limit: it lifts only when
+	 * the stall it brings is above the target, i.e. the throttling hurts. */
+	lift = adapt_ooms(x) > t->adapt_events ||
+	       (adapt_event(x, CG_ME_HIGH) > t->adapt_highs &&
+		t->adapt_pressure_pct > r->adaptive.pressure_pct);
+	next = policy_adapt_next(&r->adaptive, t->adapt_high, x->mem_current,
+				 t->adapt_pressure_pct, lift, adapt_floor(p, r, x), ceiling);
+	adapt_mark(t, x, snap_usec, now);
+	if (next != t->adapt_high) {
+		t->adapt_high = next;
+		if (!adapt_decision(ds, r, x, t, POL_ADAPT_ADJUST, now))
+			return -ENOMEM;
+	}
+	if (now - t->adapt_summary_usec >= POL_ADAPT_SUMMARY_USEC) {
+		t->adapt_summary_usec = now;
+		if (!adapt_decision(ds, r, x, t, POL_ADAPT_SUMMARY, now))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Step k of r on x: guards, then the decision (and the state, unless blocked). */
 static int take_step(const struct policy *p, const struct policy_env *env,
 		     const struct cg_snapshot *snap,
@@ -674,6 +848,19 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	if (t->step == 0 && t->last_action_usec && r->cooldown_usec &&
 	    now - t->last_action_usec < r->cooldown_usec)
 		g |= POL_G_COOLDOWN;
+	/* Adaptive control starts from what the cgroup uses (or its limit, if
+	 * lower): no reclaim yet, the first interval decides. Without a way
+	 * to measure it (no memory.pressure) it cannot start. */
+	if (sp->adaptive) {
+		if (!adapt_measurable(x))
+			return 0;
+		value = x->mem_current;
+		if ((x->have & CG_HAVE_MEM_HIGH) && x->mem_high < value)
+			value = x->mem_high;
+		value += (PAGE_BYTES - value % PAGE_BYTES) % PAGE_BYTES;
+		if (value < r->adaptive.min_bytes)
+			value = r->adaptive.min_bytes;
+	}
 	if (sp->action == POL_MEMORY_HIGH || sp->action == POL_MEMORY_MAX) {
 		uint64_t fl = p->floor_bytes > r->floor_bytes ? p->floor_bytes : r->floor_bytes;
 
@@ -722,6 +909,11 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	d->dry_run = g & POL_G_DRY_RUN;
 	d->time_usec = now;
 	fill_values(d, r, vals);
+	if (sp->adaptive) {
+		d->adapt = POL_ADAPT_START;
+		d->adapt_pressure_pct = -1;
+		d->adapt_current = x->mem_current;
+	}
 	if (d->blocked) {
 		snprintf(d->result, sizeof(d->result), "blocked");
 		return 0;
@@ -737,6 +929,18 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	case POL_MEMORY_HIGH:
 		sv->valid = x->have & CG_HAVE_MEM_HIGH;
 		sv->value = x->mem_high;
+		if (sp->adaptive) {
+			t->adapt_on = true;
+			t->adapt_step = (uint8_t)t->step;
+			t->adapt_high = value;
+			t->adapt_pressure_pct = -1;
+			t->adapt_peak = x->mem_current;
+			t->adapt_summary_usec = now;
+			/* The snapshot's time is not known here: the first
+			 * interval starts at the next tick's reading. */
+			t->adapt_snap_usec = 0;
+			t->adapt_last_usec = now;
+		}
 		break;
 	case POL_MEMORY_MAX:
 		sv->valid = x->have & CG_HAVE_MEM_MAX;
@@ -896,6 +1100,8 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			fired = eval_conds(r, x, st, t, now, vals, &any_raw, &hold, true);
 			if (ladder(p, env, s, r, x, !has_child[i], t, fired, hold, now, vals, st, ds))
 				goto out;
+			if (t->adapt_on && adapt_tick(p, r, x, t, s->mono_usec, now, ds))
+				goto out;
 		}
 	}
 
@@ -914,6 +1120,16 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 			}
 			drop_target(st, i);
 			continue;
+		}
+		/* Adaptive control needs the cgroup's readings: a cgroup the
+		 * rule no longer matches gets its limit back now, whatever
+		 * restore_after says. */
+		if (!t->seen && exists && r && t->adapt_on) {
+			if (restore_all(t, t->path, now, false, ds))
+				goto out;
+			t->step = 0;
+			t->clearing = false;
+			t->last_action_usec = now;
 		}
 		if (!t->seen && exists && r) {
 			struct cg_sample lost = { .id = t->cgroup_id, .path = t->path };

@@ -87,8 +87,9 @@ struct pol_step {
  * engine measures the share of wall time the cgroup's tasks stalled on
  * memory (memory.pressure "some" total, over that interval) and moves
  * memory.high: below the target it takes away up to `step` of
- * memory.current; above it, it gives back faster; far above it, or on a
- * memory.events high/oom/oom_kill, it lifts the limit at once. The
+ * memory.current; above it, it gives back faster; far above it, on a
+ * memory.events oom/oom_kill, or on a memory.events high while the stall
+ * is above the target, it lifts the limit at once. The
  * rule's restore puts back the value from before, as for any step.
  */
 struct pol_adaptive {
@@ -208,7 +209,8 @@ struct pol_target {
 	uint64_t adapt_last_usec;	/* the last adjustment (monotonic) */
 	uint64_t adapt_snap_usec;	/* snapshot time of the readings below */
 	uint64_t adapt_stall_usec;	/* memory.pressure some total then */
-	uint64_t adapt_events;		/* memory.events high + oom + oom_kill then */
+	uint64_t adapt_events;		/* memory.events oom + oom_kill then */
+	uint64_t adapt_highs;		/* memory.events high then */
 	double adapt_pressure_pct;	/* measured over the last interval (-1: not yet) */
 	uint64_t adapt_peak;		/* highest memory.current seen under control */
 	uint64_t adapt_summary_usec;	/* the last summary record */
@@ -285,6 +287,7 @@ enum pol_adapt_kind {
 	POL_ADAPT_START,	/* the step was taken: control starts (recorded) */
 	POL_ADAPT_ADJUST,	/* one interval's new limit: applied, not recorded */
 	POL_ADAPT_SUMMARY,	/* at most one a minute: recorded, nothing applied */
+	POL_ADAPT_END,		/* the restore of the adaptive step: control ends (recorded) */
 };
 /* Summaries of a controlled cgroup: at most one per this. */
 #define POL_ADAPT_SUMMARY_USEC 60000000u

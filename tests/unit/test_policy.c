@@ -11,6 +11,7 @@
 #include "test.h"
 #include "json.h"
 #include "json_policy.h"
+#include "json_records.h"
 #include "statefile.h"
 #include "metrics.h"
 #include "policy.h"
@@ -1431,6 +1432,221 @@ static void test_policy_metric_set_covers_engine_inputs(void)
 	policy_free(p);
 }
 
+/* ---- adaptive memory.high ------------------------------------------------ */
+
+/* The controller alone: one interval's move from the numbers. */
+static void test_adapt_next(void)
+{
+	const struct pol_adaptive a = { .pressure_pct = 1.0, .interval_usec = SEC, .step = 0.05 };
+	uint64_t cur = 200 * MiB;
+
+	/* No stall: the whole step, from usage (the limit is above it). */
+	CHECK_U64(policy_adapt_next(&a, CG_UNLIMITED, cur, 0, false, 0, CG_UNLIMITED),
+		  cur - 10 * MiB);
+	/* Half the target: half the step, from the limit when it is lower. */
+	CHECK_U64(policy_adapt_next(&a, 100 * MiB, cur, 0.5, false, 0, CG_UNLIMITED),
+		  100 * MiB - (uint64_t)(100 * MiB * 0.025) / 4096 * 4096);
+	/* On target: held. */
+	CHECK_U64(policy_adapt_next(&a, 100 * MiB, cur, 1.0, false, 0, CG_UNLIMITED), 100 * MiB);
+	/* Twice the target: a third of the way to the far mark, so one step
+	 * (POL_ADAPT_GIVE_BACK 3 x 0.05 x 1/3) of usage back. */
+	CHECK_U64(policy_adapt_next(&a, 100 * MiB, cur, 2.0, false, 0, CG_UNLIMITED),
+		  100 * MiB + 10 * MiB);
+	/* Far above, or an event: the value from before at once. */
+	CHECK_U64(policy_adapt_next(&a, 100 * MiB, cur, 4.0, false, 0, 512 * MiB), 512 * MiB);
+	CHECK_U64(policy_adapt_next(&a, 100 * MiB, cur, 0, true, 0, CG_UNLIMITED), CG_UNLIMITED);
+	/* Never below the floor, never above the ceiling. */
+	CHECK_U64(policy_adapt_next(&a, 100 * MiB, cur, 0, false, 99 * MiB, CG_UNLIMITED), 99 * MiB);
+	CHECK_U64(policy_adapt_next(&a, 150 * MiB, cur, 3.5, false, 0, 160 * MiB), 160 * MiB);
+	/* Pages: the kernel counts them, so does the controller. */
+	CHECK_U64(policy_adapt_next(&a, CG_UNLIMITED, 1000003, 0, false, 0, CG_UNLIMITED) % 4096, 0);
+}
+
+/* The hog rule with its memory.high step made adaptive (the loader's own
+ * tests cover the policy file's form). */
+static struct policy *adaptive_policy(bool dry_run)
+{
+	struct policy *p = load(memory_rule);
+
+	if (!p)
+		return NULL;
+	p->dry_run = dry_run;
+	p->rules[0].steps[0].adaptive = true;
+	p->rules[0].nr_steps = 1;		/* no kill after it */
+	p->rules[0].restore_after_usec = 5 * SEC;
+	p->rules[0].has_adaptive = true;
+	p->rules[0].adaptive = (struct pol_adaptive){ .pressure_pct = 1.0, .interval_usec = SEC,
+						      .step = 0.05, .min_bytes = 64 * MiB };
+	p->rules[0].conds[0].for_usec = 0;
+	return p;
+}
+
+/* One tick: the snapshot at `t` seconds, memory.pressure's total at
+ * stall_ms, usage at cur. */
+static int adapt_eval(struct policy *p, struct fake *f, struct policy_state *st, unsigned t,
+		      uint64_t stall_ms, uint64_t cur)
+{
+	f->s.mono_usec = t * SEC;
+	f->x[HOG].psi[CG_PSI_MEMORY].some.total_usec = stall_ms * 1000;
+	f->x[HOG].mem_current = cur;
+	return eval(p, f, t * SEC, st);
+}
+
+static void test_adaptive_squeezes_and_backs_off(void)
+{
+	struct policy *p = adaptive_policy(false);
+	struct policy_state st;
+	struct fake f;
+	uint64_t high;
+	unsigned t;
+
+	if (!start(p, &st, &f))
+		return;
+	f.x[HOG].have |= CG_HAVE_PSI_MEMORY | CG_HAVE_MEM_EVENTS;
+	f.x[HOG].psi[CG_PSI_MEMORY].have_some = true;
+	f.x[HOG].memevents_have = 1u << CG_ME_HIGH | 1u << CG_ME_OOM | 1u << CG_ME_OOM_KILL;
+	/* Control starts at usage: no reclaim yet, recorded as the start. */
+	CHECK_INT(adapt_eval(p, &f, &st, 1, 0, 200 * MiB), 1);
+	CHECK_INT(ds.d[0].adapt, POL_ADAPT_START);
+	CHECK_U64(ds.d[0].value, 200 * MiB);
+	CHECK(!ds.d[0].dry_run && !ds.d[0].blocked);
+	/* Within the interval: nothing. */
+	f.s.mono_usec = 1 * SEC + SEC / 2;
+	CHECK_INT(eval(p, &f, 1 * SEC + SEC / 2, &st), 0);
+	/* No stall over an interval: down 5 % of usage, quietly. */
+	CHECK_INT(adapt_eval(p, &f, &st, 2, 0, 200 * MiB), 1);
+	CHECK_INT(ds.d[0].adapt, POL_ADAPT_ADJUST);
+	CHECK_U64(ds.d[0].value, 190 * MiB);
+	CHECK_NEAR(ds.d[0].adapt_pressure_pct, 0, 1e-9);
+	/* Usage follows the limit down; still no stall: down again, from it. */
+	CHECK_INT(adapt_eval(p, &f, &st, 3, 0, 190 * MiB), 1);
+	high = ds.d[0].value;
+	CHECK(high < 190 * MiB && high >= 180 * MiB);
+	CHECK_U64(ds.d[0].adapt_held_back, 10 * MiB);
+	/* 2 % stalled against a 1 % target: back up one step of usage. */
+	CHECK_INT(adapt_eval(p, &f, &st, 4, 20, 180 * MiB), 1);
+	CHECK_NEAR(ds.d[0].adapt_pressure_pct, 2.0, 1e-9);
+	CHECK_U64(ds.d[0].value, high + 9 * MiB);
+	/* 5 %: far above: the limit from before (max) at once. */
+	CHECK_INT(adapt_eval(p, &f, &st, 5, 70, 180 * MiB), 1);
+	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
+	/* Then down again from usage; an OOM kill lifts it at once. */
+	CHECK_INT(adapt_eval(p, &f, &st, 6, 70, 180 * MiB), 1);
+	CHECK_U64(ds.d[0].value, 171 * MiB);
+	f.x[HOG].memevents[CG_ME_OOM_KILL] = 1;
+	CHECK_INT(adapt_eval(p, &f, &st, 7, 70, 180 * MiB), 1);
+	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
+	/* A memory.high event while the stall is within the target is the
+	 * squeeze working: no lift. */
+	CHECK_INT(adapt_eval(p, &f, &st, 8, 70, 180 * MiB), 1);
+	CHECK_U64(ds.d[0].value, 171 * MiB);
+	f.x[HOG].memevents[CG_ME_HIGH] = 40;
+	CHECK_INT(adapt_eval(p, &f, &st, 9, 70, 171 * MiB), 1);
+	CHECK(ds.d[0].value < 171 * MiB);
+	/* Never below min (64M), however long it finds no stall (usage stays
+	 * above the rule's 100M, so the rule keeps firing). */
+	for (t = 10; t < 60; t++)
+		CHECK(adapt_eval(p, &f, &st, t, 70, 120 * MiB) >= 0);
+	CHECK_U64(st.targets[0].adapt_high, 64 * MiB);
+	/* A summary at most once a minute, with what it saw. */
+	CHECK_INT(adapt_eval(p, &f, &st, 61, 70, 120 * MiB), 1);
+	CHECK_INT(ds.d[0].adapt, POL_ADAPT_SUMMARY);
+	CHECK_U64(ds.d[0].value, 64 * MiB);
+	CHECK_U64(ds.d[0].adapt_current, 120 * MiB);
+	CHECK_U64(ds.d[0].adapt_held_back, 80 * MiB);
+	CHECK_INT(adapt_eval(p, &f, &st, 62, 70, 120 * MiB), 0);
+	/* The cgroup leaves the rule's match: its limit back now, not after
+	 * restore_after, and control ends. */
+	f.x[HOG].path = "hog-renamed";
+	CHECK_INT(adapt_eval(p, &f, &st, 63, 70, 120 * MiB), 1);
+	CHECK(ds.d[0].restore);
+	CHECK_INT(ds.d[0].action, POL_MEMORY_HIGH);
+	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
+	CHECK_INT(adapt_eval(p, &f, &st, 64, 70, 120 * MiB), 0);
+	stop(p, &st);
+}
+
+/* Each phase's record: start, summary and end carry what the controller
+ * saw (schema: policy_action.adaptive). */
+static void test_adaptive_records(void)
+{
+	struct pol_decision d = { .rule = "squeeze", .path = "hog", .cgroup_id = 7,
+				  .action = POL_MEMORY_HIGH, .value = 190 * MiB };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f);
+	if (!f)
+		return;
+	d.adapt = POL_ADAPT_START;
+	d.adapt_pressure_pct = -1;
+	d.adapt_current = 200 * MiB;
+	snprintf(d.result, sizeof(d.result), "ok");
+	CHECK_INT(json_write_policy_action(f, &d, 1, 0), 0);
+	d.adapt = POL_ADAPT_SUMMARY;
+	d.adapt_pressure_pct = 0.25;
+	d.adapt_held_back = 10 * MiB;
+	snprintf(d.result, sizeof(d.result), "summary");
+	CHECK_INT(json_write_policy_action(f, &d, 2, 0), 0);
+	d.adapt = POL_ADAPT_END;
+	d.restore = true;
+	d.value = CG_UNLIMITED;
+	snprintf(d.result, sizeof(d.result), "ok");
+	CHECK_INT(json_write_policy_action(f, &d, 3, 0), 0);
+	fclose(f);
+	CHECK(strstr(buf, "\"value\":\"199229440\"") != NULL);
+	CHECK(strstr(buf, "\"adaptive\":{\"phase\":\"start\",\"pressure_pct\":null,"
+			  "\"memory_current_bytes\":209715200,\"held_back_bytes\":0}") != NULL);
+	CHECK(strstr(buf, "\"result\":\"summary\"") != NULL);
+	CHECK(strstr(buf, "\"adaptive\":{\"phase\":\"summary\",\"pressure_pct\":0.25,"
+			  "\"memory_current_bytes\":209715200,\"held_back_bytes\":10485760}") != NULL);
+	CHECK(strstr(buf, "\"adaptive\":{\"phase\":\"end\",\"pressure_pct\":0.25}") != NULL);
+	if (getenv("CGW_DUMP_ADAPTIVE_RECORDS"))
+		fputs(buf, stdout);
+	free(buf);
+}
+
+static void test_adaptive_restores_and_needs_psi(void)
+{
+	struct policy *p = adaptive_policy(false);
+	struct policy_state st;
+	struct pol_decisions rel = { 0 };
+	struct fake f;
+
+	if (!start(p, &st, &f))
+		return;
+	/* No memory.pressure (PSI off): control cannot start. */
+	CHECK_INT(adapt_eval(p, &f, &st, 1, 0, 200 * MiB), 0);
+	CHECK_INT(adapt_eval(p, &f, &st, 5, 0, 200 * MiB), 0);
+	f.x[HOG].have |= CG_HAVE_PSI_MEMORY;
+	f.x[HOG].psi[CG_PSI_MEMORY].have_some = true;
+	f.x[HOG].mem_high = 300 * MiB;
+	CHECK_INT(adapt_eval(p, &f, &st, 6, 0, 200 * MiB), 1);
+	CHECK_INT(ds.d[0].adapt, POL_ADAPT_START);
+	CHECK_INT(adapt_eval(p, &f, &st, 7, 0, 200 * MiB), 1);
+	CHECK_U64(ds.d[0].value, 190 * MiB);
+	/* The daemon stops: the limit from before comes back. */
+	CHECK_INT(policy_release(p, &st, 8 * SEC, false, &rel), 1);
+	CHECK(rel.d[0].restore);
+	CHECK_U64(rel.d[0].value, 300 * MiB);
+	CHECK(!st.nr_targets || !st.targets[0].adapt_on);
+	policy_decisions_free(&rel);
+	stop(p, &st);
+
+	/* In dry run: the same decisions, each marked, nothing to apply. */
+	p = adaptive_policy(true);
+	if (!start(p, &st, &f))
+		return;
+	f.x[HOG].have |= CG_HAVE_PSI_MEMORY;
+	f.x[HOG].psi[CG_PSI_MEMORY].have_some = true;
+	CHECK_INT(adapt_eval(p, &f, &st, 1, 0, 200 * MiB), 1);
+	CHECK(ds.d[0].dry_run && ds.d[0].adapt == POL_ADAPT_START);
+	CHECK_INT(adapt_eval(p, &f, &st, 2, 0, 200 * MiB), 1);
+	CHECK(ds.d[0].dry_run && ds.d[0].adapt == POL_ADAPT_ADJUST);
+	stop(p, &st);
+}
+
 int main(void)
 {
 	RUN(test_for_duration_and_ladder);
@@ -1468,6 +1684,10 @@ int main(void)
 	RUN(test_policy_duplicates_and_non_finite);
 	RUN(test_refused_thaw_backs_off);
 	RUN(test_policy_metric_set_covers_engine_inputs);
+	RUN(test_adapt_next);
+	RUN(test_adaptive_squeezes_and_backs_off);
+	RUN(test_adaptive_restores_and_needs_psi);
+	RUN(test_adaptive_records);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
