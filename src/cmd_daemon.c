@@ -114,6 +114,8 @@ struct daemon {
 	struct recorder *rec;		/* --record: its last part */
 	struct prom_policy_count *counts;	/* enforcer counters as /metrics takes them */
 	size_t cap_counts;
+	struct prom_adaptive *adaptive;		/* cgroups under adaptive control, for /metrics */
+	size_t cap_adaptive;
 	bool force_dry_run;
 	char boot_id[64];
 	char self_path[4096];
@@ -217,6 +219,42 @@ static const struct prom_policy_count *policy_counts(void *ctx, size_t *nr_out)
 							    ec[i].result, ec[i].count };
 	*nr_out = nr;
 	return dm->counts ? dm->counts : none;
+}
+
+/* The cgroups under adaptive memory.high control, for /metrics: copies,
+ * since the state moves at the next evaluation and /metrics renders on a
+ * scrape. Non-NULL from the start, so the families are there before the
+ * first squeeze. */
+static const struct prom_adaptive *adaptive_view(void *ctx, size_t *nr_out)
+{
+	static const struct prom_adaptive none[1];
+	struct daemon *dm = ctx;
+	size_t n = 0;
+
+	for (size_t i = 0; i < dm->st.nr_targets; i++) {
+		const struct pol_target *t = &dm->st.targets[i];
+		struct prom_adaptive *a;
+
+		if (!t->adapt_on)
+			continue;
+		if (n == dm->cap_adaptive) {
+			size_t cap = dm->cap_adaptive ? 2 * dm->cap_adaptive : 16;
+
+			a = realloc(dm->adaptive, cap * sizeof(*a));
+			if (!a)
+				break;	/* serve what fits; the next tick retries */
+			dm->adaptive = a;
+			dm->cap_adaptive = cap;
+		}
+		a = &dm->adaptive[n++];
+		a->cgroup_id = t->cgroup_id;
+		snprintf(a->rule, sizeof(a->rule), "%s", t->rule);
+		a->high_bytes = t->adapt_high;
+		a->pressure_pct = t->adapt_pressure_pct;
+		a->held_back_bytes = t->adapt_held;
+	}
+	*nr_out = n;
+	return dm->adaptive ? dm->adaptive : none;
 }
 
 /* ---- the state file ------------------------------------------------------ */
@@ -667,6 +705,7 @@ static void daemon_free(struct daemon *dm)
 	if (dm->ino_fd >= 0)
 		close(dm->ino_fd);
 	free(dm->counts);
+	free(dm->adaptive);
 	enforcer_free(dm->enf);
 	actuator_close(dm->act);
 	policy_decisions_free(&dm->ds);
@@ -838,6 +877,8 @@ int cmd_daemon(int argc, char **argv)
 
 		ho.quiet = cc.copts.quiet;
 		err = serve_http_start(dm.r, "cgwarden daemon", &ho, policy_counts, &dm, &dm.http);
+		if (!err)
+			serve_http_adaptive(dm.http, adaptive_view, &dm);
 		if (err && asked) {
 			dm.status = err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 			goto out;

@@ -159,6 +159,8 @@ struct httpd {
 	const struct prom_policy_count *policy;
 	size_t nr_policy;
 	const struct prom_record *record;	/* httpd_set_record */
+	const struct prom_adaptive *adaptive;	/* httpd_set_adaptive */
+	size_t nr_adaptive;
 	uint64_t snap_mono_usec;	/* when it was set */
 	uint64_t gen;			/* snapshots set so far */
 	struct body *cache[BODY__COUNT];
@@ -284,7 +286,8 @@ static struct body *body_get(struct httpd *h, int k)
 		fclose(f);
 	} else {
 		struct prom_buf pb = { 0 };
-		struct prom_extra x = { h->policy, h->nr_policy, h->record, .build_info = true };
+		struct prom_extra x = { h->policy, h->nr_policy, h->record, .build_info = true,
+					.adaptive = h->adaptive, .nr_adaptive = h->nr_adaptive };
 
 		if (prom_render_extra(&pb, h->snap, k == BODY_PROM_OM ? PROM_OPENMETRICS : PROM_TEXT,
 				      &x)) {
@@ -1005,6 +1008,13 @@ fail:
 void httpd_set_record(struct httpd *h, const struct prom_record *r)
 {
 	h->record = r;
+	cache_drop(h);
+}
+
+void httpd_set_adaptive(struct httpd *h, const struct prom_adaptive *a, size_t n)
+{
+	h->adaptive = a;
+	h->nr_adaptive = a ? n : 0;
 	cache_drop(h);
 }
 

@@ -66,6 +66,11 @@ void httpd_set_snapshot(struct httpd *h, const struct cg_snapshot *s,
  * call or httpd_stop(). */
 void httpd_set_record(struct httpd *h, const struct prom_record *r);
 
+/* The adaptive controller's cgroups (prom.h) to serve with the next
+ * snapshot (httpd_set_snapshot); a non-NULL a, even with n 0, writes the
+ * families' HELP and TYPE. Valid until the next call. */
+void httpd_set_adaptive(struct httpd *h, const struct prom_adaptive *a, size_t n);
+
 /* The bound address as given to --listen, with the real port ("127.0.0.1:41234",
  * "[::1]:9333", "unix:/run/cgwarden.sock"). */
 const char *httpd_address(const struct httpd *h);

@@ -797,6 +797,7 @@ static int adapt_tick(const struct policy *p, const struct pol_rule *r,
 	}
 	if (x->mem_current > t->adapt_peak)
 		t->adapt_peak = x->mem_current;
+	t->adapt_held = t->adapt_peak - x->mem_current;
 	if (now - t->adapt_last_usec < r->adaptive.interval_usec || snap_usec <= t->adapt_snap_usec)
 		return 0;
 	stall = (double)(x->psi[CG_PSI_MEMORY].some.total_usec - t->adapt_stall_usec);

@@ -213,6 +213,7 @@ struct pol_target {
 	uint64_t adapt_highs;		/* memory.events high then */
 	double adapt_pressure_pct;	/* measured over the last interval (-1: not yet) */
 	uint64_t adapt_peak;		/* highest memory.current seen under control */
+	uint64_t adapt_held;		/* adapt_peak minus memory.current at the last tick */
 	uint64_t adapt_summary_usec;	/* the last summary record */
 };
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idmap.h"
 #include "metrics.h"
 #include "prom.h"
 #include "version.h"
@@ -641,6 +642,51 @@ static void render_policy(struct pw *w, const struct prom_policy_count *pc, size
 	}
 }
 
+/* The adaptive controller's figures, with each cgroup's own labels and the
+ * rule's: an entry whose cgroup is not in this snapshot (gone since the
+ * policy saw it) writes nothing. */
+static void render_adaptive(struct pw *w, const struct cg_snapshot *s, const struct labels *l,
+			    const struct prom_adaptive *a, size_t n)
+{
+	static const struct { const char *name, *help; } fam[] = {
+		{ "cgwarden_adaptive_memory_high_bytes",
+		  "memory.high the adaptive controller set last (cgwarden-policy(5))." },
+		{ "cgwarden_adaptive_pressure_ratio",
+		  "Share of wall time the cgroup stalled on memory (some) over the controller's "
+		  "last interval." },
+		{ "cgwarden_adaptive_held_back_bytes",
+		  "Highest memory.current under adaptive control minus the current one." },
+	};
+	struct idmap ids = { 0 };
+
+	if (s->nr_samples >= IDMAP_NONE || idmap_reserve(&ids, (uint32_t)s->nr_samples)) {
+		w->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < s->nr_samples; i++)
+		idmap_put(&ids, s->samples[i].id, (uint32_t)i);
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]) && !w->err; f++) {
+		family(w, fam[f].name, T_GAUGE, fam[f].help);
+		for (size_t k = 0; k < n && !w->err; k++) {
+			uint32_t i = idmap_get(&ids, a[k].cgroup_id);
+
+			if (i == IDMAP_NONE || (f == 1 && a[k].pressure_pct < 0))
+				continue;
+			sample_start(w, fam[f].name, strlen(fam[f].name), l, i);
+			put_label(w, false, "rule", a[k].rule);
+			lit(w, "} ");
+			if (f == 0)
+				put_u64(w, a[k].high_bytes);
+			else if (f == 1)	/* percent to a ratio, to the millionth */
+				put_fixed(w, (uint64_t)(a[k].pressure_pct * 1e4 + 0.5), 6, 1000000);
+			else
+				put_u64(w, a[k].held_back_bytes);
+			putch(w, '\n');
+		}
+	}
+	idmap_free(&ids);
+}
+
 static void render_record(struct pw *w, const struct prom_record *r)
 {
 	single(w, "cgwarden_record_ticks_total", T_COUNTER,
@@ -698,6 +744,8 @@ int prom_render_extra(struct prom_buf *b, const struct cg_snapshot *s, enum prom
 	render_table(&w, s, &l);
 	if (policy)
 		render_policy(&w, policy, nr_policy);
+	if (x && x->adaptive)
+		render_adaptive(&w, s, &l, x->adaptive, x->nr_adaptive);
 	if (x && x->record)
 		render_record(&w, x->record);
 	if (w.om)

@@ -44,6 +44,17 @@ struct prom_record {
 	uint64_t store_bytes;		/* the store's size now */
 };
 
+/* One cgroup under adaptive memory.high control (the policy daemon's
+ * state, cgwarden-policy(5)): its series carry the cgroup's labels and the
+ * rule's name. */
+struct prom_adaptive {
+	uint64_t cgroup_id;
+	char rule[64];
+	uint64_t high_bytes;		/* the limit the controller set last */
+	double pressure_pct;		/* stall share of the last interval; < 0: not yet */
+	uint64_t held_back_bytes;	/* highest memory.current under control minus now's */
+};
+
 /* What a process serves beside the snapshot; each member optional. */
 struct prom_extra {
 	const struct prom_policy_count *policy;	/* with nr_policy (0 is fine) */
@@ -52,6 +63,10 @@ struct prom_extra {
 	/* cgwarden_build_info: version, revision and library versions (src/version).
 	 * Off in the golden outputs, which must not change with every commit. */
 	bool build_info;
+	/* The cgwarden_adaptive_* families (their HELP and TYPE even when
+	 * nr_adaptive is 0) when adaptive is non-NULL: the daemon's. */
+	const struct prom_adaptive *adaptive;
+	size_t nr_adaptive;
 };
 
 /* prom_render with the cgwarden_record_* families when x->record is set. */

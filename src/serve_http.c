@@ -9,6 +9,8 @@ struct serve_http {
 	struct httpd *h;
 	serve_http_counts_fn counts;
 	void *counts_ctx;
+	serve_http_adaptive_fn adaptive;
+	void *adaptive_ctx;
 };
 
 static int on_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
@@ -20,6 +22,12 @@ static int on_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
 	(void)r;
 	if (sh->counts)
 		pc = sh->counts(sh->counts_ctx, &nr);
+	if (sh->adaptive) {
+		size_t na = 0;
+		const struct prom_adaptive *a = sh->adaptive(sh->adaptive_ctx, &na);
+
+		httpd_set_adaptive(sh->h, a, na);
+	}
 	httpd_set_snapshot(sh->h, snap, pc, nr);
 	return RUNNER_GO;
 }
@@ -65,6 +73,14 @@ void serve_http_stop(struct serve_http *sh)
 		return;
 	httpd_stop(sh->h);
 	free(sh);
+}
+
+void serve_http_adaptive(struct serve_http *sh, serve_http_adaptive_fn fn, void *ctx)
+{
+	if (!sh)
+		return;
+	sh->adaptive = fn;
+	sh->adaptive_ctx = ctx;
 }
 
 void serve_http_record(struct serve_http *sh, const struct prom_record *r)

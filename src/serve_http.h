@@ -29,6 +29,11 @@ int serve_http_start(struct runner *r, const char *who, struct httpd_opts *ho,
  * now on; NULL before the recorder is closed. sh NULL is fine. */
 void serve_http_record(struct serve_http *sh, const struct prom_record *r);
 
+/* The adaptive controller's cgroups, asked for at each tick beside the
+ * counters (the daemon's); valid until the next. sh NULL is fine. */
+typedef const struct prom_adaptive *(*serve_http_adaptive_fn)(void *ctx, size_t *nr);
+void serve_http_adaptive(struct serve_http *sh, serve_http_adaptive_fn fn, void *ctx);
+
 /* Stops serving; before runner_free. NULL is fine. */
 void serve_http_stop(struct serve_http *sh);
 

@@ -452,6 +452,39 @@ static void test_build_info(void)
 	prom_buf_free(&b);
 }
 
+/* The adaptive controller's families: the cgroup's labels plus the rule,
+ * the pressure as a ratio (absent before the first interval), nothing for
+ * a cgroup gone from the snapshot, HELP and TYPE even with none. */
+static void test_adaptive_families(void)
+{
+	struct cg_snapshot s = snapshot();
+	const struct prom_adaptive a[] = {
+		{ .cgroup_id = 12345, .rule = "squeeze", .high_bytes = 199229440,
+		  .pressure_pct = 0.25, .held_back_bytes = 10485760 },
+		{ .cgroup_id = 999, .rule = "gone", .high_bytes = 1, .pressure_pct = 1 },
+		{ .cgroup_id = 1, .rule = "new", .high_bytes = 4096, .pressure_pct = -1 },
+	};
+	struct prom_extra x = { .adaptive = a, .nr_adaptive = 3 };
+	struct prom_buf b = { 0 };
+	const char *line;
+
+	CHECK_INT(prom_render_extra(&b, &s, PROM_TEXT, &x), 0);
+	CHECK_LINE(b.data, "# TYPE cgwarden_adaptive_memory_high_bytes gauge");
+	line = strstr(b.data, "\ncgwarden_adaptive_memory_high_bytes{id=\"/system.slice/docker-");
+	CHECK(line && strstr(line, ",rule=\"squeeze\"} 199229440\n"));
+	line = strstr(b.data, "\ncgwarden_adaptive_pressure_ratio{id=\"/system.slice/docker-");
+	CHECK(line && strstr(line, ",rule=\"squeeze\"} 0.0025\n"));
+	CHECK(strstr(b.data, "rule=\"squeeze\"} 10485760\n") != NULL);
+	CHECK_NO(b.data, "rule=\"gone\"");
+	CHECK(strstr(b.data, "cgwarden_adaptive_memory_high_bytes{id=\"/\"") != NULL);
+	CHECK_NO(b.data, "cgwarden_adaptive_pressure_ratio{id=\"/\"");
+	x.nr_adaptive = 0;
+	CHECK_INT(prom_render_extra(&b, &s, PROM_OPENMETRICS, &x), 0);
+	CHECK_LINE(b.data, "# TYPE cgwarden_adaptive_pressure_ratio gauge");
+	CHECK_NO(b.data, "cgwarden_adaptive_pressure_ratio{");
+	prom_buf_free(&b);
+}
+
 static void test_units_exact(void)
 {
 	struct cg_snapshot s = snapshot();
@@ -566,6 +599,7 @@ int main(void)
 	RUN(test_openmetrics_vs_text);
 	RUN(test_record_families);
 	RUN(test_build_info);
+	RUN(test_adaptive_families);
 	RUN(test_histogram);
 	RUN(test_policy_counts);
 	RUN(test_units_exact);
