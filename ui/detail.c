@@ -329,6 +329,15 @@ static void body(struct pen *p, const struct cg_sample *x)
 	cell(x, M_MEM_LOW, c, sizeof(c));
 	cell(x, M_MEM_MIN, d, sizeof(d));
 	line(p, A_NORMAL, "  limits max %s  high %s  low %s  min %s", a, b, c, d);
+	/* The squeeze (the policy's adaptive memory.high, or anyone's): a
+	 * memory.high under the cgroup's peak holds that much back. */
+	if ((x->have & CG_HAVE_MEM_HIGH) && x->mem_high != CG_UNLIMITED &&
+	    metric_get(x, M_MEM_PEAK, &v1) && v1.u > x->mem_high) {
+		fmt_bytes(v1.u - x->mem_high, a, sizeof(a));
+		pct(true, 100.0 * (double)x->mem_high / (double)v1.u, b, sizeof(b));
+		line(p, crt_attr(STYLE_WARN), "  squeezed: memory.high is %s of the peak, %s "
+		     "held back below it", b, a);
+	}
 	cell(x, M_MEM_SWAP_CURRENT, a, sizeof(a));
 	cell(x, M_MEM_SWAP_MAX, b, sizeof(b));
 	cell(x, M_MEM_PGFAULT_RATE, c, sizeof(c));

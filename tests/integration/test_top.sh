@@ -132,6 +132,8 @@ wheel 5
 check mouse_wheel_scrolls_detail wait_for '^ image +registry\.example\.com/shop/app:'
 wheel 4
 check mouse_wheel_keeps_detail wait_for '^ app +\(container'
+# Its memory.high (64M) is under its peak (72M): the squeeze is said.
+check detail_squeeze wait_for '^   squeezed: memory.high is 89\.1% of the peak, 7\.8M held back below it'
 keys Escape
 keys / d b Enter
 check filter_db wait_for "WORKLOADS 1 \\+ 0 other cgroups with processes +filter 'db'"
