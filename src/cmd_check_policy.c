@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* cgwarden check-policy: every error of a policy file, or what it would act on now. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,7 +24,10 @@ static const char check_help[] =
 	"file, line:column or field path (rules[2].then[1].wait) and the reason;\n"
 	"exit 1 if there is any. Otherwise read the cgroup tree once and print,\n"
 	"for each rule, its conditions and ladder and the cgroups it matches on\n"
-	"this host right now, with the values its conditions would see.\n\n"
+	"this host right now, with the values its conditions would see. For an\n"
+	"adaptive rule (\"memory.high\": \"adaptive\"), also its tuning and the\n"
+	"cgroups it would govern; a matched cgroup without memory.pressure (no PSI),\n"
+	"or with a memory.max below the rule's adaptive min, is an error.\n\n"
 	"Trying a policy on a recording (--replay): the policy runs over the ticks\n"
 	"recorded in DIR (cgwarden record) from --since to --until, with the state\n"
 	"it would have had, and each decision it would have made is printed with\n"
@@ -47,8 +51,9 @@ static const char check_help[] =
 	"                        against the daemon's log; the rest goes to stderr\n"
 	"      --quiet           only the errors (with --replay: the decisions)\n"
 	"  -h, --help            this text\n\n"
-	"Exit status: 0 valid (and simulated), 1 errors in the file or a recording\n"
-	"that cannot be read to the end, 2 usage, no cgroup tree, or no recording.\n";
+	"Exit status: 0 valid (and simulated), 1 errors in the file or on this host,\n"
+	"or a recording that cannot be read to the end, 2 usage, no cgroup tree, or\n"
+	"no recording.\n";
 
 #define SHOW_MAX 10
 
@@ -127,8 +132,11 @@ static void print_rule(const struct pol_rule *r)
 		const struct pol_step *s = &r->steps[k];
 
 		printf("    %zu. %s", k + 1, policy_action_name(s->action));
-		print_step_value(s->action, s->value, s->period, s->hook_path,
-				 s->hook_timeout_usec, s->message);
+		if (s->adaptive)
+			printf(" adaptive");
+		else
+			print_step_value(s->action, s->value, s->period, s->hook_path,
+					 s->hook_timeout_usec, s->message);
 		if (s->wait_usec && k + 1 < r->nr_steps) {
 			policy_format_usec(s->wait_usec, a, sizeof(a));
 			printf(", then wait %s", a);
@@ -147,8 +155,196 @@ static void print_rule(const struct pol_rule *r)
 	}
 }
 
-static void print_matches(const struct pol_rule *r, const struct cg_snapshot *s)
+/* The adaptive step's tuning, in the words of cgwarden-policy(5). */
+static void print_adaptive(const struct policy *p, const struct pol_rule *r)
 {
+	const struct pol_adaptive *ad = &r->adaptive;
+	char a[48];
+
+	if (!r->has_adaptive)
+		return;
+	policy_format_usec(ad->interval_usec, a, sizeof(a));
+	printf("  adaptive memory.high: every %s, aim at %g%% of the time stalled on memory\n"
+	       "    (\"some\", from memory.pressure's total over the interval); below it, down by\n"
+	       "    at most %g%% of memory.current; above it, up by at most %g%%; at %d times it,\n"
+	       "    or on a memory.events high, oom or oom_kill, back to the value from before\n",
+	       a, ad->pressure_pct, ad->step * 100, ad->step * 100 * POL_ADAPT_GIVE_BACK,
+	       POL_ADAPT_FAR_ABOVE);
+	printf("    never below: ");
+	if (ad->min_bytes) {
+		limitval_format_bytes_human(ad->min_bytes, a, sizeof(a));
+		printf("min %s, ", a);
+	}
+	if (r->floor_bytes) {
+		limitval_format_bytes_human(r->floor_bytes, a, sizeof(a));
+		printf("the rule's floor %s, ", a);
+	}
+	if (p->floor_bytes) {
+		limitval_format_bytes_human(p->floor_bytes, a, sizeof(a));
+		printf("the policy's floor %s, ", a);
+	}
+	printf("each cgroup's memory.min\n");
+}
+
+/* What stands between an adaptive rule and a cgroup it matches. */
+struct adapt_fit {
+	bool protected;		/* the engine never acts on it */
+	const char *first;	/* an earlier adaptive rule matches it too */
+	bool no_psi;		/* no memory.pressure: an error */
+	bool no_memory;		/* no memory controller: no memory.high to set */
+	bool min_above_max;	/* min above memory.max: an error */
+	uint64_t lowest;	/* the lowest limit the controller may set */
+	const char *lowest_why;
+};
+
+/* As the engine's guard, without cgwarden's own cgroup (not known here). */
+static bool protected_here(const struct policy *p, const char *path)
+{
+	if (strncmp(path, "init.scope", 10) == 0 && (path[10] == '\0' || path[10] == '/'))
+		return true;
+	for (size_t i = 0; i < p->nr_protected; i++)
+		if (fnmatch(p->protected[i], path, 0) == 0)
+			return true;
+	return false;
+}
+
+static struct adapt_fit adapt_fit(const struct policy *p, size_t ri, const struct cg_sample *x)
+{
+	const struct pol_rule *r = &p->rules[ri];
+	struct adapt_fit f = { .lowest_why = "" };
+	const struct { uint64_t v; const char *why; } lows[] = {
+		{ r->adaptive.min_bytes, "min" },
+		{ r->floor_bytes, "the rule's floor" },
+		{ p->floor_bytes, "the policy's floor" },
+		{ x->have & CG_HAVE_MEM_MIN ? x->mem_min : 0, "memory.min" },
+	};
+
+	f.protected = protected_here(p, x->path);
+	for (size_t j = 0; j < ri && !f.first; j++)
+		if (p->rules[j].has_adaptive && policy_rule_matches(&p->rules[j], x))
+			f.first = p->rules[j].name;
+	f.no_psi = !(x->have & CG_HAVE_PSI_MEMORY) || !x->psi[CG_PSI_MEMORY].have_some;
+	f.no_memory = !(x->have & CG_HAVE_MEM_HIGH);
+	f.min_above_max = r->adaptive.min_bytes && (x->have & CG_HAVE_MEM_MAX) &&
+			  r->adaptive.min_bytes > x->mem_max;
+	for (size_t i = 0; i < sizeof(lows) / sizeof(lows[0]); i++)
+		if (lows[i].v > f.lowest) {
+			f.lowest = lows[i].v;
+			f.lowest_why = lows[i].why;
+		}
+	return f;
+}
+
+static void print_bytes_field(const char *name, bool have, uint64_t v, const char *sep)
+{
+	char a[32];
+
+	if (have)
+		limitval_format_bytes_human(v, a, sizeof(a));
+	printf("%s%s %s", sep, name, have ? a : "absent");
+}
+
+/* The line under a matched cgroup: where adaptive control would start. */
+static void print_adapt_line(const struct cg_sample *x, const struct adapt_fit *f)
+{
+	char a[32];
+
+	printf("      adaptive: ");
+	if (f->protected) {
+		printf("not governed: protected\n");
+		return;
+	}
+	if (f->first) {
+		/* One rule at a time adapts a cgroup; the other is blocked. */
+		printf("shared: rule %s adapts it too, and only one of the two can\n", f->first);
+		return;
+	}
+	if (f->no_psi || f->no_memory) {
+		printf("not governed: no %s\n", f->no_psi ? "memory.pressure (an error, below)" :
+		       "memory controller (no memory.high to set)");
+		return;
+	}
+	print_bytes_field("memory.current", x->have & CG_HAVE_MEM_CURRENT, x->mem_current, "");
+	print_bytes_field("memory.high", true, x->mem_high, ", ");
+	print_bytes_field("memory.max", x->have & CG_HAVE_MEM_MAX, x->mem_max, ", ");
+	limitval_format_bytes_human(f->lowest, a, sizeof(a));
+	printf(", lowest %s%s%s%s\n", a, *f->lowest_why ? " (" : "", f->lowest_why,
+	       *f->lowest_why ? ")" : "");
+	if (f->min_above_max)
+		printf("        min is above memory.max: not governed (an error, below)\n");
+}
+
+/*
+ * The cgroups an adaptive rule would govern now, and the errors only the
+ * live tree shows (into errs, each with the rule's field path): a matched
+ * cgroup without memory.pressure, and min above a matched memory.max. At
+ * most SHOW_MAX of each per rule, then a count.
+ */
+static void adapt_summary(const struct policy *p, size_t ri, const struct cg_snapshot *s,
+			  struct pol_errors *errs)
+{
+	const struct pol_rule *r = &p->rules[ri];
+	size_t governed = 0, prot = 0, taken = 0, no_psi = 0, no_mem = 0, min_max = 0, step = 0;
+	char a[32], b[32];
+	const char *sep = "";
+
+	if (!r->has_adaptive)
+		return;
+	while (step < r->nr_steps && !r->steps[step].adaptive)
+		step++;
+	limitval_format_bytes_human(r->adaptive.min_bytes, a, sizeof(a));
+	for (size_t i = 0; i < s->nr_samples; i++) {
+		const struct cg_sample *x = &s->samples[i];
+		struct adapt_fit f;
+
+		if (!policy_rule_matches(r, x))
+			continue;
+		f = adapt_fit(p, ri, x);
+		if (f.protected || f.first) {
+			prot += f.protected;
+			taken += !f.protected;
+			continue;
+		}
+		if (f.no_psi && no_psi++ < SHOW_MAX)
+			pol_errors_addf(errs, "%s: rules[%zu].then[%zu].memory.high: %s has no "
+					"memory.pressure (PSI is off: psi=0 on the kernel command "
+					"line, 0 in its cgroup.pressure, or a kernel without "
+					"CONFIG_PSI): its stalls cannot be measured", p->file, ri,
+					step, x->path);
+		if (f.min_above_max && min_max++ < SHOW_MAX) {
+			limitval_format_bytes_human(x->mem_max, b, sizeof(b));
+			pol_errors_addf(errs, "%s: rules[%zu].adaptive.min: %s is above the "
+					"memory.max of %s (%s): memory.high there could never "
+					"bind", p->file, ri, a, x->path, b);
+		}
+		no_mem += !f.no_psi && f.no_memory;
+		governed += !f.no_psi && !f.no_memory && !f.min_above_max;
+	}
+	if (no_psi > SHOW_MAX)
+		pol_errors_addf(errs, "%s: rules[%zu].then[%zu].memory.high: and %zu more "
+				"cgroups without memory.pressure", p->file, ri, step,
+				no_psi - SHOW_MAX);
+	if (min_max > SHOW_MAX)
+		pol_errors_addf(errs, "%s: rules[%zu].adaptive.min: and %zu more cgroups with "
+				"a memory.max below it", p->file, ri, min_max - SHOW_MAX);
+	printf("  adaptive control would govern %zu cgroup%s now", governed,
+	       governed == 1 ? "" : "s");
+	if (prot)
+		printf("%s%zu protected", *sep ? ", " : (sep = "; not: "), prot);
+	if (taken)
+		printf("%s%zu shared with an earlier rule", *sep ? ", " : (sep = "; not: "), taken);
+	if (no_psi)
+		printf("%s%zu without memory.pressure", *sep ? ", " : (sep = "; not: "), no_psi);
+	if (no_mem)
+		printf("%s%zu without a memory controller", *sep ? ", " : (sep = "; not: "), no_mem);
+	if (min_max)
+		printf("%s%zu with memory.max below min", *sep ? ", " : (sep = "; not: "), min_max);
+	printf("\n");
+}
+
+static void print_matches(const struct policy *p, size_t ri, const struct cg_snapshot *s)
+{
+	const struct pol_rule *r = &p->rules[ri];
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nr_samples; i++)
@@ -181,6 +377,11 @@ static void print_matches(const struct pol_rule *r, const struct cg_snapshot *s)
 			printf("%s%s %s", k ? ", " : "", c->metric_name, text);
 		}
 		printf(")%s\n", (r->any ? met_any : met_all) ? " <- conditions met now" : "");
+		if (r->has_adaptive) {
+			struct adapt_fit f = adapt_fit(p, ri, x);
+
+			print_adapt_line(x, &f);
+		}
 	}
 }
 
@@ -223,6 +424,26 @@ static void print_because(const struct policy *p, const struct pol_decision *d)
 	}
 }
 
+/* What an adaptive decision is: its start, one interval, or a summary. */
+static void print_adapt_kind(const struct pol_decision *d)
+{
+	char cur[32], held[32], pr[32] = "not measured yet";
+
+	if (d->adapt == POL_ADAPT_NONE)
+		return;
+	if (d->adapt_pressure_pct >= 0)
+		snprintf(pr, sizeof(pr), "%.3g%%", d->adapt_pressure_pct);
+	limitval_format_bytes_human(d->adapt_current, cur, sizeof(cur));
+	limitval_format_bytes_human(d->adapt_held_back, held, sizeof(held));
+	if (d->adapt == POL_ADAPT_START)
+		printf(" (adaptive control starts)");
+	else if (d->adapt == POL_ADAPT_ADJUST)
+		printf(" (adaptive: memory.current %s, pressure %s)", cur, pr);
+	else
+		printf(" (adaptive summary: memory.current %s, pressure %s, held back %s)", cur,
+		       pr, held);
+}
+
 static void print_decision(const struct policy *p, const struct polsim_decision *o)
 {
 	const struct pol_decision *d = o->d;
@@ -233,6 +454,7 @@ static void print_decision(const struct policy *p, const struct polsim_decision 
 	       d->restore ? "restore " : "", policy_action_name(d->action));
 	print_step_value(d->action, d->value, d->period, d->hook_path ? d->hook_path : "",
 			 d->hook_timeout_usec, d->message ? d->message : "");
+	print_adapt_kind(d);
 	policy_guard_names(d->guards, g, sizeof(g));
 	if (d->blocked)
 		printf(" BLOCKED (%s)", g);
@@ -603,13 +825,29 @@ int cmd_check_policy(int argc, char **argv)
 	}
 	for (size_t i = 0; i < p->nr_rules; i++) {
 		print_rule(&p->rules[i]);
-		if (snap)
-			print_matches(&p->rules[i], snap);
+		print_adaptive(p, &p->rules[i]);
+		if (snap) {
+			print_matches(p, i, snap);
+			adapt_summary(p, i, snap, &errs);
+		}
 	}
 	if (snap)
 		printf("(rates need two ticks and are absent in this one-tick view)\n");
 	collector_free(c);
 	policy_free(p);
+	/* After all of stdout, so that the two read in one order when they
+	 * go to one place. */
+	fflush(stdout);
+	if (errs.nr || errs.oom) {
+		for (size_t i = 0; i < errs.nr; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		if (errs.oom)
+			fprintf(stderr, "cgwarden check-policy: out of memory\n");
+		fprintf(stderr, "cgwarden check-policy: %s: %zu error%s on this host\n",
+			argv[optind], errs.nr, errs.nr == 1 ? "" : "s");
+		pol_errors_free(&errs);
+		return EXIT_RUNTIME;
+	}
 	/* The file is valid, but what it matches could not be shown: "no
 	 * cgroup tree" in --help's words. */
 	return snap ? 0 : EXIT_USAGE;

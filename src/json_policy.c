@@ -457,7 +457,17 @@ static void parse_step(struct ctx *c, struct json_object *o, struct pol_step *s)
 	v = get(o, which);
 	if (strcmp(which, "memory.high") == 0 || strcmp(which, "memory.max") == 0) {
 		s->action = which[7] == 'h' ? POL_MEMORY_HIGH : POL_MEMORY_MAX;
-		bytes_value(c, v, which, &s->value);
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), "adaptive") == 0) {
+			/* memory.max has no give: a stall there is an OOM kill. */
+			if (s->action == POL_MEMORY_HIGH)
+				s->adaptive = true;
+			else
+				err_at(c, which, "only memory.high can be \"adaptive\" (a "
+				       "memory.max that is too low kills)");
+		} else {
+			bytes_value(c, v, which, &s->value);
+		}
 	} else if (strcmp(which, "cpu.max") == 0) {
 		s->action = POL_CPU_MAX;
 		s->period = LIMITVAL_CPU_PERIOD_DEFAULT;
@@ -595,7 +605,108 @@ static void parse_floor(struct ctx *c, struct json_object *o, uint64_t *floor)
 }
 
 static const char *const rule_keys[] = { "name", "dry_run", "match", "when", "then",
-					 "restore_after", "cooldown", "floor", NULL };
+					 "restore_after", "cooldown", "floor", "adaptive", NULL };
+
+/* A number strictly above 0 and at most hi (below it when !hi_incl). */
+static bool share_field(struct ctx *c, struct json_object *obj, const char *key, double hi,
+			bool hi_incl, const char *what, double *out)
+{
+	struct json_object *v = get(obj, key);
+	double d;
+
+	if (!v)
+		return false;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) {
+		err_at(c, key, "expected a number, not %s", type_name(v));
+		return false;
+	}
+	d = json_object_get_double(v);
+	if (!(d > 0) || d > hi || (!hi_incl && d == hi)) {
+		err_at(c, key, "%s above 0 and %s %g, not %s", what, hi_incl ? "at most" : "below",
+		       hi, json_object_to_json_string(v));
+		return false;
+	}
+	*out = d;
+	return true;
+}
+
+/* Shorter, and one interval's stall is a few scheduler ticks: noise. */
+#define ADAPT_INTERVAL_MIN_USEC 100000u
+
+/* "adaptive": {"pressure", "interval", "step", "min"}, each optional. */
+static void parse_adaptive(struct ctx *c, struct json_object *v, struct pol_adaptive *a)
+{
+	static const char *const keys[] = { "pressure", "interval", "step", "min", NULL };
+	struct json_object *m;
+	size_t old;
+
+	if (!json_object_is_type(v, json_type_object)) {
+		err_at(c, "adaptive", "expected an object such as {\"pressure\": 0.1, "
+		       "\"interval\": \"6s\", \"step\": 0.01, \"min\": \"64M\"}, not %s",
+		       type_name(v));
+		return;
+	}
+	old = enter(c, "adaptive");
+	check_keys(c, v, keys, "adaptive");
+	share_field(c, v, "pressure", 100, false, "a stall share in percent", &a->pressure_pct);
+	share_field(c, v, "step", 0.5, true, "a share of memory.current", &a->step);
+	if (duration_field(c, v, "interval", &a->interval_usec) &&
+	    a->interval_usec < ADAPT_INTERVAL_MIN_USEC)
+		err_at(c, "interval", "at least 100ms (a shorter one measures noise), not %s",
+		       json_object_to_json_string(get(v, "interval")));
+	if ((m = get(v, "min")) && bytes_value(c, m, "min", &a->min_bytes) == 0 &&
+	    a->min_bytes == CG_UNLIMITED)
+		err_at(c, "min", "a size, not max (the limit could never go down)");
+	leave(c, old);
+}
+
+/*
+ * The adaptive step and the rule's tuning: one adaptive step at most, no
+ * fixed memory.high beside it (the two would fight over one file), and an
+ * "adaptive" object only for a ladder that has the step.
+ */
+static void check_adaptive(struct ctx *c, struct json_object *o, struct pol_rule *r)
+{
+	struct json_object *v = get(o, "adaptive");
+	int first = -1;
+
+	r->adaptive = (struct pol_adaptive){
+		.pressure_pct = POL_ADAPT_PRESSURE_DEFAULT,
+		.interval_usec = POL_ADAPT_INTERVAL_DEFAULT,
+		.step = POL_ADAPT_STEP_DEFAULT,
+	};
+	for (size_t i = 0; i < r->nr_steps; i++) {
+		const struct pol_step *s = &r->steps[i];
+		size_t old;
+
+		if (!s->adaptive)
+			continue;
+		old = enter(c, "then[%zu]", i);
+		if (first >= 0)
+			err_at(c, "memory.high", "a second adaptive step (then[%d] is one): one "
+			       "per ladder", first);
+		else
+			first = (int)i;
+		leave(c, old);
+	}
+	for (size_t i = 0; first >= 0 && i < r->nr_steps; i++) {
+		const struct pol_step *s = &r->steps[i];
+		size_t old;
+
+		if (s->action != POL_MEMORY_HIGH || s->adaptive)
+			continue;
+		old = enter(c, "then[%zu]", i);
+		err_at(c, "memory.high", "a fixed memory.high in a ladder with an adaptive one "
+		       "(then[%d]): the two would fight over the same limit", first);
+		leave(c, old);
+	}
+	if (v && first < 0)
+		err_at(c, "adaptive", "no {\"memory.high\": \"adaptive\"} step in this rule's "
+		       "ladder (then) to tune");
+	if (v)
+		parse_adaptive(c, v, &r->adaptive);
+	r->has_adaptive = v || first >= 0;
+}
 
 static void parse_rule(struct ctx *c, struct json_object *o, struct pol_rule *r)
 {
@@ -647,6 +758,7 @@ static void parse_rule(struct ctx *c, struct json_object *o, struct pol_rule *r)
 	duration_field(c, o, "restore_after", &r->restore_after_usec);
 	duration_field(c, o, "cooldown", &r->cooldown_usec);
 	parse_floor(c, o, &r->floor_bytes);
+	check_adaptive(c, o, r);
 }
 
 static const char *const top_keys[] = { "dry_run", "budget", "protected", "floor", "rules",

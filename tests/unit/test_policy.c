@@ -685,6 +685,174 @@ static void test_loader_errors(void)
 	pol_errors_free(&e);
 }
 
+/* A rule around a ladder (then) and rule-level extras, for the adaptive
+ * parse tests. */
+static int load_rule(const char *then, const char *extra, struct policy **p,
+		     struct pol_errors *e)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{\"rules\": [{\"name\": \"a\", \"match\": {\"path\": \"hog\"},\n"
+		 " \"when\": {\"metric\": \"memory.current_bytes\", \"value\": \"1M\"},\n"
+		 " \"then\": [%s]%s%s}]}", then, extra ? ", " : "", extra ? extra : "");
+	return json_policy_parse("t.json", text, strlen(text), p, e);
+}
+
+static void test_adaptive_accepted(void)
+{
+	struct pol_errors e = { 0 };
+	struct policy *p = NULL;
+	const struct pol_rule *r;
+
+	/* The step alone: the defaults. */
+	CHECK_INT(load_rule("{\"memory.high\": \"adaptive\"}", NULL, &p, &e), 0);
+	CHECK_INT(e.nr, 0);
+	if (p) {
+		r = &p->rules[0];
+		CHECK(r->has_adaptive);
+		CHECK_INT(r->steps[0].action, POL_MEMORY_HIGH);
+		CHECK(r->steps[0].adaptive);
+		CHECK(r->adaptive.pressure_pct == POL_ADAPT_PRESSURE_DEFAULT);
+		CHECK(r->adaptive.interval_usec == POL_ADAPT_INTERVAL_DEFAULT);
+		CHECK(r->adaptive.step == POL_ADAPT_STEP_DEFAULT);
+		CHECK(r->adaptive.min_bytes == 0);
+		policy_free(p);
+		p = NULL;
+	}
+	/* Every member, after other steps, with a wait and a step after it. */
+	CHECK_INT(load_rule("{\"log\": \"x\"}, {\"memory.max\": \"1G\"}, "
+			    "{\"memory.high\": \"adaptive\", \"wait\": \"10m\"}, {\"kill\": true}",
+			    "\"adaptive\": {\"pressure\": 0.5, \"interval\": \"1s\", \"step\": 0.05, "
+			    "\"min\": \"64M\"}", &p, &e), 0);
+	CHECK_INT(e.nr, 0);
+	if (p) {
+		r = &p->rules[0];
+		CHECK(r->has_adaptive);
+		CHECK(!r->steps[0].adaptive && !r->steps[1].adaptive && r->steps[2].adaptive);
+		CHECK(r->steps[2].wait_usec == 600 * SEC);
+		CHECK(r->adaptive.pressure_pct == 0.5);
+		CHECK(r->adaptive.interval_usec == 1 * SEC);
+		CHECK(r->adaptive.step == 0.05);
+		CHECK(r->adaptive.min_bytes == 64 * MiB);
+		policy_free(p);
+		p = NULL;
+	}
+	/* Some members: the rest default; a number of seconds, a size in bytes,
+	 * the bounds themselves (step 0.5, interval 100ms). */
+	CHECK_INT(load_rule("{\"memory.high\": \"adaptive\"}",
+			    "\"adaptive\": {\"interval\": 0.1, \"step\": 0.5, \"min\": 1048576}",
+			    &p, &e), 0);
+	CHECK_INT(e.nr, 0);
+	if (p) {
+		r = &p->rules[0];
+		CHECK(r->adaptive.pressure_pct == POL_ADAPT_PRESSURE_DEFAULT);
+		CHECK(r->adaptive.interval_usec == 100000);
+		CHECK(r->adaptive.step == 0.5);
+		CHECK(r->adaptive.min_bytes == MiB);
+		policy_free(p);
+		p = NULL;
+	}
+	CHECK_INT(load_rule("{\"memory.high\": \"adaptive\"}", "\"adaptive\": {}", &p, &e), 0);
+	if (p) {
+		CHECK(p->rules[0].has_adaptive);
+		CHECK(p->rules[0].adaptive.step == POL_ADAPT_STEP_DEFAULT);
+		policy_free(p);
+		p = NULL;
+	}
+	/* A rule without the step has no adaptive tuning. */
+	CHECK_INT(load_rule("{\"memory.high\": \"100M\"}", NULL, &p, &e), 0);
+	if (p) {
+		CHECK(!p->rules[0].has_adaptive && !p->rules[0].steps[0].adaptive);
+		policy_free(p);
+	}
+	pol_errors_free(&e);
+}
+
+/* A changed adaptive object is a changed rule (the fingerprint). */
+static void test_adaptive_fingerprint(void)
+{
+	struct pol_errors e = { 0 };
+	struct policy *a = NULL, *b = NULL;
+
+	CHECK_INT(load_rule("{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"step\": 0.01}",
+			    &a, &e), 0);
+	CHECK_INT(load_rule("{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"step\": 0.02}",
+			    &b, &e), 0);
+	CHECK(a && b && a->rules[0].fingerprint != b->rules[0].fingerprint);
+	policy_free(a);
+	policy_free(b);
+	pol_errors_free(&e);
+}
+
+static void test_adaptive_errors(void)
+{
+	static const struct {
+		const char *then, *extra, *want;
+	} bad[] = {
+		{ "{\"memory.high\": \"100M\"}", "\"adaptive\": {\"step\": 0.01}",
+		  "t.json: rules[0].adaptive: no {\"memory.high\": \"adaptive\"} step in this "
+		  "rule's ladder (then) to tune" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"step\": 0}",
+		  "t.json: rules[0].adaptive.step: a share of memory.current above 0 and at most "
+		  "0.5, not 0" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"step\": 0.51}",
+		  "t.json: rules[0].adaptive.step: a share of memory.current above 0 and at most "
+		  "0.5, not 0.51" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"step\": -0.1}",
+		  "t.json: rules[0].adaptive.step: a share of memory.current above 0 and at most "
+		  "0.5, not -0.1" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"step\": \"1%\"}",
+		  "t.json: rules[0].adaptive.step: expected a number, not a string" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"pressure\": 0}",
+		  "t.json: rules[0].adaptive.pressure: a stall share in percent above 0 and below "
+		  "100, not 0" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"pressure\": 100}",
+		  "t.json: rules[0].adaptive.pressure: a stall share in percent above 0 and below "
+		  "100, not 100" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"pressure\": true}",
+		  "t.json: rules[0].adaptive.pressure: expected a number, not a boolean" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"interval\": \"50ms\"}",
+		  "t.json: rules[0].adaptive.interval: at least 100ms (a shorter one measures "
+		  "noise), not \"50ms\"" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"interval\": \"often\"}",
+		  "t.json: rules[0].adaptive.interval: expected a duration such as \"10s\"" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"min\": \"lots\"}",
+		  "t.json: rules[0].adaptive.min: " },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"min\": \"max\"}",
+		  "t.json: rules[0].adaptive.min: a size, not max (the limit could never go down)" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": {\"target\": 0.1}",
+		  "t.json: rules[0].adaptive.target: unknown field in adaptive (expected one of: "
+		  "pressure, interval, step, min)" },
+		{ "{\"memory.high\": \"adaptive\"}", "\"adaptive\": [0.1]",
+		  "t.json: rules[0].adaptive: expected an object such as {\"pressure\": 0.1, "
+		  "\"interval\": \"6s\", \"step\": 0.01, \"min\": \"64M\"}, not an array" },
+		{ "{\"memory.high\": \"adaptive\"}, {\"memory.high\": \"1G\"}", NULL,
+		  "t.json: rules[0].then[1].memory.high: a fixed memory.high in a ladder with an "
+		  "adaptive one (then[0]): the two would fight over the same limit" },
+		{ "{\"memory.high\": \"1G\"}, {\"memory.high\": \"adaptive\"}", NULL,
+		  "t.json: rules[0].then[0].memory.high: a fixed memory.high in a ladder with an "
+		  "adaptive one (then[1]): the two would fight over the same limit" },
+		{ "{\"memory.high\": \"adaptive\"}, {\"log\": \"x\"}, {\"memory.high\": \"adaptive\"}",
+		  NULL,
+		  "t.json: rules[0].then[2].memory.high: a second adaptive step (then[0] is one): "
+		  "one per ladder" },
+		{ "{\"memory.max\": \"adaptive\"}", NULL,
+		  "t.json: rules[0].then[0].memory.max: only memory.high can be \"adaptive\" (a "
+		  "memory.max that is too low kills)" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pol_errors e = { 0 };
+		struct policy *p = NULL;
+
+		CHECK_INT(load_rule(bad[i].then, bad[i].extra, &p, &e), -EINVAL);
+		CHECK(!p);
+		CHECK(has_error(&e, bad[i].want));
+		pol_errors_free(&e);
+	}
+}
+
 static void test_metric_names(void)
 {
 	static const char *const good[] = { "cpu.usage_ratio", "cpu.nr_throttled",
@@ -1666,6 +1834,9 @@ int main(void)
 	RUN(test_cpu_pressure_counts_without_own_throttle);
 	RUN(test_state_round_trip);
 	RUN(test_loader_errors);
+	RUN(test_adaptive_accepted);
+	RUN(test_adaptive_fingerprint);
+	RUN(test_adaptive_errors);
 	RUN(test_metric_names);
 	RUN(test_restore_rule_name_owned);
 	RUN(test_dry_run_per_step);
