@@ -679,12 +679,13 @@ static int policy_hangup(struct runner *r, void *ctx)
 
 /* ---- setup ---------------------------------------------------------------- */
 
-static void release_freezes(struct daemon *dm)
+static void release_on_exit(struct daemon *dm)
 {
 	int n = policy_release(dm->p, &dm->st, mono_usec(), true, &dm->ds);
 
 	if (n < 0) {
-		fprintf(stderr, "cgwarden daemon: releasing freezes: %s\n", strerror(-n));
+		fprintf(stderr, "cgwarden daemon: releasing freezes and adaptive limits: %s\n",
+			strerror(-n));
 		n = (int)dm->ds.nr;
 	}
 	if (n > 0) {
@@ -902,7 +903,7 @@ int cmd_daemon(int argc, char **argv)
 	dm.status = runner_run(dm.r);
 	/* Nothing stays frozen behind us; limits stay (their restore is in
 	 * the state file for the next start). */
-	release_freezes(&dm);
+	release_on_exit(&dm);
 	state_save(&dm);
 	fprintf(stderr, "cgwarden daemon: exiting\n");
 out:

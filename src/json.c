@@ -949,7 +949,7 @@ int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t t
 			     uint64_t latency_usec)
 {
 	static const char *const guards[] = { "dry_run", "protected", "floor", "cooldown",
-					      "budget", "not_leaf" };
+					      "budget", "not_leaf", "shared" };
 	struct json_w w = { .out = out };
 
 	if (!out || !d)

@@ -199,7 +199,7 @@ void policy_format_usec(uint64_t usec, char *out, size_t outlen)
 void policy_guard_names(uint32_t guards, char *out, size_t outlen)
 {
 	static const char *const names[] = { "dry_run", "protected", "floor", "cooldown",
-					     "budget", "not_leaf" };
+					     "budget", "not_leaf", "shared" };
 	size_t o = 0;
 
 	if (outlen)
@@ -603,7 +603,12 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 		struct pol_saved *sv = &t->saved[k];
 		struct pol_decision *d;
 
-		if (!sv->valid || (freezes_only && sv->action != POL_FREEZE))
+		/* Letting go (the daemon stops) gives back freezes, and the
+		 * adaptive limit: nobody is left to lift it when the cgroup
+		 * needs its memory. */
+		bool adaptive = t->adapt_on && sv->action == POL_MEMORY_HIGH && k == t->adapt_step;
+
+		if (!sv->valid || (freezes_only && sv->action != POL_FREEZE && !adaptive))
 			continue;
 		/* Only what a step changed has a restore: a kill, hook or log
 		 * (never saved by a step, but a state file may say so) none. */
@@ -875,6 +880,11 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 	}
 	if (sp->action == POL_KILL && !leaf)
 		g |= POL_G_NOT_LEAF;
+	/* One controller per cgroup: two would fight over the one limit. */
+	for (size_t i = 0; sp->adaptive && i < st->nr_targets; i++)
+		if (&st->targets[i] != t && st->targets[i].cgroup_id == x->id &&
+		    st->targets[i].adapt_on)
+			g |= POL_G_SHARED;
 	blocking = g & POL_G_BLOCKING;
 	/* Raised to a floor of max the step would only lift a limit: blocked. */
 	if ((g & POL_G_FLOOR) && value == CG_UNLIMITED)

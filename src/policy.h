@@ -264,8 +264,10 @@ enum pol_guard {
 	POL_G_BUDGET	= 1u << 4,	/* blocked */
 	POL_G_NOT_LEAF	= 1u << 5,	/* kill of a cgroup with children: the executor
 					 * checks memory.oom.group */
+	POL_G_SHARED	= 1u << 6,	/* an adaptive step on a cgroup another rule's
+					 * adaptive control governs: blocked (the first wins) */
 };
-#define POL_G_BLOCKING (POL_G_PROTECTED | POL_G_COOLDOWN | POL_G_BUDGET)
+#define POL_G_BLOCKING (POL_G_PROTECTED | POL_G_COOLDOWN | POL_G_BUDGET | POL_G_SHARED)
 
 /* "dry_run,floor" for a guard mask; "" when none. */
 void policy_guard_names(uint32_t guards, char *out, size_t outlen);
@@ -348,7 +350,8 @@ int policy_evaluate(const struct policy *p, const struct policy_env *env,
 		    const struct cg_snapshot *s, uint64_t now_usec,
 		    struct policy_state *st, struct pol_decisions *ds);
 
-/* Restores every change of ours in force (freeze only when freezes_only):
+/* Restores every change of ours in force (when freezes_only: freezes and
+ * adaptive memory.high only):
  * for SIGTERM (thaw what we froze) or for a daemon asked to let go.
  * Ancestors come before their descendants. */
 int policy_release(const struct policy *p, struct policy_state *st, uint64_t now_usec,

@@ -1734,6 +1734,42 @@ static void test_adaptive_squeezes_and_backs_off(void)
 	stop(p, &st);
 }
 
+/* Two rules adapting one cgroup: the first wins, the second is recorded
+ * as blocked (once) and never moves the limit; the daemon's exit gives
+ * the limit back (freezes_only release, as on SIGTERM). */
+static void test_adaptive_first_wins_and_exit_restores(void)
+{
+	struct policy *p = load(
+		"{\"rules\": [\n"
+		" {\"name\": \"one\", \"match\": {\"path\": \"hog\"},\n"
+		"  \"when\": {\"metric\": \"memory.current_bytes\", \"op\": \">\", \"value\": \"1M\"},\n"
+		"  \"then\": [{\"memory.high\": \"adaptive\"}],\n"
+		"  \"adaptive\": {\"interval\": \"1s\", \"step\": 0.05, \"pressure\": 1}},\n"
+		" {\"name\": \"two\", \"match\": {\"path\": \"h*\"},\n"
+		"  \"when\": {\"metric\": \"memory.current_bytes\", \"op\": \">\", \"value\": \"1M\"},\n"
+		"  \"then\": [{\"memory.high\": \"adaptive\"}]}]}");
+	struct policy_state st;
+	struct pol_decisions rel = { 0 };
+	struct fake f;
+
+	if (!start(p, &st, &f))
+		return;
+	f.x[HOG].have |= CG_HAVE_PSI_MEMORY;
+	f.x[HOG].psi[CG_PSI_MEMORY].have_some = true;
+	CHECK_INT(adapt_eval(p, &f, &st, 1, 0, 200 * MiB), 2);
+	CHECK(!strcmp(ds.d[0].rule, "one") && ds.d[0].adapt == POL_ADAPT_START && !ds.d[0].blocked);
+	CHECK(!strcmp(ds.d[1].rule, "two") && ds.d[1].blocked && (ds.d[1].guards & POL_G_SHARED));
+	/* Blocked is said once; the first rule's control goes on alone. */
+	CHECK_INT(adapt_eval(p, &f, &st, 2, 0, 200 * MiB), 1);
+	CHECK(!strcmp(ds.d[0].rule, "one") && ds.d[0].adapt == POL_ADAPT_ADJUST);
+	/* SIGTERM: freezes and the adaptive limit go back, nothing else. */
+	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &rel), 1);
+	CHECK(rel.d[0].restore && rel.d[0].adapt == POL_ADAPT_END);
+	CHECK_U64(rel.d[0].value, CG_UNLIMITED);
+	policy_decisions_free(&rel);
+	stop(p, &st);
+}
+
 /* Each phase's record: start, summary and end carry what the controller
  * saw (schema: policy_action.adaptive). */
 static void test_adaptive_records(void)
@@ -1859,6 +1895,7 @@ int main(void)
 	RUN(test_adaptive_squeezes_and_backs_off);
 	RUN(test_adaptive_restores_and_needs_psi);
 	RUN(test_adaptive_records);
+	RUN(test_adaptive_first_wins_and_exit_restores);
 	policy_decisions_free(&ds);
 	TEST_EXIT();
 }
