@@ -23,7 +23,7 @@ test_pkgs=(libclang-rt-14-dev python3 python3-jsonschema jq valgrind stress-ng l
 	zsh fish)
 
 # The Debian package: make deb, lintian, a Debian 12 chroot to install it in.
-test_pkgs+=(debhelper dpkg-dev lintian debootstrap)
+test_pkgs+=(build-essential debhelper dpkg-dev lintian debootstrap)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && want+=("${test_pkgs[@]}")
