@@ -146,6 +146,10 @@ static void print_rule(const struct pol_rule *r)
 	if (r->restore_after_usec) {
 		policy_format_usec(r->restore_after_usec, a, sizeof(a));
 		printf("  restore after %s without the condition\n", a);
+	} else if (r->has_adaptive) {
+		printf("  no restore_after: other limits stay until changed by hand; the adaptive\n"
+		       "    memory.high goes back when the cgroup stops matching, the rule is\n"
+		       "    reloaded away, or the daemon stops\n");
 	} else {
 		printf("  no restore: limits stay until changed by hand\n");
 	}
@@ -167,7 +171,8 @@ static void print_adaptive(const struct policy *p, const struct pol_rule *r)
 	printf("  adaptive memory.high: every %s, aim at %g%% of the time stalled on memory\n"
 	       "    (\"some\", from memory.pressure's total over the interval); below it, down by\n"
 	       "    at most %g%% of memory.current; above it, up by at most %g%%; at %d times it,\n"
-	       "    or on a memory.events high, oom or oom_kill, back to the value from before\n",
+	       "    on a memory.events oom or oom_kill, or a high while above it, back to the\n"
+	       "    value from before\n",
 	       a, ad->pressure_pct, ad->step * 100, ad->step * 100 * POL_ADAPT_GIVE_BACK,
 	       POL_ADAPT_FAR_ABOVE);
 	printf("    never below: ");
