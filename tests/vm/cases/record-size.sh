@@ -4,7 +4,7 @@
 # containers, +cpu +memory +io +pids in subtree_control down to the
 # leaves), a busy loop held at 10% of a CPU by cpu.max in 3 leaves (CPU,
 # throttling and PSI move), recorded by `cgwarden record --root` the tree
-# for 20 ticks at 1 s with --flush 2s (two ticks a chunk, as the defaults:
+# for 12 ticks at 1 s with --flush 2s (two ticks a chunk, as the defaults:
 # 10 s at 5 s) and eBPF as it comes. The figure: the store's files
 # (segments, indexes, lock) over the cgroup-samples `stream --replay`
 # gives back. PASS at most 6 bytes per cgroup-sample (the target; printed
@@ -13,7 +13,7 @@
 set -euo pipefail
 . tests/vm/lib.sh
 T=vm.record-size
-ticks=20
+ticks=12
 cg=$CGROOT/vmtest-rec
 
 # The tree. vm_cg's cleanup kills and removes vmtest-rec alone: its
