@@ -292,7 +292,7 @@ EOF
 
 # A real block device, so io.stat has a line to check (/dev/vda in the guest).
 disk=$run_dir/disk.img
-truncate -s 256M "$disk"
+truncate -s 512M "$disk"
 # cache=none needs O_DIRECT on the host filesystem (not on tmpfs).
 disk_cache=none
 dd if=/dev/zero of="$disk" bs=4096 count=1 oflag=direct conv=notrunc status=none 2>/dev/null ||
