@@ -129,7 +129,7 @@ cleanup() {
 	fi
 	if [[ -n $run_dir && -d $run_dir ]]; then
 		# The disk image is scratch; the logs are worth keeping after a failure.
-		rm -f "$run_dir/disk.img"
+		rm -f "$run_dir/disk.img" "$run_dir/swap.img"
 		if [[ $keep_run == 1 ]]; then
 			log "logs kept in $run_dir"
 		else
@@ -293,6 +293,10 @@ EOF
 # A real block device, so io.stat has a line to check (/dev/vda in the guest).
 disk=$run_dir/disk.img
 truncate -s 512M "$disk"
+# A second one for swap (/dev/vdb), which cases may mkswap and swapon (the
+# adaptive memory.high case squeezes anon memory into it).
+swapdisk=$run_dir/swap.img
+truncate -s 256M "$swapdisk"
 # cache=none needs O_DIRECT on the host filesystem (not on tmpfs).
 disk_cache=none
 dd if=/dev/zero of="$disk" bs=4096 count=1 oflag=direct conv=notrunc status=none 2>/dev/null ||
@@ -308,6 +312,7 @@ qemu_args=(
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$res,mount_tag=results,security_model=none"
 	-drive "file=$disk,if=virtio,format=raw,cache=$disk_cache"
+	-drive "file=$swapdisk,if=virtio,format=raw,cache=$disk_cache"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 )
 log "booting $kver ($VM_ACCEL) for ${#cases[@]} case(s): ${cases[*]}"
