@@ -642,6 +642,12 @@ static int restore_all(struct pol_target *t, const char *path, uint64_t now, boo
 		 * is the one for the end. */
 		if (t->adapt_on && sv->action == POL_MEMORY_HIGH && k == t->adapt_step) {
 			t->adapt_on = false;
+			/* Given back at exit with the ladder otherwise kept (the
+			 * state file): the next start takes the step again and
+			 * control resumes, rather than the ladder thinking it
+			 * is in force. */
+			if (t->step == (uint32_t)k + 1)
+				t->step = (uint32_t)k;
 			d->adapt = POL_ADAPT_END;
 			d->adapt_pressure_pct = t->adapt_pressure_pct;
 		}

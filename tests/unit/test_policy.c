@@ -1766,6 +1766,10 @@ static void test_adaptive_first_wins_and_exit_restores(void)
 	CHECK_INT(policy_release(p, &st, 3 * SEC, true, &rel), 1);
 	CHECK(rel.d[0].restore && rel.d[0].adapt == POL_ADAPT_END);
 	CHECK_U64(rel.d[0].value, CG_UNLIMITED);
+	/* The next start (the same state, as the state file keeps it) takes
+	 * the step again: control resumes. */
+	CHECK_INT(adapt_eval(p, &f, &st, 4, 0, 200 * MiB), 1);
+	CHECK(!strcmp(ds.d[0].rule, "one") && ds.d[0].adapt == POL_ADAPT_START);
 	policy_decisions_free(&rel);
 	stop(p, &st);
 }
