@@ -606,7 +606,7 @@ static int validate_open(struct actuator *a, int cgfd, const char *target,
 }
 
 static void audit(struct actuator *a, const char *target, uint64_t ino,
-		  const struct act_outcome *o);
+		  const struct act_outcome *o, bool quiet);
 
 /*
  * Everything before a write: the target opened (once: the write goes
@@ -663,7 +663,7 @@ int actuator_validate(struct actuator *a, const char *target, const struct act_c
 	/* A refused request is on record too; one that passes is recorded
 	 * when it is applied. */
 	if (err)
-		audit(a, target, ino, o);
+		audit(a, target, ino, o, c->quiet);
 	return err;
 }
 
@@ -684,7 +684,7 @@ static void log_escape(const char *s, char *out, size_t outlen)
 }
 
 static void audit(struct actuator *a, const char *target, uint64_t ino,
-		  const struct act_outcome *o)
+		  const struct act_outcome *o, bool quiet)
 {
 	struct act_audit rec = {
 		.time_usec = wall_usec(),
@@ -697,6 +697,8 @@ static void audit(struct actuator *a, const char *target, uint64_t ino,
 	const char *result = o->dry_run && !o->err ? "dry-run" : o->refused ? "refused"
 			     : o->err ? "failed" : "ok";
 
+	if (quiet && !o->err)
+		return;
 	log_escape(target, t, sizeof(t));
 	log_escape(o->why, why, sizeof(why));
 	syslog(LOG_NOTICE, "audit who=\"%s\" target=\"%s\" id=%" PRIu64 " file=%s old=\"%s\" "
@@ -792,7 +794,7 @@ static int apply_finish(struct actuator *a, const char *target, uint64_t ino, in
 		snprintf(o->why, sizeof(o->why), "the limit is set; reclaim was cut short after "
 			 "%" PRIu64 " ms", (c->timeout_usec ? c->timeout_usec : a->timeout_usec) / 1000);
 	}
-	audit(a, target, ino, o);
+	audit(a, target, ino, o, c->quiet);
 	return o->err;
 }
 
@@ -807,7 +809,7 @@ int actuator_apply_start(struct actuator *a, const char *target, const struct ac
 
 	*vp = NULL;
 	if (prepare(a, target, c, o, expect, &cgfd, &ino)) {
-		audit(a, target, ino, o);
+		audit(a, target, ino, o, c->quiet);
 		return o->err;
 	}
 	if (a->dry_run) {
@@ -866,7 +868,7 @@ done:
 	if (evfd >= 0)
 		close(evfd);
 	close(cgfd);
-	audit(a, target, ino, o);
+	audit(a, target, ino, o, c->quiet);
 	return o->err;
 }
 

@@ -40,6 +40,10 @@ struct act_change {
 	 * adaptive controller writes every few seconds from the daemon's
 	 * loop and must not hold it. */
 	uint64_t timeout_usec;
+	/* A change that takes is not audited: the adaptive controller's
+	 * adjustments, every few seconds, which the policy records as a start,
+	 * a summary a minute and an end. One that fails or is refused is. */
+	bool quiet;
 	/* Nonzero: the cgroup at the target must be this id (inode), or the
 	 * change is refused. The policy daemon decides on a cgroup by id and
 	 * acts by path (from a snapshot, or the state file of a last run). */

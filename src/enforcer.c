@@ -297,6 +297,7 @@ static bool change_of(const struct pol_decision *d, struct act_change *c)
 	 * in place; the kernel goes on reclaiming as the cgroup allocates). */
 	if (d->adapt != POL_ADAPT_NONE)
 		c->timeout_usec = ADAPT_WRITE_TIMEOUT_USEC;
+	c->quiet = d->adapt == POL_ADAPT_ADJUST;
 	switch (d->action) {
 	case POL_MEMORY_HIGH: c->kind = ACT_MEMORY_HIGH; return true;
 	case POL_MEMORY_MAX: c->kind = ACT_MEMORY_MAX; return true;
