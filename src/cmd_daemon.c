@@ -571,6 +571,28 @@ static void sync_watches(struct daemon *dm, const struct cg_snapshot *s)
 	}
 }
 
+/* The stream's line of the cgroups under adaptive control, once a tick
+ * while any is (per-interval figures; the action log has only the start,
+ * the minute summaries and the end). */
+static void stream_adaptive(struct daemon *dm)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	if (!dm->out)
+		return;
+	mem = open_memstream(&buf, &len);
+	if (!mem)
+		return;
+	json_write_adaptive(mem, &dm->st, wall_usec());
+	fclose(mem);
+	if (len)
+		to_stream(dm, buf, len);
+	else
+		free(buf);
+}
+
 /* The policy's part of each tick (after the stream's tick line, before
  * the HTTP part publishes the counters it moved). */
 static int policy_tick(struct runner *r, const struct cg_snapshot *snap, void *ctx)
@@ -580,6 +602,7 @@ static int policy_tick(struct runner *r, const struct cg_snapshot *snap, void *c
 	(void)r;
 	dm->last_tick_usec = mono_usec();
 	evaluate(dm, dm->last_tick_usec, 0);
+	stream_adaptive(dm);
 	sync_triggers(dm, snap);
 	sync_watches(dm, snap);
 	return RUNNER_GO;

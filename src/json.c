@@ -1012,6 +1012,43 @@ int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t t
 	return json_finish(&w);
 }
 
+int json_write_adaptive(FILE *out, const struct policy_state *st, uint64_t time_usec)
+{
+	struct json_w w = { .out = out };
+	bool any = false;
+
+	if (!out || !st)
+		return -EINVAL;
+	for (size_t i = 0; i < st->nr_targets && !any; i++)
+		any = st->targets[i].adapt_on;
+	if (!any)
+		return 0;
+	errno = 0;
+	json_open(&w, NULL, '{');
+	json_u64(&w, "schema", CGWARDEN_JSON_SCHEMA_VERSION);
+	json_str_opt(&w, "type", "adaptive");
+	json_u64(&w, "time_usec", time_usec);
+	json_open(&w, "cgroups", '[');
+	for (size_t i = 0; i < st->nr_targets; i++) {
+		const struct pol_target *t = &st->targets[i];
+
+		if (!t->adapt_on)
+			continue;
+		json_open(&w, NULL, '{');
+		json_str_opt(&w, "target", t->path ? t->path : "");
+		json_u64(&w, "target_id", t->cgroup_id);
+		json_str_opt(&w, "rule", t->rule);
+		json_u64(&w, "memory_high_bytes", t->adapt_high);
+		json_rate(&w, "pressure_pct", t->adapt_pressure_pct >= 0, t->adapt_pressure_pct);
+		json_u64(&w, "held_back_bytes", t->adapt_held);
+		json_close(&w, '}');
+	}
+	json_close(&w, ']');
+	json_close(&w, '}');
+	json_putc(&w, '\n');
+	return json_finish(&w);
+}
+
 static bool json_metric_group(const char *name)
 {
 	int i = metric_find(name);

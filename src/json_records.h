@@ -25,4 +25,10 @@ int json_write_audit(FILE *out, const struct act_audit *rec);
 int json_write_policy_action(FILE *out, const struct pol_decision *d, uint64_t time_usec,
 			     uint64_t latency_usec);
 
+/* The cgroups under adaptive memory.high control in st, as one line
+ * {"schema":1,"type":"adaptive","time_usec":...,"cgroups":[...]}
+ * (cgwarden-json(7)): the daemon's stream carries one a tick while any
+ * is. 0 (nothing written when none is), or -errno. */
+int json_write_adaptive(FILE *out, const struct policy_state *st, uint64_t time_usec);
+
 #endif

@@ -1723,6 +1723,23 @@ static void test_adaptive_squeezes_and_backs_off(void)
 	CHECK_U64(ds.d[0].adapt_current, 120 * MiB);
 	CHECK_U64(ds.d[0].adapt_held_back, 80 * MiB);
 	CHECK_INT(adapt_eval(p, &f, &st, 62, 70, 120 * MiB), 0);
+	/* The stream's line of what control holds, a tick. */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		CHECK(m && json_write_adaptive(m, &st, 5) == 0);
+		if (m)
+			fclose(m);
+		CHECK(buf && strcmp(buf, "{\"schema\":1,\"type\":\"adaptive\",\"time_usec\":5,"
+				   "\"cgroups\":[{\"target\":\"hog\",\"target_id\":101,"
+				   "\"rule\":\"hog\",\"memory_high_bytes\":67108864,"
+				   "\"pressure_pct\":0,\"held_back_bytes\":83886080}]}\n") == 0);
+		if (buf && getenv("CGW_DUMP_ADAPTIVE_RECORDS"))
+			fputs(buf, stdout);
+		free(buf);
+	}
 	/* The cgroup leaves the rule's match: its limit back now, not after
 	 * restore_after, and control ends. */
 	f.x[HOG].path = "hog-renamed";
