@@ -255,5 +255,13 @@ else
 	fail "$T.restore" "memory.high $squeezing before the reload (want a limit), $high 3 s after (want max); end record: ${REC:-none}"
 fi
 cgw_daemon_stop
+# The stream: an adaptive line a tick while control runs, and every line
+# (those, the policy actions with their adaptive objects, the ticks) valid.
+lines_adaptive=$(grep -c '"type":"adaptive".*"target":"vmtest-adapt-cold"' "$log.out" || true)
+if ((lines_adaptive >= 30)) && python3 tests/schema_validate.py --ndjson "$log.out" "$log" >"$CASE_TMP/schema.out" 2>&1; then
+	pass "$T.stream ($lines_adaptive adaptive lines naming the cold job; stream and log valid)"
+else
+	fail "$T.stream" "$lines_adaptive adaptive lines naming the cold job (want >= 30); schema: $(head -c 300 "$CASE_TMP/schema.out")"
+fi
 ((RC == 0)) && pass "$T.exit" || fail "$T.exit" "daemon exit status $RC; stderr: $(head -c 300 "$log.err")"
 finish
