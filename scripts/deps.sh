@@ -8,7 +8,8 @@ set -euo pipefail
 
 # ncurses-base: the terminfo entries the dashboard and its benchmark draw
 # with (xterm-256color, tmux-256color); nearly always there, but say so.
-build_pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool
+# git: the revision --version, /metrics and the package name.
+build_pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool git
 	libbpf-dev libjson-c-dev libncurses-dev libmicrohttpd-dev zlib1g-dev libzstd-dev
 	ncurses-base)
 # Test layers: fuzzing (clang's libFuzzer runtime), schema checks, ground-truth

@@ -117,11 +117,16 @@ if [ "${1:-}" = --in-ns ]; then
 	kill -TERM "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
 	metric=$(sed -n 's/.*[{,]revision="\([^"]*\)".*/\1/p' <<<"$metric")
-	if [ -n "$field" ] && [ "$field" != unknown ] && [ "$status" = "$field" ] &&
+	# The revision the package was built from: this checkout's, or
+	# "unknown" where there is no git to tell (a tarball, a machine
+	# without git): then all four must say unknown alike.
+	want_rev=$(git -C "$(dirname "$0")/../.." describe --always --abbrev=12 --dirty=+dirty \
+		--exclude='*' 2>/dev/null || echo unknown)
+	if [ -n "$field" ] && [ "${field%+dirty}" = "${want_rev%+dirty}" ] && [ "$status" = "$field" ] &&
 		[ "$version" = "$field" ] && [ "$metric" = "$field" ]; then
 		pass "deb-revision: control field, dpkg -s, --version and /metrics all say $field"
 	else
-		fail deb-revision ".deb '$field', dpkg -s '$status', --version '$version', /metrics '$metric'"
+		fail deb-revision ".deb '$field' (checkout at $want_rev), dpkg -s '$status', --version '$version', /metrics '$metric'"
 	fi
 	finish
 fi
