@@ -164,12 +164,23 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/dep/bench/%.d $(LIB)
 	$(Q)mkdir -p $(@D) $(dir $(DEPFILE))
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $(DEPFILE) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# The fuzz targets compile every library source in one clang run, so they
-# depend on all of them and on every header.
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h ui/*.h) $(BPF_SKEL) $(ITER_SKELS)
+# The library is compiled once for every fuzz target (coverage and
+# sanitizers, no libFuzzer main: fuzzer-no-link) into its own archive;
+# each target links it. Every object depends on every header: a header
+# change recompiles them all, which is the safe side.
+FUZZ_OBJS := $(LIB_SRCS:%.c=$(OUTPUT)/fuzzobj/%.o)
+$(OUTPUT)/fuzzobj/%.o: %.c $(wildcard src/*.h ui/*.h) $(BPF_SKEL) $(ITER_SKELS)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -I$(OUTPUT) -Ibpf \
+		-c $< -o $@
+$(OUTPUT)/fuzzobj/libfuzz.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(OUTPUT)/fuzzobj/libfuzz.a
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(OUTPUT) -Ibpf -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -I$(OUTPUT) -Ibpf -o $@ $< $(OUTPUT)/fuzzobj/libfuzz.a $(PKG_LIBS)
 
 $(OUTPUT):
 	$(Q)mkdir -p $@
