@@ -4,9 +4,9 @@
 #include <bpf/libbpf.h>
 #include <json-c/json_c_version.h>
 #include <microhttpd.h>
-#include <ncursesw/curses.h>
 #include <zlib.h>
 #include <zstd.h>
+#include "crt.h"
 #include "version.h"
 
 #ifndef CGWARDEN_VERSION
@@ -31,8 +31,8 @@ const char *version_revision(void)
 	return CGWARDEN_REVISION[0] ? CGWARDEN_REVISION : "unknown";
 }
 
-/* "v1.1" -> "1.1", "ncurses 6.4.20221231" -> "6.4.20221231": the same
- * spelling as the headers', so built and running compare as strings. */
+/* "v1.1" -> "1.1": the same spelling as the headers', so built and
+ * running compare as strings. */
 static const char *after_prefix(const char *s, const char *prefix)
 {
 	size_t n = strlen(prefix);
@@ -49,7 +49,7 @@ const struct build_lib *version_libs(size_t *n)
 	static struct build_lib libs[] = {
 		{ "libbpf", "libbpf", STR(LIBBPF_MAJOR_VERSION) "." STR(LIBBPF_MINOR_VERSION), NULL },
 		{ "json-c", "json_c", JSON_C_VERSION, NULL },
-		{ "ncurses", "ncurses", NCURSES_VERSION "." STR(NCURSES_VERSION_PATCH), NULL },
+		{ "ncurses", "ncurses", NULL, NULL },	/* from ui/: curses stays there */
 		{ "libmicrohttpd", "libmicrohttpd", mhd_built, NULL },
 		{ "zlib", "zlib", ZLIB_VERSION, NULL },
 		{ "zstd", "zstd", ZSTD_VERSION_STRING, NULL },
@@ -61,7 +61,8 @@ const struct build_lib *version_libs(size_t *n)
 			 (unsigned)(MHD_VERSION >> 8) & 0xff);
 		libs[0].running = after_prefix(libbpf_version_string(), "v");
 		libs[1].running = json_c_version();
-		libs[2].running = after_prefix(curses_version(), "ncurses ");
+		libs[2].built = crt_curses_built();
+		libs[2].running = crt_curses_running();
 		libs[3].running = MHD_get_version();
 		libs[4].running = zlibVersion();
 		libs[5].running = ZSTD_versionString();

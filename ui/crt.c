@@ -16,6 +16,21 @@ static bool utf8, color;
 static SCREEN *bench_screen;
 static int attrs[STYLE__COUNT];
 
+#define CRT_STR_(x) #x
+#define CRT_STR(x) CRT_STR_(x)
+
+const char *crt_curses_built(void)
+{
+	return NCURSES_VERSION "." CRT_STR(NCURSES_VERSION_PATCH);
+}
+
+const char *crt_curses_running(void)
+{
+	const char *v = curses_version();
+
+	return v && strncmp(v, "ncurses ", 8) == 0 ? v + 8 : v;
+}
+
 bool crt_utf8(void) { return utf8; }
 int crt_attr(enum crt_style s) { return attrs[s]; }
 

@@ -51,4 +51,10 @@ void ui_put(int y, int x, int attr, const char *text, int w);
 /* The style for a cell level (normal, warn yellow, crit red). */
 int ui_level_attr(enum cell_level l);
 
+/* The ncurses this was compiled against ("6.4.20221231") and the one
+ * loaded (as curses_version() says it, without "ncurses "): for --version
+ * and cgwarden_build_info, so that curses stays inside ui/. */
+const char *crt_curses_built(void);
+const char *crt_curses_running(void);
+
 #endif
