@@ -684,6 +684,12 @@ static void ancestors_first(struct pol_decisions *ds, size_t from)
 
 #define PAGE_BYTES 4096u
 
+/* The kernel counts limits in whole pages. */
+static uint64_t page_up(uint64_t v)
+{
+	return v + (PAGE_BYTES - v % PAGE_BYTES) % PAGE_BYTES;
+}
+
 uint64_t policy_adapt_next(const struct pol_adaptive *a, uint64_t high, uint64_t current,
 			   double pressure_pct, bool event, uint64_t floor, uint64_t ceiling)
 {
@@ -708,7 +714,7 @@ uint64_t policy_adapt_next(const struct pol_adaptive *a, uint64_t high, uint64_t
 		next = high + (uint64_t)((double)current * frac);
 		if (next < high)	/* overflow */
 			next = CG_UNLIMITED;
-		next += (PAGE_BYTES - next % PAGE_BYTES) % PAGE_BYTES;
+		next = page_up(next);
 	}
 	if (next < floor)
 		next = floor;
@@ -738,17 +744,25 @@ static bool adapt_measurable(const struct cg_sample *x)
 	       x->psi[CG_PSI_MEMORY].have_some;
 }
 
-/* The lowest memory.high the controller may set on x. */
-static uint64_t adapt_floor(const struct policy *p, const struct pol_rule *r,
-			    const struct cg_sample *x)
+/* The floor of a memory step on x: the policy's and the rule's, and x's
+ * memory.min (max protects all of it: the floor is max too). */
+static uint64_t memory_floor(const struct policy *p, const struct pol_rule *r,
+			     const struct cg_sample *x)
 {
 	uint64_t fl = p->floor_bytes > r->floor_bytes ? p->floor_bytes : r->floor_bytes;
 
-	if (r->adaptive.min_bytes > fl)
-		fl = r->adaptive.min_bytes;
 	if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min > fl)
 		fl = x->mem_min;
 	return fl;
+}
+
+/* The lowest memory.high the controller may set on x: the floor, and min. */
+static uint64_t adapt_floor(const struct policy *p, const struct pol_rule *r,
+			    const struct cg_sample *x)
+{
+	uint64_t fl = memory_floor(p, r, x);
+
+	return r->adaptive.min_bytes > fl ? r->adaptive.min_bytes : fl;
 }
 
 /* Readings at the start of an interval. */
@@ -869,16 +883,13 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 		value = x->mem_current;
 		if ((x->have & CG_HAVE_MEM_HIGH) && x->mem_high < value)
 			value = x->mem_high;
-		value += (PAGE_BYTES - value % PAGE_BYTES) % PAGE_BYTES;
+		value = page_up(value);
 		if (value < r->adaptive.min_bytes)
 			value = r->adaptive.min_bytes;
 	}
 	if (sp->action == POL_MEMORY_HIGH || sp->action == POL_MEMORY_MAX) {
-		uint64_t fl = p->floor_bytes > r->floor_bytes ? p->floor_bytes : r->floor_bytes;
+		uint64_t fl = memory_floor(p, r, x);
 
-		/* memory.min max protects all of it: the floor is max too. */
-		if ((x->have & CG_HAVE_MEM_MIN) && x->mem_min > fl)
-			fl = x->mem_min;
 		if (value < fl) {
 			value = fl;
 			g |= POL_G_FLOOR;
