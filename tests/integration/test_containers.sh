@@ -283,6 +283,16 @@ daemon_leftovers() {
 	done
 	awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount 2>/dev/null
 }
+# daemon_stop PID DIR PARENT: a daemon of ours stopped (PID may be empty:
+# it did not start), then what it leaves removed, DIR included.
+daemon_stop() {
+	if [ -n "$1" ]; then
+		kill -TERM "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+	fi
+	daemon_leftovers "$2" "$3"
+	rm -rf "$2"
+}
 containerd_cleanup() {
 	[ -n "$ctrd_dir" ] || return 0
 	if [ -n "$ctrd_pid" ]; then
@@ -294,13 +304,9 @@ containerd_cleanup() {
 				sleep 0.2
 			done
 		done
-		kill -TERM "$ctrd_pid" 2>/dev/null
-		wait "$ctrd_pid" 2>/dev/null
-		ctrd_pid=
 	fi
-	daemon_leftovers "$ctrd_dir" "$CTRD_PARENT"
-	rm -rf "$ctrd_dir"
-	ctrd_dir=
+	daemon_stop "$ctrd_pid" "$ctrd_dir" "$CTRD_PARENT"
+	ctrd_pid= ctrd_dir=
 }
 ctrd() { ctr -a "$ctrd_dir/c.sock" -n k8s.io "$@"; }
 
@@ -417,14 +423,8 @@ docker_cleanup() {
 	names=$(docker ps -a --format '{{.Names}}' 2>/dev/null | grep "^$PODMAN_PREFIX")
 	[ -n "$names" ] && docker rm -f $names >/dev/null 2>&1
 	[ -n "$dockerd_dir" ] || return 0
-	if [ -n "$dockerd_pid" ]; then
-		kill -TERM "$dockerd_pid" 2>/dev/null
-		wait "$dockerd_pid" 2>/dev/null
-		dockerd_pid=
-	fi
-	daemon_leftovers "$dockerd_dir" "$DOCKER_PARENT"
-	rm -rf "$dockerd_dir"
-	dockerd_dir=
+	daemon_stop "$dockerd_pid" "$dockerd_dir" "$DOCKER_PARENT"
+	dockerd_pid= dockerd_dir=
 }
 docker_start() {
 	SKIP_WHY=
