@@ -111,9 +111,10 @@ rate() {
 	awk -v a="$2" -v b="$3" '/^[0-9]/ && $1 >= a && $1 <= b { s += $2; n++ }
 		END { if (n) printf "%.1f", s / n }' "$1"
 }
-# last_rate FILE N: the mean of its last N seconds.
+# last_rate FILE N [FROM]: the mean of its last N seconds (of those from
+# second FROM on).
 last_rate() {
-	awk -v k="$2" '/^[0-9]/ { a[n++] = $2 }
+	awk -v k="$2" -v from="${3:-0}" '/^[0-9]/ && $1 >= from { a[n++] = $2 }
 		END { s = 0; m = 0; for (i = n - k; i < n; i++) if (i >= 0) { s += a[i]; m++ }
 		      if (m) printf "%.1f", s / m }' "$1"
 }
@@ -173,9 +174,7 @@ for ((i = 1; i <= 60; i++)); do
 	echo "# $i s: cold $(($(<"$cold/memory.current") >> 20)) MiB high $(<"$cold/memory.high"); needy $(($(<"$needy/memory.current") >> 20)) MiB high $h; needy memory.pressure $(head -n 1 "$needy/memory.pressure")"
 done
 cur=$(<"$cold/memory.current")
-cold1=$(awk -v from="$cold_from" '/^[0-9]/ && $1 >= from { a[n++] = $2 }
-	END { s = 0; k = 0; for (i = n - 15; i < n; i++) if (i >= 0) { s += a[i]; k++ }
-	      if (k) printf "%.1f", s / k }' "$CASE_TMP/cold.rates")
+cold1=$(last_rate "$CASE_TMP/cold.rates" 15 "$cold_from")
 needy1=$(rate "$CASE_TMP/needy.rates" "$needy_from" 999999)
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
 echo "# squeezed: cold $((cur >> 20)) MiB (hot set 24, at most 48), rereads ${cold1:-?} MiB/s ($(pct "${cold1:-0}" "$cold0") % of $cold0)"
@@ -205,9 +204,7 @@ if [[ -z $swap ]]; then
 	skip "$T.anon" "no swap in the guest: $(head -c 200 "$CASE_TMP/swap.err" 2>/dev/null)"
 else
 	acur=$(<"$anon/memory.current") aswap=$(<"$anon/memory.swap.current")
-	anon1=$(awk -v from="$anon_from" '/^[0-9]/ && $1 >= from { a[n++] = $2 }
-		END { s = 0; k = 0; for (i = n - 15; i < n; i++) if (i >= 0) { s += a[i]; k++ }
-		      if (k) printf "%.1f", s / k }' "$CASE_TMP/anon.rates")
+	anon1=$(last_rate "$CASE_TMP/anon.rates" 15 "$anon_from")
 	echo "# anon: $((acur >> 20)) MiB in memory, $((aswap >> 20)) MiB in swap, hot writes ${anon1:-?} MiB/s ($(pct "${anon1:-0}" "${anon0:-1}") % of ${anon0:-?})"
 	# The squeeze is asserted; the hot writes' rate is printed, not
 	# asserted: it came out at 91 % and 53 % of the unsqueezed rate in two
