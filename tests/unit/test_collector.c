@@ -671,7 +671,7 @@ static void test_slow_tier_is_carried_and_marked(void)
 	struct collector *c;
 	const struct cg_snapshot *s;
 	const struct cg_sample *d;
-	uint64_t all, fresh_reads[5] = { 0 };
+	uint64_t all, period_reads = 0, fresh_reads[5] = { 0 };
 	int read_at = 0;
 
 	CHECK(dir != NULL);
@@ -695,7 +695,10 @@ static void test_slow_tier_is_carried_and_marked(void)
 	write_file(path, "4096\n");
 	for (int t = 2; t <= 4; t++) {
 		CHECK_INT(collector_tick(c, &s), 0);
-		CHECK(s->self.files_read < all);
+		/* Over the period, not each tick: a cgroup's phase is a hash of
+		 * its id (the copied fixture's inodes), and on one tick every
+		 * cgroup with slow files may be due at once. */
+		period_reads += s->self.files_read;
 		d = snapshot_find_path(s, DOCKER);
 		CHECK(d != NULL);
 		if (!d)
@@ -718,6 +721,7 @@ static void test_slow_tier_is_carried_and_marked(void)
 			fresh_reads[t] += !(s->samples[i].carried & CG_HAVE_MEM_STAT) &&
 					  (s->samples[i].have & CG_HAVE_MEM_STAT);
 	}
+	CHECK(period_reads < 3 * all);
 	CHECK(read_at >= 2);
 	/* Each cgroup's memory.stat once in the three ticks. */
 	CHECK_U64(fresh_reads[2] + fresh_reads[3] + fresh_reads[4],
