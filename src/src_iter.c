@@ -111,6 +111,7 @@ static uint64_t pages_limit(uint64_t pages, uint64_t page_size)
 static void fill_cpu(const struct cgw_iter_rec *r, bool cfs, struct iter_cputime *prev,
 		     struct cg_sample *s)
 {
+	const struct iter_cputime last = *prev;	/* what we gave out last tick */
 	struct iter_cputime mine = *prev;
 	uint64_t ut, st;
 
@@ -119,7 +120,20 @@ static void fill_cpu(const struct cgw_iter_rec *r, bool cfs, struct iter_cputime
 	if (r->prev_utime_ns + r->prev_stime_ns > mine.utime + mine.stime)
 		mine = (struct iter_cputime){ r->prev_utime_ns, r->prev_stime_ns };
 	iter_cputime_adjust(r->cpu_sum_ns, r->cpu_utime_ns, r->cpu_stime_ns, &mine, &ut, &st);
-	*prev = mine;
+	/* The kernel's split and ours each only grow, but the kernel's may
+	 * have given system a smaller share than we did: adopting it whole
+	 * would turn our system (or user) time back, and its rate would
+	 * vanish for a tick. Keep the sum, move the split just enough that
+	 * neither part goes back; the sum is at least last tick's, so both
+	 * cannot fall short at once. */
+	if (st < last.stime) {
+		ut = ut + st - last.stime;
+		st = last.stime;
+	} else if (ut < last.utime) {
+		st = st + ut - last.utime;
+		ut = last.utime;
+	}
+	*prev = (struct iter_cputime){ ut, st };
 	s->cpu[CG_CPU_USAGE_USEC] = r->cpu_sum_ns / 1000;
 	s->cpu[CG_CPU_USER_USEC] = ut / 1000;
 	s->cpu[CG_CPU_SYSTEM_USEC] = st / 1000;

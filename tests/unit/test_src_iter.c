@@ -74,6 +74,38 @@ static struct cgw_iter_rec full_record(void)
 	return r;
 }
 
+/* Another reader of cpu.stat moved the kernel's split ahead of ours, but
+ * with a smaller share of system time: what we print still never goes
+ * back in either part (a rate would vanish for a tick), and the parts
+ * still add up to the runtime. */
+static void test_cputime_never_goes_back_across_readers(void)
+{
+	struct cgw_iter_rec r = full_record();
+	struct iter_cputime prev = { 0, 0 };
+	struct cg_sample s = { 0 };
+
+	r.cpu_sum_ns = 1000000, r.cpu_utime_ns = 9, r.cpu_stime_ns = 1;
+	iter_rec_fill(&r, CGF_BIT(CGF_CPU_STAT), CGF_ALL, PAGE, &prev, &s);
+	CHECK_U64(s.cpu[CG_CPU_SYSTEM_USEC], 100);
+	CHECK_U64(s.cpu[CG_CPU_USER_USEC], 900);
+	/* The kernel's prev: 1050 us, of which system 90 (< our 100). */
+	r.prev_utime_ns = 960000, r.prev_stime_ns = 90000;
+	r.cpu_sum_ns = 1100000, r.cpu_utime_ns = 19, r.cpu_stime_ns = 1;
+	s = (struct cg_sample){ 0 };
+	iter_rec_fill(&r, CGF_BIT(CGF_CPU_STAT), CGF_ALL, PAGE, &prev, &s);
+	CHECK(s.cpu[CG_CPU_SYSTEM_USEC] >= 100);
+	CHECK(s.cpu[CG_CPU_USER_USEC] >= 900);
+	CHECK_U64(s.cpu[CG_CPU_USER_USEC] + s.cpu[CG_CPU_SYSTEM_USEC], 1100);
+	/* The same the other way: the kernel gave user less than we did. */
+	r.prev_utime_ns = 700000, r.prev_stime_ns = 450000;
+	r.cpu_sum_ns = 1200000;
+	s = (struct cg_sample){ 0 };
+	iter_rec_fill(&r, CGF_BIT(CGF_CPU_STAT), CGF_ALL, PAGE, &prev, &s);
+	CHECK(s.cpu[CG_CPU_USER_USEC] >= 900);
+	CHECK(s.cpu[CG_CPU_SYSTEM_USEC] >= 100);
+	CHECK_U64(s.cpu[CG_CPU_USER_USEC] + s.cpu[CG_CPU_SYSTEM_USEC], 1200);
+}
+
 static void test_record_fills_what_the_files_say(void)
 {
 	struct cgw_iter_rec r = full_record();
@@ -170,6 +202,7 @@ int main(void)
 {
 	RUN(test_cputime_adjust_follows_the_kernel);
 	RUN(test_psi_average_prints_like_the_file);
+	RUN(test_cputime_never_goes_back_across_readers);
 	RUN(test_record_fills_what_the_files_say);
 	RUN(test_record_fills_only_present_and_wanted);
 	RUN(test_cpu_weight_rounds_like_the_kernel);
