@@ -172,9 +172,10 @@ static void print_adaptive(const struct policy *p, const struct pol_rule *r)
 	       "    (\"some\", from memory.pressure's total over the interval); below it, down by\n"
 	       "    at most %g%% of memory.current; above it, up by at most %g%%; at %d times it,\n"
 	       "    on a memory.events oom or oom_kill, or a high while above it, back to the\n"
-	       "    value from before\n",
+	       "    value from before, and then not lowered for %d intervals (twice that after\n"
+	       "    each lift that follows, at most %d)\n",
 	       a, ad->pressure_pct, ad->step * 100, ad->step * 100 * POL_ADAPT_GIVE_BACK,
-	       POL_ADAPT_FAR_ABOVE);
+	       POL_ADAPT_FAR_ABOVE, POL_ADAPT_HOLD_FIRST, POL_ADAPT_HOLD_MAX);
 	printf("    never below: ");
 	if (ad->min_bytes) {
 		limitval_format_bytes_human(ad->min_bytes, a, sizeof(a));

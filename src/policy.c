@@ -800,6 +800,31 @@ static struct pol_decision *adapt_decision(struct pol_decisions *ds, const struc
 }
 
 /*
+ * The hold after a lift (POL_ADAPT_HOLD_*), one interval of it: whether
+ * the limit may not come down in this one. far: the stall was far above
+ * the target or an event came; lifting: and the limit was below the
+ * ceiling, so this interval lifts it.
+ */
+static bool adapt_holds(struct pol_target *t, bool far, bool lifting, double target)
+{
+	if (lifting)
+		t->adapt_backoff = !t->adapt_backoff ? POL_ADAPT_HOLD_FIRST :
+				   t->adapt_backoff >= POL_ADAPT_HOLD_MAX / 2 ? POL_ADAPT_HOLD_MAX :
+				   (uint16_t)(2 * t->adapt_backoff);
+	if (far) {	/* the hold counts from the last interval far above */
+		t->adapt_hold = t->adapt_backoff;
+		return true;
+	}
+	if (t->adapt_hold) {
+		t->adapt_hold--;
+		return true;
+	}
+	if (t->adapt_cut && t->adapt_pressure_pct < target)
+		t->adapt_backoff /= 2;	/* the last cut cost nothing */
+	return false;
+}
+
+/*
  * One tick of adaptive control on t (its step in force): at each interval,
  * the stall share since the last one and the next limit; an ADJUST decision
  * when it moves, a SUMMARY at most once a minute. Nothing when x cannot be
@@ -811,8 +836,9 @@ static int adapt_tick(const struct policy *p, const struct pol_rule *r,
 {
 	const struct pol_saved *sv = &t->saved[t->adapt_step];
 	uint64_t ceiling = sv->valid ? sv->value : CG_UNLIMITED, next;
-	double stall;
-	bool lift;
+	double stall, pct, target = r->adaptive.pressure_pct;
+	uint64_t span;
+	bool lift, far;
 
 	if (!adapt_measurable(x))
 		return 0;
@@ -823,22 +849,34 @@ static int adapt_tick(const struct policy *p, const struct pol_rule *r,
 	if (x->mem_current > t->adapt_peak)
 		t->adapt_peak = x->mem_current;
 	t->adapt_held = t->adapt_peak - x->mem_current;
-	if (now - t->adapt_last_usec < r->adaptive.interval_usec || snap_usec <= t->adapt_snap_usec)
+	span = snap_usec > t->adapt_snap_usec ? snap_usec - t->adapt_snap_usec : 0;
+	if (!span)
 		return 0;
 	stall = (double)(x->psi[CG_PSI_MEMORY].some.total_usec - t->adapt_stall_usec);
 	if (x->psi[CG_PSI_MEMORY].some.total_usec < t->adapt_stall_usec)
 		stall = 0;	/* a new cgroup with the same id cannot be: be safe */
-	t->adapt_pressure_pct = 100.0 * stall / (double)(snap_usec - t->adapt_snap_usec);
-	if (t->adapt_pressure_pct > 100.0)
-		t->adapt_pressure_pct = 100.0;
+	pct = 100.0 * stall / (double)span;
+	if (pct > 100.0)
+		pct = 100.0;
 	/* An OOM lifts the limit at once. A memory.high event is what the
 	 * squeeze does on every allocation over the limit: it lifts only when
 	 * the stall it brings is above the target, i.e. the throttling hurts. */
 	lift = adapt_ooms(x) > t->adapt_events ||
-	       (adapt_event(x, CG_ME_HIGH) > t->adapt_highs &&
-		t->adapt_pressure_pct > r->adaptive.pressure_pct);
+	       (adapt_event(x, CG_ME_HIGH) > t->adapt_highs && pct > target);
+	far = lift || pct >= POL_ADAPT_FAR_ABOVE * target;
+	/* At the interval's end, or sooner for a lift: a limit that makes the
+	 * workload thrash is not left to do so for the rest of the interval.
+	 * The tick that sees it lifts, once a quarter of the interval has
+	 * passed (a few ms are too few to measure a share of time on). */
+	if (now - t->adapt_last_usec < r->adaptive.interval_usec &&
+	    !(far && t->adapt_high != ceiling && span >= r->adaptive.interval_usec / 4))
+		return 0;
+	t->adapt_pressure_pct = pct;
 	next = policy_adapt_next(&r->adaptive, t->adapt_high, x->mem_current,
 				 t->adapt_pressure_pct, lift, adapt_floor(p, r, x), ceiling);
+	if (adapt_holds(t, far, far && t->adapt_high != ceiling, target) && next < t->adapt_high)
+		next = t->adapt_high;
+	t->adapt_cut = next < t->adapt_high;
 	adapt_mark(t, x, snap_usec, now);
 	if (next != t->adapt_high) {
 		t->adapt_high = next;
@@ -968,6 +1006,8 @@ static int take_step(const struct policy *p, const struct policy_env *env,
 			 * interval starts at the next tick's reading. */
 			t->adapt_snap_usec = 0;
 			t->adapt_last_usec = now;
+			t->adapt_backoff = t->adapt_hold = 0;
+			t->adapt_cut = false;
 		}
 		break;
 	case POL_MEMORY_MAX:

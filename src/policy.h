@@ -89,7 +89,9 @@ struct pol_step {
  * memory.high: below the target it takes away up to `step` of
  * memory.current; above it, it gives back faster; far above it, on a
  * memory.events oom/oom_kill, or on a memory.events high while the stall
- * is above the target, it lifts the limit at once. The
+ * is above the target, it lifts the limit at once (at the tick that sees
+ * it, not the interval's end), and then holds it a while before lowering
+ * again (POL_ADAPT_HOLD_*). The
  * rule's restore puts back the value from before, as for any step.
  */
 struct pol_adaptive {
@@ -106,6 +108,13 @@ struct pol_adaptive {
 #define POL_ADAPT_GIVE_BACK 3
 /* At this many times the target (or on an event) it lifts the limit. */
 #define POL_ADAPT_FAR_ABOVE 4
+/* After a lift it does not lower the limit for a while: HOLD_FIRST
+ * intervals after the first, twice as long after each lift that follows,
+ * up to HOLD_MAX; half as long again after each cut that cost nothing.
+ * A lift means it found the working set's edge: probing it again at once
+ * would cost the workload a reclaim and a refault every other interval. */
+#define POL_ADAPT_HOLD_FIRST 2
+#define POL_ADAPT_HOLD_MAX 32
 
 enum pol_match_field { POL_M_PATH, POL_M_NAME, POL_M_NAMESPACE, POL_M_POD, POL_M__GLOBS };
 
@@ -215,6 +224,9 @@ struct pol_target {
 	uint64_t adapt_peak;		/* highest memory.current seen under control */
 	uint64_t adapt_held;		/* adapt_peak minus memory.current at the last tick */
 	uint64_t adapt_summary_usec;	/* the last summary record */
+	uint16_t adapt_backoff;		/* intervals held after the last lift (0: none yet) */
+	uint16_t adapt_hold;		/* intervals left in which it may not lower */
+	bool adapt_cut;			/* the last interval lowered the limit */
 };
 
 /* The last time the kernel's PSI trigger fired on a cgroup. */

@@ -1698,31 +1698,55 @@ static void test_adaptive_squeezes_and_backs_off(void)
 	/* 5 %: far above: the limit from before (max) at once. */
 	CHECK_INT(adapt_eval(p, &f, &st, 5, 70, 180 * MiB), 1);
 	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
-	/* Then down again from usage; an OOM kill lifts it at once. */
-	CHECK_INT(adapt_eval(p, &f, &st, 6, 70, 180 * MiB), 1);
-	CHECK_U64(ds.d[0].value, 171 * MiB);
-	f.x[HOG].memevents[CG_ME_OOM_KILL] = 1;
-	CHECK_INT(adapt_eval(p, &f, &st, 7, 70, 180 * MiB), 1);
-	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
-	/* A memory.high event while the stall is within the target is the
-	 * squeeze working: no lift. */
+	/* It found the edge: held for POL_ADAPT_HOLD_FIRST (2) intervals,
+	 * however calm, then down again from usage. */
+	CHECK_INT(adapt_eval(p, &f, &st, 6, 70, 180 * MiB), 0);
+	CHECK_INT(adapt_eval(p, &f, &st, 7, 70, 180 * MiB), 0);
 	CHECK_INT(adapt_eval(p, &f, &st, 8, 70, 180 * MiB), 1);
 	CHECK_U64(ds.d[0].value, 171 * MiB);
+	/* An OOM kill lifts it at once, and the next hold is twice as long. */
+	f.x[HOG].memevents[CG_ME_OOM_KILL] = 1;
+	CHECK_INT(adapt_eval(p, &f, &st, 9, 70, 180 * MiB), 1);
+	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
+	for (t = 10; t <= 13; t++)
+		CHECK_INT(adapt_eval(p, &f, &st, t, 70, 180 * MiB), 0);
+	CHECK_INT(adapt_eval(p, &f, &st, 14, 70, 180 * MiB), 1);
+	CHECK_U64(ds.d[0].value, 171 * MiB);
+	/* A memory.high event while the stall is within the target is the
+	 * squeeze working: no lift. */
 	f.x[HOG].memevents[CG_ME_HIGH] = 40;
-	CHECK_INT(adapt_eval(p, &f, &st, 9, 70, 171 * MiB), 1);
+	CHECK_INT(adapt_eval(p, &f, &st, 15, 70, 171 * MiB), 1);
 	CHECK(ds.d[0].value < 171 * MiB);
+	/* The cut at 14 cost nothing (no stall over 15): the hold is halved
+	 * (4 -> 2), so the next lift holds for 4 intervals, not 8. */
+	CHECK_U64(st.targets[0].adapt_backoff, 2);
+	CHECK_INT(adapt_eval(p, &f, &st, 16, 170, 171 * MiB), 1);
+	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
+	CHECK_U64(st.targets[0].adapt_hold, 4);
+	/* While the stall stays far above, the hold starts over each
+	 * interval, and grows only with a new lift. */
+	CHECK_INT(adapt_eval(p, &f, &st, 17, 270, 171 * MiB), 0);
+	CHECK_U64(st.targets[0].adapt_hold, 4);
+	CHECK_U64(st.targets[0].adapt_backoff, 4);
+	/* It never grows past POL_ADAPT_HOLD_MAX. */
+	st.targets[0].adapt_backoff = POL_ADAPT_HOLD_MAX;
+	st.targets[0].adapt_high = 100 * MiB;
+	CHECK_INT(adapt_eval(p, &f, &st, 18, 370, 171 * MiB), 1);
+	CHECK_U64(st.targets[0].adapt_backoff, POL_ADAPT_HOLD_MAX);
+	CHECK_U64(st.targets[0].adapt_hold, POL_ADAPT_HOLD_MAX);
+	st.targets[0].adapt_hold = 0;	/* not to wait 32 intervals below */
 	/* Never below min (64M), however long it finds no stall (usage stays
 	 * above the rule's 100M, so the rule keeps firing). */
-	for (t = 10; t < 60; t++)
-		CHECK(adapt_eval(p, &f, &st, t, 70, 120 * MiB) >= 0);
+	for (t = 19; t < 60; t++)
+		CHECK(adapt_eval(p, &f, &st, t, 370, 120 * MiB) >= 0);
 	CHECK_U64(st.targets[0].adapt_high, 64 * MiB);
 	/* A summary at most once a minute, with what it saw. */
-	CHECK_INT(adapt_eval(p, &f, &st, 61, 70, 120 * MiB), 1);
+	CHECK_INT(adapt_eval(p, &f, &st, 61, 370, 120 * MiB), 1);
 	CHECK_INT(ds.d[0].adapt, POL_ADAPT_SUMMARY);
 	CHECK_U64(ds.d[0].value, 64 * MiB);
 	CHECK_U64(ds.d[0].adapt_current, 120 * MiB);
 	CHECK_U64(ds.d[0].adapt_held_back, 80 * MiB);
-	CHECK_INT(adapt_eval(p, &f, &st, 62, 70, 120 * MiB), 0);
+	CHECK_INT(adapt_eval(p, &f, &st, 62, 370, 120 * MiB), 0);
 	/* The stream's line of what control holds, a tick. */
 	{
 		char *buf = NULL;
@@ -1743,11 +1767,47 @@ static void test_adaptive_squeezes_and_backs_off(void)
 	/* The cgroup leaves the rule's match: its limit back now, not after
 	 * restore_after, and control ends. */
 	f.x[HOG].path = "hog-renamed";
-	CHECK_INT(adapt_eval(p, &f, &st, 63, 70, 120 * MiB), 1);
+	CHECK_INT(adapt_eval(p, &f, &st, 63, 370, 120 * MiB), 1);
 	CHECK(ds.d[0].restore);
 	CHECK_INT(ds.d[0].action, POL_MEMORY_HIGH);
 	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
-	CHECK_INT(adapt_eval(p, &f, &st, 64, 70, 120 * MiB), 0);
+	CHECK_INT(adapt_eval(p, &f, &st, 64, 370, 120 * MiB), 0);
+	stop(p, &st);
+}
+
+/* A stall far above the target is not left to the interval's end: the
+ * tick that sees it lifts the limit (once a quarter of the interval has
+ * passed); a milder one waits for the interval. */
+static void test_adaptive_lifts_within_the_interval(void)
+{
+	struct policy *p = adaptive_policy(false);
+	struct policy_state st;
+	struct fake f;
+
+	if (!p)
+		return;
+	p->rules[0].adaptive.interval_usec = 4 * SEC;
+	if (!start(p, &st, &f))
+		return;
+	f.x[HOG].have |= CG_HAVE_PSI_MEMORY | CG_HAVE_MEM_EVENTS;
+	f.x[HOG].psi[CG_PSI_MEMORY].have_some = true;
+	CHECK_INT(adapt_eval(p, &f, &st, 1, 0, 200 * MiB), 1);
+	CHECK_INT(ds.d[0].adapt, POL_ADAPT_START);
+	CHECK_INT(adapt_eval(p, &f, &st, 2, 0, 200 * MiB), 0);
+	/* 1 % over 2 s: at the target, well below the far mark (4 %): the
+	 * interval runs on. */
+	CHECK_INT(adapt_eval(p, &f, &st, 3, 20, 200 * MiB), 0);
+	CHECK_INT(adapt_eval(p, &f, &st, 4, 20, 200 * MiB), 0);
+	/* The interval's end (4 s, 0.5 % stalled): down. */
+	CHECK_INT(adapt_eval(p, &f, &st, 5, 20, 200 * MiB), 1);
+	CHECK_INT(ds.d[0].adapt, POL_ADAPT_ADJUST);
+	CHECK(ds.d[0].value < 200 * MiB);
+	/* One second later, 10 % stalled: lifted now, not at 9 s. */
+	CHECK_INT(adapt_eval(p, &f, &st, 6, 120, 200 * MiB), 1);
+	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
+	CHECK_NEAR(ds.d[0].adapt_pressure_pct, 10.0, 1e-9);
+	/* Already lifted: more stall changes nothing before the interval ends. */
+	CHECK_INT(adapt_eval(p, &f, &st, 7, 320, 200 * MiB), 0);
 	stop(p, &st);
 }
 
@@ -1914,6 +1974,7 @@ int main(void)
 	RUN(test_policy_metric_set_covers_engine_inputs);
 	RUN(test_adapt_next);
 	RUN(test_adaptive_squeezes_and_backs_off);
+	RUN(test_adaptive_lifts_within_the_interval);
 	RUN(test_adaptive_restores_and_needs_psi);
 	RUN(test_adaptive_records);
 	RUN(test_adaptive_first_wins_and_exit_restores);
