@@ -82,7 +82,13 @@ last_rate() {
 		END { s = 0; m = 0; for (i = n - k; i < n; i++) if (i >= 0) { s += a[i]; m++ }
 		      if (m) printf "%.1f", s / m }' "$1"
 }
-lines() { grep -c '^[0-9]' "$1" 2>/dev/null || echo 0; }
+# lines FILE: how many seconds it has measured (0 before its first, or
+# before the file is there: grep -c says 0 then, or nothing).
+lines() {
+	local n
+	n=$(grep -c '^[0-9]' "$1" 2>/dev/null) || true
+	echo "${n:-0}"
+}
 # seconds FILE FROM: its MiB of each second from FROM on, on one line (a
 # failure's first clue: one slow second, or all of them).
 seconds() { awk -v a="$2" '/^[0-9]/ && $1 >= a { printf " %d", $2 }' "$1"; }
