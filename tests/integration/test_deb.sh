@@ -170,6 +170,40 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP	# the runner's timeout: clean up all the same
 
+root=$work/root
+# make_root: the chroot at $root, from the kept tarball or made afresh
+# (then kept); what went wrong in $work/root.why ("skip: ..." or "fail:
+# ..."). Run beside the package's build: debootstrap waits on the archive
+# and dpkg, the build on the compiler, and together they take the time of
+# the longer one.
+make_root() {
+	local start=$SECONDS why
+	if [ -s "$tarball" ]; then
+		mkdir "$root" && tar -C "$root" -xzf "$tarball" ||
+			{ echo "fail: cannot unpack $tarball" >"$work/root.why"; return 1; }
+		return 0
+	fi
+	if ! why=$(curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/bookworm/Release" 2>&1); then
+		echo "skip: debootstrap cannot reach $MIRROR: $why" >"$work/root.why"
+		return 1
+	fi
+	if ! timeout 400 debootstrap --variant=minbase bookworm "$root" "$MIRROR" \
+		>"$work/debootstrap.log" 2>&1; then
+		echo "fail: debootstrap: $(tail -n 5 "$work/debootstrap.log" | tr '\n' ' ')" >"$work/root.why"
+		return 1
+	fi
+	if ! unshare -m --propagation private bash "$0" --in-ns update "$root" "$cache" \
+		>"$work/update.log" 2>&1; then
+		echo "fail: apt-get update: $(tail -n 5 "$work/update.log" | tr '\n' ' ')" >"$work/root.why"
+		return 1
+	fi
+	tar -C "$root" -czf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+	echo "# chroot made in $((SECONDS - start)) s, kept as $tarball" >"$work/root.why"
+}
+make_root &
+rootpid=$!
+trap 'kill "$rootpid" 2>/dev/null; exit 1' INT TERM HUP
+
 # Sources: everything but what dpkg-buildpackage leaves in debian/.
 newer=
 [ -e "$deb" ] && newer=$(find Makefile README.md src bpf ui man schema deploy completion debian \
@@ -180,6 +214,7 @@ if [ ! -e "$deb" ] || [ -n "$newer" ]; then
 	start=$SECONDS
 	if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make deb OUTPUT="$BUILD" >"$work/deb.log" 2>&1; then
 		fail deb-build "make deb: $(tail -n 8 "$work/deb.log" | tr '\n' ' ')"
+		wait "$rootpid"
 		finish
 	fi
 	pass "deb-build: make deb in $((SECONDS - start)) s, $(stat -c %s "$deb") bytes"
@@ -190,32 +225,15 @@ else
 	fail deb-lintian "$(grep '^[EW]: ' "$work/lintian.log" | head -n 5 | tr '\n' ' ')"
 fi
 
-root=$work/root
-if [ -s "$tarball" ]; then
-	mkdir "$root" && tar -C "$root" -xzf "$tarball" || {
-		fail deb-chroot "cannot unpack $tarball"
-		finish
-	}
-else
-	if ! why=$(curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/bookworm/Release" 2>&1); then
-		skip deb-chroot "debootstrap cannot reach $MIRROR: $why"
-		finish
-	fi
-	start=$SECONDS
-	if ! timeout 400 debootstrap --variant=minbase bookworm "$root" "$MIRROR" \
-		>"$work/debootstrap.log" 2>&1; then
-		fail deb-chroot "debootstrap: $(tail -n 5 "$work/debootstrap.log" | tr '\n' ' ')"
-		finish
-	fi
-	if ! unshare -m --propagation private bash "$0" --in-ns update "$root" "$cache" \
-		>"$work/update.log" 2>&1; then
-		fail deb-chroot "apt-get update: $(tail -n 5 "$work/update.log" | tr '\n' ' ')"
-		finish
-	fi
-	tar -C "$root" -czf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-	echo "# chroot made in $((SECONDS - start)) s, kept as $tarball"
+if ! wait "$rootpid"; then
+	why=$(cat "$work/root.why" 2>/dev/null)
+	case $why in
+	skip:*) skip deb-chroot "${why#skip: }" ;;
+	*) fail deb-chroot "${why#fail: }" ;;
+	esac
+	finish
 fi
-
+cat "$work/root.why" 2>/dev/null
 unshare -m --propagation private bash "$0" --in-ns test "$root" "$cache" "$deb" "$work" "$CG_MNT"
 rc=$?
 if [ "$rc" -eq 3 ]; then
