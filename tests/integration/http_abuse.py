@@ -9,11 +9,13 @@
 #       addresses), all closed after HOLD s, then a GET from the first at
 #       once; then N again, and a GET while they are open:
 #       "STATUS_AFTER S STATUS_DURING S"
-#   slowloris PORT SRCS N DURATION GOOD_SRC GOOD_EVERY
+#   slowloris PORT SRCS N DURATION GOOD_SRCS GOOD_EVERY
 #       N connections from each of SRCS sending one byte of an endless
 #       request head every 4 s, reconnecting when cut; every GOOD_EVERY s a
-#       GET /metrics from GOOD_SRC. "OPENED CUT MAX_LIFE GOOD_OK GOOD_N
-#       GOOD_MAX_S GOOD_ALL_S": GOOD_ALL_S lists each GET's seconds
+#       GET /metrics from each of GOOD_SRCS (comma-separated, their GETs
+#       spread over the period). "OPENED CUT MAX_LIFE" then, for each of
+#       GOOD_SRCS, "GOOD_OK GOOD_N GOOD_MAX_S GOOD_ALL_S": GOOD_ALL_S lists
+#       each GET's seconds
 #   slowread PORT SRC RATE START DURATION
 #       after START s, GET /metrics and read RATE bytes/s, again each time
 #       it is cut, until DURATION s: "REQUESTS CUT MAX_S LENGTH" (MAX_S:
@@ -113,14 +115,19 @@ def mode_slowloris(port, srcs, n, duration, good_src, good_every):
         for _ in range(int(n)):
             open_one(a)
     next_byte = time.monotonic() + 4
-    next_good = time.monotonic() + float(good_every)
-    good = []
+    goods = good_src.split(",")
+    every = float(good_every) / len(goods)
+    next_good = time.monotonic() + every
+    good = {g: [] for g in goods}
+    turn = 0
     while time.monotonic() < end:
         now = time.monotonic()
         if now >= next_good:
-            st, nb, dt = get(port, good_src, "/metrics", 30.0)
-            good.append((st == "200" and nb > 0, dt))
-            next_good = time.monotonic() + float(good_every)
+            g = goods[turn % len(goods)]
+            turn += 1
+            st, nb, dt = get(port, g, "/metrics", 30.0)
+            good[g].append((st == "200" and nb > 0, dt))
+            next_good = time.monotonic() + every
             continue
         if now >= next_byte:
             for s, c in list(conns.items()):
@@ -146,10 +153,13 @@ def mode_slowloris(port, srcs, n, duration, good_src, good_every):
             open_one(src)
     for s in conns:
         s.close()
-    ok = sum(1 for g in good if g[0])
-    print("%d %d %.2f %d %d %.3f %s" % (opened, cut, max_life, ok, len(good),
-                                        max([g[1] for g in good] or [0]),
-                                        ",".join("%.3f" % g[1] for g in good)))
+    out = "%d %d %.2f" % (opened, cut, max_life)
+    for g in goods:
+        gets = good[g]
+        out += " %d %d %.3f %s" % (sum(1 for x in gets if x[0]), len(gets),
+                                   max([x[1] for x in gets] or [0]),
+                                   ",".join("%.3f" % x[1] for x in gets) or "-")
+    print(out)
 
 
 def mode_slowread(port, src, rate, start, duration):
