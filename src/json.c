@@ -1041,6 +1041,7 @@ int json_write_adaptive(FILE *out, const struct policy_state *st, uint64_t time_
 		json_u64(&w, "memory_high_bytes", t->adapt_high);
 		json_rate(&w, "pressure_pct", t->adapt_pressure_pct >= 0, t->adapt_pressure_pct);
 		json_u64(&w, "held_back_bytes", t->adapt_held);
+		json_u64(&w, "hold_intervals", t->adapt_hold);
 		json_close(&w, '}');
 	}
 	json_close(&w, ']');

@@ -1759,7 +1759,8 @@ static void test_adaptive_squeezes_and_backs_off(void)
 		CHECK(buf && strcmp(buf, "{\"schema\":1,\"type\":\"adaptive\",\"time_usec\":5,"
 				   "\"cgroups\":[{\"target\":\"hog\",\"target_id\":101,"
 				   "\"rule\":\"hog\",\"memory_high_bytes\":67108864,"
-				   "\"pressure_pct\":0,\"held_back_bytes\":83886080}]}\n") == 0);
+				   "\"pressure_pct\":0,\"held_back_bytes\":83886080,"
+				   "\"hold_intervals\":0}]}\n") == 0);
 		if (buf && getenv("CGW_DUMP_ADAPTIVE_RECORDS"))
 			fputs(buf, stdout);
 		free(buf);
@@ -1806,6 +1807,19 @@ static void test_adaptive_lifts_within_the_interval(void)
 	CHECK_INT(adapt_eval(p, &f, &st, 6, 120, 200 * MiB), 1);
 	CHECK_U64(ds.d[0].value, CG_UNLIMITED);
 	CHECK_NEAR(ds.d[0].adapt_pressure_pct, 10.0, 1e-9);
+	/* The stream's line says it is holding, and for how long. */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		CHECK(m && json_write_adaptive(m, &st, 6) == 0);
+		if (m)
+			fclose(m);
+		CHECK(buf && strstr(buf, "\"memory_high_bytes\":18446744073709551615,") &&
+		      strstr(buf, "\"hold_intervals\":2}"));
+		free(buf);
+	}
 	/* Already lifted: more stall changes nothing before the interval ends. */
 	CHECK_INT(adapt_eval(p, &f, &st, 7, 320, 200 * MiB), 0);
 	stop(p, &st);
