@@ -1660,6 +1660,24 @@ static int adapt_eval(struct policy *p, struct fake *f, struct policy_state *st,
 	return eval(p, f, t * SEC, st);
 }
 
+/* The stream's adaptive line for st at time_usec (malloc'd), or NULL. */
+static char *adaptive_line(const struct policy_state *st, uint64_t time_usec)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	if (json_write_adaptive(m, st, time_usec) != 0) {
+		fclose(m);
+		free(buf);
+		return NULL;
+	}
+	fclose(m);
+	return buf;
+}
+
 static void test_adaptive_squeezes_and_backs_off(void)
 {
 	struct policy *p = adaptive_policy(false);
@@ -1749,13 +1767,8 @@ static void test_adaptive_squeezes_and_backs_off(void)
 	CHECK_INT(adapt_eval(p, &f, &st, 62, 370, 120 * MiB), 0);
 	/* The stream's line of what control holds, a tick. */
 	{
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
+		char *buf = adaptive_line(&st, 5);
 
-		CHECK(m && json_write_adaptive(m, &st, 5) == 0);
-		if (m)
-			fclose(m);
 		CHECK(buf && strcmp(buf, "{\"schema\":1,\"type\":\"adaptive\",\"time_usec\":5,"
 				   "\"cgroups\":[{\"target\":\"hog\",\"target_id\":101,"
 				   "\"rule\":\"hog\",\"memory_high_bytes\":67108864,"
@@ -1809,13 +1822,8 @@ static void test_adaptive_lifts_within_the_interval(void)
 	CHECK_NEAR(ds.d[0].adapt_pressure_pct, 10.0, 1e-9);
 	/* The stream's line says it is holding, and for how long. */
 	{
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
+		char *buf = adaptive_line(&st, 6);
 
-		CHECK(m && json_write_adaptive(m, &st, 6) == 0);
-		if (m)
-			fclose(m);
 		CHECK(buf && strstr(buf, "\"memory_high_bytes\":18446744073709551615,") &&
 		      strstr(buf, "\"hold_intervals\":2}"));
 		free(buf);
