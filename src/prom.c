@@ -659,11 +659,14 @@ static void render_adaptive(struct pw *w, const struct cg_snapshot *s, const str
 	};
 	struct idmap ids = { 0 };
 
-	if (s->nr_samples >= IDMAP_NONE || idmap_reserve(&ids, (uint32_t)s->nr_samples)) {
+	/* The families are written with or without cgroups under control; the
+	 * snapshot is indexed only when there is one to find (the daemon's
+	 * usual case is none, and it renders on every tick's first scrape). */
+	if (n && (s->nr_samples >= IDMAP_NONE || idmap_reserve(&ids, (uint32_t)s->nr_samples))) {
 		w->err = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < s->nr_samples; i++)
+	for (size_t i = 0; n && i < s->nr_samples; i++)
 		idmap_put(&ids, s->samples[i].id, (uint32_t)i);
 	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]) && !w->err; f++) {
 		family(w, fam[f].name, T_GAUGE, fam[f].help);
